@@ -1,0 +1,23 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
+
+from changemakers import health
+
+admin.site.site_header = _("Change Makers administration")
+admin.site.site_title = _("Change Makers admin")
+admin.site.index_title = _("Program data")
+
+urlpatterns = [
+    path("", include("creators.urls")),
+    path("accounts/", include("creators.auth_urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("healthz", health.healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+]
+
+if settings.DEBUG:
+    from django.conf.urls.static import static
+
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -1,0 +1,295 @@
+"""Nonprofits, funds, grants and the disbursements that pay them.
+
+Money is a Decimal with explicit digits plus an ISO 4217 currency code, never a float.
+A fund's `committed` and `disbursed` totals are kept by the grant services under a row lock
+on the fund, and the database refuses any row where they pass the fund's total.
+"""
+
+import uuid
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+from django_countries.fields import CountryField
+
+from changemakers.models import TimeStampedModel
+from creators.models import Creator
+
+MONEY_DIGITS = 14
+MONEY_PLACES = 2
+
+currency_validator = RegexValidator(
+    r"^[A-Z]{3}$", _("Use a three-letter ISO 4217 currency code, such as USD.")
+)
+
+
+def money_field(verbose_name, **kwargs) -> models.DecimalField:
+    return models.DecimalField(
+        verbose_name, max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES, **kwargs
+    )
+
+
+def currency_field() -> models.CharField:
+    return models.CharField(
+        _("currency"), max_length=3, default="USD", validators=[currency_validator]
+    )
+
+
+class NonprofitQuerySet(models.QuerySet):
+    def verified(self) -> "NonprofitQuerySet":
+        return self.filter(verification_status=Nonprofit.Verification.VERIFIED)
+
+
+class Nonprofit(TimeStampedModel):
+    class Verification(models.TextChoices):
+        PENDING = "pending", _("Pending review")
+        VERIFIED = "verified", _("Verified")
+        REJECTED = "rejected", _("Rejected")
+
+    class Reach(models.TextChoices):
+        GLOBAL = "global", _("Global")
+        LOCAL = "local", _("Local")
+
+    legal_name = models.CharField(_("legal name"), max_length=200)
+    registration_number = models.CharField(_("registration number"), max_length=64)
+    country = CountryField(_("country of registration"))
+    reach = models.CharField(_("reach"), max_length=8, choices=Reach.choices, default=Reach.LOCAL)
+    website = models.URLField(_("website"), max_length=300, blank=True)
+    contact_email = models.EmailField(_("contact email"))
+    verification_status = models.CharField(
+        _("verification"),
+        max_length=16,
+        choices=Verification.choices,
+        default=Verification.PENDING,
+    )
+    rejection_reason = models.TextField(_("reason for rejection"), blank=True)
+    # Bank details live with the payout provider; we hold only its opaque reference to them.
+    payout_reference = models.CharField(
+        _("payout reference"),
+        max_length=100,
+        blank=True,
+        help_text=_("The payout provider's reference for this nonprofit's bank details."),
+    )
+
+    objects = NonprofitQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("nonprofit")
+        verbose_name_plural = _("nonprofits")
+        ordering = ["legal_name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["registration_number", "country"],
+                name="nonprofit_registration_unique",
+                violation_error_message=_(
+                    "A nonprofit with this registration number is already registered in this "
+                    "country."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=~Q(verification_status="rejected") | ~Q(rejection_reason=""),
+                name="nonprofit_rejection_has_reason",
+                violation_error_message=_("Say why the nonprofit was rejected."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.legal_name
+
+
+class NonprofitContact(TimeStampedModel):
+    """A person who signs in for a nonprofit and sees only that nonprofit's grants."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="nonprofit_contact"
+    )
+    nonprofit = models.ForeignKey(
+        Nonprofit, verbose_name=_("nonprofit"), on_delete=models.CASCADE, related_name="contacts"
+    )
+    job_title = models.CharField(_("job title"), max_length=120, blank=True)
+
+    class Meta:
+        verbose_name = _("nonprofit contact")
+        verbose_name_plural = _("nonprofit contacts")
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.nonprofit})"
+
+
+class Fund(TimeStampedModel):
+    name = models.CharField(_("name"), max_length=120, unique=True)
+    currency = currency_field()
+    total = money_field(_("total"))
+    committed = money_field(
+        _("committed"),
+        default=Decimal("0.00"),
+        help_text=_("Approved grants not cancelled or failed, paid ones included."),
+    )
+    disbursed = money_field(_("disbursed"), default=Decimal("0.00"))
+
+    class Meta:
+        verbose_name = _("fund")
+        verbose_name_plural = _("funds")
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(total__gt=0),
+                name="fund_total_positive",
+                violation_error_message=_("A fund's total must be more than zero."),
+            ),
+            # The database-level budget guard: whatever the code does, no row may overspend.
+            models.CheckConstraint(
+                condition=Q(committed__gte=0) & Q(committed__lte=F("total")),
+                name="fund_committed_within_total",
+                violation_error_message=_("This would commit more than the fund holds."),
+            ),
+            models.CheckConstraint(
+                condition=Q(disbursed__gte=0) & Q(disbursed__lte=F("committed")),
+                name="fund_disbursed_within_committed",
+                violation_error_message=_("A fund cannot pay out more than it has committed."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def remaining(self) -> Decimal:
+        return self.total - self.committed
+
+
+class GrantQuerySet(models.QuerySet):
+    def for_nonprofit(self, nonprofit: Nonprofit) -> "GrantQuerySet":
+        return self.filter(nonprofit=nonprofit)
+
+    def committing(self) -> "GrantQuerySet":
+        """Grants whose amount is held against their fund."""
+        return self.filter(status__in=Grant.COMMITTING_STATUSES)
+
+    def with_related(self) -> "GrantQuerySet":
+        return self.select_related("fund", "nonprofit", "creator")
+
+
+class Grant(TimeStampedModel):
+    class Status(models.TextChoices):
+        PROPOSED = "proposed", _("Proposed")
+        APPROVED = "approved", _("Approved")
+        SCHEDULED = "scheduled", _("Scheduled")
+        PROCESSING = "processing", _("Processing")
+        DISBURSED = "disbursed", _("Disbursed")
+        FAILED = "failed", _("Failed")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    COMMITTING_STATUSES = ("approved", "scheduled", "processing", "disbursed")
+
+    fund = models.ForeignKey(
+        Fund, verbose_name=_("fund"), on_delete=models.PROTECT, related_name="grants"
+    )
+    nonprofit = models.ForeignKey(
+        Nonprofit, verbose_name=_("nonprofit"), on_delete=models.PROTECT, related_name="grants"
+    )
+    creator = models.ForeignKey(
+        Creator,
+        verbose_name=_("in the name of"),
+        on_delete=models.PROTECT,
+        related_name="grants",
+        null=True,
+        blank=True,
+        help_text=_("The creator in whose name it is given; empty for a program grant."),
+    )
+    amount = money_field(_("amount"))
+    currency = currency_field()
+    purpose = models.CharField(_("purpose"), max_length=200, blank=True)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.PROPOSED
+    )
+    status_reason = models.TextField(_("reason"), blank=True)
+    # One key for the life of the grant: every payout attempt sends it, so a provider that has
+    # already paid recognises the request and never pays twice.
+    idempotency_key = models.UUIDField(
+        _("idempotency key"), default=uuid.uuid4, unique=True, editable=False
+    )
+    approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
+    disbursed_at = models.DateTimeField(_("disbursed at"), null=True, blank=True)
+
+    objects = GrantQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("grant")
+        verbose_name_plural = _("grants")
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount__gt=0),
+                name="grant_amount_positive",
+                violation_error_message=_("A grant's amount must be more than zero."),
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "fund"])]
+
+    def __str__(self) -> str:
+        name = f" in the name of {self.creator.display_name}" if self.creator_id else ""
+        return f"{self.currency} {self.amount:,} to {self.nonprofit}{name}"
+
+    def clean(self) -> None:
+        if self.fund_id and self.currency != self.fund.currency:
+            raise ValidationError(
+                {
+                    "currency": _("A grant is in its fund's currency (%(currency)s).")
+                    % {"currency": self.fund.currency}
+                },
+                code="currency_mismatch",
+            )
+
+
+class Disbursement(TimeStampedModel):
+    """One attempt to pay a grant through a payout provider."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        PROCESSING = "processing", _("Processing")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
+
+    grant = models.ForeignKey(
+        Grant, verbose_name=_("grant"), on_delete=models.PROTECT, related_name="disbursements"
+    )
+    idempotency_key = models.CharField(_("idempotency key"), max_length=100, unique=True)
+    provider = models.CharField(_("provider"), max_length=50)
+    provider_reference = models.CharField(_("provider reference"), max_length=100, blank=True)
+    amount = money_field(_("amount"))
+    currency = currency_field()
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("disbursement")
+        verbose_name_plural = _("disbursements")
+        ordering = ["-created_at"]
+        constraints = [
+            # A grant is paid at most once, whatever retries or double clicks happen.
+            models.UniqueConstraint(
+                fields=["grant"],
+                condition=Q(status="succeeded"),
+                name="disbursement_one_success_per_grant",
+                violation_error_message=_("This grant has already been paid."),
+            ),
+            models.CheckConstraint(
+                condition=Q(amount__gt=0),
+                name="disbursement_amount_positive",
+                violation_error_message=_("A disbursement's amount must be more than zero."),
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "started_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.provider} {self.idempotency_key} ({self.get_status_display()})"

@@ -1,0 +1,133 @@
+"""factory_boy factories for every model, shared by all test folders."""
+
+import datetime
+from decimal import Decimal
+
+import factory
+from django.contrib.auth import get_user_model
+
+from creators.models import Cause, ChangeMakersList, Creator, ListEntry
+from donations.models import Disbursement, Fund, Grant, Nonprofit, NonprofitContact
+from programs.models import Cohort, Enrolment, Milestone, add_months
+
+PASSWORD = "correct horse battery staple"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}@example.org")
+    email = factory.SelfAttribute("username")
+    password = factory.django.Password(PASSWORD)
+
+
+class CreatorFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Creator
+
+    display_name = factory.Faker("name")
+    handle = factory.Sequence(lambda n: f"creator_{n}")
+    country = "KE"
+    causes = factory.LazyFunction(lambda: [Cause.EDUCATION])
+    bio = "Teaching on camera."
+    follower_count = 125_000
+
+
+class ChangeMakersListFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ChangeMakersList
+
+    year = factory.Sequence(lambda n: 2024 + n)
+    title = factory.LazyAttribute(lambda o: f"Change Makers {o.year}")
+
+
+class ListEntryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ListEntry
+
+    change_makers_list = factory.SubFactory(ChangeMakersListFactory)
+    creator = factory.SubFactory(CreatorFactory)
+    country = factory.SelfAttribute("creator.country")
+    cause = Cause.EDUCATION
+    citation = "Makes science make sense."
+    position = factory.Sequence(lambda n: n + 1)
+
+
+class CohortFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Cohort
+
+    name = factory.Sequence(lambda n: f"Cohort {n + 1}")
+    start_date = datetime.date(2026, 9, 1)
+    end_date = factory.LazyAttribute(lambda o: add_months(o.start_date, 6))
+
+
+class EnrolmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Enrolment
+
+    cohort = factory.SubFactory(CohortFactory)
+    creator = factory.SubFactory(CreatorFactory)
+    mission = "Make health literacy viral."
+
+
+class MilestoneFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Milestone
+
+    enrolment = factory.SubFactory(EnrolmentFactory)
+    title = factory.Sequence(lambda n: f"Milestone {n}")
+    due_date = factory.LazyAttribute(lambda o: o.enrolment.cohort.start_date)
+
+
+class NonprofitFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Nonprofit
+
+    legal_name = factory.Sequence(lambda n: f"Nonprofit {n}")
+    registration_number = factory.Sequence(lambda n: f"REG-{n:05d}")
+    country = "GB"
+    contact_email = factory.Sequence(lambda n: f"grants{n}@nonprofit.example")
+    website = "https://nonprofit.example"
+
+
+class NonprofitContactFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = NonprofitContact
+
+    user = factory.SubFactory(UserFactory)
+    nonprofit = factory.SubFactory(NonprofitFactory)
+
+
+class FundFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Fund
+
+    name = factory.Sequence(lambda n: f"Fund {n}")
+    currency = "USD"
+    total = Decimal("1000000.00")
+
+
+class GrantFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Grant
+
+    fund = factory.SubFactory(FundFactory)
+    nonprofit = factory.SubFactory(NonprofitFactory)
+    creator = factory.SubFactory(CreatorFactory)
+    amount = Decimal("25000.00")
+    currency = factory.SelfAttribute("fund.currency")
+
+
+class DisbursementFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Disbursement
+
+    grant = factory.SubFactory(GrantFactory)
+    idempotency_key = factory.LazyAttribute(lambda o: f"{o.grant.idempotency_key}-1")
+    provider = "sandbox"
+    amount = factory.SelfAttribute("grant.amount")
+    currency = factory.SelfAttribute("grant.currency")
