@@ -21,9 +21,7 @@ from changemakers.models import TimeStampedModel
 
 handle_validator = RegexValidator(
     regex=r"^[A-Za-z0-9_.]{2,30}$",
-    message=_(
-        "A handle is 2 to 30 letters, digits, dots or underscores, without the leading @."
-    ),
+    message=_("A handle is 2 to 30 letters, digits, dots or underscores, without the leading @."),
 )
 
 

@@ -227,7 +227,9 @@ class Milestone(TimeStampedModel):
             models.UniqueConstraint(
                 fields=["enrolment", "title"],
                 name="milestone_title_unique_per_enrolment",
-                violation_error_message=_("This enrolment already has a milestone with this title."),
+                violation_error_message=_(
+                    "This enrolment already has a milestone with this title."
+                ),
             ),
         ]
         indexes = [models.Index(fields=["status", "due_date"])]

@@ -82,16 +82,13 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "creators.context_processors.roles",
-                
             ],
         },
     }
 ]
 
 DATABASES = {
-    "default": env.db_url(
-        "DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'changemakers.sqlite3'}"
-    )
+    "default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'changemakers.sqlite3'}")
 }
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=60)
 # A connection left broken by a database restart is dropped and reopened on the next request.
@@ -226,7 +223,9 @@ CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_DB_REUSE_MAX = 200
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-from changemakers.beat import BEAT_SCHEDULE as CELERY_BEAT_SCHEDULE  # noqa: E402
+from changemakers.beat import BEAT_SCHEDULE  # noqa: E402
+
+CELERY_BEAT_SCHEDULE = BEAT_SCHEDULE
 
 LOGGING = {
     "version": 1,
