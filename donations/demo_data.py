@@ -1,0 +1,163 @@
+"""The demo program loaded by `manage.py seed_demo`: the real program of the announcement
+(ten creators per cohort, $25,000 donations, a $1M fund, a 50-creator global list).
+
+The four named creators are from the announcement; every other person and organisation here
+is invented for the demo, and every registration number is fictional.
+"""
+
+from creators.models import Cause
+
+# (display name, handle, country, causes, followers, bio)
+NAMED_CREATORS = [
+    (
+        "Joel Bervell",
+        "joelbervell",
+        "US",
+        [Cause.HEALTH, Cause.EDUCATION],
+        1_200_000,
+        "Medical student explaining medicine, and the racial bias hidden in it, one myth at a "
+        "time.",
+    ),
+    (
+        "Kara Lewis",
+        "karaxlewis",
+        "US",
+        [Cause.ARTS, Cause.EQUALITY],
+        640_000,
+        "Photographer telling the stories of people the camera usually passes by.",
+    ),
+    (
+        "Jason Linton",
+        "dadlifejason",
+        "US",
+        [Cause.EDUCATION, Cause.DISABILITY],
+        4_100_000,
+        "Special education teacher and dad sharing kindness, patience and classroom wins.",
+    ),
+    (
+        "Eli Virkina",
+        "elivirkina",
+        "US",
+        [Cause.ENVIRONMENT],
+        890_000,
+        "Environmental storyteller making climate science something you want to watch.",
+    ),
+]
+
+# The rest of the global list: (display name, handle, country, cause).
+LIST_CREATORS = [
+    ("Wanjiru Kamau", "wanjiru.reads", "KE", Cause.EDUCATION),
+    ("Otieno Odhiambo", "otieno_greens", "KE", Cause.ENVIRONMENT),
+    ("Achieng Atieno", "achieng.health", "KE", Cause.HEALTH),
+    ("Kipchoge Rono", "runwithrono", "KE", Cause.ACTIVISM),
+    ("Mei Ling Tan", "meiling.minds", "SG", Cause.MENTAL_HEALTH),
+    ("Arjun Nair", "arjun_codes_sg", "SG", Cause.EDUCATION),
+    ("Siti Rahman", "siti.zerowaste", "SG", Cause.ENVIRONMENT),
+    ("Nora Al-Qahtani", "nora.learns", "SA", Cause.EDUCATION),
+    ("Faisal Al-Harbi", "faisal.gives", "SA", Cause.POVERTY),
+    ("Lama Al-Otaibi", "lama.art", "SA", Cause.ARTS),
+    ("Youssef Mansour", "youssef.science", "EG", Cause.EDUCATION),
+    ("Mariam Fathy", "mariam.speaks", "EG", Cause.ADVOCACY),
+    ("Karim Adel", "karim.nile", "EG", Cause.ENVIRONMENT),
+    ("Amelia Hughes", "amelia.signs", "GB", Cause.DISABILITY),
+    ("Oliver Bennett", "ollie.talks", "GB", Cause.MENTAL_HEALTH),
+    ("Priya Shah", "priya.pharmacist", "GB", Cause.HEALTH),
+    ("Callum Reid", "callum.rewilds", "GB", Cause.ENVIRONMENT),
+    ("Maria Santos", "maria.teaches.ph", "PH", Cause.EDUCATION),
+    ("Jose Reyes", "jose.reef", "PH", Cause.ENVIRONMENT),
+    ("Angelica Cruz", "angelica.nurse", "PH", Cause.HEALTH),
+    ("Paolo Garcia", "paolo.bayanihan", "PH", Cause.POVERTY),
+    ("Lucia Fernandez", "lucia.incluye", "ES", Cause.EQUALITY),
+    ("Javier Moreno", "javi.mar", "ES", Cause.ENVIRONMENT),
+    ("Carmen Ruiz", "carmen.salud", "ES", Cause.HEALTH),
+    ("Chiamaka Okafor", "chiamaka.codes", "NG", Cause.EDUCATION),
+    ("Tunde Adeyemi", "tunde.builds", "NG", Cause.POVERTY),
+    ("Ngozi Eze", "ngozi.speaks", "NG", Cause.ADVOCACY),
+    ("Emeka Obi", "emeka.greens", "NG", Cause.ENVIRONMENT),
+    ("Sophie Tremblay", "sophie.northern", "CA", Cause.ENVIRONMENT),
+    ("Liam O'Connor", "liam.access", "CA", Cause.DISABILITY),
+    ("Aisha Mohamed", "aisha.newcomers", "CA", Cause.EQUALITY),
+    ("Ethan Wong", "ethan.mindful", "CA", Cause.MENTAL_HEALTH),
+    ("Maya Johnson", "maya.votes", "US", Cause.ACTIVISM),
+    ("Diego Hernandez", "diego.dreams", "US", Cause.ADVOCACY),
+    ("Grace Kim", "grace.scrubs", "US", Cause.HEALTH),
+    ("Amara Diallo", "amara.sahel", "SN", Cause.ENVIRONMENT),
+    ("Lucas Silva", "lucas.favela", "BR", Cause.POVERTY),
+    ("Ana Costa", "ana.amazonia", "BR", Cause.ENVIRONMENT),
+    ("Rahul Verma", "rahul.explains", "IN", Cause.EDUCATION),
+    ("Ananya Iyer", "ananya.period", "IN", Cause.HEALTH),
+    ("Hana Sato", "hana.kindness", "JP", Cause.MENTAL_HEALTH),
+    ("Dewi Lestari", "dewi.ocean", "ID", Cause.ENVIRONMENT),
+    ("Thabo Nkosi", "thabo.township", "ZA", Cause.EDUCATION),
+    ("Isabella Rossi", "isa.inclusion", "IT", Cause.EQUALITY),
+    ("Lea Müller", "lea.klima", "DE", Cause.ENVIRONMENT),
+    ("Camille Laurent", "camille.solidaire", "FR", Cause.POVERTY),
+]
+
+# The first cohort: the four named creators and six from the list.
+COHORT_HANDLES = [
+    "joelbervell",
+    "karaxlewis",
+    "dadlifejason",
+    "elivirkina",
+    "wanjiru.reads",
+    "meiling.minds",
+    "youssef.science",
+    "maria.teaches.ph",
+    "chiamaka.codes",
+    "sophie.northern",
+]
+
+# (legal name, registration number, country, reach, status)
+NONPROFITS = [
+    ("Open Medicine Foundation International", "INT-10001", "US", "global", "verified"),
+    ("Frames of Hope", "US-501-2281", "US", "local", "verified"),
+    ("Every Learner Counts", "US-501-3390", "US", "local", "verified"),
+    ("Rivers and Roots Trust", "US-501-4471", "US", "local", "verified"),
+    ("Readers of Nairobi", "KE-NGO-0192", "KE", "local", "verified"),
+    ("Mind Matters Singapore", "SG-CHAR-2044", "SG", "local", "verified"),
+    ("Nile Science Clubs", "EG-ASSOC-771", "EG", "local", "verified"),
+    ("Classrooms for All Philippines", "PH-SEC-55012", "PH", "local", "verified"),
+    ("Code Lagos Initiative", "NG-CAC-88120", "NG", "local", "pending"),
+    ("Northern Watersheds Society", "CA-BN-7761", "CA", "local", "verified"),
+    ("Global Clean Water Alliance", "INT-10002", "CH", "global", "verified"),
+    ("Children's Literacy Worldwide", "INT-10003", "GB", "global", "verified"),
+    ("Mental Health Without Borders", "INT-10004", "NL", "global", "verified"),
+    ("Planet Reforest", "INT-10005", "DE", "global", "verified"),
+    ("Girls in Science Network", "INT-10006", "US", "global", "verified"),
+    ("Accessible Futures", "GB-CC-1188", "GB", "local", "verified"),
+    ("Sahel Green Belt", "SN-ONG-301", "SN", "local", "verified"),
+    ("Favela Futures", "BR-OSC-4410", "BR", "local", "verified"),
+    ("Ocean Guardians Indonesia", "ID-YAY-2290", "ID", "local", "verified"),
+    ("Township Tutors", "ZA-NPO-7710", "ZA", "local", "verified"),
+    ("Saudi Youth Learning Fund", "SA-NCNP-118", "SA", "local", "verified"),
+    ("Refugee Welcome Canada", "CA-BN-9902", "CA", "local", "verified"),
+    ("Menstrual Health Alliance India", "IN-NGO-6630", "IN", "local", "verified"),
+    ("Solidarité Alimentaire", "FR-ASSO-4412", "FR", "local", "verified"),
+    ("Mediterranean Sea Watch", "ES-ONG-2217", "ES", "local", "verified"),
+    ("Kindness Japan", "JP-NPO-9021", "JP", "local", "pending"),
+    ("Kenya Health Volunteers", "KE-NGO-0448", "KE", "local", "verified"),
+    ("Manila Reef Rescue", "PH-SEC-60871", "PH", "local", "pending"),
+    ("Quick Cash Charity Ltd", "GB-CC-0000", "GB", "local", "rejected"),
+    ("World Food Bridges", "INT-10007", "IT", "global", "verified"),
+]
+
+# Each cohort creator's nominated nonprofit and the state their $25,000 donation is in.
+DONATIONS = [
+    ("joelbervell", "INT-10001", "approved"),
+    ("karaxlewis", "US-501-2281", "approved"),
+    ("dadlifejason", "US-501-3390", "approved"),
+    ("elivirkina", "US-501-4471", "proposed"),
+    ("wanjiru.reads", "KE-NGO-0192", "approved"),
+    ("meiling.minds", "SG-CHAR-2044", "proposed"),
+    ("youssef.science", "EG-ASSOC-771", "cancelled"),
+    ("maria.teaches.ph", "PH-SEC-55012", "proposed"),
+    ("chiamaka.codes", "NG-CAC-88120", "proposed"),  # its nonprofit still awaits vetting
+]
+
+# Program grants, given in the program's name rather than a creator's.
+PROGRAM_GRANTS = [
+    ("INT-10002", "100000.00", "Clean water programme, year one", "approved"),
+    ("INT-10003", "75000.00", "Reading kits for 40 schools", "approved"),
+    ("INT-10004", "50000.00", "Crisis lines in three languages", "proposed"),
+]
