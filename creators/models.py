@@ -41,8 +41,8 @@ class Cause(models.TextChoices):
 
 
 def validate_causes(value) -> None:
-    if not isinstance(value, list) or not value:
-        raise ValidationError(_("Pick at least one cause."), code="causes_empty")
+    if not isinstance(value, list):
+        raise ValidationError(_("Causes are a list of cause codes."), code="causes_type")
     unknown = sorted({c for c in value if c not in Cause.values}, key=str)
     if unknown:
         raise ValidationError(
@@ -73,7 +73,11 @@ class Creator(TimeStampedModel):
     )
     country = CountryField(_("country"))
     causes = models.JSONField(
-        _("causes"), default=list, validators=[validate_causes], help_text=_("One or more causes.")
+        _("causes"),
+        default=list,
+        validators=[validate_causes],
+        error_messages={"blank": _("Pick at least one cause.")},
+        help_text=_("One or more causes."),
     )
     bio = models.TextField(_("bio"), blank=True)
     follower_count = models.PositiveBigIntegerField(_("followers"), default=0)

@@ -153,10 +153,25 @@ STORAGES = {
 }
 
 # Email: console in development; any SMTP server through DJANGO_EMAIL_URL in production.
-EMAIL_CONFIG = env.email_url(
+# Django 6.1 configures mail through MAILERS; the URL is parsed by django-environ.
+_email = env.email_url(
     "DJANGO_EMAIL_URL", default="consolemail://" if DEBUG else "smtp://localhost:25"
 )
-vars().update(EMAIL_CONFIG)
+_smtp_options = {
+    "host": _email.get("EMAIL_HOST"),
+    "port": _email.get("EMAIL_PORT"),
+    "username": _email.get("EMAIL_HOST_USER") or None,
+    "password": _email.get("EMAIL_HOST_PASSWORD") or None,
+    "use_tls": _email.get("EMAIL_USE_TLS", False),
+    "use_ssl": _email.get("EMAIL_USE_SSL", False),
+    "timeout": 10,
+}
+MAILERS = {
+    "default": {
+        "BACKEND": _email["EMAIL_BACKEND"],
+        "OPTIONS": _smtp_options if _email["EMAIL_BACKEND"].endswith("smtp.EmailBackend") else {},
+    }
+}
 DEFAULT_FROM_EMAIL = env.str(
     "DJANGO_DEFAULT_FROM_EMAIL", default="Change Makers <no-reply@changemakers.example>"
 )
@@ -165,6 +180,8 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # Security. Production values are the defaults; DEBUG relaxes only what HTTP on localhost needs.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
+# Load balancers and container health checks probe over plain HTTP.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = not DEBUG
@@ -206,6 +223,8 @@ else:
         "processed_folder": str(VAR_DIR / "celery" / "processed"),
         "store_processed": False,
     }
+    # Kombu's filesystem transport expects its folders to exist; the web process sends to them too.
+    (VAR_DIR / "celery" / "queue").mkdir(parents=True, exist_ok=True)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
