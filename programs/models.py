@@ -82,11 +82,6 @@ class Cohort(TimeStampedModel):
     def __str__(self) -> str:
         return self.name
 
-    def clean(self) -> None:
-        # The end date is derived: fill it in so a form only has to ask for the start.
-        if self.start_date and not self.end_date:
-            self.end_date = add_months(self.start_date, COHORT_MONTHS)
-
 
 class MilestonePlanItem(models.Model):
     """One step of a cohort's milestone plan, stamped onto each enrolment as a dated Milestone."""

@@ -4,7 +4,7 @@ import datetime
 from collections.abc import Sequence
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -98,25 +98,31 @@ def enrolment_invite(*, cohort: Cohort, creator: Creator, mission: str = "", act
 def enrolment_activate(*, enrolment: Enrolment, actor) -> Enrolment:
     """The creator takes up their place: the cohort's milestone plan is stamped onto the
     enrolment as dated milestones. Refused if the creator is active in another cohort."""
-    try:
-        with transaction.atomic():
-            enrolment = state_transition(
-                enrolment,
-                to=Enrolment.Status.ACTIVE,
-                allowed_from=[Enrolment.Status.INVITED],
-                actor=actor,
-                action="activated",
-            )
-            milestones_stamp(enrolment=enrolment)
-    except IntegrityError as error:
-        if "enrolment_one_active_per_creator" in str(error):
+    with transaction.atomic():
+        # Lock the creator so two activations of the same creator are decided one at a time;
+        # the partial unique constraint stays the database's last word.
+        creator = Creator.objects.select_for_update().get(pk=enrolment.creator_id)
+        elsewhere = (
+            Enrolment.objects.filter(creator=creator, status=Enrolment.Status.ACTIVE)
+            .exclude(pk=enrolment.pk)
+            .select_related("cohort")
+            .first()
+        )
+        if elsewhere is not None:
             raise ValidationError(
-                _("%(creator)s is already active in another cohort.")
-                % {"creator": enrolment.creator.display_name},
+                _("%(creator)s is already active in %(cohort)s.")
+                % {"creator": creator.display_name, "cohort": elsewhere.cohort},
                 code="already_active",
-            ) from error
-        raise
-    return enrolment
+            )
+        enrolment = state_transition(
+            enrolment,
+            to=Enrolment.Status.ACTIVE,
+            allowed_from=[Enrolment.Status.INVITED],
+            actor=actor,
+            action="activated",
+        )
+        milestones_stamp(enrolment=enrolment)
+        return enrolment
 
 
 def enrolment_complete(*, enrolment: Enrolment, actor) -> Enrolment:
