@@ -20,3 +20,7 @@ STORAGES = {
 # Tests run tasks in-process unless they start a real worker on purpose.
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
+# Tests never run collectstatic: WhiteNoise serves from the finders, as runserver does,
+# instead of warning on every request that STATIC_ROOT does not exist.
+WHITENOISE_AUTOREFRESH = True
+WHITENOISE_USE_FINDERS = True

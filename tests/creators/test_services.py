@@ -77,7 +77,7 @@ def test_publishing_dates_the_list_and_is_idempotent(staff_user):
 
 def test_an_empty_list_cannot_be_published(staff_user):
     change_makers_list = ChangeMakersListFactory()
-    with pytest.raises(ValidationError, match="An empty list cannot be published."):
+    with pytest.raises(ValidationError, match="An empty list cannot be published"):
         list_publish(change_makers_list=change_makers_list, actor=staff_user)
 
 
