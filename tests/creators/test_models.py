@@ -1,6 +1,6 @@
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError
+from django.db import IntegrityError, transaction
 
 from creators.models import AuditEvent, Cause, ChangeMakersList, Creator
 from creators.services import audit_record
@@ -95,3 +95,14 @@ def test_audit_events_cannot_be_changed_or_deleted(staff_user):
     with pytest.raises(ValidationError):
         event.delete()
     assert AuditEvent.objects.get(pk=event.pk).note == ""
+
+
+@pytest.mark.postgres
+def test_postgresql_refuses_to_rewrite_audit_history_even_in_bulk(staff_user):
+    creator = CreatorFactory()
+    audit_record(actor=staff_user, obj=creator, action="created")
+    with pytest.raises(IntegrityError, match="append-only"), transaction.atomic():
+        AuditEvent.objects.update(note="rewritten")
+    with pytest.raises(IntegrityError, match="append-only"), transaction.atomic():
+        AuditEvent.objects.all().delete()
+    assert AuditEvent.objects.get().note == ""
