@@ -1,0 +1,86 @@
+"""Public reads that span models: the published list with its entries, counts and filters.
+
+Drafts are never public, so every function here starts from published lists only.
+"""
+
+from dataclasses import dataclass
+
+from django.db.models import Count, QuerySet
+from django_countries import countries
+
+from .models import Cause, ChangeMakersList, Creator, ListEntry
+
+
+@dataclass(frozen=True)
+class ListSummary:
+    creator_count: int
+    country_count: int
+    causes: list[tuple[str, str, int]]  # (code, label, entries)
+
+
+def published_list_latest() -> ChangeMakersList | None:
+    return ChangeMakersList.objects.published().order_by("-year").first()
+
+
+def published_list_for_year(year: int) -> ChangeMakersList | None:
+    return ChangeMakersList.objects.published().filter(year=year).first()
+
+
+def published_years() -> list[int]:
+    return list(
+        ChangeMakersList.objects.published().order_by("-year").values_list("year", flat=True)
+    )
+
+
+def list_entries(
+    change_makers_list: ChangeMakersList, *, country: str = "", cause: str = ""
+) -> QuerySet[ListEntry]:
+    entries = ListEntry.objects.filter(change_makers_list=change_makers_list).for_display()
+    if country:
+        entries = entries.filter(country=country)
+    if cause:
+        entries = entries.filter(cause=cause)
+    return entries
+
+
+def list_country_choices(change_makers_list: ChangeMakersList) -> list[tuple[str, str]]:
+    """The countries present on this list, as (code, name) sorted by name."""
+    codes = (
+        ListEntry.objects.filter(change_makers_list=change_makers_list)
+        .order_by()
+        .values_list("country", flat=True)
+        .distinct()
+    )
+    return sorted(((code, str(countries.name(code))) for code in codes), key=lambda c: c[1])
+
+
+def list_summary(change_makers_list: ChangeMakersList) -> ListSummary:
+    rows = (
+        ListEntry.objects.filter(change_makers_list=change_makers_list)
+        .order_by()
+        .values("cause")
+        .annotate(n=Count("id"))
+    )
+    per_cause = {row["cause"]: row["n"] for row in rows}
+    aggregate = ListEntry.objects.filter(change_makers_list=change_makers_list).aggregate(
+        creators=Count("creator", distinct=True), countries=Count("country", distinct=True)
+    )
+    causes = [
+        (code, str(label), per_cause[code]) for code, label in Cause.choices if code in per_cause
+    ]
+    return ListSummary(
+        creator_count=aggregate["creators"],
+        country_count=aggregate["countries"],
+        causes=causes,
+    )
+
+
+def creator_public_entries(creator: Creator) -> QuerySet[ListEntry]:
+    """The published list entries a creator appears on, newest year first."""
+    return (
+        ListEntry.objects.filter(
+            creator=creator, change_makers_list__status=ChangeMakersList.Status.PUBLISHED
+        )
+        .select_related("change_makers_list")
+        .order_by("-change_makers_list__year")
+    )
