@@ -6,7 +6,6 @@ action that calls the app's service with `actor=request.user`, one row (and one 
 at a time. Rows that have a create service are added through it, so the addition is audited.
 """
 
-import functools
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 
@@ -17,7 +16,6 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponseRedirect
-from django.template import engines
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, reverse
 from django.utils.formats import number_format
@@ -63,7 +61,8 @@ def run_transitions(
         except ValidationError as error:
             modeladmin.message_user(
                 request,
-                gettext("%(object)s: %(error)s") % {"object": obj, "error": " ".join(error.messages)},
+                gettext("%(object)s: %(error)s")
+                % {"object": obj, "error": " ".join(error.messages)},
                 messages.ERROR,
             )
             continue
@@ -90,43 +89,6 @@ class ReasonForm(forms.Form):
         self.fields["reason"].required = required
         if label is not None:
             self.fields["reason"].label = label
-
-
-REASON_PAGE = """{% extends "admin/base_site.html" %}
-{% load i18n admin_urls %}
-{% block bodyclass %}{{ block.super }} app-{{ opts.app_label }} model-{{ opts.model_name }}{% endblock %}
-{% block breadcrumbs %}
-<div class="breadcrumbs">
-<a href="{% url 'admin:index' %}">{% translate 'Home' %}</a>
-&rsaquo; <a href="{% url 'admin:app_list' app_label=opts.app_label %}">{{ opts.app_config.verbose_name }}</a>
-&rsaquo; <a href="{% url opts|admin_urlname:'changelist' %}">{{ opts.verbose_name_plural|capfirst }}</a>
-&rsaquo; {{ title }}
-</div>
-{% endblock %}
-{% block content %}
-<p>{{ intro }}</p>
-<ul>{% for obj in objects %}<li>{{ obj }}</li>{% endfor %}</ul>
-<form method="post">{% csrf_token %}
-{% if form.non_field_errors %}{{ form.non_field_errors }}{% endif %}
-<fieldset class="module aligned">
-<div class="form-row{% if form.reason.errors %} errors{% endif %}">
-{{ form.reason.errors }}
-<div class="flex-container">{{ form.reason.label_tag }} {{ form.reason }}</div>
-</div>
-</fieldset>
-{% for name, value in hidden %}<input type="hidden" name="{{ name }}" value="{{ value }}">{% endfor %}
-<div class="submit-row">
-<input type="submit" name="transition-apply" value="{{ submit_label }}" class="default">
-<a href="{{ back_url }}" class="button cancel-link">{% translate "No, take me back" %}</a>
-</div>
-</form>
-{% endblock %}
-"""
-
-
-@functools.cache
-def _reason_page():
-    return engines["django"].from_string(REASON_PAGE)
 
 
 def _is_action_field(name: str) -> bool:
@@ -184,7 +146,7 @@ def transition_with_reason(
         "back_url": request.get_full_path(),
     }
     request.current_app = modeladmin.admin_site.name
-    return TemplateResponse(request, _reason_page(), context)
+    return TemplateResponse(request, "admin/transition_reason.html", context)
 
 
 # --- Base admin -----------------------------------------------------------------------------
@@ -281,7 +243,7 @@ class CauseFilter(admin.SimpleListFilter):
 
 class CreatorAdminForm(forms.ModelForm):
     causes = forms.MultipleChoiceField(
-        label=_("causes"),
+        label=_("Causes"),
         choices=Cause.choices,
         widget=forms.CheckboxSelectMultiple,
         help_text=_("One or more causes."),
@@ -289,7 +251,7 @@ class CreatorAdminForm(forms.ModelForm):
 
     class Meta:
         model = Creator
-        fields = "__all__"
+        fields = ["display_name", "handle", "country", "causes", "follower_count", "bio", "user"]
 
     def clean_causes(self) -> list[str]:
         # Stored in the vocabulary's order, whatever order the boxes were ticked in.
@@ -515,4 +477,4 @@ class AuditEventAdmin(ReadOnlyAdmin):
 
     @admin.display(description=_("from → to"))
     def transition(self, obj: AuditEvent) -> str:
-        return f"{obj.from_state or '–'} → {obj.to_state or '–'}"
+        return f"{obj.from_state or '-'} → {obj.to_state or '-'}"

@@ -40,7 +40,7 @@ class ChangeMakersListFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = ChangeMakersList
 
-    year = factory.Sequence(lambda n: 2024 + n)
+    year = factory.Sequence(lambda n: 2000 + n % 100)
     title = factory.LazyAttribute(lambda o: f"Change Makers {o.year}")
 
 
