@@ -31,9 +31,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     on_postgres = os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://"))
     has_redis = bool(os.environ.get("REDIS_URL"))
     for item in items:
-        if "postgres" in item.keywords and not on_postgres and not _in_ci():
+        if item.get_closest_marker("postgres") and not on_postgres and not _in_ci():
             item.add_marker(pytest.mark.skip(reason="needs DATABASE_URL=postgres://..."))
-        if "broker" in item.keywords and not has_redis and not _in_ci():
+        if item.get_closest_marker("broker") and not has_redis and not _in_ci():
             item.add_marker(pytest.mark.skip(reason="needs REDIS_URL=redis://..."))
 
 

@@ -24,6 +24,3 @@ CELERY_TASK_EAGER_PROPAGATES = True
 # instead of warning on every request that STATIC_ROOT does not exist.
 WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
-# Serve static files straight from the finders; tests never run collectstatic.
-WHITENOISE_AUTOREFRESH = True
-WHITENOISE_USE_FINDERS = True

@@ -1,0 +1,101 @@
+# Change Makers: one command to run it, one to test it. See README.md.
+#
+#   make run            venv + dependencies, migrate, demo data, then http://127.0.0.1:8000
+#                       with a Celery worker (+ embedded beat). Ctrl-C stops both.
+#   make test           the pytest suite (PYTEST_ARGS="-k grants -x" to narrow it)
+#   make lint           ruff check + ruff format --check
+#   make migrations-check   fails when models and migrations disagree
+#
+# Variables: PORT (8000), HOST (127.0.0.1), PYTHON (an interpreter >= 3.12 to build .venv with),
+# PYTEST_ARGS. DATABASE_URL / REDIS_URL in the environment switch to PostgreSQL / Redis.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+PORT ?= 8000
+HOST ?= 127.0.0.1
+PYTEST_ARGS ?=
+UV_VERSION := 0.13.8
+
+VENV := .venv
+PY := $(VENV)/bin/python
+UV := $(VENV)/bin/uv
+# Re-synced whenever the lock or the project file changes; otherwise `make run` skips it.
+SYNCED := $(VENV)/.synced-uv-lock
+
+# Never let uv fetch its own Python: we build the venv from one already on the machine.
+export UV_PYTHON_DOWNLOADS := never
+export PYTHONUNBUFFERED := 1
+
+.PHONY: help venv sync run test lint format migrations-check deploy-check clean
+
+help:
+	@sed -n '1,10p' $(MAKEFILE_LIST) | sed 's/^# \{0,1\}//'
+
+# The first interpreter >= 3.12 that actually runs: $(PYTHON) if given, python3.13/3.12 on
+# PATH (a pyenv shim without a selected version fails the probe and is skipped), then every
+# pyenv version, then the usual install locations.
+$(PY):
+	@probe() { "$$1" -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1; }; \
+	candidates=( $(PYTHON) python3.13 python3.12 python3 ); \
+	if command -v pyenv >/dev/null 2>&1; then \
+	  for v in $$(pyenv versions --bare 2>/dev/null | sort -rV); do \
+	    candidates+=( "$$(pyenv prefix "$$v" 2>/dev/null)/bin/python3" ); \
+	  done; \
+	fi; \
+	candidates+=( $$(ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.1[2-9]*/bin/python3 2>/dev/null | sort -rV) ); \
+	candidates+=( /usr/local/bin/python3.13 /usr/local/bin/python3.12 /usr/bin/python3.13 /usr/bin/python3.12 ); \
+	found=""; \
+	for c in "$${candidates[@]}"; do \
+	  if probe "$$c"; then found="$$c"; break; fi; \
+	done; \
+	if [ -z "$$found" ]; then \
+	  echo "No Python >= 3.12 found. Install one, or run: make $(MAKECMDGOALS) PYTHON=/path/to/python3.12" >&2; \
+	  exit 1; \
+	fi; \
+	echo "Creating $(VENV) with $$found ($$("$$found" --version 2>&1))"; \
+	"$$found" -m venv $(VENV)
+
+$(SYNCED): uv.lock pyproject.toml | $(PY)
+	@$(PY) -c 'import sys; sys.exit(sys.version_info < (3, 12))' || { \
+	  echo "$(VENV) is older than Python 3.12: remove it (make clean) and run make again." >&2; exit 1; }
+	@[ -x $(UV) ] && [ "$$($(UV) --version | cut -d' ' -f2)" = "$(UV_VERSION)" ] || \
+	  $(PY) -m pip install --quiet "uv==$(UV_VERSION)"
+	$(UV) sync --frozen --python $(PY)
+	@touch $@
+
+venv sync: $(SYNCED)
+
+run: $(SYNCED)
+	@export DJANGO_DEBUG="$${DJANGO_DEBUG:-1}" PATH="$(CURDIR)/$(VENV)/bin:$$PATH"; \
+	python manage.py migrate --noinput; \
+	python manage.py seed_demo; \
+	echo "Change Makers on http://$(HOST):$(PORT)/ (Ctrl-C stops the web server and the worker)"; \
+	DEV_ADDR="$(HOST):$(PORT)" exec honcho --no-colour -f Procfile.dev start
+
+test: $(SYNCED)
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+lint: $(SYNCED)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(SYNCED)
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+# The test settings need no secret and honour DATABASE_URL like production does.
+migrations-check: $(SYNCED)
+	DJANGO_SETTINGS_MODULE=changemakers.settings.test \
+	  $(PY) manage.py makemigrations --check --dry-run
+
+# Django's deployment checklist with production-like settings; any warning fails.
+deploy-check: $(SYNCED)
+	@DJANGO_SETTINGS_MODULE=changemakers.settings.base DJANGO_DEBUG=false \
+	  DJANGO_SECRET_KEY="$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(64))')" \
+	  DJANGO_ALLOWED_HOSTS=changemakers.example \
+	  $(PY) manage.py check --deploy --fail-level WARNING
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles

@@ -1,0 +1,135 @@
+"""Settings read from the environment: production passes Django's deployment checklist, a
+missing secret stops start-up, and DATABASE_URL / REDIS_URL choose the servers.
+
+Start-up behaviour runs in a fresh interpreter; values are read by executing base.py afresh
+in-process. Either way the environment is built here and `.env` is ignored, so a developer's
+local `.env` cannot change the result.
+"""
+
+import os
+import runpy
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import environ
+import pytest
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.db import connection
+
+from changemakers.celery import app
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+# Runs before Django: stands in for "there is no .env file", then executes the given code.
+_PRELUDE = """
+import environ
+environ.Env.read_env = classmethod(lambda cls, *args, **kwargs: None)
+"""
+
+PRODUCTION_ENV = {
+    "DJANGO_DEBUG": "false",
+    "DJANGO_ALLOWED_HOSTS": "changemakers.example",
+}
+
+
+def run_python(code: str, **env: str) -> subprocess.CompletedProcess[str]:
+    clean = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith("DJANGO_") and key not in {"DATABASE_URL", "REDIS_URL", "CI"}
+    }
+    clean["DJANGO_SETTINGS_MODULE"] = "changemakers.settings.base"
+    clean.update(env)
+    return subprocess.run(
+        [sys.executable, "-c", _PRELUDE + code],
+        cwd=BASE_DIR,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def settings_from(monkeypatch: pytest.MonkeyPatch, **env: str) -> dict:
+    """Execute base.py afresh under `env` (no `.env`), in-process: fast, and enough for values."""
+    for key in list(os.environ):
+        if key.startswith("DJANGO_") or key in {"DATABASE_URL", "REDIS_URL"}:
+            monkeypatch.delenv(key)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setattr(environ.Env, "read_env", classmethod(lambda cls, *a, **kw: None))
+    return runpy.run_path(str(BASE_DIR / "changemakers" / "settings" / "base.py"))
+
+
+def test_production_settings_pass_the_deployment_checklist_without_warnings():
+    result = run_python(
+        """
+from django.core.management import execute_from_command_line
+execute_from_command_line(["manage.py", "check", "--deploy", "--fail-level", "WARNING"])
+""",
+        DJANGO_SECRET_KEY=secrets.token_urlsafe(64),
+        **PRODUCTION_ENV,
+    )
+
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "System check identified no issues" in output
+    assert "WARNING" not in output
+
+
+def test_settings_refuse_to_load_without_a_secret_key_when_debug_is_off():
+    result = run_python("import django; django.setup()", **PRODUCTION_ENV)
+
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY" in result.stderr
+
+
+def test_settings_refuse_to_load_without_allowed_hosts_when_debug_is_off(monkeypatch):
+    with pytest.raises(ImproperlyConfigured, match="DJANGO_ALLOWED_HOSTS"):
+        settings_from(
+            monkeypatch, DJANGO_DEBUG="false", DJANGO_SECRET_KEY=secrets.token_urlsafe(64)
+        )
+
+
+def test_embedded_defaults_use_sqlite_and_the_filesystem_broker(monkeypatch):
+    loaded = settings_from(monkeypatch, DJANGO_DEBUG="true")
+
+    assert loaded["DEBUG"] is True
+    database = loaded["DATABASES"]["default"]
+    assert database["ENGINE"] == "django.db.backends.sqlite3"
+    assert Path(database["NAME"]) == BASE_DIR / "var" / "changemakers.sqlite3"
+    assert loaded["CELERY_BROKER_URL"] == "filesystem://"
+    assert (BASE_DIR / "var" / "celery" / "queue").is_dir()
+
+
+def test_database_url_and_redis_url_are_honoured(monkeypatch):
+    loaded = settings_from(
+        monkeypatch,
+        DATABASE_URL="postgres://cm:pw@db.internal:5433/changemakers_prod",
+        REDIS_URL="redis://broker.internal:6380/2",
+        DJANGO_SECRET_KEY=secrets.token_urlsafe(64),
+        **PRODUCTION_ENV,
+    )
+
+    database = loaded["DATABASES"]["default"]
+    assert database["ENGINE"] == "django.db.backends.postgresql"
+    assert (database["HOST"], str(database["PORT"]), database["NAME"]) == (
+        "db.internal",
+        "5433",
+        "changemakers_prod",
+    )
+    assert database["CONN_HEALTH_CHECKS"] is True
+    assert loaded["CELERY_BROKER_URL"] == "redis://broker.internal:6380/2"
+    assert loaded["CELERY_BROKER_TRANSPORT_OPTIONS"]["visibility_timeout"] > 0
+
+
+def test_this_test_run_uses_the_servers_the_environment_names():
+    # What CI relies on: DATABASE_URL and REDIS_URL really reach the suite.
+    database_url = os.environ.get("DATABASE_URL", "")
+    expected_vendor = "postgresql" if database_url.startswith("postgres") else "sqlite"
+    assert connection.vendor == expected_vendor
+    assert app.conf.broker_url == (os.environ.get("REDIS_URL") or "filesystem://")
+    assert app.conf.broker_url == settings.CELERY_BROKER_URL
