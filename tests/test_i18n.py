@@ -39,3 +39,52 @@ def test_pages_render_in_french(client, name):
     response = client.get(reverse(name))
     assert response.status_code == 200
     assert '<html lang="fr"' in response.content.decode()
+
+
+def test_french_pages_show_french_text(client):
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "fr"
+    content = client.get(reverse("creators:home")).content.decode()
+    assert "Se connecter" in content
+    assert "Sign in" not in content
+
+
+def _po_entries(path):
+    """(msgid, msgstr, fuzzy) for each entry of a .po file, header left out."""
+    import ast
+
+    entries, current, field, fuzzy = [], {}, None, False
+    for line in [*path.read_text(encoding="utf-8").splitlines(), ""]:
+        if not line.strip():
+            if current.get("msgid"):
+                entries.append((current["msgid"], current.get("msgstr", ""), fuzzy))
+            current, field, fuzzy = {}, None, False
+        elif line.startswith("#,") and "fuzzy" in line:
+            fuzzy = True
+        elif line.startswith(("msgid ", "msgstr ", "msgstr[0] ", "msgid_plural ")):
+            key, _, value = line.partition(" ")
+            field = {"msgstr[0]": "msgstr"}.get(key, key)
+            current[field] = current.get(field, "") + ast.literal_eval(value)
+        elif line.startswith('"') and field:
+            current[field] += ast.literal_eval(line)
+    return entries
+
+
+def test_the_french_catalogue_is_complete_and_compiled():
+    """Every string is translated, nothing is fuzzy, and the committed .mo matches the .po
+    (run `manage.py makemessages -l fr` then `compilemessages` after changing strings)."""
+    import gettext
+
+    folder = settings.LOCALE_PATHS[0] / "fr" / "LC_MESSAGES"
+    entries = _po_entries(folder / "django.po")
+    assert len(entries) > 300
+    assert [msgid for msgid, msgstr, _ in entries if not msgstr] == []
+    assert [msgid for msgid, _, fuzzy in entries if fuzzy] == []
+    with (folder / "django.mo").open("rb") as mo:
+        catalogue = gettext.GNUTranslations(mo)
+    stale = [
+        msgid
+        for msgid, msgstr, _ in entries
+        if "\x04" not in msgid
+        and catalogue._catalog.get(msgid, catalogue._catalog.get((msgid, 0))) != msgstr
+    ]
+    assert stale == []
