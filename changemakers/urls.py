@@ -1,7 +1,9 @@
 from django.conf import settings
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
+from django.views.generic import RedirectView
 
 from changemakers import health
 
@@ -9,7 +11,16 @@ admin.site.site_header = _("Change Makers administration")
 admin.site.site_title = _("Change Makers admin")
 admin.site.index_title = _("Program data")
 
+
+class FaviconView(RedirectView):
+    """Browsers ask for /favicon.ico on pages without an icon link (the admin's)."""
+
+    def get_redirect_url(self, *args, **kwargs) -> str:
+        return static("img/favicon.svg")
+
+
 urlpatterns = [
+    path("favicon.ico", FaviconView.as_view(), name="favicon"),
     path("", include("creators.urls")),
     path("accounts/", include("creators.auth_urls")),
     path("i18n/", include("django.conf.urls.i18n")),

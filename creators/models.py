@@ -244,6 +244,23 @@ class AuditEventQuerySet(models.QuerySet):
 class AuditEvent(models.Model):
     """One state change: who moved what from where to where, when and why. Append-only."""
 
+    class Action(models.TextChoices):
+        CREATED = "created", _("Created")
+        PROPOSED = "proposed", _("Proposed")
+        VERIFIED = "verified", _("Verified")
+        REJECTED = "rejected", _("Rejected")
+        APPROVED = "approved", _("Approved")
+        CANCELLED = "cancelled", _("Cancelled")
+        STARTED = "started", _("Started")
+        INVITED = "invited", _("Invited")
+        ACTIVATED = "activated", _("Activated")
+        COMPLETED = "completed", _("Completed")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+        SUBMITTED = "submitted", _("Submitted")
+        CHANGES_REQUESTED = "changes_requested", _("Changes requested")
+        PUBLISHED = "published", _("Published")
+        UNPUBLISHED = "unpublished", _("Unpublished")
+
     occurred_at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -258,7 +275,7 @@ class AuditEvent(models.Model):
     object_id = models.PositiveBigIntegerField()
     subject = GenericForeignKey("content_type", "object_id")
     object_repr = models.CharField(_("object"), max_length=200)
-    action = models.CharField(_("action"), max_length=40)
+    action = models.CharField(_("action"), max_length=40, choices=Action.choices)
     from_state = models.CharField(_("from"), max_length=32, blank=True)
     to_state = models.CharField(_("to"), max_length=32, blank=True)
     note = models.TextField(_("note"), blank=True)

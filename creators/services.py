@@ -26,6 +26,8 @@ def audit_record(
     note: str = "",
 ) -> AuditEvent:
     """Append one event to the audit log. Call it inside the transaction of the change."""
+    if action not in AuditEvent.Action.values:
+        raise ValueError(f"Unknown audit action {action!r}: add it to AuditEvent.Action.")
     return AuditEvent.objects.create(
         actor=_actor_or_none(actor),
         content_type=ContentType.objects.get_for_model(obj),

@@ -55,3 +55,14 @@ def other_creator_user(db):
 @pytest.fixture
 def nonprofit_user(db):
     return NonprofitContactFactory().user
+
+
+@pytest.fixture(autouse=True)
+def _english_by_default():
+    """A request served in French leaves French active in the thread; start each test in the
+    default language so messages compare as written."""
+    from django.utils import translation
+
+    translation.activate("en")
+    yield
+    translation.deactivate()
