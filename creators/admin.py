@@ -212,7 +212,7 @@ class ServiceModelAdmin(admin.ModelAdmin):
             return HttpResponseRedirect(request.get_full_path())
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyMixin:
     """Rows written only by services and jobs: staff look, nobody edits."""
 
     def has_add_permission(self, request, obj=None):
@@ -223,6 +223,10 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class ReadOnlyAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    pass
 
 
 # --- Creators -------------------------------------------------------------------------------

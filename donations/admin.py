@@ -14,6 +14,7 @@ from django_countries.filters import CountryFilter
 from creators.admin import (
     BOTH_LOCATIONS,
     ReadOnlyAdmin,
+    ReadOnlyMixin,
     ServiceModelAdmin,
     money,
     run_transitions,
@@ -191,7 +192,7 @@ class GrantAdminForm(forms.ModelForm):
         return cleaned
 
 
-class DisbursementInline(admin.TabularInline):
+class DisbursementInline(ReadOnlyMixin, admin.TabularInline):
     """Payment attempts, read-only: they are made by the disbursement jobs."""
 
     model = Disbursement
@@ -211,15 +212,6 @@ class DisbursementInline(admin.TabularInline):
     @admin.display(description=_("amount"))
     def amount_money(self, obj: Disbursement) -> str:
         return money(obj.amount, obj.currency)
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Grant)

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from creators.admin import (
     BOTH_LOCATIONS,
     ReadOnlyAdmin,
+    ReadOnlyMixin,
     ServiceModelAdmin,
     run_transitions,
     transition_with_reason,
@@ -240,7 +241,7 @@ class OverdueFilter(admin.SimpleListFilter):
         return queryset
 
 
-class ProgressUpdateInline(admin.StackedInline):
+class ProgressUpdateInline(ReadOnlyMixin, admin.StackedInline):
     model = ProgressUpdate
     extra = 0
     fields = ["created_at", "author", "body", "link"]
@@ -248,15 +249,6 @@ class ProgressUpdateInline(admin.StackedInline):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("author")
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Milestone)
