@@ -1,0 +1,159 @@
+"""Real-browser tests: Playwright (sync API) drives Debian's Chromium at /usr/bin/chromium
+against pytest-django's live server. Playwright never downloads a browser here.
+
+Without /usr/bin/chromium the `browser` tests skip on a laptop and fail under CI=true
+(`.ci/run` installs the Debian package).
+"""
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    ConsoleMessage,
+    Page,
+    Response,
+    sync_playwright,
+)
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).parent / "artifacts"
+# No network and root on CI: no sandbox, nothing that phones home.
+LAUNCH_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+TIMEOUT_MS = 10_000
+# Chromium may ask for /favicon.ico on its own; until the app serves one, its 404 is not ours.
+IGNORED_PATHS = {"/favicon.ico"}
+
+REPORTS = pytest.StashKey[dict[str, pytest.TestReport]]()
+
+
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """`browser` tests skip without Chromium, except in CI where the `browser` fixture fails."""
+    if CHROMIUM.exists() or _in_ci():
+        return
+    skip = pytest.mark.skip(reason=f"needs Chromium at {CHROMIUM} (apt-get install chromium)")
+    for item in items:
+        if item.get_closest_marker("browser"):
+            item.add_marker(skip)
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> pytest.TestReport:
+    """Keep each phase's report on the item, so the page fixture knows whether to screenshot."""
+    report = yield
+    item.stash.setdefault(REPORTS, {})[report.when] = report
+    return report
+
+
+@pytest.fixture(scope="package")
+def browser() -> Iterator[Browser]:
+    """One Chromium for all browser tests, closed when the e2e package is done.
+
+    Playwright's sync API keeps an asyncio loop running in this thread while it is started,
+    so Django would refuse ORM calls in the tests (SynchronousOnlyOperation). Django's
+    documented escape hatch is DJANGO_ALLOW_ASYNC_UNSAFE; it is set only while Playwright
+    runs and restored afterwards, so no other test runs with it (or with the loop).
+    """
+    if not CHROMIUM.exists():
+        pytest.fail(f"Chromium is missing at {CHROMIUM}: apt-get install chromium")
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    playwright = sync_playwright().start()
+    try:
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=LAUNCH_ARGS
+        )
+        yield chromium
+        chromium.close()
+    finally:
+        playwright.stop()
+        if previous is None:
+            del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@dataclass
+class BrowserLog:
+    """What a page said that a person would not see: console errors, script errors, CSP
+    violations (Chromium reports those as console errors) and failed responses."""
+
+    problems: list[str] = field(default_factory=list)
+    statuses: dict[str, int] = field(default_factory=dict)
+
+    def attach(self, page: Page) -> None:
+        page.on("console", self._on_console)
+        page.on("pageerror", lambda error: self.problems.append(f"page error: {error}"))
+        page.on("response", self._on_response)
+
+    def _on_console(self, message: ConsoleMessage) -> None:
+        ignored = urlsplit(message.location.get("url", "")).path in IGNORED_PATHS
+        if "Content Security Policy" in message.text or (message.type == "error" and not ignored):
+            self.problems.append(f"console {message.type}: {message.text} ({message.location})")
+
+    def _on_response(self, response: Response) -> None:
+        path = urlsplit(response.url).path
+        self.statuses[path] = response.status
+        if response.status >= 400 and path not in IGNORED_PATHS:
+            self.problems.append(f"HTTP {response.status}: {response.request.method} {path}")
+
+
+def _new_page(
+    request: pytest.FixtureRequest, context: BrowserContext, log: BrowserLog
+) -> Iterator[Page]:
+    page = context.new_page()
+    log.attach(page)
+    yield page
+    reports = request.node.stash.get(REPORTS, {})
+    call = reports.get("call")
+    if call is not None and call.failed:
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=ARTIFACTS / f"{request.node.name}.png", full_page=True)
+    context.close()
+    if call is not None and call.passed and log.problems:
+        pytest.fail("The browser reported problems:\n" + "\n".join(log.problems))
+
+
+@pytest.fixture
+def browser_log() -> BrowserLog:
+    return BrowserLog()
+
+
+@pytest.fixture
+def page(
+    request: pytest.FixtureRequest, browser: Browser, live_server, browser_log: BrowserLog
+) -> Iterator[Page]:
+    """A fresh browser context (no cookies) and page on the live server. After a passing test
+    it fails on any console error, CSP violation or failed response the page logged."""
+    context = browser.new_context(base_url=live_server.url, locale="en-GB")
+    context.set_default_timeout(TIMEOUT_MS)
+    yield from _new_page(request, context, browser_log)
+
+
+@pytest.fixture
+def page_without_js(
+    request: pytest.FixtureRequest, browser: Browser, live_server, browser_log: BrowserLog
+) -> Iterator[Page]:
+    """Like `page`, with JavaScript turned off: what a person without scripts gets."""
+    context = browser.new_context(
+        base_url=live_server.url, locale="en-GB", java_script_enabled=False
+    )
+    context.set_default_timeout(TIMEOUT_MS)
+    yield from _new_page(request, context, browser_log)
