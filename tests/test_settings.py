@@ -133,3 +133,30 @@ def test_this_test_run_uses_the_servers_the_environment_names():
     assert connection.vendor == expected_vendor
     assert app.conf.broker_url == (os.environ.get("REDIS_URL") or "filesystem://")
     assert app.conf.broker_url == settings.CELERY_BROKER_URL
+
+
+def _manage_py_debug(**env: str) -> str:
+    result = run_python(
+        """
+import runpy, sys
+sys.argv = ["manage.py", "shell", "-v", "0", "-c",
+            "from django.conf import settings; print('DEBUG', settings.DEBUG)"]
+runpy.run_path("manage.py", run_name="__main__")
+""",
+        **env,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip().splitlines()[-1]
+
+
+def test_manage_py_in_a_checkout_with_no_secret_runs_in_debug():
+    assert _manage_py_debug() == "DEBUG True"
+
+
+def test_manage_py_in_a_deployment_keeps_debug_off():
+    secret = secrets.token_urlsafe(64)
+    assert _manage_py_debug(DJANGO_SECRET_KEY=secret, **PRODUCTION_ENV) == "DEBUG False"
+    assert (
+        _manage_py_debug(DJANGO_SECRET_KEY=secret, DJANGO_ALLOWED_HOSTS="changemakers.example")
+        == "DEBUG False"
+    )
