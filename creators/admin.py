@@ -15,7 +15,7 @@ from django.contrib.admin import helpers
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Count
-from django.http import HttpRequest, HttpResponseRedirect
+from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, reverse
 from django.utils.formats import number_format
@@ -167,8 +167,8 @@ class ServiceModelAdmin(admin.ModelAdmin):
     - `add_fields`: the only fields of the add form (state fields have nothing to show yet);
     - `readonly_on_change`: fields that are set once, at creation;
     - `create_through_service()`: called on add instead of `obj.save()`;
-    - a ValidationError raised by a service during a save shows as a message, not a 500 (the
-      admin's transaction has rolled back).
+    - a ValidationError raised by a service during a save shows in the form again, with what
+      was typed, not as a 500 (the admin's transaction has rolled back).
     """
 
     add_fields: Sequence[str] | None = None
@@ -203,13 +203,27 @@ class ServiceModelAdmin(admin.ModelAdmin):
         _adopt(obj, created)
         return None
 
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        refusal = getattr(request, "_service_refusal", None)
+        if refusal is None:
+            return form
+
+        class RefusedForm(form):
+            def clean(self):
+                super().clean()
+                raise refusal
+
+        return RefusedForm
+
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         try:
             return super().changeform_view(request, object_id, form_url, extra_context)
         except ValidationError as error:
-            # A rule only the service can check (a lock, another row): say it plainly.
-            self.message_user(request, " ".join(error.messages), messages.ERROR)
-            return HttpResponseRedirect(request.get_full_path())
+            # A rule only the service can check (a lock, another row). The admin's transaction
+            # has rolled back; show the same form again, with what was typed and the refusal.
+            request._service_refusal = ValidationError(error.messages)
+            return super().changeform_view(request, object_id, form_url, extra_context)
 
 
 class ReadOnlyMixin:

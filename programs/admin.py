@@ -19,7 +19,6 @@ from creators.admin import (
     run_transitions,
     transition_with_reason,
 )
-from creators.services import audit_record
 
 from .models import (
     COHORT_MONTHS,
@@ -39,6 +38,7 @@ from .services import (
     enrolment_complete,
     enrolment_invite,
     enrolment_withdraw,
+    milestone_add,
     milestone_approve,
     milestone_request_changes,
 )
@@ -129,20 +129,21 @@ class CohortAdmin(ServiceModelAdmin):
 # --- Enrolments -----------------------------------------------------------------------------
 
 
+@admin.display(description=_("overdue"))
+def overdue(obj: Milestone) -> str:
+    # Words, not the admin's green tick: a tick would read as "all good".
+    return _("Overdue") if obj.is_overdue(timezone.localdate()) else "—"
+
+
 class MilestoneInline(admin.TabularInline):
     """An enrolment's milestones: titles and dates can be adjusted, states only move through
     the milestone actions."""
 
     model = Milestone
     extra = 0
-    fields = ["title", "due_date", "status", "overdue", "feedback"]
-    readonly_fields = ["status", "overdue", "feedback"]
+    fields = ["title", "due_date", "status", overdue, "feedback"]
+    readonly_fields = ["status", overdue, "feedback"]
     show_change_link = True
-
-    @admin.display(description=_("overdue"))
-    def overdue(self, obj: Milestone) -> str:
-        # Words, not the admin's green tick: a tick would read as "all good".
-        return _("Overdue") if obj.is_overdue(timezone.localdate()) else "—"
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -253,7 +254,7 @@ class ProgressUpdateInline(ReadOnlyMixin, admin.StackedInline):
 
 @admin.register(Milestone)
 class MilestoneAdmin(ServiceModelAdmin):
-    list_display = ["title", "creator", "cohort", "due_date", "status", "overdue"]
+    list_display = ["title", "creator", "cohort", "due_date", "status", overdue]
     list_select_related = ["enrolment__creator", "enrolment__cohort"]
     list_filter = ["status", OverdueFilter, "enrolment__cohort"]
     search_fields = ["title", "enrolment__creator__display_name", "enrolment__creator__handle"]
@@ -274,16 +275,14 @@ class MilestoneAdmin(ServiceModelAdmin):
     def cohort(self, obj: Milestone):
         return obj.enrolment.cohort
 
-    @admin.display(description=_("overdue"))
-    def overdue(self, obj: Milestone) -> str:
-        # Words, not the admin's green tick: a tick would read as "all good".
-        return _("Overdue") if obj.is_overdue(timezone.localdate()) else "—"
-
     def create_through_service(self, request, obj, form):
-        # No service makes a one-off milestone (the plan stamps them); record it all the same.
-        obj.save()
-        audit_record(actor=request.user, obj=obj, action="created", to_state=obj.status)
-        return obj
+        return milestone_add(
+            enrolment=obj.enrolment,
+            title=obj.title,
+            due_date=obj.due_date,
+            description=obj.description,
+            actor=request.user,
+        )
 
     @admin.action(
         description=_("Approve the selected milestones"),

@@ -82,6 +82,20 @@ class Cohort(TimeStampedModel):
     def __str__(self) -> str:
         return self.name
 
+    def clean(self) -> None:
+        if self.pk is not None:
+            taken = self.enrolments.holding_a_seat().count()
+            if self.capacity is not None and self.capacity < taken:
+                raise ValidationError(
+                    {
+                        "capacity": _(
+                            "%(taken)s creators already hold a place; the capacity cannot be lower."
+                        )
+                        % {"taken": taken}
+                    },
+                    code="capacity_below_enrolled",
+                )
+
 
 class MilestonePlanItem(models.Model):
     """One step of a cohort's milestone plan, stamped onto each enrolment as a dated Milestone."""

@@ -163,6 +163,25 @@ def milestones_stamp(*, enrolment: Enrolment) -> list[Milestone]:
     return Milestone.objects.bulk_create(created)
 
 
+@transaction.atomic
+def milestone_add(
+    *,
+    enrolment: Enrolment,
+    title: str,
+    due_date: datetime.date,
+    description: str = "",
+    actor,
+) -> Milestone:
+    """A one-off milestone beside the ones the cohort's plan stamped."""
+    milestone = Milestone(
+        enrolment=enrolment, title=title, due_date=due_date, description=description
+    )
+    milestone.full_clean()
+    milestone.save()
+    audit_record(actor=actor, obj=milestone, action="created", to_state=milestone.status)
+    return milestone
+
+
 def progress_update_submit(
     *, milestone: Milestone, author, body: str, link: str = ""
 ) -> ProgressUpdate:

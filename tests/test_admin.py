@@ -348,15 +348,16 @@ def test_inviting_a_creator_from_the_admin_goes_through_the_service(staff_client
     assert audited(enrolment, "invited").actor == staff_user
 
 
-def test_a_rule_only_the_service_checks_shows_as_a_message(staff_client):
+def test_a_rule_only_the_service_checks_shows_in_the_form_keeping_the_input(staff_client):
     cohort = CohortFactory(status=Cohort.Status.COMPLETED)
     response = staff_client.post(
         admin_url(Enrolment, "add"),
-        {"cohort": cohort.pk, "creator": CreatorFactory().pk, "mission": ""},
-        follow=True,
+        {"cohort": cohort.pk, "creator": CreatorFactory().pk, "mission": "Health literacy"},
     )
     assert response.status_code == 200
-    assert any("has ended" in m for m in messages_of(response))
+    content = response.content.decode()
+    assert "has ended; invite the creator to a later cohort" in content
+    assert "Health literacy" in content
     assert not Enrolment.objects.exists()
 
 
@@ -411,6 +412,19 @@ def test_moving_a_planned_cohort_moves_its_end_date(staff_client):
     assert staff_client.post(url, data).status_code == 302
     cohort.refresh_from_db()
     assert cohort.end_date == datetime.date(2027, 7, 15)
+
+
+def test_lowering_capacity_below_the_places_taken_is_refused_in_the_form(staff_client):
+    cohort = CohortFactory(capacity=3)
+    EnrolmentFactory.create_batch(2, cohort=cohort)
+    url = admin_url(Cohort, "change", cohort.pk)
+    data = form_data(staff_client.get(url))
+    data["capacity"] = "1"
+    response = staff_client.post(url, data)
+    assert response.status_code == 200
+    assert "2 creators already hold a place" in response.content.decode()
+    cohort.refresh_from_db()
+    assert cohort.capacity == 3
 
 
 # --- Actions call the services ----------------------------------------------------------------

@@ -58,7 +58,22 @@ def test_a_full_cohort_refuses_one_more_creator():
 def test_a_withdrawn_creator_frees_their_place():
     cohort = CohortFactory(capacity=1)
     EnrolmentFactory(cohort=cohort, status=Enrolment.Status.WITHDRAWN)
-    EnrolmentFactory.build(cohort=cohort).full_clean(exclude=["creator"])
+    replacement = EnrolmentFactory(cohort=cohort)
+    replacement.full_clean()
+    assert cohort.enrolments.holding_a_seat().get() == replacement
+
+
+def test_capacity_cannot_drop_below_the_places_taken():
+    cohort = CohortFactory(capacity=3)
+    EnrolmentFactory.create_batch(2, cohort=cohort)
+    cohort.capacity = 1
+    with pytest.raises(ValidationError) as error:
+        cohort.full_clean()
+    assert error.value.message_dict["capacity"] == [
+        "2 creators already hold a place; the capacity cannot be lower."
+    ]
+    cohort.capacity = 2
+    cohort.full_clean()
 
 
 def test_a_creator_is_active_in_at_most_one_cohort():
@@ -77,11 +92,13 @@ def test_a_creator_is_active_in_at_most_one_cohort():
 
 def test_a_creator_may_have_completed_cohorts_and_one_active():
     first = EnrolmentFactory(status=Enrolment.Status.COMPLETED)
-    EnrolmentFactory(
+    active = EnrolmentFactory(
         creator=first.creator,
         cohort=CohortFactory(start_date=datetime.date(2027, 3, 1)),
         status=Enrolment.Status.ACTIVE,
     )
+    active.validate_constraints()
+    assert first.creator.enrolments.count() == 2
 
 
 def test_overdue_is_derived_from_the_date_and_status():

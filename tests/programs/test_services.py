@@ -12,6 +12,7 @@ from programs.services import (
     enrolment_activate,
     enrolment_invite,
     enrolment_withdraw,
+    milestone_add,
     milestone_approve,
     milestone_request_changes,
     progress_update_submit,
@@ -147,3 +148,23 @@ def test_an_approved_milestone_takes_no_more_updates(staff_user):
     with pytest.raises(ValidationError, match="cannot go from “Approved” to “Submitted”"):
         progress_update_submit(milestone=kickoff, author=staff_user, body="More.")
     assert kickoff.updates.count() == 1
+
+
+def test_milestone_add_is_validated_and_audited(staff_user):
+    enrolment = enrolment_invite(cohort=CohortFactory(), creator=CreatorFactory(), actor=staff_user)
+    extra = milestone_add(
+        enrolment=enrolment,
+        title="Festival talk",
+        due_date=datetime.date(2026, 11, 2),
+        actor=staff_user,
+    )
+    event = AuditEvent.objects.for_object(extra).get()
+    assert (event.action, event.to_state, event.actor) == ("created", "pending", staff_user)
+    with pytest.raises(ValidationError, match="already has a milestone with this title"):
+        milestone_add(
+            enrolment=enrolment,
+            title="Festival talk",
+            due_date=datetime.date(2026, 12, 2),
+            actor=staff_user,
+        )
+    assert enrolment.milestones.count() == 1
