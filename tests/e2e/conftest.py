@@ -34,8 +34,6 @@ LAUNCH_ARGS = [
     "--disable-sync",
 ]
 TIMEOUT_MS = 10_000
-# Chromium may ask for /favicon.ico on its own; until the app serves one, its 404 is not ours.
-IGNORED_PATHS = {"/favicon.ico"}
 
 REPORTS = pytest.StashKey[dict[str, pytest.TestReport]]()
 
@@ -104,14 +102,13 @@ class BrowserLog:
         page.on("response", self._on_response)
 
     def _on_console(self, message: ConsoleMessage) -> None:
-        ignored = urlsplit(message.location.get("url", "")).path in IGNORED_PATHS
-        if "Content Security Policy" in message.text or (message.type == "error" and not ignored):
+        if "Content Security Policy" in message.text or message.type == "error":
             self.problems.append(f"console {message.type}: {message.text} ({message.location})")
 
     def _on_response(self, response: Response) -> None:
         path = urlsplit(response.url).path
         self.statuses[path] = response.status
-        if response.status >= 400 and path not in IGNORED_PATHS:
+        if response.status >= 400:
             self.problems.append(f"HTTP {response.status}: {response.request.method} {path}")
 
 
