@@ -260,6 +260,13 @@ class AuditEvent(models.Model):
         CHANGES_REQUESTED = "changes_requested", _("Changes requested")
         PUBLISHED = "published", _("Published")
         UNPUBLISHED = "unpublished", _("Unpublished")
+        SCHEDULED = "scheduled", _("Scheduled for payment")
+        PAYMENT_STARTED = "payment_started", _("Payment started")
+        PAYMENT_ERROR = "payment_error", _("Payment attempt failed")
+        DISBURSED = "disbursed", _("Paid")
+        FAILED = "failed", _("Failed")
+        RETRIED = "retried", _("Retried")
+        RECONCILED = "reconciled", _("Reconciled with the provider")
 
     occurred_at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
     actor = models.ForeignKey(

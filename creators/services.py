@@ -40,6 +40,45 @@ def audit_record(
     )
 
 
+def audit_changes(*, actor, changes: Sequence[tuple]) -> list[AuditEvent]:
+    """Several events in one INSERT: `changes` holds (object, action, from, to, note) tuples.
+    For hot paths (a payment records its grant and its disbursement together)."""
+    now = timezone.now()
+    events = []
+    for obj, action, from_state, to_state, note in changes:
+        if action not in AuditEvent.Action.values:
+            raise ValueError(f"Unknown audit action {action!r}: add it to AuditEvent.Action.")
+        events.append(
+            AuditEvent(
+                occurred_at=now,
+                actor=_actor_or_none(actor),
+                content_type=ContentType.objects.get_for_model(obj),
+                object_id=obj.pk,
+                object_repr=str(obj)[:200],
+                action=action,
+                from_state=from_state,
+                to_state=to_state,
+                note=note,
+            )
+        )
+    return AuditEvent.objects.bulk_create(events)
+
+
+def audit_record_many(
+    *,
+    actor,
+    objs: Sequence[models.Model],
+    action: str,
+    from_state: str = "",
+    to_state: str = "",
+    note: str = "",
+) -> list[AuditEvent]:
+    """The same event for many objects, in one INSERT (batch operations)."""
+    return audit_changes(
+        actor=actor, changes=[(obj, action, from_state, to_state, note) for obj in objs]
+    )
+
+
 def state_transition[M: models.Model](
     obj: M,
     *,

@@ -21,12 +21,22 @@ from creators.admin import (
     transition_with_reason,
 )
 
-from .models import Disbursement, Fund, Grant, Nonprofit, NonprofitContact
+from .models import (
+    Disbursement,
+    DisbursementBatch,
+    Fund,
+    Grant,
+    Nonprofit,
+    NonprofitContact,
+    SandboxPayment,
+)
 from .services import (
     fund_create,
     grant_approve,
     grant_cancel,
     grant_propose,
+    grant_retry,
+    grant_schedule,
     nonprofit_create,
     nonprofit_reject,
     nonprofit_verify,
@@ -193,12 +203,13 @@ class GrantAdminForm(forms.ModelForm):
 
 
 class DisbursementInline(ReadOnlyMixin, admin.TabularInline):
-    """Payment attempts, read-only: they are made by the disbursement jobs."""
+    """The grant's payment, read-only: it is made by the disbursement jobs."""
 
     model = Disbursement
     extra = 0
     fields = [
         "created_at",
+        "batch",
         "provider",
         "provider_reference",
         "amount_money",
@@ -256,7 +267,7 @@ class GrantAdmin(ServiceModelAdmin):
     readonly_on_change = ["fund", "nonprofit", "creator"]
     inlines = [DisbursementInline]
     inlines_on_add = False
-    actions = ["approve", "cancel"]
+    actions = ["approve", "schedule", "retry", "cancel"]
 
     def has_delete_permission(self, request, obj=None):
         return False
@@ -286,6 +297,26 @@ class GrantAdmin(ServiceModelAdmin):
         )
 
     @admin.action(
+        description=_("Schedule the selected grants for payment"),
+        permissions=["change"],
+        location=BOTH_LOCATIONS,
+    )
+    def schedule(self, request, queryset):
+        run_transitions(
+            self, request, queryset, lambda obj: grant_schedule(grant=obj, actor=request.user)
+        )
+
+    @admin.action(
+        description=_("Retry the payment of the selected failed grants"),
+        permissions=["change"],
+        location=BOTH_LOCATIONS,
+    )
+    def retry(self, request, queryset):
+        run_transitions(
+            self, request, queryset, lambda obj: grant_retry(grant=obj, actor=request.user)
+        )
+
+    @admin.action(
         description=_("Cancel the selected grants…"),
         permissions=["change"],
         location=BOTH_LOCATIONS,
@@ -308,11 +339,12 @@ class GrantAdmin(ServiceModelAdmin):
 
 @admin.register(Disbursement)
 class DisbursementAdmin(ReadOnlyAdmin):
-    """Payment attempts, made by the disbursement jobs only."""
+    """Payments of grants, made by the disbursement jobs only."""
 
     list_display = [
         "created_at",
         "grant",
+        "batch",
         "provider",
         "status",
         "amount_money",
@@ -321,10 +353,30 @@ class DisbursementAdmin(ReadOnlyAdmin):
         "completed_at",
     ]
     list_select_related = ["grant__nonprofit", "grant__creator"]
-    list_filter = ["status", "provider"]
+    list_filter = ["status", "provider", "batch"]
     search_fields = ["idempotency_key", "provider_reference", "grant__nonprofit__legal_name"]
     date_hierarchy = "created_at"
 
     @admin.display(description=_("amount"), ordering="amount")
     def amount_money(self, obj: Disbursement) -> str:
+        return money(obj.amount, obj.currency)
+
+
+@admin.register(DisbursementBatch)
+class DisbursementBatchAdmin(ReadOnlyAdmin):
+    list_display = ["__str__", "created_at", "created_by", "size"]
+    list_select_related = ["created_by"]
+    date_hierarchy = "created_at"
+
+
+@admin.register(SandboxPayment)
+class SandboxPaymentAdmin(ReadOnlyAdmin):
+    """The sandbox provider's ledger: what it was asked to pay and what it paid."""
+
+    list_display = ["idempotency_key", "reference", "payee", "amount_money", "requests", "paid_at"]
+    list_filter = ["currency"]
+    search_fields = ["idempotency_key", "reference", "payee"]
+
+    @admin.display(description=_("amount"), ordering="amount")
+    def amount_money(self, obj: SandboxPayment) -> str:
         return money(obj.amount, obj.currency)

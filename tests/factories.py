@@ -127,7 +127,7 @@ class DisbursementFactory(factory.django.DjangoModelFactory):
         model = Disbursement
 
     grant = factory.SubFactory(GrantFactory)
-    idempotency_key = factory.LazyAttribute(lambda o: f"{o.grant.idempotency_key}-1")
+    idempotency_key = factory.LazyAttribute(lambda o: str(o.grant.idempotency_key))
     provider = "sandbox"
     amount = factory.SelfAttribute("grant.amount")
     currency = factory.SelfAttribute("grant.currency")

@@ -242,6 +242,24 @@ CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_DB_REUSE_MAX = 200
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# Payouts: providers by dotted path (see donations/payouts), and the one the program pays with.
+PAYOUT_PROVIDERS = env.list(
+    "DJANGO_PAYOUT_PROVIDERS", default=["donations.payouts.sandbox.SandboxProvider"]
+)
+PAYOUT_PROVIDER = env.str("DJANGO_PAYOUT_PROVIDER", default="sandbox")
+# What the sandbox does for payees without a sandbox-* payout reference: succeed, fail,
+# timeout, flaky or lose-response. And its pause per request, in seconds.
+PAYOUT_SANDBOX_MODE = env.str("DJANGO_PAYOUT_SANDBOX_MODE", default="succeed")
+PAYOUT_SANDBOX_LATENCY = env.float("DJANGO_PAYOUT_SANDBOX_LATENCY", default=0.0)
+# Tries per payment before a transient error fails the grant, and the exponential backoff
+# between them (seconds: base, cap; with full jitter).
+PAYOUT_MAX_ATTEMPTS = env.int("DJANGO_PAYOUT_MAX_ATTEMPTS", default=6)
+PAYOUT_RETRY_BACKOFF = env.int("DJANGO_PAYOUT_RETRY_BACKOFF", default=5)
+PAYOUT_RETRY_BACKOFF_MAX = env.int("DJANGO_PAYOUT_RETRY_BACKOFF_MAX", default=300)
+# A payment pending or processing this long without news is reconciled by the sweeper. Longer
+# than the backoff cap and the task time limit, so it never races a live retry.
+PAYOUT_STALE_AFTER = env.int("DJANGO_PAYOUT_STALE_AFTER", default=600)
+
 from changemakers.beat import BEAT_SCHEDULE  # noqa: E402
 
 CELERY_BEAT_SCHEDULE = BEAT_SCHEDULE

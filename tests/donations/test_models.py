@@ -2,7 +2,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError
+from django.db import IntegrityError, transaction
 from django.db.models import F
 
 from donations.models import Fund
@@ -92,14 +92,19 @@ def test_disbursement_idempotency_keys_are_unique():
         again.save()
 
 
-def test_a_grant_has_at_most_one_successful_disbursement():
-    first = DisbursementFactory(status="succeeded")
-    second = DisbursementFactory.build(
-        grant=first.grant, idempotency_key="another-key", status="succeeded"
-    )
+def test_a_grant_has_at_most_one_disbursement():
+    first = DisbursementFactory(status="succeeded", provider_reference="SBX-1")
+    second = DisbursementFactory.build(grant=first.grant, idempotency_key="another-key")
     with pytest.raises(ValidationError) as error:
-        second.validate_constraints()
-    assert "This grant has already been paid." in error.value.messages
+        second.validate_unique()
+    assert "grant" in error.value.message_dict
+    with pytest.raises(IntegrityError), transaction.atomic():
+        second.save()
+
+
+def test_a_paid_disbursement_carries_the_provider_reference():
+    with pytest.raises(IntegrityError), transaction.atomic():
+        DisbursementFactory(status="succeeded", provider_reference="")
 
 
 def test_each_grant_gets_its_own_idempotency_key():

@@ -1,0 +1,64 @@
+"""The interface every payout provider implements."""
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import ClassVar
+
+
+@dataclass(frozen=True)
+class Payment:
+    """A payment the provider has made."""
+
+    reference: str
+    amount: Decimal
+    currency: str
+
+
+class PayoutError(Exception):
+    """The provider did not confirm a payment."""
+
+
+class RetryableError(PayoutError):
+    """A transient failure (timeout, connection lost, provider busy).
+
+    The payment may or may not have been made: ask again with the same idempotency key, or look
+    it up by that key.
+    """
+
+
+class FinalError(PayoutError):
+    """The provider refused the payment and made none (closed account, invalid payee...).
+
+    Sending the same request again will not help until something is fixed.
+    """
+
+
+class PayoutProvider(ABC):
+    """One way to pay a nonprofit.
+
+    The contract both methods keep: an idempotency key names one payment. `pay` with a key the
+    provider has already paid returns that payment instead of paying again, even when the two
+    requests arrive at the same time; a refused request (`FinalError`) records nothing, so the
+    same key may be tried again once the cause is fixed.
+    """
+
+    #: Stored on each disbursement; must never change once payments were made with it.
+    identifier: ClassVar[str]
+    verbose_name: ClassVar[str]
+
+    @abstractmethod
+    def pay(
+        self,
+        *,
+        idempotency_key: str,
+        amount: Decimal,
+        currency: str,
+        payee: str,
+        description: str = "",
+    ) -> Payment:
+        """Pay `amount` to `payee` (the nonprofit's payout reference), once per key."""
+
+    @abstractmethod
+    def lookup(self, *, idempotency_key: str) -> Payment | None:
+        """The payment made with this key, or None if the provider made none."""
