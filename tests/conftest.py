@@ -3,6 +3,12 @@ start unless DATABASE_URL is PostgreSQL and REDIS_URL is set, so nothing that ne
 quietly run on SQLite or skip."""
 
 import os
+import socket
+import subprocess
+import sys
+import tempfile
+import uuid
+from pathlib import Path
 
 import pytest
 
@@ -66,3 +72,104 @@ def _english_by_default():
     translation.activate("en")
     yield
     translation.deactivate()
+
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+class Worker:
+    """A real `celery worker` process on a queue of its own, reading the test database."""
+
+    def __init__(self, *, pool: str, concurrency: int, include: tuple[str, ...], env: dict):
+        from django.db import connection
+
+        self.queue = f"test-{uuid.uuid4().hex}"
+        self.hostname = f"{self.queue}@{socket.gethostname()}"
+        database = connection.settings_dict
+        self.log = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 (closed in stop())
+        self.process = subprocess.Popen(
+            [
+                *(sys.executable, "-m", "celery", "-A", "changemakers", "worker"),
+                *("--pool", pool, "--concurrency", str(concurrency), "-l", "warning"),
+                *("-n", self.hostname),
+                *(arg for module in include for arg in ("--include", module)),
+                *("--without-gossip", "--without-mingle", "--without-heartbeat"),
+            ],
+            cwd=BASE_DIR,
+            env={
+                **os.environ,
+                # Production settings, pointed at the test database and this worker's queue.
+                "DJANGO_SETTINGS_MODULE": "changemakers.settings.base",
+                "DJANGO_DEBUG": "false",
+                "DJANGO_SECRET_KEY": "test-worker-only-not-a-secret-" + "x" * 40,
+                "DJANGO_ALLOWED_HOSTS": "localhost",
+                "DJANGO_CELERY_QUEUE": self.queue,
+                "DATABASE_URL": (
+                    f"postgres://{database['USER']}:{database['PASSWORD'] or ''}"
+                    f"@{database['HOST']}:{database['PORT']}/{database['NAME']}"
+                ),
+                **env,
+            },
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+
+    def output(self) -> str:
+        self.log.seek(0)
+        return self.log.read()
+
+    def children(self) -> list[int]:
+        """The pids of a prefork worker's pool processes."""
+        found = subprocess.run(
+            ["pgrep", "-P", str(self.process.pid)], capture_output=True, text=True, check=False
+        )
+        return [int(pid) for pid in found.stdout.split()]
+
+    def stop(self) -> None:
+        from changemakers.celery import app
+
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.log.close()
+        with app.connection_for_write() as conn:
+            conn.default_channel.queue_delete(self.queue)
+            redis = conn.default_channel.client
+            leftovers = list(redis.scan_iter(match=f"_kombu.binding*.{self.queue}"))
+            if leftovers:
+                redis.delete(*leftovers)
+
+
+@pytest.fixture
+def start_worker(transactional_db):
+    """Start real workers: `start_worker(pool="prefork", concurrency=2, env={...})`.
+
+    While the test runs, tasks go through the broker (not eagerly) to the last worker's
+    queue; the workers are stopped and their queues deleted afterwards.
+    """
+    from changemakers.celery import app
+
+    workers: list[Worker] = []
+    default_queue = app.conf.task_default_queue
+
+    def start(
+        *,
+        pool: str = "solo",
+        concurrency: int = 1,
+        include: tuple[str, ...] = (),
+        env: dict | None = None,
+    ) -> Worker:
+        worker = Worker(pool=pool, concurrency=concurrency, include=include, env=env or {})
+        workers.append(worker)
+        app.conf.task_always_eager = False
+        app.conf.task_default_queue = worker.queue
+        return worker
+
+    yield start
+    app.conf.task_always_eager = True
+    app.conf.task_default_queue = default_queue
+    for worker in workers:
+        worker.stop()

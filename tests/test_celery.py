@@ -2,18 +2,13 @@
 taking a task from Redis and seeing the rows the test committed."""
 
 import os
-import socket
-import subprocess
-import sys
-import tempfile
 import time
-import uuid
 from pathlib import Path
 
 import pytest
 from celery import shared_task
 from django.contrib.auth import get_user_model
-from django.db import connection, transaction
+from django.db import transaction
 
 from changemakers.celery import app
 
@@ -79,80 +74,24 @@ def test_delay_on_commit_enqueues_once_the_transaction_commits(
     assert user.first_name == WORKER_MARK  # the test settings run tasks eagerly
 
 
-@pytest.fixture
-def worker(transactional_db):
-    """A real `celery worker` on its own queue, reading the test database; always stopped."""
-    queue = f"test-{uuid.uuid4().hex}"
-    hostname = f"{queue}@{socket.gethostname()}"
-    database = connection.settings_dict
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "changemakers.settings.test",
-        "DATABASE_URL": (
-            f"postgres://{database['USER']}:{database['PASSWORD'] or ''}"
-            f"@{database['HOST']}:{database['PORT']}/{database['NAME']}"
-        ),
-    }
-    with tempfile.TemporaryFile(mode="w+") as log:
-        process = subprocess.Popen(
-            [
-                *(sys.executable, "-m", "celery", "-A", "changemakers", "worker"),
-                *("--pool", "solo", "-l", "warning", "-Q", queue, "-n", hostname),
-                *("--include", "tests.test_celery"),
-                *("--without-gossip", "--without-mingle", "--without-heartbeat"),
-            ],
-            cwd=BASE_DIR,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            yield {"queue": queue, "hostname": hostname, "process": process, "log": log}
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-            with app.connection_for_write() as conn:
-                conn.default_channel.queue_delete(queue)
-                redis = conn.default_channel.client
-                leftovers = list(redis.scan_iter(match=f"_kombu.binding*.{queue}"))
-                if leftovers:
-                    redis.delete(*leftovers)
-
-
-def _worker_log(worker: dict) -> str:
-    worker["log"].seek(0)
-    return worker["log"].read()
-
-
-@pytest.fixture
-def through_the_broker():
-    """The test settings run tasks eagerly; these tests must go through Redis instead."""
-    app.conf.task_always_eager = False
-    yield
-    app.conf.task_always_eager = True
-
-
 @pytest.mark.broker
 @pytest.mark.postgres
-def test_a_real_worker_runs_a_task_sent_through_redis(worker, through_the_broker):
+def test_a_real_worker_runs_a_task_sent_through_redis(start_worker):
+    worker = start_worker(include=("tests.test_celery",))
     assert app.conf.broker_url.startswith("redis://")
     user = get_user_model().objects.create(username="queued@example.org")  # committed
 
-    mark_user_seen.apply_async((user.pk,), queue=worker["queue"])
+    mark_user_seen.delay(user.pk)
 
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:
         user.refresh_from_db()
         if user.first_name == WORKER_MARK:
             break
-        assert worker["process"].poll() is None, _worker_log(worker)
+        assert worker.process.poll() is None, worker.output()
         time.sleep(0.2)
-    assert user.first_name == WORKER_MARK, _worker_log(worker)
+    assert user.first_name == WORKER_MARK, worker.output()
 
     # The same worker answers remote control through the broker (what its healthcheck uses).
-    replies = app.control.ping(destination=[worker["hostname"]], timeout=2)
-    assert replies, _worker_log(worker)
+    replies = app.control.ping(destination=[worker.hostname], timeout=2)
+    assert replies, worker.output()

@@ -226,6 +226,8 @@ else:
     # Kombu's filesystem transport expects its folders to exist; the web process sends to them too.
     (VAR_DIR / "celery" / "queue").mkdir(parents=True, exist_ok=True)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# The queue tasks go to and workers read by default: stacks sharing one Redis set their own.
+CELERY_TASK_DEFAULT_QUEUE = env.str("DJANGO_CELERY_QUEUE", default="celery")
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]

@@ -16,7 +16,9 @@ payout reference / mode    outcome
                            request; asking again, or looking up the key, finds the payment
 =========================  =================================================================
 
-`PAYOUT_SANDBOX_LATENCY` (seconds) adds a pause to each request, like a network round trip.
+`PAYOUT_SANDBOX_LATENCY` (seconds) adds a pause to each request, like a network round trip; a
+payment is recorded before the pause, as its answer travels back, so a worker killed during the
+pause leaves a payment made but not yet recorded by the app.
 """
 
 import secrets
@@ -66,11 +68,12 @@ class SandboxProvider(PayoutProvider):
     ) -> Payment:
         from donations.models import SandboxPayment
 
-        self._wait()
         mode = mode_for(payee)
         if mode is Mode.FAIL:
+            self._wait()
             raise FinalError("The sandbox refused the payment: the payee's account is closed.")
         if mode is Mode.TIMEOUT:
+            self._wait()
             raise RetryableError("The sandbox did not answer in time.")
         with transaction.atomic():
             # One row per key, whoever gets there first; the row lock makes a racing request
@@ -99,6 +102,7 @@ class SandboxProvider(PayoutProvider):
                 row.paid_at = timezone.now()
                 row.reference = f"SBX-{secrets.token_hex(8).upper()}"
             row.save(update_fields=["requests", "paid_at", "reference"])
+        self._wait()
         if row.paid_at is None:
             raise RetryableError("The sandbox did not answer in time (it will on the next try).")
         if mode is Mode.LOSE_RESPONSE and first_payment:
