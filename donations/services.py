@@ -451,12 +451,20 @@ def grant_fail(*, grant: Grant, reason: str, actor=None) -> Grant:
 
 
 def _locked_disbursement(disbursement_id: int) -> Disbursement:
-    """The disbursement with its grant, holding the grant's row lock (see the lock order)."""
-    return (
-        Disbursement.objects.select_related("grant", "grant__nonprofit", "grant__creator")
-        .select_for_update(of=("grant",))
-        .get(pk=disbursement_id)
+    """The disbursement with its grant, holding the grant's row lock (see the lock order).
+
+    Two reads: the grant locked first, then the disbursement, read after the lock is held. A
+    single joined SELECT ... FOR UPDATE OF grant would refresh only the locked grant row once
+    the lock is granted and could hand back the disbursement as it was before the wait.
+    """
+    grant = (
+        Grant.objects.select_related("nonprofit", "creator")
+        .select_for_update(of=("self",))
+        .get(disbursement__pk=disbursement_id)
     )
+    disbursement = Disbursement.objects.get(pk=disbursement_id)
+    disbursement.grant = grant
+    return disbursement
 
 
 def _claim(disbursement_id: int) -> Disbursement | None:

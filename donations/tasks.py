@@ -13,6 +13,18 @@ from .models import Disbursement
 from .services import disbursement_pay, disbursement_reconcile, disbursements_sweep
 
 
+def retry_countdown(attempts: int) -> int:
+    """Seconds before the next try after `attempts` tries: a random wait up to
+    PAYOUT_RETRY_BACKOFF × 2^(attempts − 1), capped at PAYOUT_RETRY_BACKOFF_MAX ("full jitter",
+    so a provider outage does not end with every retry arriving at the same moment)."""
+    return get_exponential_backoff_interval(
+        factor=settings.PAYOUT_RETRY_BACKOFF,
+        retries=max(attempts - 1, 0),
+        maximum=settings.PAYOUT_RETRY_BACKOFF_MAX,
+        full_jitter=True,
+    )
+
+
 @shared_task(acks_late=True)
 def start_disbursement_batch(batch_id: int) -> int:
     """Fan a scheduled batch out into one payment task per grant (here, not in the web request,
@@ -36,12 +48,7 @@ def pay_disbursement(self, disbursement_id: int):
         return disbursement.status
     if disbursement.attempts >= settings.PAYOUT_MAX_ATTEMPTS:
         return disbursement_reconcile(disbursement=disbursement, give_up=True).status
-    countdown = get_exponential_backoff_interval(
-        factor=settings.PAYOUT_RETRY_BACKOFF,
-        retries=disbursement.attempts - 1,
-        maximum=settings.PAYOUT_RETRY_BACKOFF_MAX,
-        full_jitter=True,
-    )
+    countdown = retry_countdown(disbursement.attempts)
     # Returned rather than raised: the retry is queued all the same and this run ends normally,
     # and when tasks run eagerly Celery runs the returned retry at once.
     return self.retry(countdown=countdown, throw=False)

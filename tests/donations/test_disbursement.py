@@ -1,0 +1,511 @@
+"""Paying grants: scheduling, the pay task, provider failures, retries, crashes and races.
+
+Whatever happens, a grant is paid at most once and the fund's books stay right: `committed` is
+the sum of its approved-to-disbursed grants and `disbursed` the sum of its paid ones.
+"""
+
+import threading
+import uuid
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.db.models import Sum
+from django.test import override_settings
+from django.utils import timezone
+
+from creators.models import AuditEvent
+from donations.models import Disbursement, Fund, Grant, SandboxPayment
+from donations.payouts import get_provider
+from donations.services import (
+    _claim,
+    disbursement_pay,
+    disbursements_sweep,
+    grant_approve,
+    grant_cancel,
+    grant_fail,
+    grant_retry,
+    grant_schedule,
+    grants_schedule,
+    nonprofit_verify,
+)
+from donations.tasks import pay_disbursement, retry_countdown
+from tests.factories import FundFactory, GrantFactory, NonprofitFactory, UserFactory
+
+AMOUNT = Decimal("25000.00")
+
+
+@pytest.fixture
+def fund(db):
+    return FundFactory(total=Decimal("100000.00"))
+
+
+def approved_grant(fund, staff, *, payee="", amount=AMOUNT) -> Grant:
+    nonprofit = NonprofitFactory(payout_reference=payee)
+    nonprofit_verify(nonprofit=nonprofit, actor=staff)
+    grant = GrantFactory(fund=fund, nonprofit=nonprofit, amount=amount)
+    return grant_approve(grant=grant, actor=staff)
+
+
+def assert_books_balance(fund: Fund) -> None:
+    fund.refresh_from_db()
+    grants = fund.grants.all()
+    committed = grants.committing().aggregate(s=Sum("amount"))["s"] or Decimal(0)
+    disbursed = grants.filter(status="disbursed").aggregate(s=Sum("amount"))["s"] or Decimal(0)
+    assert fund.committed == committed
+    assert fund.disbursed == disbursed
+    paid = SandboxPayment.objects.filter(paid_at__isnull=False)
+    assert paid.aggregate(s=Sum("amount"))["s"] or Decimal(0) == disbursed
+    assert paid.count() == grants.filter(status="disbursed").count()
+
+
+def actions(obj) -> list[str]:
+    return list(AuditEvent.objects.for_object(obj).values_list("action", flat=True))
+
+
+def schedule_and_run(grants, staff, capture):
+    with capture(execute=True):
+        return grants_schedule(grants=grants, actor=staff)
+
+
+# --- Scheduling ------------------------------------------------------------------------------
+
+
+def test_a_scheduled_batch_pays_each_grant_once(
+    fund, staff_user, django_capture_on_commit_callbacks
+):
+    grants = [approved_grant(fund, staff_user) for _ in range(3)]
+
+    batch = schedule_and_run(grants, staff_user, django_capture_on_commit_callbacks)
+
+    assert batch.size == 3
+    for grant in grants:
+        grant.refresh_from_db()
+        assert grant.status == Grant.Status.DISBURSED
+        assert grant.disbursed_at is not None
+        disbursement = grant.disbursement
+        assert disbursement.batch == batch
+        assert disbursement.status == Disbursement.Status.SUCCEEDED
+        assert disbursement.attempts == 1
+        assert disbursement.idempotency_key == str(grant.idempotency_key)
+        payment = SandboxPayment.objects.get(idempotency_key=disbursement.idempotency_key)
+        assert payment.reference == disbursement.provider_reference
+        assert payment.requests == 1
+        assert actions(grant) == ["approved", "scheduled", "payment_started", "disbursed"]
+        assert actions(disbursement) == ["created", "payment_started", "disbursed"]
+    assert_books_balance(fund)
+    assert fund.disbursed == Decimal("75000.00")
+
+
+def test_scheduling_is_audited_with_who_and_from_where(
+    fund, staff_user, django_capture_on_commit_callbacks
+):
+    grant = approved_grant(fund, staff_user)
+    with django_capture_on_commit_callbacks(execute=False):
+        batch = grants_schedule(grants=[grant.pk], actor=staff_user)
+    event = AuditEvent.objects.for_object(grant).get(action="scheduled")
+    assert (event.actor, event.from_state, event.to_state) == (staff_user, "approved", "scheduled")
+    assert event.note == str(batch)
+
+
+def test_a_double_click_schedules_nothing_twice(
+    fund, staff_user, django_capture_on_commit_callbacks
+):
+    grant = approved_grant(fund, staff_user)
+    with django_capture_on_commit_callbacks() as callbacks:
+        grants_schedule(grants=[grant], actor=staff_user)
+        with pytest.raises(ValidationError, match="None of these grants is approved"):
+            grants_schedule(grants=[grant], actor=staff_user)
+    assert len(callbacks) == 1
+    assert Disbursement.objects.count() == 1
+    assert grant_schedule(grant=grant, actor=staff_user).status == Grant.Status.SCHEDULED
+
+
+def test_only_approved_grants_are_scheduled(fund, staff_user):
+    proposed = GrantFactory(fund=fund)
+    with pytest.raises(ValidationError, match="None of these grants is approved"):
+        grants_schedule(grants=[proposed], actor=staff_user)
+    with pytest.raises(ValidationError, match="cannot go from “Proposed” to “Scheduled”"):
+        grant_schedule(grant=proposed, actor=staff_user)
+    assert not Disbursement.objects.exists()
+
+
+def test_a_batch_leaves_out_grants_no_longer_approved(
+    fund, staff_user, django_capture_on_commit_callbacks
+):
+    ready = approved_grant(fund, staff_user)
+    cancelled = approved_grant(fund, staff_user)
+    grant_cancel(grant=cancelled, actor=staff_user, reason="Duplicate")
+
+    batch = schedule_and_run([ready, cancelled], staff_user, django_capture_on_commit_callbacks)
+
+    assert batch.size == 1
+    assert list(batch.disbursements.values_list("grant", flat=True)) == [ready.pk]
+
+
+# --- Cancelling ------------------------------------------------------------------------------
+
+
+def test_cancelling_a_scheduled_grant_calls_off_its_payment(
+    fund, staff_user, django_capture_on_commit_callbacks
+):
+    grant = approved_grant(fund, staff_user)
+    with django_capture_on_commit_callbacks() as queued:
+        grants_schedule(grants=[grant], actor=staff_user)
+
+    grant_cancel(grant=grant, actor=staff_user, reason="The nonprofit closed")
+    for callback in queued:  # the task was already on its way
+        callback()
+
+    grant.refresh_from_db()
+    assert grant.status == Grant.Status.CANCELLED
+    assert grant.disbursement.status == Disbursement.Status.CANCELLED
+    assert not SandboxPayment.objects.exists()
+    assert_books_balance(fund)
+    assert fund.committed == 0
+
+
+def test_a_grant_being_paid_cannot_be_cancelled(
+    fund, staff_user, django_capture_on_commit_callbacks
+):
+    grant = approved_grant(fund, staff_user)
+    with django_capture_on_commit_callbacks():  # held: the test plays the worker
+        grants_schedule(grants=[grant], actor=staff_user)
+    _claim(grant.disbursement.pk)
+
+    with pytest.raises(ValidationError, match="being paid or paid already"):
+        grant_cancel(grant=grant, actor=staff_user, reason="Too late")
+    grant.refresh_from_db()
+    assert grant.status == Grant.Status.PROCESSING
+
+
+# --- Provider failures -----------------------------------------------------------------------
+
+
+def test_a_refused_payment_fails_the_grant_and_gives_the_money_back(
+    fund, staff_user, django_capture_on_commit_callbacks
+):
+    grant = approved_grant(fund, staff_user, payee="sandbox-fail")
+
+    schedule_and_run([grant], staff_user, django_capture_on_commit_callbacks)
+
+    grant.refresh_from_db()
+    assert grant.status == Grant.Status.FAILED
+    assert "account is closed" in grant.status_reason
+    assert grant.disbursement.status == Disbursement.Status.FAILED
+    assert grant.disbursement.attempts == 1  # a final error is not retried
+    assert actions(grant)[-1] == "failed"
+    assert_books_balance(fund)
+    assert fund.committed == 0
+
+
+@override_settings(PAYOUT_MAX_ATTEMPTS=4)
+def test_timeouts_are_retried_then_the_grant_fails_when_nothing_was_paid(
+    fund, staff_user, django_capture_on_commit_callbacks
+):
+    grant = approved_grant(fund, staff_user, payee="sandbox-timeout")
+
+    schedule_and_run([grant], staff_user, django_capture_on_commit_callbacks)
+
+    grant.refresh_from_db()
+    assert grant.disbursement.attempts == 4
+    assert grant.status == Grant.Status.FAILED
+    assert grant.status_reason.startswith("Gave up after 4 attempts: The sandbox did not answer")
+    assert actions(grant).count("payment_error") == 4
+    assert_books_balance(fund)
+
+
+def test_a_flaky_provider_is_paid_on_the_retry(
+    fund, staff_user, django_capture_on_commit_callbacks
+):
+    grant = approved_grant(fund, staff_user, payee="sandbox-flaky")
+
+    schedule_and_run([grant], staff_user, django_capture_on_commit_callbacks)
+
+    grant.refresh_from_db()
+    assert grant.status == Grant.Status.DISBURSED
+    assert grant.disbursement.attempts == 2
+    assert SandboxPayment.objects.get().requests == 2
+    assert_books_balance(fund)
+
+
+def test_a_lost_response_is_retried_and_the_payment_found_not_repeated(
+    fund, staff_user, django_capture_on_commit_callbacks
+):
+    grant = approved_grant(fund, staff_user, payee="sandbox-lose-response")
+
+    schedule_and_run([grant], staff_user, django_capture_on_commit_callbacks)
+
+    grant.refresh_from_db()
+    assert grant.status == Grant.Status.DISBURSED
+    payment = SandboxPayment.objects.get()
+    assert payment.requests == 2
+    assert grant.disbursement.provider_reference == payment.reference
+    assert_books_balance(fund)
+
+
+@override_settings(PAYOUT_RETRY_BACKOFF=5, PAYOUT_RETRY_BACKOFF_MAX=60)
+def test_retries_back_off_exponentially_with_jitter_up_to_a_cap():
+    for attempts, ceiling in [(1, 5), (2, 10), (3, 20), (4, 40), (5, 60), (9, 60)]:
+        waits = {retry_countdown(attempts) for _ in range(200)}
+        assert max(waits) <= ceiling
+        assert min(waits) >= 0
+        assert len(waits) > 1  # jittered, not all at the same moment
+
+
+# --- Retrying a failed grant -----------------------------------------------------------------
+
+
+def test_a_failed_grant_is_retried_once_its_details_are_fixed(
+    fund, staff_user, django_capture_on_commit_callbacks
+):
+    grant = approved_grant(fund, staff_user, payee="sandbox-fail")
+    schedule_and_run([grant], staff_user, django_capture_on_commit_callbacks)
+    grant.nonprofit.payout_reference = "acct-fixed"
+    grant.nonprofit.save()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        grant_retry(grant=grant, actor=staff_user)
+
+    grant.refresh_from_db()
+    assert grant.status == Grant.Status.DISBURSED
+    assert grant.status_reason == ""
+    assert grant.disbursement.attempts == 2
+    assert actions(grant)[-4:] == ["failed", "retried", "payment_started", "disbursed"]
+    assert_books_balance(fund)
+
+
+def test_retrying_commits_the_money_again_and_is_refused_when_the_fund_has_none_left(
+    staff_user, django_capture_on_commit_callbacks
+):
+    fund = FundFactory(total=AMOUNT)
+    failed = approved_grant(fund, staff_user, payee="sandbox-fail")
+    schedule_and_run([failed], staff_user, django_capture_on_commit_callbacks)
+    approved_grant(fund, staff_user)  # took the money back
+
+    with pytest.raises(ValidationError, match="Not enough left"):
+        grant_retry(grant=failed, actor=staff_user)
+    failed.refresh_from_db()
+    assert failed.status == Grant.Status.FAILED
+    assert_books_balance(fund)
+
+
+def test_only_failed_grants_are_retried(fund, staff_user):
+    grant = approved_grant(fund, staff_user)
+    with pytest.raises(ValidationError, match="cannot go from “Approved” to “Scheduled”"):
+        grant_retry(grant=grant, actor=staff_user)
+
+
+def test_a_retry_finds_a_payment_that_went_through_after_all(
+    fund, staff_user, django_capture_on_commit_callbacks
+):
+    """Given up on after timeouts, but the provider did pay in the end: the retry sends the
+    same key, gets that payment back, and nothing is paid twice."""
+    grant = approved_grant(fund, staff_user, payee="sandbox-timeout")
+    with override_settings(PAYOUT_MAX_ATTEMPTS=2):
+        schedule_and_run([grant], staff_user, django_capture_on_commit_callbacks)
+    grant.refresh_from_db()
+    assert grant.status == Grant.Status.FAILED
+    # The provider's late payment, as its own ledger would show it.
+    grant.nonprofit.payout_reference = ""
+    grant.nonprofit.save()
+    late = get_provider().pay(
+        idempotency_key=str(grant.idempotency_key), amount=AMOUNT, currency="USD", payee=""
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        grant_retry(grant=grant, actor=staff_user)
+
+    grant.refresh_from_db()
+    assert grant.status == Grant.Status.DISBURSED
+    assert grant.disbursement.provider_reference == late.reference
+    assert SandboxPayment.objects.count() == 1
+    assert_books_balance(fund)
+
+
+def test_marking_failed_needs_a_reason_and_gives_the_money_back(
+    fund, staff_user, django_capture_on_commit_callbacks
+):
+    grant = approved_grant(fund, staff_user)
+    with django_capture_on_commit_callbacks():  # held: the test plays the worker
+        grants_schedule(grants=[grant], actor=staff_user)
+    with pytest.raises(ValidationError, match="Say why"):
+        grant_fail(grant=grant, reason=" ", actor=staff_user)
+
+    grant_fail(grant=grant, reason="Bank holiday rejection", actor=staff_user)
+
+    grant.refresh_from_db()
+    assert grant.status == Grant.Status.FAILED
+    assert grant.disbursement.status == Disbursement.Status.FAILED
+    assert_books_balance(fund)
+
+
+# --- Running twice, crashing, sweeping -------------------------------------------------------
+
+
+def test_running_the_pay_task_again_after_payment_pays_nothing(
+    fund, staff_user, django_capture_on_commit_callbacks
+):
+    grant = approved_grant(fund, staff_user)
+    schedule_and_run([grant], staff_user, django_capture_on_commit_callbacks)
+    disbursement = grant.disbursement
+
+    assert pay_disbursement.delay(disbursement.pk).get() == "succeeded"
+    assert disbursement_pay(disbursement_id=disbursement.pk).status == "succeeded"
+
+    assert SandboxPayment.objects.get().requests == 1
+    assert actions(grant).count("disbursed") == 1
+    assert_books_balance(fund)
+
+
+def test_a_worker_that_died_after_the_provider_paid_is_reconciled_by_the_sweeper(
+    fund, staff_user, django_capture_on_commit_callbacks
+):
+    grant = approved_grant(fund, staff_user)
+    with django_capture_on_commit_callbacks():  # held: the test plays the worker
+        grants_schedule(grants=[grant], actor=staff_user)
+    # The worker claims the payment, the provider pays... and the worker dies before recording.
+    disbursement = _claim(grant.disbursement.pk)
+    paid = get_provider().pay(
+        idempotency_key=disbursement.idempotency_key, amount=AMOUNT, currency="USD", payee=""
+    )
+
+    assert disbursements_sweep() == 0  # not stale yet: it may still be answered
+    with django_capture_on_commit_callbacks(execute=True):
+        later = timezone.now() + timedelta(hours=1)
+        assert disbursements_sweep(now=later) == 1
+
+    grant.refresh_from_db()
+    assert grant.status == Grant.Status.DISBURSED
+    assert grant.disbursement.provider_reference == paid.reference
+    assert SandboxPayment.objects.get().requests == 1  # found by key, not paid again
+    assert actions(grant)[-1] == "reconciled"
+    assert_books_balance(fund)
+
+
+def test_the_sweeper_requeues_payments_whose_task_was_lost(
+    fund, staff_user, django_capture_on_commit_callbacks
+):
+    """A broker restart empties the queue; the database still says the payment is pending."""
+    grant = approved_grant(fund, staff_user)
+    with django_capture_on_commit_callbacks():  # the message is lost
+        grants_schedule(grants=[grant], actor=staff_user)
+    fresh = approved_grant(fund, staff_user)
+    with django_capture_on_commit_callbacks():
+        grants_schedule(grants=[fresh], actor=staff_user)
+    Disbursement.objects.filter(grant=fresh).update(queued_at=timezone.now() + timedelta(hours=1))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        swept = disbursements_sweep(now=timezone.now() + timedelta(minutes=11))
+
+    assert swept == 1
+    grant.refresh_from_db()
+    fresh.refresh_from_db()
+    assert grant.status == Grant.Status.DISBURSED
+    assert fresh.status == Grant.Status.SCHEDULED  # not stale: left alone
+    assert_books_balance(fund)
+
+
+# --- Races (real PostgreSQL, real threads) ----------------------------------------------------
+
+
+@pytest.fixture
+def held_tasks():
+    """Tasks enqueued on commit go to a queue nobody reads (purged afterwards): the test runs
+    the work itself, from several threads at once."""
+    from changemakers.celery import app
+
+    queue = f"held-{uuid.uuid4().hex}"
+    default_queue = app.conf.task_default_queue
+    app.conf.task_always_eager = False
+    app.conf.task_default_queue = queue
+    yield
+    app.conf.task_always_eager = True
+    app.conf.task_default_queue = default_queue
+    with app.connection_for_write() as conn:
+        conn.default_channel.queue_purge(queue)
+
+
+def run_together(count: int, work) -> list:
+    barrier = threading.Barrier(count)
+    outcomes: list = []
+
+    def run(index):
+        try:
+            barrier.wait()
+            outcomes.append(work(index))
+        except ValidationError as error:
+            outcomes.append(error.code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return outcomes
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_pay_tasks_for_one_grant_pay_it_once(held_tasks):
+    staff = UserFactory(is_staff=True)
+    fund = FundFactory(total=Decimal("100000.00"))
+    grant = approved_grant(fund, staff)
+    grants_schedule(grants=[grant], actor=staff)
+    disbursement_id = grant.disbursement.pk
+
+    outcomes = run_together(8, lambda _: disbursement_pay(disbursement_id=disbursement_id).status)
+
+    assert outcomes == ["succeeded"] * 8
+    grant.refresh_from_db()
+    assert grant.status == Grant.Status.DISBURSED
+    assert SandboxPayment.objects.filter(paid_at__isnull=False).count() == 1
+    assert actions(grant).count("disbursed") == 1
+    assert_books_balance(fund)
+    assert fund.disbursed == AMOUNT
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_overlapping_batches_schedule_each_grant_once(held_tasks):
+    staff = UserFactory(is_staff=True)
+    fund = FundFactory(total=Decimal("1000000.00"))
+    grants = [approved_grant(fund, staff) for _ in range(12)]
+    ids = [g.pk for g in grants]
+
+    outcomes = run_together(
+        4, lambda i: grants_schedule(grants=ids[i * 2 :] + ids[: i * 2], actor=staff).size
+    )
+
+    scheduled = [o for o in outcomes if isinstance(o, int)]
+    assert sum(scheduled) == 12
+    assert outcomes.count("nothing_to_schedule") == 4 - len(scheduled)
+    assert Disbursement.objects.count() == 12
+    assert Grant.objects.filter(status=Grant.Status.SCHEDULED).count() == 12
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_cancel_racing_the_pay_task_either_cancels_or_pays_never_both(held_tasks):
+    staff = UserFactory(is_staff=True)
+    fund = FundFactory(total=Decimal("1000000.00"))
+    for _ in range(10):
+        grant = approved_grant(fund, staff)
+        grants_schedule(grants=[grant], actor=staff)
+        disbursement_id = grant.disbursement.pk
+
+        def work(index, grant=grant, disbursement_id=disbursement_id):
+            if index == 0:
+                return disbursement_pay(disbursement_id=disbursement_id).status
+            return grant_cancel(grant=grant, actor=staff, reason="Race").status
+
+        run_together(2, work)
+        grant.refresh_from_db()
+        paid = SandboxPayment.objects.filter(idempotency_key=str(grant.idempotency_key)).exists()
+        assert grant.status in (Grant.Status.DISBURSED, Grant.Status.CANCELLED)
+        assert paid == (grant.status == Grant.Status.DISBURSED)
+    assert_books_balance(fund)
