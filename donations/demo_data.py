@@ -145,10 +145,10 @@ NONPROFITS = [
 # Each cohort creator's nominated nonprofit and the state their $25,000 donation is in.
 DONATIONS = [
     ("joelbervell", "INT-10001", "approved"),
-    ("karaxlewis", "US-501-2281", "approved"),
+    ("karaxlewis", "US-501-2281", "disbursed"),
     ("dadlifejason", "US-501-3390", "approved"),
     ("elivirkina", "US-501-4471", "proposed"),
-    ("wanjiru.reads", "KE-NGO-0192", "approved"),
+    ("wanjiru.reads", "KE-NGO-0192", "disbursed"),
     ("meiling.minds", "SG-CHAR-2044", "proposed"),
     ("youssef.science", "EG-ASSOC-771", "cancelled"),
     ("maria.teaches.ph", "PH-SEC-55012", "proposed"),
@@ -157,7 +157,16 @@ DONATIONS = [
 
 # Program grants, given in the program's name rather than a creator's.
 PROGRAM_GRANTS = [
-    ("INT-10002", "100000.00", "Clean water programme, year one", "approved"),
+    ("INT-10002", "100000.00", "Clean water programme, year one", "disbursed"),
     ("INT-10003", "75000.00", "Reading kits for 40 schools", "approved"),
     ("INT-10004", "50000.00", "Crisis lines in three languages", "proposed"),
+    ("BR-OSC-4410", "20000.00", "After-school coding clubs", "failed"),
+    ("ID-YAY-2290", "15000.00", "Reef monitoring boats", "approved"),
 ]
+
+# Sandbox payout references that make the sandbox provider misbehave for a nonprofit, so the
+# demo shows a failed payment and a retried one (see donations/payouts/sandbox.py).
+PAYOUT_REFERENCES = {
+    "BR-OSC-4410": "sandbox-fail",
+    "ID-YAY-2290": "sandbox-flaky",
+}

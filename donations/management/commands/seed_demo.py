@@ -13,10 +13,12 @@ from creators.services import creator_create, list_create, list_entry_add, list_
 from donations import demo_data
 from donations.models import Fund, Grant, Nonprofit
 from donations.services import (
+    disbursement_pay,
     fund_create,
     grant_approve,
     grant_cancel,
     grant_propose,
+    grant_schedule,
     nonprofit_contact_add,
     nonprofit_create,
     nonprofit_reject,
@@ -155,7 +157,9 @@ class Command(BaseCommand):
                     reach=reach,
                     contact_email=f"grants@{slug}.example",
                     website=f"https://{slug}.example",
-                    payout_reference=f"sandbox-recipient-{slug}",
+                    payout_reference=demo_data.PAYOUT_REFERENCES.get(
+                        registration, f"acct-{slug}"
+                    ),
                     actor=staff,
                 )
                 if status == "verified":
@@ -201,8 +205,13 @@ class Command(BaseCommand):
             self.advance(grant, state, staff)
 
     def advance(self, grant: Grant, state: str, staff) -> None:
-        if state in ("approved", "cancelled"):
+        if state in ("approved", "cancelled", "disbursed", "failed"):
             grant = grant_approve(grant=grant, actor=staff)
+        if state in ("disbursed", "failed"):
+            # Paid here and now so the demo starts with paid grants; the task queued on commit
+            # finds the payment done and does nothing.
+            grant = grant_schedule(grant=grant, actor=staff)
+            disbursement_pay(disbursement_id=grant.disbursement.pk)
         if state == "cancelled":
             grant_cancel(
                 grant=grant,
