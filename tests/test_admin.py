@@ -16,7 +16,7 @@ from django.urls import reverse
 from creators.models import AuditEvent, Cause, ChangeMakersList, Creator, CreatorLink, ListEntry
 from creators.services import audit_record
 from donations.models import Disbursement, Fund, Grant, Nonprofit, NonprofitContact
-from donations.services import nonprofit_verify
+from donations.services import grant_approve, nonprofit_verify
 from programs.models import Cohort, Enrolment, Milestone, ProgressUpdate
 from tests.factories import (
     ChangeMakersListFactory,
@@ -664,3 +664,42 @@ def test_non_staff_are_sent_to_the_admin_login(client, creator_user, model):
     response = client.get(url)
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("admin:login"))
+
+
+def test_schedule_and_retry_actions_pay_through_the_services(
+    staff_client, staff_user, django_capture_on_commit_callbacks
+):
+    fine = grant_approve(
+        grant=GrantFactory(
+            nonprofit=nonprofit_verify(nonprofit=NonprofitFactory(), actor=staff_user)
+        ),
+        actor=staff_user,
+    )
+    refused = grant_approve(
+        grant=GrantFactory(
+            nonprofit=nonprofit_verify(
+                nonprofit=NonprofitFactory(payout_reference="sandbox-fail"), actor=staff_user
+            )
+        ),
+        actor=staff_user,
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        run_action(staff_client, Grant, "schedule", [fine, refused])
+    fine.refresh_from_db()
+    refused.refresh_from_db()
+    assert (fine.status, refused.status) == ("disbursed", "failed")
+    assert audited(fine, "scheduled").actor == staff_user
+
+    refused.nonprofit.payout_reference = "acct-fixed"
+    refused.nonprofit.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        run_action(staff_client, Grant, "retry", [refused])
+    refused.refresh_from_db()
+    assert refused.status == "disbursed"
+    assert audited(refused, "retried").actor == staff_user
+
+
+def test_payment_records_are_read_only_in_the_admin(staff_client):
+    for model in ("disbursement", "disbursementbatch", "sandboxpayment"):
+        assert staff_client.get(f"/admin/donations/{model}/").status_code == 200
+        assert staff_client.get(f"/admin/donations/{model}/add/").status_code == 403
