@@ -23,6 +23,7 @@ urlpatterns = [
     path("favicon.ico", FaviconView.as_view(), name="favicon"),
     path("", include("creators.urls")),
     path("accounts/", include("creators.auth_urls")),
+    path("staff/", include("donations.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("healthz", health.healthz, name="healthz"),
     path("admin/", admin.site.urls),

@@ -88,5 +88,5 @@ class LoginView(auth_views.LoginView):
 
     def get_default_redirect_url(self) -> str:
         if role_of(self.request.user) == Role.STAFF:
-            return reverse("admin:index")
+            return reverse("donations:grant-list")  # their working page
         return reverse("creators:home")

@@ -15,7 +15,7 @@ from .services import disbursement_pay, disbursement_reconcile, disbursements_sw
 
 def retry_countdown(attempts: int) -> int:
     """Seconds before the next try after `attempts` tries: a random wait up to
-    PAYOUT_RETRY_BACKOFF × 2^(attempts − 1), capped at PAYOUT_RETRY_BACKOFF_MAX ("full jitter",
+    PAYOUT_RETRY_BACKOFF * 2^(attempts - 1), capped at PAYOUT_RETRY_BACKOFF_MAX ("full jitter",
     so a provider outage does not end with every retry arriving at the same moment)."""
     return get_exponential_backoff_interval(
         factor=settings.PAYOUT_RETRY_BACKOFF,

@@ -23,10 +23,10 @@ def test_login_page_renders(client):
     assert reverse("password_reset") in content
 
 
-def test_staff_lands_on_admin(client, staff_user):
+def test_staff_lands_on_the_grant_pipeline(client, staff_user):
     response = login(client, staff_user.username)
     assert response.status_code == 302
-    assert response.url == reverse("admin:index")
+    assert response.url == reverse("donations:grant-list")
 
 
 def test_creator_lands_on_home(client, creator_user):

@@ -18,14 +18,14 @@ def sign_in(page: Page, username: str, password: str) -> None:
     page.locator("main").get_by_role("button", name="Sign in").click()
 
 
-def test_staff_signs_in_and_lands_on_the_admin(page):
+def test_staff_signs_in_and_lands_on_the_grant_pipeline(page):
     staff = UserFactory(username="staff@example.org", is_staff=True, is_superuser=True)
 
     sign_in(page, staff.username, PASSWORD)
 
-    expect(page).to_have_url(re.compile(r"/admin/$"))
-    expect(page.locator("#site-name")).to_be_visible()
-    expect(page.get_by_role("button", name=re.compile("log out", re.IGNORECASE))).to_be_visible()
+    expect(page).to_have_url(re.compile(r"/staff/grants/$"))
+    expect(page.get_by_role("heading", level=1, name="Grants")).to_be_visible()
+    expect(page.locator(".site-nav").get_by_role("button", name="Sign out")).to_be_visible()
 
 
 def test_creator_signs_in_sees_their_profile_link_and_signs_out(page):

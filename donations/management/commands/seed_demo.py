@@ -157,9 +157,7 @@ class Command(BaseCommand):
                     reach=reach,
                     contact_email=f"grants@{slug}.example",
                     website=f"https://{slug}.example",
-                    payout_reference=demo_data.PAYOUT_REFERENCES.get(
-                        registration, f"acct-{slug}"
-                    ),
+                    payout_reference=demo_data.PAYOUT_REFERENCES.get(registration, f"acct-{slug}"),
                     actor=staff,
                 )
                 if status == "verified":

@@ -1,0 +1,220 @@
+"""Staff reads that span models: the grant pipeline with its filters and counts, a grant's
+history, a batch's progress, the funds' budgets and the nonprofit vetting list.
+
+Every function here answers in a fixed number of queries, whatever the number of rows.
+"""
+
+from dataclasses import dataclass, field
+
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
+from django.utils.translation import gettext
+from django_countries import countries
+
+from creators.models import AuditEvent
+from programs.models import Cohort
+
+from .models import Disbursement, DisbursementBatch, Fund, Grant, Nonprofit
+
+# --- The grant pipeline ------------------------------------------------------------------------
+
+
+def grants_filtered(
+    *,
+    fund: int | None = None,
+    cohort: int | None = None,
+    country: str = "",
+    status: str = "",
+    search: str = "",
+) -> QuerySet[Grant]:
+    """Grants matching the staff pipeline's filters, with what a row shows, newest first."""
+    grants = Grant.objects.with_related().select_related("disbursement")
+    if fund:
+        grants = grants.filter(fund_id=fund)
+    if cohort:
+        # A creator is enrolled at most once per cohort, so this join adds no duplicates.
+        grants = grants.filter(creator__enrolments__cohort_id=cohort)
+    if country:
+        grants = grants.filter(nonprofit__country=country)
+    if status:
+        grants = grants.filter(status=status)
+    if search:
+        grants = grants.search(search)
+    return grants.order_by("-created_at", "-pk")
+
+
+@dataclass(frozen=True)
+class StatusCount:
+    code: str  # "" for all
+    label: str
+    count: int
+
+
+def grant_status_counts(grants: QuerySet[Grant]) -> list[StatusCount]:
+    """How many of `grants` are in each status, plus "all", in one query."""
+    rows = grants.order_by().values("status").annotate(n=Count("pk")).values_list("status", "n")
+    per_status = dict(rows)
+    counts = [
+        StatusCount(code, str(label), per_status.get(code, 0))
+        for code, label in Grant.Status.choices
+    ]
+    return [*counts, StatusCount("", gettext("All"), sum(per_status.values()))]
+
+
+def fund_choices() -> list[Fund]:
+    return list(Fund.objects.order_by("name"))
+
+
+def cohort_choices() -> list[tuple[int, str]]:
+    return list(Cohort.objects.order_by("-start_date").values_list("pk", "name"))
+
+
+def nonprofit_country_choices() -> list[tuple[str, str]]:
+    """The countries nonprofits are registered in, as (code, name) sorted by name."""
+    codes = Nonprofit.objects.order_by().values_list("country", flat=True).distinct()
+    return sorted(((code, str(countries.name(code))) for code in codes), key=lambda c: c[1])
+
+
+# --- One grant -----------------------------------------------------------------------------------
+
+
+def grant_for_staff(pk: int) -> Grant:
+    """A grant with everything its detail page and row show. Raises Grant.DoesNotExist."""
+    return (
+        Grant.objects.with_related()
+        .select_related("disbursement", "disbursement__batch")
+        .get(pk=pk)
+    )
+
+
+def grant_disbursement(grant: Grant) -> Disbursement | None:
+    """The grant's disbursement, if it was ever scheduled (select_related already fetched it)."""
+    try:
+        return grant.disbursement
+    except Disbursement.DoesNotExist:
+        return None
+
+
+def grant_history(grant: Grant) -> list[AuditEvent]:
+    """The grant's audit events and its disbursement's, in the order they happened (one
+    query). Each event says whether it is about the payment, with its states' labels."""
+    events = AuditEvent.objects.for_object(grant)
+    disbursement = grant_disbursement(grant)
+    if disbursement is not None:
+        events = events | AuditEvent.objects.for_object(disbursement)
+    history = list(events.select_related("actor").order_by("occurred_at", "id"))
+    grant_labels = dict(Grant.Status.choices)
+    payment_labels = dict(Disbursement.Status.choices)
+    payment_type = ContentType.objects.get_for_model(Disbursement).pk
+    for event in history:
+        event.is_payment = event.content_type_id == payment_type
+        labels = payment_labels if event.is_payment else grant_labels
+        event.from_label = labels.get(event.from_state, event.from_state)
+        event.to_label = labels.get(event.to_state, event.to_state)
+    return history
+
+
+# --- Batches -------------------------------------------------------------------------------------
+
+UNFINISHED = (Disbursement.Status.PENDING, Disbursement.Status.PROCESSING)
+
+
+@dataclass(frozen=True)
+class BatchProgress:
+    batch: DisbursementBatch
+    counts: dict[str, int]  # disbursement status -> how many
+    total: int
+    finished: int
+    failed: list[Disbursement] = field(default_factory=list)
+
+    @property
+    def done(self) -> bool:
+        return self.finished >= self.total
+
+    @property
+    def percent(self) -> int:
+        return 100 if not self.total else (100 * self.finished) // self.total
+
+    @property
+    def status_counts(self) -> list[tuple[str, str, int]]:
+        return [
+            (code, str(label), self.counts.get(code, 0))
+            for code, label in Disbursement.Status.choices
+        ]
+
+
+def batch_progress(batch: DisbursementBatch) -> BatchProgress:
+    """Where a batch's payments stand, and the failed ones with their error: two queries."""
+    counts = Disbursement.objects.filter(batch=batch).aggregate(
+        **{code: Count("pk", filter=Q(status=code)) for code in Disbursement.Status.values}
+    )
+    total = sum(counts.values())
+    unfinished = sum(counts[code] for code in UNFINISHED)
+    failed = []
+    if counts[Disbursement.Status.FAILED]:
+        failed = list(
+            Disbursement.objects.filter(batch=batch, status=Disbursement.Status.FAILED)
+            .select_related("grant__nonprofit", "grant__creator")
+            .order_by("pk")
+        )
+    return BatchProgress(
+        batch=batch, counts=counts, total=total, finished=total - unfinished, failed=failed
+    )
+
+
+def batches_with_counts() -> QuerySet[DisbursementBatch]:
+    """Batches, newest first, each with how many of its payments are in each status."""
+    return (
+        DisbursementBatch.objects.select_related("created_by")
+        .annotate(
+            **{
+                f"n_{code}": Count("disbursements", filter=Q(disbursements__status=code))
+                for code in Disbursement.Status.values
+            }
+        )
+        .order_by("-created_at", "-pk")
+    )
+
+
+# --- Funds ---------------------------------------------------------------------------------------
+
+
+def funds_with_grant_counts() -> QuerySet[Fund]:
+    """Every fund with how many of its grants are in each status (`n_<status>`), one query."""
+    return Fund.objects.annotate(
+        **{
+            f"n_{code}": Count("grants", filter=Q(grants__status=code))
+            for code in Grant.Status.values
+        }
+    ).order_by("name")
+
+
+# --- Nonprofits ----------------------------------------------------------------------------------
+
+
+def nonprofits_for_vetting(*, status: str = "", search: str = "") -> QuerySet[Nonprofit]:
+    """Nonprofits, those awaiting review first, with how many grants each has."""
+    nonprofits = Nonprofit.objects.annotate(
+        grant_count=Count("grants"),
+        review_order=Case(
+            When(verification_status=Nonprofit.Verification.PENDING, then=Value(0)),
+            When(verification_status=Nonprofit.Verification.VERIFIED, then=Value(1)),
+            default=Value(2),
+            output_field=IntegerField(),
+        ),
+    )
+    if status:
+        nonprofits = nonprofits.filter(verification_status=status)
+    text = search.strip()
+    if text:
+        nonprofits = nonprofits.filter(
+            Q(legal_name__icontains=text)
+            | Q(registration_number__icontains=text)
+            | Q(contact_email__icontains=text)
+        )
+    return nonprofits.order_by("review_order", "legal_name", "pk")
+
+
+def nonprofit_status_counts() -> dict[str, int]:
+    rows = Nonprofit.objects.order_by().values("verification_status").annotate(n=Count("pk"))
+    return {row["verification_status"]: row["n"] for row in rows}

@@ -1,0 +1,190 @@
+"""Staff take a nonprofit from pending review to a paid grant in a real browser: verify it,
+propose a grant to it, approve it in place, schedule it and watch the batch pay out."""
+
+import re
+from decimal import Decimal
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from donations import tasks
+from donations.models import Disbursement, DisbursementBatch, Grant, Nonprofit
+from donations.services import grant_approve
+from tests.factories import (
+    PASSWORD,
+    CreatorFactory,
+    FundFactory,
+    GrantFactory,
+    NonprofitFactory,
+    UserFactory,
+)
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def staff():
+    return UserFactory(username="staff@example.org", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def queued_batches(monkeypatch) -> list[int]:
+    """Batches the web request handed to Celery, held here instead of run at once: the test
+    plays the worker, so the batch page is seen pending first and then paying out."""
+    queued: list[int] = []
+    monkeypatch.setattr(tasks.start_disbursement_batch, "delay", queued.append)
+    return queued
+
+
+def sign_in(page: Page, username: str) -> None:
+    page.goto("/accounts/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.locator("main").get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url(re.compile(r"/staff/grants/$"))
+    # htmx (a deferred script) has wired the page once its load event has fired.
+    page.wait_for_load_state("load")
+    page.wait_for_function("window.htmx !== undefined")
+
+
+def mark_page(page: Page) -> None:
+    """A marker that survives htmx swaps and disappears on a full page load."""
+    page.evaluate("window.e2eNoReload = true")
+
+
+def assert_not_reloaded(page: Page) -> None:
+    assert page.evaluate("window.e2eNoReload") is True
+
+
+def test_staff_take_a_pending_nonprofit_to_a_paid_grant(page: Page, staff, queued_batches):
+    FundFactory(name="Change Makers Fund 2026", total=Decimal("1000000.00"))
+    nonprofit = NonprofitFactory(legal_name="Code Lagos Initiative", country="NG")
+    creator = CreatorFactory(display_name="Chiamaka Okafor", handle="chiamaka.codes")
+
+    sign_in(page, staff.username)
+
+    # Vet the nonprofit: its row turns verified in place.
+    page.locator(".site-nav").get_by_role("link", name="Nonprofits").click()
+    expect(page).to_have_url(re.compile(r"/staff/nonprofits/$"))
+    page.wait_for_load_state("load")
+    mark_page(page)
+    row = page.locator(f"#nonprofit-{nonprofit.pk}")
+    expect(row.locator(".badge")).to_have_text("Pending review")
+    row.get_by_role("button", name="Verify").click()
+    expect(row.locator(".badge")).to_have_text("Verified")
+    expect(row.get_by_role("button", name="Verify")).to_have_count(0)
+    expect(page.locator("#action-status")).to_have_text("Code Lagos Initiative is verified.")
+    assert_not_reloaded(page)
+    nonprofit.refresh_from_db()
+    assert nonprofit.verification_status == Nonprofit.Verification.VERIFIED
+
+    # Propose a $25,000 donation in the creator's name.
+    row.get_by_role("link", name="Propose a grant").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Propose a grant")
+    expect(page.get_by_label("Nonprofit")).to_have_value(str(nonprofit.pk))
+    page.get_by_label("Fund").select_option(label="Change Makers Fund 2026")
+    page.get_by_label("In the name of").select_option(label=str(creator))
+    page.get_by_label("Amount").fill("25000")
+    page.get_by_label("Purpose").fill("Donation in the name of Chiamaka Okafor")
+    page.get_by_role("button", name="Propose the grant").click()
+    expect(page).to_have_url(re.compile(r"/staff/grants/$"))
+    expect(page.locator(".messages")).to_contain_text("Grant proposed to Code Lagos Initiative")
+    grant = Grant.objects.get()
+
+    # Approve it: the row, the status counts and the budget update without a reload.
+    page.wait_for_load_state("load")
+    mark_page(page)
+    row = page.locator(f"#grant-{grant.pk}")
+    expect(row.locator(".badge")).to_have_text("Proposed")
+    expect(page.locator("#status-tab-approved .status-tabs__count")).to_have_text("0")
+    row.get_by_role("button", name="Approve").click()
+    expect(row.locator(".badge")).to_have_text("Approved")
+    expect(page.locator("#status-tab-approved .status-tabs__count")).to_have_text("1")
+    expect(page.locator("#budget")).to_contain_text("USD 975,000.00")
+    assert_not_reloaded(page)
+
+    # Schedule it with the others ticked: the browser goes to the batch page.
+    row.get_by_role("checkbox").check()
+    page.get_by_role("button", name="Schedule selected for payment").click()
+    expect(page).to_have_url(re.compile(r"/staff/batches/\d+/$"))
+    batch = DisbursementBatch.objects.get()
+    assert queued_batches == [batch.pk]
+    progress = page.locator("#batch-progress")
+    expect(progress).to_contain_text("0% done: 0 of 1 payments finished")
+    expect(progress.locator("#count-pending")).to_have_text("1")
+    page.wait_for_load_state("load")
+    mark_page(page)
+
+    # The worker pays it; the page, polling, follows it to 100% and stops.
+    tasks.start_disbursement_batch(batch.pk)
+    expect(progress).to_contain_text("100% done: all 1 payments finished")
+    expect(progress.locator("#count-succeeded")).to_have_text("1")
+    expect(page.get_by_role("progressbar")).to_have_attribute("value", "1")
+    expect(progress).not_to_have_attribute("hx-trigger", re.compile("every"))
+    assert_not_reloaded(page)
+
+    # The grant is disbursed, with the provider's reference, in its detail and history.
+    disbursement = Disbursement.objects.get(grant=grant)
+    assert disbursement.status == Disbursement.Status.SUCCEEDED
+    page.goto(f"/staff/grants/{grant.pk}/")
+    detail = page.locator("#grant-detail")
+    expect(detail.locator(".staff-heading .badge")).to_have_text("Disbursed")
+    expect(detail).to_contain_text(disbursement.provider_reference)
+    expect(detail.locator("table.history")).to_contain_text("Payment: Paid")
+    expect(detail.locator("table.history")).to_contain_text("Proposed → Approved")
+
+
+def test_approving_over_budget_shows_the_refusal_in_the_row(page: Page, staff):
+    fund = FundFactory(name="Small Fund", total=Decimal("30000.00"))
+    taken = GrantFactory(
+        fund=fund,
+        amount=Decimal("20000.00"),
+        nonprofit=NonprofitFactory(verification_status="verified"),
+    )
+    grant_approve(grant=taken, actor=staff)
+    grant = GrantFactory(
+        fund=fund,
+        amount=Decimal("25000.00"),
+        nonprofit=NonprofitFactory(legal_name="Too Late Org", verification_status="verified"),
+    )
+
+    sign_in(page, staff.username)
+    mark_page(page)
+    row = page.locator(f"#grant-{grant.pk}")
+    row.get_by_role("button", name="Approve").click()
+
+    expect(row.get_by_role("alert")).to_contain_text(
+        "Not enough left in Small Fund: USD 10,000.00 remaining, USD 25,000.00 asked."
+    )
+    expect(row.locator(".badge")).to_have_text("Proposed")
+    expect(row.get_by_role("button", name="Approve")).to_be_visible()
+    assert_not_reloaded(page)
+    grant.refresh_from_db()
+    assert grant.status == Grant.Status.PROPOSED
+
+
+def test_cancelling_without_javascript_asks_a_reason_and_redirects_back(
+    page_without_js: Page, staff
+):
+    page = page_without_js
+    fund = FundFactory(name="Fund", total=Decimal("100000.00"))
+    grant = GrantFactory(
+        fund=fund, nonprofit=NonprofitFactory(legal_name="Dropped Org"), purpose="Test"
+    )
+    page.goto("/accounts/login/")
+    page.get_by_label("Username").fill(staff.username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.locator("main").get_by_role("button", name="Sign in").click()
+    page.goto("/staff/grants/?status=proposed")
+
+    row = page.locator(f"#grant-{grant.pk}")
+    row.locator("summary").click()
+    row.get_by_label("Why cancel this grant?").fill("The creator nominated again")
+    with page.expect_navigation():
+        row.get_by_role("button", name="Cancel the grant").click()
+
+    expect(page).to_have_url(re.compile(r"/staff/grants/\?status=proposed$"))
+    expect(page.locator(".messages")).to_contain_text("The grant to Dropped Org is cancelled.")
+    grant.refresh_from_db()
+    assert grant.status == Grant.Status.CANCELLED
+    assert grant.status_reason == "The creator nominated again"
