@@ -108,6 +108,14 @@ class GrantProposeForm(forms.Form):
     )
     purpose = forms.CharField(label=_("Purpose"), max_length=200, required=False)
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if not self.is_bound and "fund" not in self.initial:
+            # Most programs run one fund: offer it rather than an empty choice.
+            funds = list(self.fields["fund"].queryset.values_list("pk", flat=True)[:2])
+            if len(funds) == 1:
+                self.initial["fund"] = funds[0]
+
 
 class NonprofitFilterForm(forms.Form):
     q = forms.CharField(

@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import (
     HttpResponseClientRedirect,
@@ -255,7 +256,11 @@ def grants_schedule(request: HttpRequest) -> HttpResponse:
         return redirect(_next_url(request, default=reverse("donations:grant-list")))
     messages.success(
         request,
-        _("%(count)s grants scheduled for payment in %(batch)s.")
+        ngettext(
+            "%(count)s grant scheduled for payment in %(batch)s.",
+            "%(count)s grants scheduled for payment in %(batch)s.",
+            batch.size,
+        )
         % {"count": batch.size, "batch": batch},
     )
     url = reverse("donations:batch-detail", args=[batch.pk])

@@ -823,6 +823,14 @@ def test_propose_form_prefills_the_nonprofit_from_the_vetting_page(staff_client)
     assert response.context["form"]["nonprofit"].value() == nonprofit.pk
 
 
+def test_propose_form_offers_the_only_fund_and_no_default_among_several(staff_client, fund):
+    response = staff_client.get(reverse("donations:grant-create"))
+    assert response.context["form"]["fund"].value() == fund.pk
+    FundFactory()
+    response = staff_client.get(reverse("donations:grant-create"))
+    assert response.context["form"]["fund"].value() is None
+
+
 def test_service_errors_land_on_the_named_field_or_above_the_form(fund):
     from django.core.exceptions import ValidationError
 
