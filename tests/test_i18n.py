@@ -88,3 +88,24 @@ def test_the_french_catalogue_is_complete_and_compiled():
         and catalogue._catalog.get(msgid, catalogue._catalog.get((msgid, 0))) != msgstr
     ]
     assert stale == []
+
+
+def test_french_plurals_have_every_form_the_catalogue_declares():
+    """French here declares three plural forms (one, many-millions, other): a missing form
+    makes gettext fall back to English for those counts."""
+    import gettext
+    import re
+
+    folder = settings.LOCALE_PATHS[0] / "fr" / "LC_MESSAGES"
+    text = (folder / "django.po").read_text(encoding="utf-8")
+    forms = int(re.search(r"nplurals=(\d+)", text).group(1))
+    blocks = [b for b in text.split("\n\n") if "msgid_plural" in b and not b.startswith("#~")]
+    assert blocks
+    for block in blocks:
+        filled = re.findall(r'^msgstr\[(\d+)\] "(.+)"', block, flags=re.MULTILINE)
+        assert sorted(int(n) for n, _ in filled) == list(range(forms)), block
+    with (folder / "django.mo").open("rb") as mo:
+        catalogue = gettext.GNUTranslations(mo)
+    assert catalogue.ngettext("%(counter)s grant", "%(counter)s grants", 5) == (
+        "%(counter)s subventions"
+    )
