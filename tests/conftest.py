@@ -66,3 +66,10 @@ def _english_by_default():
     translation.activate("en")
     yield
     translation.deactivate()
+
+
+@pytest.fixture
+def media_root(settings, tmp_path):
+    """Uploads go to a temporary MEDIA_ROOT, never into the checkout."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
