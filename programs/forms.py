@@ -81,6 +81,8 @@ class InviteExistingForm(forms.Form):
     )
 
     def __init__(self, *args, cohort: Cohort, **kwargs) -> None:
+        # Two invitation forms share the cohort page: their ids must not collide.
+        kwargs.setdefault("auto_id", "id_existing_%s")
         super().__init__(*args, **kwargs)
         self.fields["creator"].queryset = Creator.objects.exclude(
             enrolments__cohort=cohort
@@ -99,6 +101,10 @@ class InviteExistingForm(forms.Form):
 
 
 class InviteNewForm(forms.Form):
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("auto_id", "id_new_%s")
+        super().__init__(*args, **kwargs)
+
     display_name = forms.CharField(label=_("Name"), max_length=120)
     handle = forms.CharField(label=_("Handle"), max_length=31)
     email = forms.EmailField(label=_("Email"))
