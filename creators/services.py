@@ -302,7 +302,7 @@ def creator_invitation_send(*, creator: Creator, email: str, actor, note: str = 
 
     email = email.strip()
     with transaction.atomic():
-        locked = Creator.objects.select_for_update().select_related("user").get(pk=creator.pk)
+        locked = Creator.objects.select_for_update().get(pk=creator.pk)
         user = _account_for(creator=locked, email=email)
         if locked.user_id is None:
             locked.user = user
@@ -348,8 +348,9 @@ def creator_invitation_accept(*, invitation: CreatorInvitation, token: str, pass
     """Use the link once: set the password (when given) and mark the invitation used.
     Returns the account to sign in. Two tabs posting at once: the row lock lets one win."""
     with transaction.atomic():
+        # Only the invitation row is locked; its creator and account come along unlocked.
         locked = (
-            CreatorInvitation.objects.select_for_update()
+            CreatorInvitation.objects.select_for_update(of=("self",))
             .select_related("creator__user")
             .get(pk=invitation.pk)
         )
