@@ -523,3 +523,14 @@ def test_declining_needs_a_message_and_emails_it(
     assert mail.outbox[0].to == ["amara@example.org"]
     assert "Nous cherchons plus d'abonnés." in mail.outbox[0].body
     assert re.search(r"Bonjour Amara Diallo", mail.outbox[0].body)
+
+
+@time_machine.travel(datetime.datetime(2026, 10, 1, 12, tzinfo=datetime.UTC), tick=False)
+def test_the_cohort_page_in_french_counts_overdue_milestones(
+    staff_client, enrolment, other_enrolment, settings
+):
+    staff_client.cookies[settings.LANGUAGE_COOKIE_NAME] = "fr"
+    url = reverse("programs:cohort-detail", kwargs={"pk": enrolment.cohort_id})
+    content = staff_client.get(url).content.decode()
+    assert "2 étapes en retard au 1 octobre 2026." in content
+    assert "Avancement des étapes" in content
