@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -104,6 +105,32 @@ def enrolment_invite(*, cohort: Cohort, creator: Creator, mission: str = "", act
                 _("%(cohort)s has ended; invite the creator to a later cohort.")
                 % {"cohort": locked},
                 code="cohort_completed",
+            )
+        # One active cohort at a time: a place that overlaps the one they hold could never
+        # be taken up, so it is refused now rather than at activation.
+        overlapping = (
+            Enrolment.objects.filter(
+                creator=creator,
+                status=Enrolment.Status.ACTIVE,
+                cohort__start_date__lt=locked.end_date,
+                cohort__end_date__gt=locked.start_date,
+            )
+            .exclude(cohort=locked)
+            .select_related("cohort")
+            .first()
+        )
+        if overlapping is not None:
+            raise ValidationError(
+                _(
+                    "%(creator)s is active in %(cohort)s until %(end)s, which overlaps this "
+                    "cohort; complete or withdraw that place first."
+                )
+                % {
+                    "creator": creator.display_name,
+                    "cohort": overlapping.cohort,
+                    "end": date_format(overlapping.cohort.end_date),
+                },
+                code="already_active",
             )
         enrolment = Enrolment(cohort=locked, creator=creator, mission=mission)
         enrolment.full_clean()
@@ -216,13 +243,19 @@ def progress_update_submit(
         )
         update.full_clean()
         update.save()
-        state_transition(
-            milestone,
-            to=Milestone.Status.SUBMITTED,
-            allowed_from=[Milestone.Status.PENDING, Milestone.Status.CHANGES_REQUESTED],
-            actor=author,
-            action="submitted",
-        )
+        try:
+            state_transition(
+                milestone,
+                to=Milestone.Status.SUBMITTED,
+                allowed_from=[Milestone.Status.PENDING, Milestone.Status.CHANGES_REQUESTED],
+                actor=author,
+                action="submitted",
+            )
+        except ValidationError:
+            # The row is rolled back; the file it stored must not outlive it.
+            if update.attachment:
+                update.attachment.storage.delete(update.attachment.name)
+            raise
         return update
 
 
@@ -367,18 +400,17 @@ def application_submit(
 
 def application_accept(*, application: Application, cohort: Cohort, actor) -> Application:
     """Accept an applicant into a cohort: they become a creator, are offered a place and are
-    invited to the portal by email. Refused as a whole if any step is (full cohort, taken
-    handle, an email that signs in for someone else)."""
+    invited to the portal by email. Refused as a whole if any step is (full cohort, a handle
+    another creator has, an email that signs in for someone else): an application never
+    takes over an existing creator's profile."""
     with transaction.atomic():
         locked = Application.objects.select_for_update().get(pk=application.pk)
         if locked.status == Application.Status.ACCEPTED:
             return locked
-        creator = Creator.objects.with_handle(locked.handle).first()
         enrolment = creator_onboard(
             cohort=cohort,
             email=locked.email,
             actor=actor,
-            creator=creator,
             mission=locked.mission,
             display_name=locked.display_name,
             handle=locked.handle,
@@ -387,8 +419,7 @@ def application_accept(*, application: Application, cohort: Cohort, actor) -> Ap
             follower_count=locked.follower_count,
             links=[(_("Channel"), locked.channel_url)],
         )
-        if creator is None:
-            Creator.objects.filter(pk=enrolment.creator_id).update(language=locked.language)
+        Creator.objects.filter(pk=enrolment.creator_id).update(language=locked.language)
         return state_transition(
             locked,
             to=Application.Status.ACCEPTED,

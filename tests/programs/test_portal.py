@@ -230,3 +230,19 @@ def test_a_withdrawn_creator_cannot_submit(creator_client, enrolment, staff_user
     assert response.status_code == 422
     assert "only while the place in the cohort is active" in response.content.decode()
     assert not kickoff.updates.exists()
+
+
+def test_a_refused_update_leaves_no_file_behind(creator_user, enrolment, staff_user, media_root):
+    from django.core.exceptions import ValidationError
+
+    from programs.services import milestone_approve
+
+    kickoff = enrolment.milestones.get(title="Kickoff")
+    progress_update_submit(milestone=kickoff, author=creator_user, body="Done.")
+    milestone_approve(milestone=kickoff, actor=staff_user)
+    with pytest.raises(ValidationError, match="cannot go from"):
+        progress_update_submit(
+            milestone=kickoff, author=creator_user, body="More.", attachment=_checked(pdf_file())
+        )
+    stored = list((media_root / "programs" / "attachments").glob("*"))
+    assert stored == []

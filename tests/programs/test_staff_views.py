@@ -534,3 +534,43 @@ def test_the_cohort_page_in_french_counts_overdue_milestones(
     content = staff_client.get(url).content.decode()
     assert "2 étapes en retard au 1 octobre 2026." in content
     assert "Avancement des étapes" in content
+
+
+def test_inviting_a_creator_active_in_an_overlapping_cohort_is_refused(staff_client, enrolment):
+    overlapping = CohortFactory(name="Cohort Overlap", start_date=datetime.date(2026, 12, 1))
+    response = staff_client.post(
+        reverse("programs:cohort-invite", kwargs={"pk": overlapping.pk}),
+        {"creator": enrolment.creator_id},
+        headers=HTMX,
+    )
+    assert response.status_code == 422
+    assert (
+        "is active in Cohort T until March 1, 2027, which overlaps this cohort"
+        in response.content.decode()
+    )
+    assert not Enrolment.objects.filter(cohort=overlapping).exists()
+
+
+def test_an_application_never_takes_over_an_existing_creator(
+    staff_client, cohort, django_capture_on_commit_callbacks
+):
+    existing = CreatorFactory(handle="famous.one")
+    application = application_submit(
+        display_name="Impostor",
+        handle="famous.one",
+        email="impostor@example.org",
+        country="GB",
+        causes=["arts"],
+        channel_url="https://example.org/impostor",
+        mission="Take over.",
+    )
+    url = reverse("programs:application-detail", kwargs={"pk": application.pk})
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff_client.post(url, {"decision": "accept", "cohort": cohort.pk})
+    assert response.status_code == 422
+    assert "Another creator already has this handle." in response.content.decode()
+    existing.refresh_from_db()
+    assert existing.user is None
+    application.refresh_from_db()
+    assert application.status == Application.Status.PENDING
+    assert mail.outbox == []
