@@ -154,7 +154,7 @@ def test_a_plan_step_past_six_months_is_refused_on_the_form(staff_client):
 
 
 def _cohort_with_creators(staff_user, count: int) -> Cohort:
-    cohort = CohortFactory(capacity=10, name=f"Grid {count}")
+    cohort = CohortFactory(capacity=10)
     from programs.models import MilestonePlanItem
 
     for title, days in (("Kickoff", 14), ("Month 2", 60), ("Final", 175)):
@@ -574,3 +574,31 @@ def test_an_application_never_takes_over_an_existing_creator(
     application.refresh_from_db()
     assert application.status == Application.Status.PENDING
     assert mail.outbox == []
+
+
+def test_cohort_and_application_lists_queries_do_not_grow(staff_client, staff_user):
+    def count(url):
+        with CaptureQueriesContext(connection) as queries:
+            assert staff_client.get(url).status_code == 200
+        return len(queries)
+
+    def apply(number):
+        application_submit(
+            cohort=CohortFactory(),
+            display_name=f"Applicant {number}",
+            handle=f"applicant_{number}",
+            email=f"a{number}@example.org",
+            country="KE",
+            causes=["health"],
+            channel_url="https://example.org/a",
+            mission="Help.",
+        )
+
+    _cohort_with_creators(staff_user, 2)
+    apply(0)
+    few = (count(reverse("programs:cohort-list")), count(reverse("programs:application-list")))
+    for number in range(1, 8):
+        _cohort_with_creators(staff_user, 1)
+        apply(number)
+    many = (count(reverse("programs:cohort-list")), count(reverse("programs:application-list")))
+    assert few == many
