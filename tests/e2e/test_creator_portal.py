@@ -3,6 +3,7 @@ the creator follows the link, sets a password, takes up their place, sends a pro
 with an attachment; staff approve it; the creator nominates a nonprofit and follows the
 donation. Then the same update form without JavaScript."""
 
+import datetime
 import re
 
 import pytest
@@ -11,7 +12,12 @@ from playwright.sync_api import Page, expect
 
 from donations.services import nonprofit_verify
 from programs.models import Milestone
-from programs.services import cohort_create, cohort_start, program_today
+from programs.services import (
+    cohort_create,
+    cohort_start,
+    milestone_reminders_send,
+    program_today,
+)
 from tests.factories import PASSWORD, FundFactory, NonprofitFactory, UserFactory
 from tests.uploads import pdf_file
 
@@ -111,6 +117,18 @@ def test_invited_creator_completes_a_milestone_and_nominates_a_nonprofit(
     expect(kickoff_item).to_contain_text("Approved")
     kickoff_item.get_by_role("link", name="Kickoff").click()
     expect(creator_page.locator(".feedback")).to_contain_text("A strong start, thank you!")
+
+    # A week before the next milestone the daily job reminds them; the link opens it.
+    month_two = Milestone.objects.get(
+        enrolment__creator__handle="wanjiru.reads", title="Month 2 check-in"
+    )
+    milestone_reminders_send(today=month_two.due_date - datetime.timedelta(days=7))
+    milestone_reminders_send(today=month_two.due_date - datetime.timedelta(days=6))
+    reminders = [m for m in mail.outbox if "is due in a week" in m.subject]
+    assert [m.to for m in reminders] == [["wanjiru@example.org"]]
+    reminder_link = re.search(r"https?://\S+(/portal/milestones/\d+/)", reminders[0].body)
+    creator_page.goto(reminder_link.group(1))
+    expect(creator_page.get_by_role("heading", level=1)).to_have_text("Month 2 check-in")
 
     # They nominate a verified nonprofit and follow the donation.
     creator_page.goto("/portal/")
