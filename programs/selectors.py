@@ -60,10 +60,12 @@ def cohort_progress(cohort: Cohort, *, today: datetime.date) -> CohortProgress:
     rows = []
     for enrolment in enrolments:
         by_title = {m.title: m for m in enrolment.milestones.all()}
+        # Only a place still being worked on can be late; a withdrawn one is history.
+        running = enrolment.status == Enrolment.Status.ACTIVE
         cells = [
             ProgressCell(
                 milestone=by_title.get(title),
-                overdue=title in by_title and by_title[title].is_overdue(today),
+                overdue=running and title in by_title and by_title[title].is_overdue(today),
             )
             for title in columns
         ]

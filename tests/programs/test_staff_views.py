@@ -602,3 +602,13 @@ def test_cohort_and_application_lists_queries_do_not_grow(staff_client, staff_us
         apply(number)
     many = (count(reverse("programs:cohort-list")), count(reverse("programs:application-list")))
     assert few == many
+
+
+@time_machine.travel(datetime.datetime(2026, 10, 1, 12, tzinfo=datetime.UTC), tick=False)
+def test_a_withdrawn_place_is_not_counted_overdue(staff_client, enrolment, staff_user):
+    from programs.services import enrolment_withdraw
+
+    url = reverse("programs:cohort-detail", kwargs={"pk": enrolment.cohort_id})
+    assert staff_client.get(url).context["progress"].overdue == 1
+    enrolment_withdraw(enrolment=enrolment, actor=staff_user)
+    assert staff_client.get(url).context["progress"].overdue == 0
