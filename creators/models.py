@@ -136,7 +136,11 @@ class Creator(TimeStampedModel):
     def get_photo_url(self) -> str:
         if not self.photo:
             return ""
-        return reverse("creators:creator-photo", kwargs={"handle": self.handle})
+        # The stored name is random and changes with the photo: a new photo, a new URL, so
+        # browsers never show a cached old one.
+        version = self.photo.name.rsplit("/", 1)[-1].split(".", 1)[0][:12]
+        url = reverse("creators:creator-photo", kwargs={"handle": self.handle})
+        return f"{url}?v={version}"
 
 
 class CreatorLink(models.Model):
