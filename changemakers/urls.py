@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.contrib import admin
 from django.templatetags.static import static
 from django.urls import include, path
@@ -22,6 +21,9 @@ class FaviconView(RedirectView):
 urlpatterns = [
     path("favicon.ico", FaviconView.as_view(), name="favicon"),
     path("", include("creators.urls")),
+    # Issue #4: staff cohort pages, reviews, applications, the creator portal, /apply/.
+    path("", include("programs.urls")),
+    path("portal/donation/", include("donations.portal_urls")),
     path("accounts/", include("creators.auth_urls")),
     path("staff/", include("donations.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
@@ -29,7 +31,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
 ]
 
-if settings.DEBUG:
-    from django.conf.urls.static import static
-
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# Uploads are never served straight from MEDIA_ROOT, not even in DEBUG: creator photos and
+# update attachments go through views that check who asks and set a safe content type.

@@ -24,7 +24,15 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_countries.filters import CountryFilter
 
-from .models import AuditEvent, Cause, ChangeMakersList, Creator, CreatorLink, ListEntry
+from .models import (
+    AuditEvent,
+    Cause,
+    ChangeMakersList,
+    Creator,
+    CreatorInvitation,
+    CreatorLink,
+    ListEntry,
+)
 from .services import creator_create, list_create, list_publish, list_unpublish
 
 # Actions show in the changelist's drop-down and on each object's change page.
@@ -305,6 +313,7 @@ class CreatorAdmin(ServiceModelAdmin):
         "causes",
         "follower_count",
         "bio",
+        "language",
         "user",
         "created_at",
         "updated_at",
@@ -496,3 +505,22 @@ class AuditEventAdmin(ReadOnlyAdmin):
     @admin.display(description=_("from → to"))
     def transition(self, obj: AuditEvent) -> str:
         return f"{obj.from_state or '-'} → {obj.to_state or '-'}"
+
+
+@admin.register(CreatorInvitation)
+class CreatorInvitationAdmin(ReadOnlyAdmin):
+    """Portal invitations: sent from the staff cohort and application pages, used once."""
+
+    list_display = ["creator", "email", "created_at", "expires_at", "used_at", "revoked_at"]
+    list_select_related = ["creator"]
+    search_fields = ["email", "creator__display_name", "creator__handle"]
+    fields = [
+        "creator",
+        "email",
+        "invited_by",
+        "note",
+        "created_at",
+        "expires_at",
+        "used_at",
+        "revoked_at",
+    ]

@@ -21,6 +21,11 @@ urlpatterns = [
         name="password_reset_confirm",
     ),
     path(
+        "invitation/<int:pk>/<str:token>/",
+        views.invitation_accept,
+        name="invitation-accept",
+    ),
+    path(
         "reset/done/",
         auth_views.PasswordResetCompleteView.as_view(),
         name="password_reset_complete",

@@ -19,6 +19,8 @@ from django_countries.fields import CountryField
 
 from changemakers.models import TimeStampedModel
 
+from .uploads import RandomName
+
 handle_validator = RegexValidator(
     regex=r"^[A-Za-z0-9_.]{2,30}$",
     message=_("A handle is 2 to 30 letters, digits, dots or underscores, without the leading @."),
@@ -81,6 +83,19 @@ class Creator(TimeStampedModel):
     )
     bio = models.TextField(_("bio"), blank=True)
     follower_count = models.PositiveBigIntegerField(_("followers"), default=0)
+    photo = models.ImageField(
+        _("photo"),
+        upload_to=RandomName("creators/photos"),
+        blank=True,
+        help_text=_("A JPEG, PNG or WebP image of at most 2 MB."),
+    )
+    language = models.CharField(
+        _("email language"),
+        max_length=8,
+        choices=settings.LANGUAGES,
+        default="en",
+        help_text=_("The language of the emails the program sends you."),
+    )
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
         verbose_name=_("user account"),
@@ -118,6 +133,15 @@ class Creator(TimeStampedModel):
         labels = dict(Cause.choices)
         return [str(labels.get(c, c)) for c in self.causes]
 
+    def get_photo_url(self) -> str:
+        if not self.photo:
+            return ""
+        # The stored name is random and changes with the photo: a new photo, a new URL, so
+        # browsers never show a cached old one.
+        version = self.photo.name.rsplit("/", 1)[-1].split(".", 1)[0][:12]
+        url = reverse("creators:creator-photo", kwargs={"handle": self.handle})
+        return f"{url}?v={version}"
+
 
 class CreatorLink(models.Model):
     creator = models.ForeignKey(Creator, on_delete=models.CASCADE, related_name="links")
@@ -132,6 +156,50 @@ class CreatorLink(models.Model):
 
     def __str__(self) -> str:
         return self.label
+
+
+class CreatorInvitationQuerySet(models.QuerySet):
+    def usable(self, now) -> "CreatorInvitationQuerySet":
+        return self.filter(used_at__isnull=True, revoked_at__isnull=True, expires_at__gt=now)
+
+
+class CreatorInvitation(TimeStampedModel):
+    """A single-use, expiring link that lets a creator set their password and sign in.
+
+    The link carries an HMAC of the row's random nonce (see `creators.invitations`); only the
+    nonce is stored, and it is useless without the site's secret key.
+    """
+
+    creator = models.ForeignKey(
+        Creator, verbose_name=_("creator"), on_delete=models.CASCADE, related_name="invitations"
+    )
+    email = models.EmailField(_("email"))
+    nonce = models.CharField(max_length=64, unique=True, editable=False)
+    expires_at = models.DateTimeField(_("expires at"))
+    used_at = models.DateTimeField(_("used at"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("invited by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    note = models.TextField(_("personal note"), blank=True)
+
+    objects = CreatorInvitationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("creator invitation")
+        verbose_name_plural = _("creator invitations")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.creator} <{self.email}>"
+
+    def is_usable(self, now) -> bool:
+        return self.used_at is None and self.revoked_at is None and self.expires_at > now
 
 
 class ChangeMakersListQuerySet(models.QuerySet):
@@ -267,6 +335,9 @@ class AuditEvent(models.Model):
         FAILED = "failed", _("Failed")
         RETRIED = "retried", _("Retried")
         RECONCILED = "reconciled", _("Reconciled with the provider")
+        UPDATED = "updated", _("Updated")
+        ACCEPTED = "accepted", _("Accepted")
+        DECLINED = "declined", _("Declined")
 
     occurred_at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
     actor = models.ForeignKey(

@@ -1,15 +1,29 @@
 """Every write about creators and the yearly list, plus the two helpers all apps share:
 `audit_record` and `state_transition`."""
 
+import datetime
+import secrets
 from collections.abc import Iterable, Sequence
 
+from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
 
-from .models import AuditEvent, ChangeMakersList, Creator, CreatorLink, ListEntry
+from .emails import absolute_url, email_send
+from .models import (
+    AuditEvent,
+    ChangeMakersList,
+    Creator,
+    CreatorInvitation,
+    CreatorLink,
+    ListEntry,
+)
+from .roles import Role, role_of
 
 
 def _actor_or_none(actor):
@@ -221,3 +235,182 @@ def list_unpublish(*, change_makers_list: ChangeMakersList, actor, reason: str =
         note=reason,
         changes={"published_at": None},
     )
+
+
+# --- The creator's own profile -------------------------------------------------------------
+
+PROFILE_FIELDS = ("display_name", "handle", "country", "causes", "bio", "language")
+
+
+def creator_profile_update(
+    *,
+    creator: Creator,
+    actor,
+    links: Sequence[tuple[str, str]] | None = None,
+    photo=None,
+    remove_photo: bool = False,
+    **fields,
+) -> Creator:
+    """The creator edits their own profile. `photo` must already be content-checked
+    (`creators.uploads.image_check`); the replaced file is deleted once the change commits."""
+    unknown = set(fields) - set(PROFILE_FIELDS)
+    if unknown:
+        raise TypeError(f"Not profile fields: {sorted(unknown)}")
+    with transaction.atomic():
+        locked = Creator.objects.select_for_update().get(pk=creator.pk)
+        old_photo = locked.photo.name if locked.photo else ""
+        if "handle" in fields:
+            fields["handle"] = fields["handle"].lstrip("@")
+        for name, value in fields.items():
+            setattr(locked, name, value)
+        update_fields = [*fields, "updated_at"]
+        if photo is not None:
+            locked.photo = photo
+            update_fields.append("photo")
+        elif remove_photo and old_photo:
+            locked.photo = ""
+            update_fields.append("photo")
+        locked.full_clean(exclude=["user"])
+        locked.save(update_fields=update_fields)
+        if links is not None:
+            locked.links.all().delete()
+            for position, (label, url) in enumerate(links):
+                link = CreatorLink(creator=locked, label=label, url=url, position=position)
+                link.full_clean()
+                link.save()
+        audit_record(actor=actor, obj=locked, action="updated", note=", ".join(update_fields[:-1]))
+        new_photo = locked.photo.name if locked.photo else ""
+        if old_photo and old_photo != new_photo:
+            storage = locked.photo.storage
+            transaction.on_commit(lambda: storage.delete(old_photo))
+        return locked
+
+
+# --- Invitations: a single-use, expiring link to set a password ----------------------------
+
+INVITATION_VALID_FOR = datetime.timedelta(days=7)
+_INVITATION_SALT = "creators.invitation"
+
+
+def invitation_token(invitation: CreatorInvitation) -> str:
+    """The secret in the invitation link: an HMAC of the row, so only the nonce is stored."""
+    value = f"{invitation.pk}:{invitation.nonce}:{invitation.email}"
+    return salted_hmac(_INVITATION_SALT, value, algorithm="sha256").hexdigest()
+
+
+def invitation_path(invitation: CreatorInvitation) -> str:
+    return reverse(
+        "invitation-accept", kwargs={"pk": invitation.pk, "token": invitation_token(invitation)}
+    )
+
+
+def invitation_for_token(*, pk: int, token: str) -> CreatorInvitation | None:
+    """The invitation this link opens, if it is genuine, unused, unrevoked and unexpired."""
+    invitation = CreatorInvitation.objects.select_related("creator__user").filter(pk=pk).first()
+    if invitation is None or not constant_time_compare(invitation_token(invitation), token):
+        return None
+    return invitation if invitation.is_usable(timezone.now()) else None
+
+
+def _account_for(*, creator: Creator, email: str):
+    """The creator's sign-in account: theirs already, an unlinked one with this email, or a
+    new one with no usable password (the invitation sets it)."""
+    user_model = get_user_model()
+    if creator.user_id is not None:
+        return creator.user
+    existing = user_model.objects.filter(username__iexact=email).first()
+    if existing is not None:
+        if existing.is_staff or role_of(existing) != Role.MEMBER:
+            raise ValidationError(
+                _("%(email)s already signs in for someone else; use another address.")
+                % {"email": email},
+                code="email_taken",
+            )
+        return existing
+    user = user_model(username=email.lower(), email=email.lower())
+    user.set_unusable_password()
+    user.full_clean(exclude=["password"])
+    user.save()
+    return user
+
+
+def creator_invitation_send(*, creator: Creator, email: str, actor, note: str = ""):
+    """Invite a creator to the portal by email: their account is created (or linked) and a
+    fresh link replaces any earlier one. The email goes out once the transaction commits."""
+    from .tasks import send_creator_invitation
+
+    email = email.strip()
+    with transaction.atomic():
+        locked = Creator.objects.select_for_update().get(pk=creator.pk)
+        user = _account_for(creator=locked, email=email)
+        if locked.user_id is None:
+            locked.user = user
+            locked.save(update_fields=["user", "updated_at"])
+        now = timezone.now()
+        locked.invitations.usable(now).update(revoked_at=now, updated_at=now)
+        invitation = CreatorInvitation(
+            creator=locked,
+            email=user.email or email,
+            nonce=secrets.token_urlsafe(32),
+            expires_at=now + INVITATION_VALID_FOR,
+            invited_by=_actor_or_none(actor),
+            note=note,
+        )
+        invitation.full_clean()
+        invitation.save()
+        audit_record(actor=actor, obj=locked, action="invited", note=invitation.email)
+        send_creator_invitation.delay_on_commit(invitation.pk)
+        return invitation
+
+
+def creator_invitation_email(*, invitation: CreatorInvitation) -> bool:
+    """Send the invitation email (from the task). Nothing is sent for a link that can no
+    longer be used."""
+    if not invitation.is_usable(timezone.now()):
+        return False
+    creator = invitation.creator
+    email_send(
+        to=[invitation.email],
+        template="creators/email/invitation",
+        language=creator.language,
+        context={
+            "creator": creator,
+            "invitation": invitation,
+            "link": absolute_url(invitation_path(invitation)),
+            "has_password": creator.user is not None and creator.user.has_usable_password(),
+        },
+    )
+    return True
+
+
+def creator_invitation_accept(*, invitation: CreatorInvitation, token: str, password: str | None):
+    """Use the link once: set the password (when given) and mark the invitation used.
+    Returns the account to sign in. Two tabs posting at once: the row lock lets one win."""
+    with transaction.atomic():
+        # Only the invitation row is locked; its creator and account come along unlocked.
+        locked = (
+            CreatorInvitation.objects.select_for_update(of=("self",))
+            .select_related("creator__user")
+            .get(pk=invitation.pk)
+        )
+        if not constant_time_compare(invitation_token(locked), token) or not locked.is_usable(
+            timezone.now()
+        ):
+            raise ValidationError(
+                _("This invitation link has already been used or has expired."),
+                code="invitation_unusable",
+            )
+        user = locked.creator.user
+        if user is None:
+            raise ValidationError(
+                _("This invitation link has already been used or has expired."),
+                code="invitation_unusable",
+            )
+        if password is not None:
+            user.set_password(password)
+            user.is_active = True
+            user.save(update_fields=["password", "is_active"])
+        locked.used_at = timezone.now()
+        locked.save(update_fields=["used_at", "updated_at"])
+        audit_record(actor=user, obj=locked, action="accepted")
+        return user

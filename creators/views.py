@@ -1,18 +1,28 @@
-"""Public pages: program home, the yearly Change Makers list, creator profiles; and sign-in."""
+"""Public pages: program home, the yearly Change Makers list, creator profiles; sign-in;
+the creator's own profile page in the portal and the invitation link."""
+
+from urllib.parse import urlencode
 
 from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login as auth_login
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.forms import SetPasswordForm
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
-from django.views.decorators.http import require_GET
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+from django_htmx.http import trigger_client_event
 
-from . import selectors
-from .forms import ListFilterForm
+from . import selectors, services
+from .forms import ListFilterForm, ProfileForm, link_formset, links_from
 from .models import Cause, Creator
-from .roles import Role, role_of
+from .roles import Role, creator_of, creator_required, role_of
+from .uploads import upload_response
 
 HOME_ENTRY_COUNT = 8
 LIST_PAGE_SIZE = 50
@@ -87,6 +97,117 @@ class LoginView(auth_views.LoginView):
     landing each role on its own start page unless a safe `next` was given."""
 
     def get_default_redirect_url(self) -> str:
-        if role_of(self.request.user) == Role.STAFF:
+        role = role_of(self.request.user)
+        if role == Role.STAFF:
             return reverse("donations:grant-list")  # their working page
+        if role == Role.CREATOR:
+            return reverse("programs:portal")
         return reverse("creators:home")
+
+
+@require_GET
+def creator_photo(request: HttpRequest, handle: str) -> HttpResponse:
+    """A creator's public photo, served as the image type it was checked to be."""
+    creator = Creator.objects.with_handle(handle).only("handle", "photo").first()
+    if creator is None or not creator.photo:
+        raise Http404
+    return upload_response(creator.photo, download_name=creator.handle, as_attachment=False)
+
+
+# --- The creator's portal: their own profile ----------------------------------------------
+
+
+@creator_required
+@require_http_methods(["GET", "POST"])
+def profile_edit(request: HttpRequest) -> HttpResponse:
+    creator = creator_of(request.user)
+    initial_links = [{"label": link.label, "url": link.url} for link in creator.links.all()]
+    saved = False
+    if request.method == "POST":
+        form = ProfileForm(request.POST, request.FILES)
+        formset = link_formset(data=request.POST, initial=initial_links)
+        if form.is_valid() and formset.is_valid():
+            data = form.cleaned_data
+            try:
+                creator = services.creator_profile_update(
+                    creator=creator,
+                    actor=request.user,
+                    links=links_from(formset),
+                    photo=data["photo"],
+                    remove_photo=data["remove_photo"],
+                    **{name: data[name] for name in services.PROFILE_FIELDS},
+                )
+            except ValidationError as error:
+                _errors_into_form(form, error)
+            else:
+                if not request.htmx:
+                    messages.success(request, _("Your profile is saved."))
+                    return redirect("creators:profile-edit")
+                saved = True
+                initial_links = [{"label": label, "url": url} for label, url in links_from(formset)]
+                form = ProfileForm(initial=_profile_initial(creator))
+                formset = link_formset(initial=initial_links)
+    else:
+        form = ProfileForm(initial=_profile_initial(creator))
+        formset = link_formset(initial=initial_links)
+    context = {"creator": creator, "form": form, "formset": formset, "saved": saved}
+    if request.htmx:
+        invalid = not saved and request.method == "POST"
+        response = render(
+            request,
+            "creators/portal/profile_form.html#profile-form",
+            context,
+            status=422 if invalid else 200,
+        )
+        if saved:
+            trigger_client_event(response, "profileChanged")
+        return response
+    return render(request, "creators/portal/profile_form.html", context)
+
+
+def _profile_initial(creator: Creator) -> dict:
+    return {name: getattr(creator, name) for name in services.PROFILE_FIELDS} | {
+        "country": creator.country.code
+    }
+
+
+def _errors_into_form(form, error: ValidationError) -> None:
+    """A service's refusal, onto the field it is about when the form has that field."""
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
+
+
+# --- Invitations: set a password (or sign in) once, then the portal -----------------------
+
+
+@require_http_methods(["GET", "POST"])
+def invitation_accept(request: HttpRequest, pk: int, token: str) -> HttpResponse:
+    invitation = services.invitation_for_token(pk=pk, token=token)
+    if invitation is None:
+        return render(request, "creators/invitation_invalid.html")
+    user = invitation.creator.user
+    if user.has_usable_password():
+        # An account that already has a password signs in as usual; the link stays unused.
+        login_url = f"{reverse('login')}?{urlencode({'next': reverse('programs:portal')})}"
+        return render(
+            request,
+            "creators/invitation_accept.html",
+            {"invitation": invitation, "login_url": login_url},
+        )
+    form = SetPasswordForm(user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = services.creator_invitation_accept(
+                invitation=invitation, token=token, password=form.cleaned_data["new_password1"]
+            )
+        except ValidationError:
+            return render(request, "creators/invitation_invalid.html")
+        auth_login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(request, _("Welcome to your Change Makers portal."))
+        return redirect("programs:portal")
+    return render(
+        request, "creators/invitation_accept.html", {"invitation": invitation, "form": form}
+    )

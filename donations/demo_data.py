@@ -170,3 +170,33 @@ PAYOUT_REFERENCES = {
     "BR-OSC-4410": "sandbox-fail",
     "ID-YAY-2290": "sandbox-flaky",
 }
+
+# --- Issue #4: applications awaiting review ---------------------------------------------------
+# Public applications for "the next cohort that fits" (staff create that cohort, then accept):
+# (name, handle, email, country, causes, followers, channel, mission, language).
+APPLICATIONS = [
+    (
+        "Amara Diallo",
+        "amara.sahel",
+        "amara@example.org",
+        "SN",
+        ["environment"],
+        310_000,
+        "https://www.tiktok.com/@amara.sahel",
+        "Film one village a month as it plants the Great Green Wall, and get 10,000 viewers "
+        "to sponsor a tree.",
+        "fr",
+    ),
+    (
+        "Priyanka Rao",
+        "priyanka.maths",
+        "priyanka@example.org",
+        "IN",
+        ["education"],
+        1_450_000,
+        "https://www.youtube.com/@priyanka.maths",
+        "Turn the school maths syllabus into five-minute videos in Hindi and English, free "
+        "for every government school.",
+        "en",
+    ),
+]

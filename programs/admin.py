@@ -22,12 +22,15 @@ from creators.admin import (
 
 from .models import (
     COHORT_MONTHS,
+    Application,
     Cohort,
     Enrolment,
     Milestone,
     MilestonePlanItem,
     MilestoneQuerySet,
+    MilestoneReminder,
     ProgressUpdate,
+    StaffDigest,
     add_months,
 )
 from .services import (
@@ -326,8 +329,37 @@ class ProgressUpdateAdmin(ReadOnlyAdmin):
     search_fields = ["body", "milestone__title", "milestone__enrolment__creator__handle"]
     list_filter = ["milestone__enrolment__cohort"]
     date_hierarchy = "created_at"
-    fields = ["milestone", "author", "body", "link", "created_at"]
+    fields = ["milestone", "author", "body", "link", "attachment", "created_at"]
 
     @admin.display(description=_("creator"))
     def creator(self, obj: ProgressUpdate):
         return obj.milestone.enrolment.creator
+
+
+# --- Applications, reminders and digests (decided and sent by the staff pages and jobs) ----
+
+
+@admin.register(Application)
+class ApplicationAdmin(ReadOnlyAdmin):
+    list_display = ["display_name", "handle", "country", "cohort", "status", "created_at"]
+    list_select_related = ["cohort"]
+    list_filter = ["status", "cohort"]
+    search_fields = ["display_name", "handle", "email"]
+    date_hierarchy = "created_at"
+
+
+@admin.register(MilestoneReminder)
+class MilestoneReminderAdmin(ReadOnlyAdmin):
+    list_display = ["milestone", "creator", "kind", "status", "claimed_at", "sent_at"]
+    list_select_related = ["milestone__enrolment__creator"]
+    list_filter = ["kind", "status"]
+    search_fields = ["milestone__title", "milestone__enrolment__creator__handle"]
+
+    @admin.display(description=_("creator"))
+    def creator(self, obj: MilestoneReminder):
+        return obj.milestone.enrolment.creator
+
+
+@admin.register(StaffDigest)
+class StaffDigestAdmin(ReadOnlyAdmin):
+    list_display = ["week", "claimed_at", "sent_at", "recipients"]

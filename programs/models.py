@@ -7,10 +7,14 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Func, Q
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_countries.fields import CountryField
 
 from changemakers.models import TimeStampedModel
-from creators.models import Creator
+from creators.models import Creator, handle_validator, validate_causes
+from creators.uploads import RandomName
 
 COHORT_MONTHS = 6
 
@@ -136,6 +140,18 @@ class EnrolmentQuerySet(models.QuerySet):
         """Enrolments that count against a cohort's capacity."""
         return self.exclude(status=Enrolment.Status.WITHDRAWN)
 
+    def for_creator(self, creator: Creator) -> "EnrolmentQuerySet":
+        return self.filter(creator=creator)
+
+    def current_first(self) -> "EnrolmentQuerySet":
+        """Active first, then invited, then the rest; newest cohort first within each."""
+        order = models.Case(
+            models.When(status="active", then=0),
+            models.When(status="invited", then=1),
+            default=2,
+        )
+        return self.select_related("cohort").order_by(order, "-cohort__start_date")
+
 
 class Enrolment(TimeStampedModel):
     class Status(models.TextChoices):
@@ -207,6 +223,18 @@ class MilestoneQuerySet(models.QuerySet):
     def due_between(self, first: datetime.date, last: datetime.date) -> "MilestoneQuerySet":
         return self.open().filter(due_date__range=(first, last))
 
+    def of_active_enrolments(self) -> "MilestoneQuerySet":
+        return self.filter(enrolment__status="active")
+
+    def for_creator(self, creator: Creator) -> "MilestoneQuerySet":
+        return self.filter(enrolment__creator=creator)
+
+    def awaiting_review(self) -> "MilestoneQuerySet":
+        return self.filter(status="submitted")
+
+    def with_people(self) -> "MilestoneQuerySet":
+        return self.select_related("enrolment__creator", "enrolment__cohort")
+
 
 class Milestone(TimeStampedModel):
     class Status(models.TextChoices):
@@ -250,6 +278,16 @@ class Milestone(TimeStampedModel):
         """Overdue is derived from the date, never stored."""
         return self.status in MilestoneQuerySet.OPEN and self.due_date < today
 
+    @property
+    def is_open(self) -> bool:
+        return self.status in MilestoneQuerySet.OPEN
+
+    def get_portal_url(self) -> str:
+        return reverse("programs:portal-milestone", kwargs={"pk": self.pk})
+
+    def get_review_url(self) -> str:
+        return reverse("programs:milestone-review", kwargs={"pk": self.pk})
+
 
 class ProgressUpdate(TimeStampedModel):
     milestone = models.ForeignKey(
@@ -263,6 +301,12 @@ class ProgressUpdate(TimeStampedModel):
     )
     body = models.TextField(_("what happened"))
     link = models.URLField(_("link"), max_length=500, blank=True)
+    attachment = models.FileField(
+        _("attachment"),
+        upload_to=RandomName("programs/attachments"),
+        blank=True,
+        help_text=_("A PDF or an image, at most 5 MB."),
+    )
 
     class Meta:
         verbose_name = _("progress update")
@@ -271,3 +315,119 @@ class ProgressUpdate(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.milestone}: {self.body[:40]}"
+
+
+class Application(TimeStampedModel):
+    """A creator's public application to a future cohort, reviewed by staff."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Awaiting review")
+        ACCEPTED = "accepted", _("Accepted")
+        DECLINED = "declined", _("Declined")
+
+    cohort = models.ForeignKey(
+        Cohort,
+        verbose_name=_("cohort applied to"),
+        on_delete=models.PROTECT,
+        related_name="applications",
+        null=True,
+        blank=True,
+    )
+    display_name = models.CharField(_("name"), max_length=120)
+    handle = models.CharField(_("handle"), max_length=30, validators=[handle_validator])
+    email = models.EmailField(_("email"))
+    country = CountryField(_("country"))
+    causes = models.JSONField(_("causes"), default=list, validators=[validate_causes])
+    follower_count = models.PositiveBigIntegerField(_("followers"), default=0)
+    channel_url = models.URLField(_("main channel"), max_length=500)
+    mission = models.TextField(_("what you want to achieve in six months"))
+    language = models.CharField(
+        _("language"), max_length=8, choices=settings.LANGUAGES, default="en"
+    )
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.PENDING
+    )
+    decision_message = models.TextField(_("message to the applicant"), blank=True)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    creator = models.ForeignKey(
+        Creator,
+        verbose_name=_("creator"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="applications",
+    )
+
+    class Meta:
+        verbose_name = _("application")
+        verbose_name_plural = _("applications")
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(status="declined") | ~Q(decision_message=""),
+                name="application_decline_has_message",
+                violation_error_message=_("Tell the applicant why they were declined."),
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.display_name} (@{self.handle})"
+
+
+class MilestoneReminder(models.Model):
+    """One reminder kind for one milestone. The row is claimed before the email goes out, and
+    the unique constraint means concurrent or repeated jobs claim it only once."""
+
+    class Kind(models.TextChoices):
+        DUE_SOON = "due_soon", _("Due in a week")
+        DUE_TODAY = "due_today", _("Due today")
+        OVERDUE = "overdue", _("Overdue")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        SENT = "sent", _("Sent")
+        SKIPPED = "skipped", _("Skipped")
+
+    milestone = models.ForeignKey(
+        Milestone, verbose_name=_("milestone"), on_delete=models.CASCADE, related_name="reminders"
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.PENDING
+    )
+    claimed_at = models.DateTimeField(_("claimed at"), default=timezone.now)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("milestone reminder")
+        verbose_name_plural = _("milestone reminders")
+        ordering = ["-claimed_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["milestone", "kind"],
+                name="milestone_reminder_once_per_kind",
+                violation_error_message=_("This reminder has already been sent."),
+            ),
+        ]
+        indexes = [models.Index(fields=["status"])]
+
+    def __str__(self) -> str:
+        return f"{self.milestone}: {self.get_kind_display()}"
+
+
+class StaffDigest(models.Model):
+    """The weekly email to staff, claimed once per week (the Monday it starts on)."""
+
+    week = models.DateField(_("week starting"), unique=True)
+    claimed_at = models.DateTimeField(_("claimed at"), default=timezone.now)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    recipients = models.PositiveSmallIntegerField(_("recipients"), default=0)
+
+    class Meta:
+        verbose_name = _("staff digest")
+        verbose_name_plural = _("staff digests")
+        ordering = ["-week"]
+
+    def __str__(self) -> str:
+        return str(self.week)

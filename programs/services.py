@@ -1,25 +1,43 @@
-"""Every write about cohorts, enrolments and milestones."""
+"""Every write about cohorts, enrolments, milestones, applications and reminders."""
 
 import datetime
+import logging
+import zoneinfo
 from collections.abc import Sequence
 
+from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from creators.emails import absolute_url, email_send
 from creators.models import Creator
-from creators.services import audit_record, state_transition
+from creators.services import (
+    audit_record,
+    creator_create,
+    creator_invitation_send,
+    state_transition,
+)
 
 from .models import (
     COHORT_MONTHS,
+    Application,
     Cohort,
     Enrolment,
     Milestone,
     MilestonePlanItem,
+    MilestoneReminder,
     ProgressUpdate,
+    StaffDigest,
     add_months,
 )
+
+logger = logging.getLogger(__name__)
 
 # The program's usual plan: (title, days after the cohort starts).
 DEFAULT_MILESTONE_PLAN: tuple[tuple[str, int], ...] = (
@@ -87,6 +105,32 @@ def enrolment_invite(*, cohort: Cohort, creator: Creator, mission: str = "", act
                 _("%(cohort)s has ended; invite the creator to a later cohort.")
                 % {"cohort": locked},
                 code="cohort_completed",
+            )
+        # One active cohort at a time: a place that overlaps the one they hold could never
+        # be taken up, so it is refused now rather than at activation.
+        overlapping = (
+            Enrolment.objects.filter(
+                creator=creator,
+                status=Enrolment.Status.ACTIVE,
+                cohort__start_date__lt=locked.end_date,
+                cohort__end_date__gt=locked.start_date,
+            )
+            .exclude(cohort=locked)
+            .select_related("cohort")
+            .first()
+        )
+        if overlapping is not None:
+            raise ValidationError(
+                _(
+                    "%(creator)s is active in %(cohort)s until %(end)s, which overlaps this "
+                    "cohort; complete or withdraw that place first."
+                )
+                % {
+                    "creator": creator.display_name,
+                    "cohort": overlapping.cohort,
+                    "end": date_format(overlapping.cohort.end_date),
+                },
+                code="already_active",
             )
         enrolment = Enrolment(cohort=locked, creator=creator, mission=mission)
         enrolment.full_clean()
@@ -183,32 +227,67 @@ def milestone_add(
 
 
 def progress_update_submit(
-    *, milestone: Milestone, author, body: str, link: str = ""
+    *, milestone: Milestone, author, body: str, link: str = "", attachment=None
 ) -> ProgressUpdate:
-    """A creator reports progress on a milestone, which then awaits staff review."""
+    """A creator reports progress on a milestone, which then awaits staff review.
+    `attachment` must already be content-checked (`creators.uploads.attachment_check`)."""
     with transaction.atomic():
-        update = ProgressUpdate(milestone=milestone, author=author, body=body, link=link)
+        enrolment = Enrolment.objects.select_for_update().get(pk=milestone.enrolment_id)
+        if enrolment.status != Enrolment.Status.ACTIVE:
+            raise ValidationError(
+                _("Progress can be reported only while the place in the cohort is active."),
+                code="enrolment_not_active",
+            )
+        update = ProgressUpdate(
+            milestone=milestone, author=author, body=body, link=link, attachment=attachment or ""
+        )
         update.full_clean()
         update.save()
-        state_transition(
-            milestone,
-            to=Milestone.Status.SUBMITTED,
-            allowed_from=[Milestone.Status.PENDING, Milestone.Status.CHANGES_REQUESTED],
-            actor=author,
-            action="submitted",
-        )
+        try:
+            state_transition(
+                milestone,
+                to=Milestone.Status.SUBMITTED,
+                allowed_from=[Milestone.Status.PENDING, Milestone.Status.CHANGES_REQUESTED],
+                actor=author,
+                action="submitted",
+            )
+        except ValidationError:
+            # The row is rolled back; the file it stored must not outlive it.
+            if update.attachment:
+                update.attachment.storage.delete(update.attachment.name)
+            raise
         return update
 
 
+def _milestone_review(*, milestone: Milestone, to: str, action: str, actor, feedback: str):
+    """Move a submitted milestone on; the creator is emailed the outcome once it commits
+    (and only when it really moved, so a double click sends one email)."""
+    from .tasks import send_milestone_review
+
+    with transaction.atomic():
+        locked = Milestone.objects.select_for_update().get(pk=milestone.pk)
+        if locked.status == to:
+            return locked
+        reviewed = state_transition(
+            locked,
+            to=to,
+            allowed_from=[Milestone.Status.SUBMITTED],
+            actor=actor,
+            action=action,
+            note=feedback,
+            changes={"feedback": feedback},
+        )
+        send_milestone_review.delay_on_commit(reviewed.pk)
+        return reviewed
+
+
 def milestone_approve(*, milestone: Milestone, actor, feedback: str = "") -> Milestone:
-    return state_transition(
-        milestone,
+    return _milestone_review(
+        milestone=milestone,
         to=Milestone.Status.APPROVED,
-        allowed_from=[Milestone.Status.SUBMITTED],
-        actor=actor,
         action="approved",
-        note=feedback,
-        changes={"feedback": feedback},
+        actor=actor,
+        feedback=feedback,
     )
 
 
@@ -217,12 +296,319 @@ def milestone_request_changes(*, milestone: Milestone, actor, feedback: str) -> 
         raise ValidationError(
             _("Say what should change, so the creator knows what to do."), code="feedback_empty"
         )
-    return state_transition(
-        milestone,
+    return _milestone_review(
+        milestone=milestone,
         to=Milestone.Status.CHANGES_REQUESTED,
-        allowed_from=[Milestone.Status.SUBMITTED],
-        actor=actor,
         action="changes_requested",
-        note=feedback,
-        changes={"feedback": feedback},
+        actor=actor,
+        feedback=feedback,
     )
+
+
+def _creator_email(creator: Creator) -> str:
+    user = creator.user
+    return (user.email or "") if user is not None and user.is_active else ""
+
+
+def milestone_review_email(*, milestone: Milestone) -> bool:
+    """Tell the creator the outcome of a review, in their language (from the task)."""
+    creator = milestone.enrolment.creator
+    to = _creator_email(creator)
+    if not to or milestone.status not in (
+        Milestone.Status.APPROVED,
+        Milestone.Status.CHANGES_REQUESTED,
+    ):
+        return False
+    email_send(
+        to=[to],
+        template="programs/email/milestone_review",
+        language=creator.language,
+        context={
+            "creator": creator,
+            "milestone": milestone,
+            "approved": milestone.status == Milestone.Status.APPROVED,
+            "link": absolute_url(milestone.get_portal_url()),
+        },
+    )
+    return True
+
+
+# --- Staff inviting a new creator straight into a cohort ------------------------------------
+
+
+def creator_onboard(
+    *,
+    cohort: Cohort,
+    email: str,
+    actor,
+    creator: Creator | None = None,
+    mission: str = "",
+    note: str = "",
+    **creator_fields,
+) -> Enrolment:
+    """Invite a creator into a cohort by email: an existing creator, or a new one made from
+    `creator_fields`. Their place is offered, and the portal invitation (account and link)
+    is emailed once everything commits. All or nothing."""
+    with transaction.atomic():
+        if creator is None:
+            creator = creator_create(actor=actor, **creator_fields)
+        enrolment = enrolment_invite(cohort=cohort, creator=creator, mission=mission, actor=actor)
+        if creator.user_id is None or not creator.user.has_usable_password():
+            creator_invitation_send(creator=creator, email=email, actor=actor, note=note)
+        return enrolment
+
+
+# --- Applications ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def application_submit(
+    *,
+    display_name: str,
+    handle: str,
+    email: str,
+    country: str,
+    causes: Sequence[str],
+    channel_url: str,
+    mission: str,
+    cohort: Cohort | None = None,
+    follower_count: int = 0,
+    language: str = "en",
+) -> Application:
+    if cohort is not None and cohort.status != Cohort.Status.PLANNING:
+        raise ValidationError(
+            _("Applications are open only for cohorts that have not started."),
+            code="cohort_not_open",
+        )
+    application = Application(
+        cohort=cohort,
+        display_name=display_name,
+        handle=handle.lstrip("@"),
+        email=email,
+        country=country,
+        causes=list(causes),
+        channel_url=channel_url,
+        mission=mission,
+        follower_count=follower_count,
+        language=language,
+    )
+    application.full_clean()
+    application.save()
+    audit_record(actor=None, obj=application, action="created", to_state=application.status)
+    return application
+
+
+def application_accept(*, application: Application, cohort: Cohort, actor) -> Application:
+    """Accept an applicant into a cohort: they become a creator, are offered a place and are
+    invited to the portal by email. Refused as a whole if any step is (full cohort, a handle
+    another creator has, an email that signs in for someone else): an application never
+    takes over an existing creator's profile."""
+    with transaction.atomic():
+        locked = Application.objects.select_for_update().get(pk=application.pk)
+        if locked.status == Application.Status.ACCEPTED:
+            return locked
+        enrolment = creator_onboard(
+            cohort=cohort,
+            email=locked.email,
+            actor=actor,
+            mission=locked.mission,
+            display_name=locked.display_name,
+            handle=locked.handle,
+            country=locked.country.code,
+            causes=locked.causes,
+            follower_count=locked.follower_count,
+            links=[(_("Channel"), locked.channel_url)],
+        )
+        Creator.objects.filter(pk=enrolment.creator_id).update(language=locked.language)
+        return state_transition(
+            locked,
+            to=Application.Status.ACCEPTED,
+            allowed_from=[Application.Status.PENDING],
+            actor=actor,
+            action="accepted",
+            note=str(cohort),
+            changes={"creator": enrolment.creator, "cohort": cohort, "decided_at": timezone.now()},
+        )
+
+
+def application_decline(*, application: Application, message: str, actor) -> Application:
+    """Decline an application with a message the applicant is emailed."""
+    from .tasks import send_application_declined
+
+    if not message.strip():
+        raise ValidationError(
+            _("Write the applicant a message: they will receive it by email."),
+            code="message_empty",
+        )
+    with transaction.atomic():
+        locked = Application.objects.select_for_update().get(pk=application.pk)
+        if locked.status == Application.Status.DECLINED:
+            return locked
+        declined = state_transition(
+            locked,
+            to=Application.Status.DECLINED,
+            allowed_from=[Application.Status.PENDING],
+            actor=actor,
+            action="declined",
+            note=message,
+            changes={"decision_message": message, "decided_at": timezone.now()},
+        )
+        send_application_declined.delay_on_commit(declined.pk)
+        return declined
+
+
+def application_declined_email(*, application: Application) -> bool:
+    if application.status != Application.Status.DECLINED:
+        return False
+    email_send(
+        to=[application.email],
+        template="programs/email/application_declined",
+        language=application.language,
+        context={"application": application},
+    )
+    return True
+
+
+# --- Milestone reminders --------------------------------------------------------------------
+
+
+def program_today() -> datetime.date:
+    """Today's date where the program runs: due dates are calendar days there."""
+    return timezone.localdate(timezone.now(), zoneinfo.ZoneInfo(settings.PROGRAM_TIME_ZONE))
+
+
+def _reminders_due(today: datetime.date) -> list[tuple[int, str]]:
+    """(milestone id, kind) for every reminder that should have gone out by `today` and has
+    not been claimed yet. Open milestones of active enrolments only."""
+    soon = today + datetime.timedelta(days=settings.MILESTONE_REMINDER_DAYS_BEFORE)
+    base = Milestone.objects.open().of_active_enrolments()
+    windows = {
+        MilestoneReminder.Kind.DUE_SOON: base.filter(due_date__gt=today, due_date__lte=soon),
+        MilestoneReminder.Kind.DUE_TODAY: base.filter(due_date=today),
+        MilestoneReminder.Kind.OVERDUE: base.filter(due_date__lt=today),
+    }
+    due = []
+    for kind, milestones in windows.items():
+        ids = milestones.exclude(reminders__kind=kind).order_by("pk").values_list("pk", flat=True)
+        due.extend((pk, kind) for pk in ids)
+    return due
+
+
+def _reminder_claim(*, milestone_id: int, kind: str) -> MilestoneReminder | None:
+    """Insert the reminder row, or None if another run already has. On PostgreSQL a
+    concurrent insert of the same (milestone, kind) waits for the first and then fails."""
+    try:
+        with transaction.atomic():
+            return MilestoneReminder.objects.create(milestone_id=milestone_id, kind=kind)
+    except IntegrityError:
+        return None
+
+
+def milestone_reminder_deliver(*, reminder_id: int) -> bool:
+    """Send one claimed reminder, holding its row lock while sending, so two workers never
+    both send it; marked sent only once the email has gone. Returns whether it sent."""
+    with transaction.atomic():
+        reminder = (
+            MilestoneReminder.objects.select_for_update(skip_locked=True)
+            .filter(pk=reminder_id, status=MilestoneReminder.Status.PENDING)
+            .first()
+        )
+        if reminder is None:
+            return False
+        milestone = (
+            Milestone.objects.select_related("enrolment__creator__user", "enrolment__cohort")
+            .filter(pk=reminder.milestone_id)
+            .first()
+        )
+        creator = milestone.enrolment.creator
+        to = _creator_email(creator)
+        still_needed = milestone.is_open and milestone.enrolment.status == Enrolment.Status.ACTIVE
+        if not (to and still_needed):
+            reminder.status = MilestoneReminder.Status.SKIPPED
+            reminder.save(update_fields=["status"])
+            return False
+        email_send(
+            to=[to],
+            template="programs/email/milestone_reminder",
+            language=creator.language,
+            context={
+                "creator": creator,
+                "milestone": milestone,
+                "kind": reminder.kind,
+                "link": absolute_url(milestone.get_portal_url()),
+            },
+        )
+        reminder.status = MilestoneReminder.Status.SENT
+        reminder.sent_at = timezone.now()
+        reminder.save(update_fields=["status", "sent_at"])
+        return True
+
+
+def milestone_reminders_send(*, today: datetime.date | None = None) -> int:
+    """The daily job: claim every reminder now due, then send each claimed one still pending
+    (those of this run, and any an earlier run claimed but could not send). Each kind goes
+    out once per milestone however often, and on however many workers, this runs."""
+    today = today or program_today()
+    for milestone_id, kind in _reminders_due(today):
+        _reminder_claim(milestone_id=milestone_id, kind=kind)
+    pending = MilestoneReminder.objects.filter(status=MilestoneReminder.Status.PENDING).values_list(
+        "pk", flat=True
+    )
+    sent = 0
+    for reminder_id in list(pending):
+        try:
+            sent += milestone_reminder_deliver(reminder_id=reminder_id)
+        except OSError:  # the mail server: the row stays pending for the next run
+            logger.exception("Milestone reminder %s could not be sent", reminder_id)
+    return sent
+
+
+def staff_digest_send(*, today: datetime.date | None = None) -> bool:
+    """The weekly email to staff: overdue milestones and updates awaiting review. Claimed
+    once per week, so repeated or concurrent runs send it once."""
+    today = today or program_today()
+    week = today - datetime.timedelta(days=today.weekday())
+    try:
+        with transaction.atomic():
+            StaffDigest.objects.create(week=week)
+    except IntegrityError:
+        pass
+    with transaction.atomic():
+        digest = (
+            StaffDigest.objects.select_for_update(skip_locked=True)
+            .filter(week=week, sent_at__isnull=True)
+            .first()
+        )
+        if digest is None:
+            return False
+        overdue = list(
+            Milestone.objects.overdue(today)
+            .of_active_enrolments()
+            .with_people()
+            .order_by("due_date", "enrolment__creator__display_name")
+        )
+        awaiting = list(Milestone.objects.awaiting_review().with_people().order_by("updated_at"))
+        staff = list(
+            get_user_model()
+            .objects.filter(is_staff=True, is_active=True)
+            .exclude(email="")
+            .values_list("email", flat=True)
+        )
+        for address in staff:
+            email_send(
+                to=[address],
+                template="programs/email/staff_digest",
+                language=settings.LANGUAGE_CODE,
+                context={
+                    "week": week,
+                    "today": today,
+                    "overdue": overdue,
+                    "awaiting": awaiting,
+                    "site_url": absolute_url(""),
+                    "reviews_link": absolute_url(reverse("programs:review-list")),
+                },
+            )
+        digest.sent_at = timezone.now()
+        digest.recipients = len(staff)
+        digest.save(update_fields=["sent_at", "recipients"])
+        return True

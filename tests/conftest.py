@@ -173,3 +173,10 @@ def start_worker(transactional_db):
     app.conf.task_default_queue = default_queue
     for worker in workers:
         worker.stop()
+
+
+@pytest.fixture
+def media_root(settings, tmp_path):
+    """Uploads go to a temporary MEDIA_ROOT, never into the checkout."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT

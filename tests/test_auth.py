@@ -29,10 +29,10 @@ def test_staff_lands_on_the_grant_pipeline(client, staff_user):
     assert response.url == reverse("donations:grant-list")
 
 
-def test_creator_lands_on_home(client, creator_user):
+def test_creator_lands_on_their_portal(client, creator_user):
     response = login(client, creator_user.username)
     assert response.status_code == 302
-    assert response.url == reverse("creators:home")
+    assert response.url == reverse("programs:portal")
 
 
 def test_nonprofit_lands_on_home(client, nonprofit_user):
@@ -54,7 +54,7 @@ def test_safe_next_wins_over_role_default(client, staff_user):
 
 def test_unsafe_next_is_ignored(client, creator_user):
     response = login(client, creator_user.username, next="https://evil.example/")
-    assert response.url == reverse("creators:home")
+    assert response.url == reverse("programs:portal")
 
 
 def test_wrong_password_shows_error(client, creator_user):

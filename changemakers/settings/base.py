@@ -279,3 +279,10 @@ LOGGING = {
 # Program facts.
 PROGRAM_CURRENCY = "USD"
 PROGRAM_DONATION_AMOUNT = "25000.00"
+# Milestone due dates are calendar days in the program's timezone (DJANGO_PROGRAM_TIME_ZONE).
+PROGRAM_TIME_ZONE = TIME_ZONE
+# A "due soon" reminder goes out this many days before a milestone's due date.
+MILESTONE_REMINDER_DAYS_BEFORE = env.int("DJANGO_MILESTONE_REMINDER_DAYS_BEFORE", default=7)
+# The fund creators' donations are proposed against; empty: the program-currency fund with the
+# most money left.
+PROGRAM_DONATION_FUND = env.str("DJANGO_PROGRAM_DONATION_FUND", default="")

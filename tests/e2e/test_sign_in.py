@@ -33,7 +33,7 @@ def test_creator_signs_in_sees_their_profile_link_and_signs_out(page):
 
     sign_in(page, creator.user.username, PASSWORD)
 
-    expect(page).to_have_url(re.compile(r"/$"))
+    expect(page).to_have_url(re.compile(r"/portal/$"))
     nav = page.locator(".site-nav")
     profile_link = nav.get_by_role("link", name="My profile")
     expect(profile_link).to_have_attribute("href", creator.get_absolute_url())

@@ -24,8 +24,9 @@ from donations.services import (
     nonprofit_reject,
     nonprofit_verify,
 )
-from programs.models import Cohort, Enrolment, Milestone
+from programs.models import Application, Cohort, Enrolment, Milestone
 from programs.services import (
+    application_submit,
     cohort_create,
     cohort_start,
     enrolment_activate,
@@ -89,6 +90,7 @@ class Command(BaseCommand):
         self.seed_cohort(staff, creators)
         self.seed_grants(staff, fund, creators, nonprofits)
         self.seed_lists(staff, creators)
+        self.seed_applications()
         self.report()
 
     # -- people -------------------------------------------------------------------------------
@@ -320,6 +322,34 @@ class Command(BaseCommand):
                     cause=creator.causes[0],
                     citation="Shortlisted for 2027.",
                 )
+
+    # -- issue #4: applications awaiting review ----------------------------------------------
+
+    def seed_applications(self) -> None:
+        for (
+            display_name,
+            handle,
+            email,
+            country,
+            causes,
+            followers,
+            channel,
+            mission,
+            language,
+        ) in demo_data.APPLICATIONS:
+            if Application.objects.filter(handle=handle).exists():
+                continue
+            application_submit(
+                display_name=display_name,
+                handle=handle,
+                email=email,
+                country=country,
+                causes=causes,
+                follower_count=followers,
+                channel_url=channel,
+                mission=mission,
+                language=language,
+            )
 
     # -- output -------------------------------------------------------------------------------
 

@@ -1,0 +1,99 @@
+"""The creator's donation: nominate the nonprofit, then follow the grant. Creators only, and
+only their own donation: every query starts from the signed-in creator."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from creators.models import AuditEvent
+from creators.roles import creator_of, creator_required
+
+from . import nominations
+from .models import Grant
+from .portal_forms import NominateVerifiedForm, ProposeNonprofitForm
+
+STEPS = ["proposed", "approved", "scheduled", "processing", "disbursed"]
+
+
+def _errors_into_form(form, error: ValidationError) -> None:
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
+
+
+@creator_required
+@require_GET
+def donation_status(request: HttpRequest) -> HttpResponse:
+    creator = creator_of(request.user)
+    grants = list(Grant.objects.filter(creator=creator).with_related().order_by("-created_at"))
+    live = next((g for g in grants if g.status in nominations.LIVE_STATUSES), None)
+    history = list(AuditEvent.objects.for_object(live)) if live else []
+    reached = STEPS.index(live.status) if live is not None and live.status in STEPS else -1
+    steps = [
+        {"code": code, "label": Grant.Status(code).label, "done": i <= reached}
+        for i, code in enumerate(STEPS)
+    ]
+    return render(
+        request,
+        "donations/portal/status.html",
+        {
+            "creator": creator,
+            "live": live,
+            "earlier": [g for g in grants if g is not live],
+            "history": history,
+            "steps": steps,
+        },
+    )
+
+
+@creator_required
+@require_http_methods(["GET", "POST"])
+def nominate(request: HttpRequest) -> HttpResponse:
+    creator = creator_of(request.user)
+    live = nominations.donation_live(creator)
+    choice = request.POST.get("choice")
+    verified_form = NominateVerifiedForm(request.POST if choice == "verified" else None)
+    propose_form = ProposeNonprofitForm(request.POST if choice == "new" else None)
+    status = 409 if request.method == "POST" and live is not None else 200
+    if request.method == "POST" and live is None:
+        form = verified_form if choice == "verified" else propose_form
+        if choice in ("verified", "new") and form.is_valid():
+            try:
+                if choice == "verified":
+                    nominations.nomination_create(
+                        creator=creator,
+                        actor=request.user,
+                        nonprofit=form.cleaned_data["nonprofit"],
+                    )
+                else:
+                    nominations.nomination_create(
+                        creator=creator, actor=request.user, new_nonprofit=form.cleaned_data
+                    )
+            except ValidationError as error:
+                _errors_into_form(form, error)
+            else:
+                messages.success(
+                    request,
+                    _("Thank you! Your nomination is with the program team.")
+                    if choice == "verified"
+                    else _("Thank you! The program team will vet this nonprofit first."),
+                )
+                return redirect("portal-donations:status")
+        status = 422
+    return render(
+        request,
+        "donations/portal/nominate.html",
+        {
+            "creator": creator,
+            "live": live,
+            "verified_form": verified_form,
+            "propose_form": propose_form,
+            "choice": choice,
+        },
+        status=status,
+    )

@@ -1,0 +1,175 @@
+"""The creator journey in a real browser: staff invite a new creator into a cohort by email;
+the creator follows the link, sets a password, takes up their place, sends a progress update
+with an attachment; staff approve it; the creator nominates a nonprofit and follows the
+donation. Then the same update form without JavaScript."""
+
+import datetime
+import re
+
+import pytest
+from django.core import mail
+from playwright.sync_api import Page, expect
+
+from donations.services import nonprofit_verify
+from programs.models import Milestone
+from programs.services import (
+    cohort_create,
+    cohort_start,
+    milestone_reminders_send,
+    program_today,
+)
+from tests.factories import PASSWORD, FundFactory, NonprofitFactory, UserFactory
+from tests.uploads import pdf_file
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("media_root"),
+]
+
+
+def sign_in(page: Page, username: str, password: str = PASSWORD) -> None:
+    page.goto("/accounts/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.locator("main").get_by_role("button", name="Sign in").click()
+
+
+@pytest.fixture
+def program(db):
+    staff = UserFactory(username="staff@example.org", is_staff=True, is_superuser=True)
+    cohort = cohort_create(name="Cohort Browser", start_date=program_today(), actor=staff)
+    cohort_start(cohort=cohort, actor=staff)
+    FundFactory(name="Change Makers Fund")
+    nonprofit_verify(
+        nonprofit=NonprofitFactory(legal_name="Readers of Nairobi", country="KE"), actor=staff
+    )
+    return {"staff": staff, "cohort": cohort}
+
+
+def test_invited_creator_completes_a_milestone_and_nominates_a_nonprofit(
+    page, browser, live_server, program, tmp_path
+):
+    # Staff invite a new creator from the cohort page (htmx form).
+    sign_in(page, "staff@example.org")
+    page.goto(f"/staff/cohorts/{program['cohort'].pk}/")
+    invite = page.locator("form", has_text="A new creator, by email")
+    invite.get_by_label(re.compile("^Name")).fill("Wanjiru Kamau")
+    invite.get_by_label("Handle").fill("@wanjiru.reads")
+    invite.get_by_label(re.compile("^Email")).fill("wanjiru@example.org")
+    invite.get_by_label("Country").select_option("KE")
+    invite.get_by_label("Education").check()
+    invite.get_by_role("button", name="Invite by email").click()
+    expect(page.get_by_role("status").filter(has_text="Wanjiru Kamau is invited")).to_be_visible()
+    # The grid re-fetched itself on the htmx event.
+    expect(page.locator("#progress")).to_contain_text("Wanjiru Kamau")
+
+    assert len(mail.outbox) == 1
+    link = re.search(r"https?://\S+(/accounts/invitation/\S+/)", mail.outbox[0].body).group(1)
+
+    # The creator follows the link in their own browser and chooses a password.
+    creator_context = browser.new_context(base_url=live_server.url, locale="en-GB")
+    creator_page = creator_context.new_page()
+    problems: list[str] = []
+    creator_page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    creator_page.goto(link)
+    creator_page.get_by_label(re.compile("^New password:")).fill("reading is power 2026")
+    creator_page.get_by_label("New password confirmation").fill("reading is power 2026")
+    creator_page.get_by_role("button", name="Set my password and open my portal").click()
+    expect(creator_page).to_have_url(re.compile(r"/portal/$"))
+    expect(creator_page.get_by_role("heading", level=1)).to_have_text("Hello, Wanjiru Kamau")
+
+    # The link is single-use.
+    creator_page.goto(link)
+    expect(creator_page.get_by_role("heading", level=1)).to_have_text("This link no longer works")
+    creator_page.goto("/portal/")
+
+    # They take up their place: the plan's milestones appear.
+    creator_page.get_by_role("button", name="Take up my place").click()
+    expect(creator_page.locator(".timeline")).to_contain_text("Kickoff")
+    creator_page.get_by_role("link", name="Kickoff").click()
+
+    # A progress update with an attachment, sent through htmx.
+    attachment = tmp_path / "kickoff-report.pdf"
+    attachment.write_bytes(pdf_file().read())
+    creator_page.get_by_label("What happened").fill("Kickoff call done; three videos planned.")
+    creator_page.get_by_label("Link").fill("https://example.org/wanjiru/kickoff")
+    creator_page.get_by_label("Attachment").set_input_files(attachment)
+    creator_page.get_by_role("button", name="Send my update").click()
+    expect(creator_page.get_by_role("status")).to_contain_text("Your update is sent.")
+    expect(creator_page.locator("#milestone-body")).to_contain_text("Submitted")
+    expect(creator_page.get_by_role("link", name="Download the attachment")).to_be_visible()
+
+    # Staff approve it from the review queue (htmx).
+    page.goto("/staff/reviews/")
+    page.get_by_role("link", name="Kickoff").click()
+    page.get_by_label("Feedback for the creator").fill("A strong start, thank you!")
+    page.get_by_role("button", name="Approve").click()
+    expect(page.get_by_role("status")).to_contain_text("“Kickoff” is approved.")
+    kickoff = Milestone.objects.get(enrolment__creator__handle="wanjiru.reads", title="Kickoff")
+    assert kickoff.status == Milestone.Status.APPROVED
+    assert mail.outbox[-1].to == ["wanjiru@example.org"]
+    assert "approved" in mail.outbox[-1].subject
+
+    # The creator sees the approval and the feedback.
+    creator_page.goto("/portal/")
+    kickoff_item = creator_page.locator(".timeline__item", has_text="Kickoff")
+    expect(kickoff_item).to_contain_text("Approved")
+    kickoff_item.get_by_role("link", name="Kickoff").click()
+    expect(creator_page.locator(".feedback")).to_contain_text("A strong start, thank you!")
+
+    # A week before the next milestone the daily job reminds them; the link opens it.
+    month_two = Milestone.objects.get(
+        enrolment__creator__handle="wanjiru.reads", title="Month 2 check-in"
+    )
+    milestone_reminders_send(today=month_two.due_date - datetime.timedelta(days=7))
+    milestone_reminders_send(today=month_two.due_date - datetime.timedelta(days=6))
+    reminders = [m for m in mail.outbox if "is due in a week" in m.subject]
+    assert [m.to for m in reminders] == [["wanjiru@example.org"]]
+    reminder_link = re.search(r"https?://\S+(/portal/milestones/\d+/)", reminders[0].body)
+    creator_page.goto(reminder_link.group(1))
+    expect(creator_page.get_by_role("heading", level=1)).to_have_text("Month 2 check-in")
+
+    # They nominate a verified nonprofit and follow the donation.
+    creator_page.goto("/portal/")
+    creator_page.get_by_role("link", name="Nominate a nonprofit").click()
+    creator_page.get_by_label("Verified nonprofit").select_option(label="Readers of Nairobi")
+    creator_page.get_by_role("button", name="Nominate this nonprofit").click()
+    expect(creator_page).to_have_url(re.compile(r"/portal/donation/$"))
+    expect(creator_page.get_by_role("heading", level=2).first).to_contain_text(
+        "USD 25,000 in your name"
+    )
+    expect(creator_page.locator("[aria-current=step]")).to_have_text("Proposed")
+    creator_page.goto("/portal/")
+    expect(creator_page.locator("#donation-title + p")).to_contain_text("Readers of Nairobi")
+
+    creator_context.close()
+    assert problems == []
+
+
+def test_profile_and_update_forms_work_without_javascript(page_without_js, program):
+    from programs.services import enrolment_activate, enrolment_invite
+    from tests.factories import CreatorFactory
+
+    creator = CreatorFactory(display_name="Kara Lewis", handle="karaxlewis", user=UserFactory())
+    enrolment = enrolment_invite(cohort=program["cohort"], creator=creator, actor=program["staff"])
+    enrolment_activate(enrolment=enrolment, actor=creator.user)
+    page = page_without_js
+
+    sign_in(page, creator.user.username)
+    expect(page).to_have_url(re.compile(r"/portal/$"))
+
+    page.get_by_role("link", name="Edit my profile").click()
+    page.get_by_label("Bio").fill("Photographer telling untold stories.")
+    page.get_by_label("Email language").select_option("fr")
+    page.get_by_role("button", name="Save my profile").click()
+    expect(page.locator(".messages")).to_contain_text("Your profile is saved.")
+    creator.refresh_from_db()
+    assert (creator.bio, creator.language) == ("Photographer telling untold stories.", "fr")
+
+    page.goto("/portal/")
+    page.get_by_role("link", name="Kickoff").click()
+    page.get_by_label("What happened").fill("Kickoff done, without JavaScript.")
+    page.get_by_role("button", name="Send my update").click()
+    expect(page.locator(".messages")).to_contain_text("Your update is sent.")
+    expect(page.locator("main")).to_contain_text("Your update is with the program team")

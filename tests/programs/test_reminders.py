@@ -1,0 +1,247 @@
+"""Milestone reminders and the staff digest: the right kind on the right day in the program's
+timezone, once per milestone and kind however often or concurrently the job runs, in the
+creator's language, with a link to the milestone."""
+
+import datetime
+import threading
+
+import pytest
+import time_machine
+from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from changemakers.beat import BEAT_SCHEDULE
+from creators.models import Creator
+from programs.models import Milestone, MilestoneReminder, StaffDigest
+from programs.services import (
+    milestone_reminders_send,
+    program_today,
+    progress_update_submit,
+    staff_digest_send,
+)
+from programs.tasks import send_milestone_reminders, send_staff_digest
+
+pytestmark = pytest.mark.django_db
+
+# The default plan's kickoff is due 15 September 2026 for a cohort starting 1 September.
+KICKOFF_DUE = datetime.date(2026, 9, 15)
+
+
+def kinds_sent() -> list[tuple[str, str]]:
+    return sorted(
+        MilestoneReminder.objects.filter(status="sent").values_list("milestone__title", "kind")
+    )
+
+
+@pytest.mark.parametrize(
+    ("today", "expected"),
+    [
+        (datetime.date(2026, 9, 7), []),  # eight days before: nothing yet
+        (datetime.date(2026, 9, 8), [("Kickoff", "due_soon")]),  # a week before
+        (KICKOFF_DUE, [("Kickoff", "due_today")]),
+        (datetime.date(2026, 9, 16), [("Kickoff", "overdue")]),
+    ],
+)
+def test_each_reminder_goes_out_on_its_day(enrolment, today, expected):
+    milestone_reminders_send(today=today)
+    assert kinds_sent() == expected
+    assert len(mail.outbox) == len(expected)
+
+
+def test_the_same_kind_goes_out_once_however_often_the_job_runs(enrolment, creator_user):
+    for _run in range(3):
+        milestone_reminders_send(today=datetime.date(2026, 9, 8))
+    milestone_reminders_send(today=datetime.date(2026, 9, 10))  # still within the week
+    assert kinds_sent() == [("Kickoff", "due_soon")]
+    assert len(mail.outbox) == 1
+    message = mail.outbox[0]
+    assert message.to == [creator_user.email]
+    assert message.subject == "“Kickoff” is due in a week"
+    kickoff = enrolment.milestones.get(title="Kickoff")
+    assert f"http://127.0.0.1:8000{kickoff.get_portal_url()}" in message.body
+
+    milestone_reminders_send(today=KICKOFF_DUE)
+    milestone_reminders_send(today=KICKOFF_DUE)
+    milestone_reminders_send(today=datetime.date(2026, 9, 20))
+    milestone_reminders_send(today=datetime.date(2026, 9, 21))
+    assert kinds_sent() == [
+        ("Kickoff", "due_soon"),
+        ("Kickoff", "due_today"),
+        ("Kickoff", "overdue"),
+    ]
+    assert len(mail.outbox) == 3
+
+
+def test_a_submitted_milestone_gets_no_more_reminders(enrolment, creator_user):
+    kickoff = enrolment.milestones.get(title="Kickoff")
+    progress_update_submit(milestone=kickoff, author=creator_user, body="Done early.")
+    milestone_reminders_send(today=KICKOFF_DUE)
+    milestone_reminders_send(today=datetime.date(2026, 9, 30))
+    assert mail.outbox == []
+
+
+def test_changes_requested_counts_as_open_and_the_feedback_is_repeated(
+    enrolment, creator_user, staff_user
+):
+    from programs.services import milestone_request_changes
+
+    kickoff = enrolment.milestones.get(title="Kickoff")
+    progress_update_submit(milestone=kickoff, author=creator_user, body="Done.")
+    milestone_request_changes(milestone=kickoff, actor=staff_user, feedback="Add figures.")
+    mail.outbox.clear()
+    milestone_reminders_send(today=datetime.date(2026, 9, 16))
+    assert len(mail.outbox) == 1
+    assert "Add figures." in mail.outbox[0].body
+
+
+def test_withdrawn_creators_get_no_reminders(enrolment, staff_user):
+    from programs.services import enrolment_withdraw
+
+    enrolment_withdraw(enrolment=enrolment, actor=staff_user)
+    milestone_reminders_send(today=datetime.date(2026, 9, 16))
+    assert mail.outbox == []
+
+
+def test_a_reminder_that_could_not_be_sent_is_retried_on_the_next_run(enrolment, monkeypatch):
+    from django.core.mail import EmailMessage
+
+    def refuse(self, *args, **kwargs):
+        raise ConnectionRefusedError("mail server down")
+
+    monkeypatch.setattr(EmailMessage, "send", refuse)
+    assert milestone_reminders_send(today=KICKOFF_DUE) == 0
+    reminder = MilestoneReminder.objects.get()
+    assert reminder.status == MilestoneReminder.Status.PENDING
+
+    monkeypatch.undo()
+    assert milestone_reminders_send(today=KICKOFF_DUE) == 1
+    assert milestone_reminders_send(today=KICKOFF_DUE) == 0
+    reminder.refresh_from_db()
+    assert reminder.status == MilestoneReminder.Status.SENT
+    assert len(mail.outbox) == 1
+
+
+@pytest.mark.parametrize(
+    ("language", "subject", "greeting"),
+    [
+        ("en", "“Kickoff” is due today", "Hello "),
+        ("fr", "« Kickoff » est à rendre aujourd'hui", "Bonjour "),
+    ],
+)
+def test_reminders_are_in_the_creators_language(enrolment, language, subject, greeting):
+    Creator.objects.filter(pk=enrolment.creator_id).update(language=language)
+    milestone_reminders_send(today=KICKOFF_DUE)
+    assert mail.outbox[0].subject == subject
+    assert mail.outbox[0].body.startswith(greeting)
+
+
+@pytest.mark.parametrize(
+    ("language", "phrase"),
+    [("en", "was due on Sept. 15, 2026"), ("fr", "était à rendre le 15 septembre 2026")],
+)
+def test_overdue_email_in_both_languages(enrolment, language, phrase):
+    Creator.objects.filter(pk=enrolment.creator_id).update(language=language)
+    milestone_reminders_send(today=datetime.date(2026, 9, 16))
+    assert phrase in mail.outbox[0].body
+
+
+def test_today_is_the_program_timezones_date(settings):
+    settings.PROGRAM_TIME_ZONE = "Pacific/Auckland"  # UTC+12 in June
+    with time_machine.travel(datetime.datetime(2026, 6, 1, 13, tzinfo=datetime.UTC), tick=False):
+        assert program_today() == datetime.date(2026, 6, 2)
+    settings.PROGRAM_TIME_ZONE = "America/Los_Angeles"  # UTC-7 in June
+    with time_machine.travel(datetime.datetime(2026, 6, 1, 3, tzinfo=datetime.UTC), tick=False):
+        assert program_today() == datetime.date(2026, 5, 31)
+
+
+def test_the_daily_task_uses_the_program_date(enrolment, settings):
+    # 14 Sept 23:30 in UTC is already 15 Sept in Nairobi: "due today" there.
+    settings.PROGRAM_TIME_ZONE = "Africa/Nairobi"
+    moment = datetime.datetime(2026, 9, 14, 23, 30, tzinfo=datetime.UTC)
+    with time_machine.travel(moment, tick=False):
+        send_milestone_reminders.delay()
+    assert kinds_sent() == [("Kickoff", "due_today")]
+
+
+def test_the_job_queries_do_not_grow_per_milestone(enrolment, other_enrolment):
+    """Finding what is due is a fixed number of queries; each reminder then costs a few."""
+    with CaptureQueriesContext(connection) as queries:
+        milestone_reminders_send(today=datetime.date(2026, 9, 1))
+    assert len(mail.outbox) == 0
+    assert len(queries) <= 6
+
+
+def test_the_beat_schedule_runs_reminders_daily_and_the_digest_weekly():
+    reminders = BEAT_SCHEDULE["send-milestone-reminders"]
+    assert reminders["task"] == "programs.tasks.send_milestone_reminders"
+    assert reminders["schedule"].hour == {8}
+    assert len(reminders["schedule"].day_of_week) == 7
+    digest = BEAT_SCHEDULE["send-staff-digest"]
+    assert digest["task"] == "programs.tasks.send_staff_digest"
+    assert digest["schedule"].day_of_week == {1}
+
+
+# --- The weekly staff digest -----------------------------------------------------------------
+
+
+def test_the_staff_digest_lists_overdue_and_awaiting_review_once_a_week(
+    enrolment, other_enrolment, staff_user
+):
+    kickoff = other_enrolment.milestones.get(title="Kickoff")
+    progress_update_submit(milestone=kickoff, author=staff_user, body="On their behalf.")
+    monday = datetime.date(2026, 9, 21)
+
+    assert staff_digest_send(today=monday) is True
+    assert staff_digest_send(today=monday + datetime.timedelta(days=2)) is False  # same week
+
+    assert len(mail.outbox) == 1
+    message = mail.outbox[0]
+    assert message.to == [staff_user.email]
+    assert message.subject == "Week of Sept. 21, 2026: 1 overdue milestone"
+    assert enrolment.creator.display_name in message.body
+    assert kickoff.get_review_url() in message.body
+    assert StaffDigest.objects.get().recipients == 1
+
+    send_staff_digest.delay()  # another week (today): a new digest
+    assert StaffDigest.objects.count() == 2
+
+
+# --- Real PostgreSQL: concurrent runs ------------------------------------------------------
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_runs_send_each_reminder_once(enrolment, other_enrolment):
+    """Four workers run the daily job at the same moment; every milestone due that day gets
+    exactly one email. The unique (milestone, kind) claim and the row lock decide it."""
+    assert connection.vendor == "postgresql"
+    today = datetime.date(2026, 9, 16)  # kickoffs overdue, nothing else
+    barrier = threading.Barrier(4)
+    errors = []
+
+    def run():
+        try:
+            barrier.wait()
+            milestone_reminders_send(today=today)
+        except Exception as error:  # reported below: a thread's exception is otherwise lost
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert errors == []
+    assert kinds_sent() == [("Kickoff", "overdue"), ("Kickoff", "overdue")]
+    assert sorted(m.to[0] for m in mail.outbox) == sorted(
+        [enrolment.creator.user.email, other_enrolment.creator.user.email]
+    )
+    # And again, twice more, in sequence: nothing new.
+    milestone_reminders_send(today=today)
+    milestone_reminders_send(today=today)
+    assert len(mail.outbox) == 2
+    assert Milestone.objects.filter(reminders__isnull=False).count() == 2
