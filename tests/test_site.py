@@ -3,3 +3,16 @@ def test_favicon_ico_points_browsers_at_the_icon(client):
     assert response.status_code == 302
     assert response.url.endswith("img/favicon.svg")
     assert client.get(response.url).status_code == 200
+
+
+def test_no_template_comment_leaks_into_pages(client, db):
+    """Django's {# #} comments are one line only; a multi-line one is printed as text."""
+    from pathlib import Path
+
+    from django.conf import settings
+
+    for template in Path(settings.BASE_DIR, "templates").rglob("*.html"):
+        for number, line in enumerate(template.read_text().splitlines(), 1):
+            if "{#" in line:
+                assert "#}" in line, f"{template}:{number} opens a comment it does not close"
+    assert "{#" not in client.get("/").content.decode()
