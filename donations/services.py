@@ -451,18 +451,18 @@ def grant_fail(*, grant: Grant, reason: str, actor=None) -> Grant:
 
 
 def _locked_disbursement(disbursement_id: int) -> Disbursement:
-    """The disbursement with its grant, holding the grant's row lock (see the lock order).
+    """The disbursement with its grant, both rows locked, grant first (see the lock order).
 
-    Two reads: the grant locked first, then the disbursement, read after the lock is held. A
-    single joined SELECT ... FOR UPDATE OF grant would refresh only the locked grant row once
-    the lock is granted and could hand back the disbursement as it was before the wait.
+    Both rows are locked in one statement: PostgreSQL then hands back the latest version of
+    each once it holds the locks. Locking only the grant would refresh only the grant after a
+    wait, and could return the disbursement as it was before another worker recorded it.
     """
     grant = (
-        Grant.objects.select_related("nonprofit", "creator")
-        .select_for_update(of=("self",))
+        Grant.objects.select_related("disbursement", "nonprofit", "creator")
+        .select_for_update(of=("self", "disbursement"))
         .get(disbursement__pk=disbursement_id)
     )
-    disbursement = Disbursement.objects.get(pk=disbursement_id)
+    disbursement = grant.disbursement
     disbursement.grant = grant
     return disbursement
 
@@ -554,10 +554,11 @@ def disbursement_succeed(
         grant.status_reason = ""
         grant.disbursed_at = now
         grant.save(update_fields=["status", "status_reason", "disbursed_at", "updated_at"])
+        audit_changes(actor=None, changes=changes)
+        # Last, so the fund's row, which every payment of the fund updates, is locked briefly.
         Fund.objects.filter(pk=grant.fund_id).update(
             disbursed=F("disbursed") + grant.amount, updated_at=now
         )
-        audit_changes(actor=None, changes=changes)
         return locked
 
 

@@ -5,12 +5,18 @@ the provider recognises the grant's idempotency key. They are acknowledged late 
 a worker killed mid-task hands its message back to the broker.
 """
 
+import logging
+from collections import Counter
+from itertools import batched
+
 from celery import shared_task
 from celery.utils.time import get_exponential_backoff_interval
 from django.conf import settings
 
 from .models import Disbursement
 from .services import disbursement_pay, disbursement_reconcile, disbursements_sweep
+
+logger = logging.getLogger(__name__)
 
 
 def retry_countdown(attempts: int) -> int:
@@ -27,31 +33,73 @@ def retry_countdown(attempts: int) -> int:
 
 @shared_task(acks_late=True)
 def start_disbursement_batch(batch_id: int) -> int:
-    """Fan a scheduled batch out into one payment task per grant (here, not in the web request,
-    so scheduling thousands stays instant). Returns how many were queued."""
-    queued = 0
+    """Fan a scheduled batch out into payment tasks (here, not in the web request, so
+    scheduling thousands stays instant): one `pay_disbursement` per grant for a small batch,
+    `pay_disbursements` per PAYOUT_BATCH_CHUNK grants for a large one, which saves a message
+    and a task's overhead per grant. Returns how many grants were queued."""
     pending = Disbursement.objects.filter(batch_id=batch_id, status=Disbursement.Status.PENDING)
-    for disbursement_id in pending.values_list("pk", flat=True).iterator(chunk_size=2000):
-        pay_disbursement.delay(disbursement_id)
-        queued += 1
-    return queued
+    ids = list(pending.order_by("pk").values_list("pk", flat=True))
+    chunk = settings.PAYOUT_BATCH_CHUNK
+    if len(ids) <= chunk:
+        for disbursement_id in ids:
+            pay_disbursement.delay(disbursement_id)
+    else:
+        for part in batched(ids, chunk):
+            pay_disbursements.delay(list(part))
+    return len(ids)
 
 
-@shared_task(bind=True, acks_late=True, max_retries=None)
-def pay_disbursement(self, disbursement_id: int):
-    """Pay one grant. A transient provider error is tried again with exponential backoff and
-    full jitter, up to PAYOUT_MAX_ATTEMPTS tries counted in the database (so a task re-queued
-    by the sweeper does not start counting afresh); then the grant fails, unless the provider
-    is found to have paid after all."""
-    disbursement = disbursement_pay(disbursement_id=disbursement_id)
+def _after_attempt(disbursement: Disbursement, *, retry) -> str:
+    """What follows one try: nothing when it is settled; for a transient error another try
+    after a backoff (`retry(countdown)`), or, once PAYOUT_MAX_ATTEMPTS tries counted in the
+    database are used up (a task re-queued by the sweeper does not start counting afresh),
+    the grant fails unless the provider is found to have paid after all."""
     if disbursement.status != Disbursement.Status.PROCESSING:
         return disbursement.status
     if disbursement.attempts >= settings.PAYOUT_MAX_ATTEMPTS:
         return disbursement_reconcile(disbursement=disbursement, give_up=True).status
-    countdown = retry_countdown(disbursement.attempts)
-    # Returned rather than raised: the retry is queued all the same and this run ends normally,
-    # and when tasks run eagerly Celery runs the returned retry at once.
-    return self.retry(countdown=countdown, throw=False)
+    retry(retry_countdown(disbursement.attempts))
+    return "retrying"
+
+
+@shared_task(bind=True, acks_late=True, max_retries=None)
+def pay_disbursement(self, disbursement_id: int):
+    """Pay one grant; a transient provider error is tried again with exponential backoff and
+    full jitter (see `_after_attempt`)."""
+    disbursement = disbursement_pay(disbursement_id=disbursement_id)
+    retried = []
+    status = _after_attempt(
+        disbursement,
+        retry=lambda countdown: retried.append(self.retry(countdown=countdown, throw=False)),
+    )
+    # The retry is returned rather than raised: it is queued all the same and this run ends
+    # normally, and when tasks run eagerly Celery runs a returned retry at once.
+    return retried[0] if retried else status
+
+
+@shared_task(acks_late=True)
+def pay_disbursements(disbursement_ids: list[int]) -> dict[str, int]:
+    """Pay several grants of a batch, one after the other, each exactly as `pay_disbursement`
+    would: its own transactions, its own idempotency key. A grant that hits a transient error
+    goes on alone as a `pay_disbursement` retry; an unexpected error on one is logged and left
+    to the sweeper, and the others are still paid. Returns the count of each outcome."""
+    outcomes: Counter[str] = Counter()
+    for disbursement_id in disbursement_ids:
+        try:
+            disbursement = disbursement_pay(disbursement_id=disbursement_id)
+            outcome = _after_attempt(
+                disbursement,
+                retry=lambda countdown, pk=disbursement_id: pay_disbursement.apply_async(
+                    (pk,), countdown=countdown
+                ),
+            )
+        except Exception:
+            logger.exception(
+                "Paying disbursement %s failed; the sweeper will retry it.", disbursement_id
+            )
+            outcome = "error"
+        outcomes[outcome] += 1
+    return dict(outcomes)
 
 
 @shared_task(acks_late=True)

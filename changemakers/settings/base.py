@@ -259,6 +259,9 @@ PAYOUT_SANDBOX_LATENCY = env.float("DJANGO_PAYOUT_SANDBOX_LATENCY", default=0.0)
 PAYOUT_MAX_ATTEMPTS = env.int("DJANGO_PAYOUT_MAX_ATTEMPTS", default=6)
 PAYOUT_RETRY_BACKOFF = env.int("DJANGO_PAYOUT_RETRY_BACKOFF", default=5)
 PAYOUT_RETRY_BACKOFF_MAX = env.int("DJANGO_PAYOUT_RETRY_BACKOFF_MAX", default=300)
+# Batches larger than this are paid this many grants per task message (fewer messages and
+# less task overhead per grant); smaller ones get one task per grant.
+PAYOUT_BATCH_CHUNK = env.int("DJANGO_PAYOUT_BATCH_CHUNK", default=25)
 # A payment pending or processing this long without news is reconciled by the sweeper. Longer
 # than the backoff cap and the task time limit, so it never races a live retry.
 PAYOUT_STALE_AFTER = env.int("DJANGO_PAYOUT_STALE_AFTER", default=600)

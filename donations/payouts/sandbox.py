@@ -27,8 +27,10 @@ from decimal import Decimal
 from enum import StrEnum
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection
 from django.utils import timezone
+
+from donations.models import MONEY_DIGITS, MONEY_PLACES, SandboxPayment
 
 from .base import FinalError, Payment, PayoutProvider, RetryableError
 
@@ -66,8 +68,6 @@ class SandboxProvider(PayoutProvider):
         payee: str,
         description: str = "",
     ) -> Payment:
-        from donations.models import SandboxPayment
-
         mode = mode_for(payee)
         if mode is Mode.FAIL:
             self._wait()
@@ -75,43 +75,59 @@ class SandboxProvider(PayoutProvider):
         if mode is Mode.TIMEOUT:
             self._wait()
             raise RetryableError("The sandbox did not answer in time.")
-        with transaction.atomic():
-            # One row per key, whoever gets there first; the row lock makes a racing request
-            # wait and then see the payment the first one made.
-            SandboxPayment.objects.bulk_create(
-                [
-                    SandboxPayment(
-                        idempotency_key=idempotency_key,
-                        amount=amount,
-                        currency=currency,
-                        payee=payee,
-                        description=description[:200],
-                    )
-                ],
-                ignore_conflicts=True,
-            )
-            row = SandboxPayment.objects.select_for_update().get(idempotency_key=idempotency_key)
-            if row.amount != amount or row.currency != currency:
-                raise FinalError(
-                    f"The key {idempotency_key} was used for {row.currency} {row.amount}, "
-                    f"not {currency} {amount}."
-                )
-            row.requests += 1
-            first_payment = row.paid_at is None and not (mode is Mode.FLAKY and row.requests == 1)
-            if first_payment:
-                row.paid_at = timezone.now()
-                row.reference = f"SBX-{secrets.token_hex(8).upper()}"
-            row.save(update_fields=["requests", "paid_at", "reference"])
+        now = timezone.now()
+        reference = f"SBX-{secrets.token_hex(8).upper()}"
+        pays_now = mode is not Mode.FLAKY  # flaky: the first request for a key only times out
+        row = self._record(
+            key=idempotency_key,
+            amount=amount,
+            currency=currency,
+            payee=payee,
+            description=description[:200],
+            now=now,
+            reference=reference,
+            pays_now=pays_now,
+        )
+        if row is None:
+            raise FinalError(f"The key {idempotency_key} was already used for another amount.")
+        paid_reference, paid_at = row
         self._wait()
-        if row.paid_at is None:
+        if paid_at is None:
             raise RetryableError("The sandbox did not answer in time (it will on the next try).")
-        if mode is Mode.LOSE_RESPONSE and first_payment:
+        made_now = paid_reference == reference
+        if mode is Mode.LOSE_RESPONSE and made_now:
             raise RetryableError("The connection dropped before the sandbox's answer arrived.")
-        return Payment(reference=row.reference, amount=row.amount, currency=row.currency)
+        return Payment(reference=paid_reference, amount=amount, currency=currency)
+
+    @staticmethod
+    def _record(*, key, amount, currency, payee, description, now, reference, pays_now):
+        """One statement, one row per key, whoever gets there first: a racing request for the
+        same key waits on the row and then sees the payment the first one made. Returns
+        (reference, paid_at), or None when the key was used for another amount."""
+        table = connection.ops.quote_name(SandboxPayment._meta.db_table)
+        amount_db = connection.ops.adapt_decimalfield_value(amount, MONEY_DIGITS, MONEY_PLACES)
+        now_db = connection.ops.adapt_datetimefield_value(now)
+        sql = f"""
+            INSERT INTO {table} AS t (idempotency_key, amount, currency, payee, description,
+                                      requests, created_at, paid_at, reference)
+            VALUES (%s, %s, %s, %s, %s, 1, %s, %s, %s)
+            ON CONFLICT (idempotency_key) DO UPDATE SET
+                requests = t.requests + 1,
+                paid_at = COALESCE(t.paid_at, %s),
+                reference = CASE WHEN t.paid_at IS NULL THEN %s ELSE t.reference END
+            WHERE t.amount = EXCLUDED.amount AND t.currency = EXCLUDED.currency
+            RETURNING reference, paid_at
+        """
+        params = [
+            *(key, amount_db, currency, payee, description, now_db),
+            *((now_db, reference) if pays_now else (None, "")),
+            *(now_db, reference),
+        ]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchone()
 
     def lookup(self, *, idempotency_key: str) -> Payment | None:
-        from donations.models import SandboxPayment
-
         self._wait()
         row = (
             SandboxPayment.objects.filter(idempotency_key=idempotency_key, paid_at__isnull=False)

@@ -31,7 +31,7 @@ from donations.services import (
     grants_schedule,
     nonprofit_verify,
 )
-from donations.tasks import pay_disbursement, retry_countdown
+from donations.tasks import pay_disbursement, pay_disbursements, retry_countdown
 from tests.factories import FundFactory, GrantFactory, NonprofitFactory, UserFactory
 
 AMOUNT = Decimal("25000.00")
@@ -509,3 +509,35 @@ def test_cancel_racing_the_pay_task_either_cancels_or_pays_never_both(held_tasks
         assert grant.status in (Grant.Status.DISBURSED, Grant.Status.CANCELLED)
         assert paid == (grant.status == Grant.Status.DISBURSED)
     assert_books_balance(fund)
+
+
+# --- Large batches: several grants per task message ----------------------------------------
+
+
+@override_settings(PAYOUT_BATCH_CHUNK=2, PAYOUT_RETRY_BACKOFF=0)
+def test_a_large_batch_is_paid_in_chunks_each_grant_on_its_own(
+    fund, staff_user, django_capture_on_commit_callbacks
+):
+    payees = ["", "", "sandbox-flaky", "sandbox-fail", "sandbox-lose-response"]
+    grants = [
+        approved_grant(fund, staff_user, payee=payee, amount=Decimal(1000)) for payee in payees
+    ]
+
+    schedule_and_run(grants, staff_user, django_capture_on_commit_callbacks)
+
+    statuses = [Grant.objects.get(pk=g.pk).status for g in grants]
+    assert statuses == ["disbursed", "disbursed", "disbursed", "failed", "disbursed"]
+    assert SandboxPayment.objects.filter(paid_at__isnull=False).count() == 4
+    assert_books_balance(fund)
+
+
+def test_one_broken_payment_in_a_chunk_does_not_stop_the_others(fund, staff_user):
+    grants = [approved_grant(fund, staff_user) for _ in range(2)]
+    grants_schedule(grants=grants, actor=staff_user)  # on-commit tasks do not run here
+    ids = [g.disbursement.pk for g in Grant.objects.filter(pk__in=[g.pk for g in grants])]
+
+    outcomes = pay_disbursements([ids[0], 999_999, ids[1]])
+
+    assert outcomes == {"succeeded": 2, "error": 1}
+    assert_books_balance(fund)
+    assert fund.disbursed == Decimal("50000.00")
