@@ -7,6 +7,12 @@ from .models import Cause, handle_validator
 from .uploads import image_check, rename_checked
 
 
+def country_choices() -> list[tuple[str, str]]:
+    """Countries in the active language, after an empty choice: a required country starts
+    unchosen rather than on the first country of the alphabet."""
+    return [("", _("Choose a country")), *countries]
+
+
 class ListFilterForm(forms.Form):
     """Filters for one year's public list. Country choices are the countries on that list."""
 
@@ -42,7 +48,7 @@ class ProfileForm(forms.Form):
         max_length=31,
         help_text=_("2 to 30 letters, digits, dots or underscores; the @ is optional."),
     )
-    country = forms.ChoiceField(label=_("Country"), choices=countries)
+    country = forms.ChoiceField(label=_("Country"), choices=country_choices)
     causes = forms.MultipleChoiceField(
         label=_("Causes"), choices=Cause.choices, widget=forms.CheckboxSelectMultiple
     )

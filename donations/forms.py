@@ -5,8 +5,8 @@ from decimal import Decimal
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.utils.translation import gettext_lazy as _
-from django_countries import countries
 
+from creators.forms import country_choices
 from creators.models import Creator
 
 from .models import MONEY_DIGITS, MONEY_PLACES, Fund, Grant, Nonprofit
@@ -145,7 +145,7 @@ class NonprofitFilterForm(forms.Form):
 class NonprofitCreateForm(forms.Form):
     legal_name = forms.CharField(label=_("Legal name"), max_length=200)
     registration_number = forms.CharField(label=_("Registration number"), max_length=64)
-    country = forms.ChoiceField(label=_("Country of registration"), choices=[])
+    country = forms.ChoiceField(label=_("Country of registration"), choices=country_choices)
     contact_email = forms.EmailField(label=_("Contact email"))
     website = forms.URLField(label=_("Website"), max_length=300, required=False)
     reach = forms.ChoiceField(
@@ -157,7 +157,3 @@ class NonprofitCreateForm(forms.Form):
         required=False,
         help_text=_("The payout provider's reference for the nonprofit's bank details."),
     )
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["country"].choices = [("", _("Choose a country")), *countries]

@@ -5,8 +5,8 @@ from django import forms
 from django.conf import settings
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
-from django_countries import countries
 
+from creators.forms import country_choices
 from creators.models import Cause, Creator, handle_validator
 from creators.uploads import attachment_check, rename_checked
 
@@ -108,7 +108,7 @@ class InviteNewForm(forms.Form):
     display_name = forms.CharField(label=_("Name"), max_length=120)
     handle = forms.CharField(label=_("Handle"), max_length=31)
     email = forms.EmailField(label=_("Email"))
-    country = forms.ChoiceField(label=_("Country"), choices=countries)
+    country = forms.ChoiceField(label=_("Country"), choices=country_choices)
     causes = forms.MultipleChoiceField(
         label=_("Causes"), choices=Cause.choices, widget=forms.CheckboxSelectMultiple
     )
@@ -182,7 +182,7 @@ class ApplicationForm(forms.Form):
         label=_("Your handle"), max_length=31, help_text=_("Your @handle on your main channel.")
     )
     email = forms.EmailField(label=_("Email"))
-    country = forms.ChoiceField(label=_("Country"), choices=countries)
+    country = forms.ChoiceField(label=_("Country"), choices=country_choices)
     causes = forms.MultipleChoiceField(
         label=_("Causes"), choices=Cause.choices, widget=forms.CheckboxSelectMultiple
     )

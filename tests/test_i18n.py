@@ -109,3 +109,20 @@ def test_french_plurals_have_every_form_the_catalogue_declares():
     assert catalogue.ngettext("%(counter)s grant", "%(counter)s grants", 5) == (
         "%(counter)s subventions"
     )
+
+
+def test_required_country_fields_start_unchosen_and_in_the_active_language():
+    from django.utils import translation
+
+    from creators.forms import ProfileForm
+    from donations.forms import NonprofitCreateForm
+    from programs.forms import ApplicationForm, InviteNewForm
+
+    for form_class in (ProfileForm, ApplicationForm, InviteNewForm, NonprofitCreateForm):
+        choices = list(form_class().fields["country"].choices)
+        assert choices[0] == ("", "Choose a country"), form_class
+        assert ("KE", "Kenya") in choices
+    with translation.override("fr"):
+        choices = list(ApplicationForm().fields["country"].choices)
+        assert choices[0] == ("", "Choisissez un pays")
+        assert ("DE", "Allemagne") in choices
