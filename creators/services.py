@@ -309,6 +309,9 @@ def invitation_for_token(*, pk: int, token: str) -> CreatorInvitation | None:
     invitation = CreatorInvitation.objects.select_related("creator__user").filter(pk=pk).first()
     if invitation is None or not constant_time_compare(invitation_token(invitation), token):
         return None
+    user = invitation.creator.user
+    if user is None or not user.is_active:  # account deleted or switched off since
+        return None
     return invitation if invitation.is_usable(timezone.now()) else None
 
 
@@ -317,7 +320,19 @@ def _account_for(*, creator: Creator, email: str):
     new one with no usable password (the invitation sets it)."""
     user_model = get_user_model()
     if creator.user_id is not None:
-        return creator.user
+        user = creator.user
+        if user.has_usable_password() or user.email.lower() == email.lower():
+            return user  # one with a password signs in with it: the invitation says so
+        # Never signed in: the address is being corrected, so the new link goes to it.
+        if user_model.objects.filter(username__iexact=email).exclude(pk=user.pk).exists():
+            raise ValidationError(
+                _("%(email)s already signs in for someone else; use another address.")
+                % {"email": email},
+                code="email_taken",
+            )
+        user.username = user.email = email.lower()
+        user.save(update_fields=["username", "email"])
+        return user
     existing = user_model.objects.filter(username__iexact=email).first()
     if existing is not None:
         if existing.is_staff or role_of(existing) != Role.MEMBER:
@@ -401,15 +416,14 @@ def creator_invitation_accept(*, invitation: CreatorInvitation, token: str, pass
                 code="invitation_unusable",
             )
         user = locked.creator.user
-        if user is None:
+        if user is None or not user.is_active:
             raise ValidationError(
                 _("This invitation link has already been used or has expired."),
                 code="invitation_unusable",
             )
         if password is not None:
             user.set_password(password)
-            user.is_active = True
-            user.save(update_fields=["password", "is_active"])
+            user.save(update_fields=["password"])
         locked.used_at = timezone.now()
         locked.save(update_fields=["used_at", "updated_at"])
         audit_record(actor=user, obj=locked, action="accepted")

@@ -248,6 +248,16 @@ class Grant(TimeStampedModel):
                 name="grant_amount_positive",
                 violation_error_message=_("A grant's amount must be more than zero."),
             ),
+            # A creator's donation is one grant: a failed one stays theirs (it can be retried);
+            # only a cancelled one frees the way for a new nomination.
+            models.UniqueConstraint(
+                fields=["fund", "creator"],
+                condition=Q(creator__isnull=False) & ~Q(status="cancelled"),
+                name="grant_one_donation_per_creator",
+                violation_error_message=_(
+                    "This creator already has a donation from this fund; cancel it first."
+                ),
+            ),
         ]
         indexes = [models.Index(fields=["status", "fund"])]
 

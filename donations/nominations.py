@@ -20,8 +20,9 @@ from .models import Fund, Grant, Nonprofit
 from .services import grant_propose, nonprofit_create
 
 # A grant in any of these states is the creator's donation; a new nomination waits for it
-# to be cancelled or to fail.
-LIVE_STATUSES = ("proposed", "approved", "scheduled", "processing", "disbursed")
+# to be cancelled. A failed one stays theirs: staff retry it once its details are fixed (the
+# database holds this too: one grant per creator and fund unless cancelled).
+LIVE_STATUSES = ("proposed", "approved", "scheduled", "processing", "disbursed", "failed")
 
 
 def donation_fund() -> Fund:

@@ -43,10 +43,17 @@ CENT = Decimal(1).scaleb(-MONEY_PLACES)
 
 
 def _money(amount) -> Decimal:
-    """A Decimal amount with cents; floats are refused, they cannot hold money exactly."""
+    """A Decimal amount in cents; floats are refused, they cannot hold money exactly, and so
+    is a fraction of a cent, rather than silently rounded."""
     if isinstance(amount, float):
         raise TypeError("Money is never a float: pass a Decimal or a string.")
-    return Decimal(amount).quantize(CENT)
+    value = Decimal(amount)
+    if not value.is_finite() or value != value.quantize(CENT):
+        raise ValidationError(
+            {"amount": _("Give the amount in whole cents, such as 25000.00.")},
+            code="amount_precision",
+        )
+    return value.quantize(CENT)
 
 
 @transaction.atomic
@@ -93,22 +100,26 @@ def nonprofit_verify(*, nonprofit: Nonprofit, actor) -> Nonprofit:
 def nonprofit_reject(*, nonprofit: Nonprofit, reason: str, actor) -> Nonprofit:
     if not reason.strip():
         raise ValidationError(_("Say why the nonprofit is rejected."), code="reason_empty")
-    if nonprofit.grants.committing().exists():
-        raise ValidationError(
-            _("%(nonprofit)s has approved grants; cancel them before rejecting it.")
-            % {"nonprofit": nonprofit},
-            code="has_committed_grants",
+    with transaction.atomic():
+        # Locked first, so an approval (which locks the nonprofit too) cannot slip in between
+        # the check and the rejection.
+        locked = Nonprofit.objects.select_for_update(no_key=True).get(pk=nonprofit.pk)
+        if locked.grants.committing().exists():
+            raise ValidationError(
+                _("%(nonprofit)s has approved grants; cancel them before rejecting it.")
+                % {"nonprofit": locked},
+                code="has_committed_grants",
+            )
+        return state_transition(
+            locked,
+            field="verification_status",
+            to=Nonprofit.Verification.REJECTED,
+            allowed_from=[Nonprofit.Verification.PENDING, Nonprofit.Verification.VERIFIED],
+            actor=actor,
+            action="rejected",
+            note=reason,
+            changes={"rejection_reason": reason},
         )
-    return state_transition(
-        nonprofit,
-        field="verification_status",
-        to=Nonprofit.Verification.REJECTED,
-        allowed_from=[Nonprofit.Verification.PENDING, Nonprofit.Verification.VERIFIED],
-        actor=actor,
-        action="rejected",
-        note=reason,
-        changes={"rejection_reason": reason},
-    )
 
 
 @transaction.atomic
@@ -159,6 +170,9 @@ def grant_propose(
 
 
 def _require_verified(grant: Grant, *, doing: str) -> None:
+    """Refuse unless the grant's nonprofit is verified, holding the nonprofit's row (a lock
+    that leaves new grants to it free to be proposed) so it cannot be rejected meanwhile."""
+    grant.nonprofit = Nonprofit.objects.select_for_update(no_key=True).get(pk=grant.nonprofit_id)
     if grant.nonprofit.verification_status != Nonprofit.Verification.VERIFIED:
         raise ValidationError(
             _("%(nonprofit)s is not verified yet; verify it before %(doing)s.")
@@ -169,7 +183,9 @@ def _require_verified(grant: Grant, *, doing: str) -> None:
 
 def _fund_commit(grant: Grant) -> None:
     """Hold `grant.amount` against its fund. Call with the grant row locked."""
-    fund = Fund.objects.select_for_update().get(pk=grant.fund_id)
+    # FOR NO KEY UPDATE: it serialises approvals without blocking grants being proposed on
+    # the fund (their foreign key check takes a key-share lock on it).
+    fund = Fund.objects.select_for_update(no_key=True).get(pk=grant.fund_id)
     exhausted = ValidationError(
         _(
             "Not enough left in %(fund)s: %(currency)s %(remaining)s remaining, "
@@ -204,11 +220,11 @@ def _fund_release(grant: Grant) -> None:
 def grant_approve(*, grant: Grant, actor) -> Grant:
     """Approve a proposed grant and commit its amount against the fund, never past its total."""
     with transaction.atomic():
-        locked = Grant.objects.select_for_update().select_related("nonprofit").get(pk=grant.pk)
+        # Lock order everywhere: grant, nonprofit, fund. Only the grant's own row here.
+        locked = Grant.objects.select_for_update(of=("self",)).get(pk=grant.pk)
         if locked.status == Grant.Status.PROPOSED:
             _require_verified(locked, doing=_("approving a grant"))
-            # Lock order everywhere: grant, then fund. The fund lock serialises approvals.
-            _fund_commit(locked)
+            _fund_commit(locked)  # the fund's lock serialises approvals
         # Idempotent when already approved; the helper phrases any illegal move.
         return state_transition(
             locked,
@@ -367,7 +383,15 @@ def grant_schedule(*, grant: Grant, actor) -> Grant:
             actor=actor,
             action="scheduled",
         )
-    grants_schedule(grants=[grant], actor=actor)
+    try:
+        grants_schedule(grants=[grant], actor=actor)
+    except ValidationError as error:
+        # A second click, a moment after the first: scheduled already is what was asked.
+        done = (Grant.Status.SCHEDULED, Grant.Status.PROCESSING, Grant.Status.DISBURSED)
+        if error.code != "nothing_to_schedule" or (
+            Grant.objects.only("status").get(pk=grant.pk).status not in done
+        ):
+            raise
     return Grant.objects.get(pk=grant.pk)
 
 
@@ -375,7 +399,7 @@ def grant_retry(*, grant: Grant, actor) -> Grant:
     """Pay a failed grant again: commit its amount anew and queue its payment, which sends the
     same idempotency key, so a payment that did go through after all is found, not repeated."""
     with transaction.atomic(durable=True):
-        locked = Grant.objects.select_for_update().select_related("nonprofit").get(pk=grant.pk)
+        locked = Grant.objects.select_for_update(of=("self",)).get(pk=grant.pk)
         if locked.status == Grant.Status.FAILED:
             _require_verified(locked, doing=_("paying a grant"))
             _fund_commit(locked)
@@ -400,6 +424,7 @@ def grant_retry(*, grant: Grant, actor) -> Grant:
             )
             audit_record(actor=actor, obj=disbursement, action="created", to_state="pending")
         elif disbursement.status != Disbursement.Status.PENDING:
+            # Fresh tries: the ones used up are in the audit log.
             _disbursement_set(
                 disbursement,
                 Disbursement.Status.PENDING,
@@ -407,6 +432,7 @@ def grant_retry(*, grant: Grant, actor) -> Grant:
                 action="retried",
                 queued_at=now,
                 completed_at=None,
+                attempts=0,
             )
         from .tasks import pay_disbursement
 
@@ -598,12 +624,20 @@ def disbursement_reconcile(*, disbursement: Disbursement, give_up: bool = False)
             disbursement=disbursement, reference=payment.reference, action="reconciled"
         )
     if give_up:
-        current = Disbursement.objects.get(pk=disbursement.pk)
-        reason = _("Gave up after %(attempts)s attempts: %(error)s") % {
-            "attempts": current.attempts,
-            "error": current.last_error or _("no answer from the provider"),
-        }
-        grant_fail(grant=current.grant, reason=reason)
+        with transaction.atomic():
+            current = _locked_disbursement(disbursement.pk)
+            if (
+                current.status != Disbursement.Status.PROCESSING
+                or current.attempts != disbursement.attempts
+            ):
+                # Another attempt started since this one (a duplicate task, a sweep): its
+                # request may still be on its way to the provider, so it decides, not us.
+                return current
+            reason = _("Gave up after %(attempts)s attempts: %(error)s") % {
+                "attempts": current.attempts,
+                "error": current.last_error or _("no answer from the provider"),
+            }
+            grant_fail(grant=current.grant, reason=reason)
         return Disbursement.objects.get(pk=disbursement.pk)
     with transaction.atomic():
         locked = _locked_disbursement(disbursement.pk)

@@ -244,9 +244,9 @@ def grant_retry(request: HttpRequest, pk: int) -> HttpResponse:
 @staff_required
 def grants_schedule(request: HttpRequest) -> HttpResponse:
     """Schedule the ticked approved grants as one batch, then show its progress."""
-    ids = [value for value in request.POST.getlist("grants") if value.isdigit()]
+    ids = [int(value) for value in request.POST.getlist("grants") if _is_id(value)]
     try:
-        batch = services.grants_schedule(grants=[int(value) for value in ids], actor=request.user)
+        batch = services.grants_schedule(grants=ids, actor=request.user)
     except ValidationError as error:
         if _htmx_target(request) is not None:
             response = render(request, f"{GRANTS}#bulk_status", {"bulk_errors": error.messages})
@@ -298,7 +298,7 @@ def grant_create(request: HttpRequest) -> HttpResponse:
     else:
         initial = {}
         nonprofit = request.GET.get("nonprofit", "")
-        if nonprofit.isdigit():
+        if _is_id(nonprofit):
             initial["nonprofit"] = int(nonprofit)
         form = GrantProposeForm(initial=initial)
     return render(request, "donations/staff/grant_form.html", {"form": form})
@@ -450,3 +450,9 @@ def nonprofit_create(request: HttpRequest) -> HttpResponse:
     else:
         form = NonprofitCreateForm()
     return render(request, "donations/staff/nonprofit_form.html", {"form": form})
+
+
+def _is_id(value: str) -> bool:
+    """A primary key as a form sends it: ASCII digits, within the database's integer range
+    ("²" is a digit to str.isdigit, and SQLite refuses integers past 64 bits)."""
+    return value.isascii() and value.isdigit() and 0 < int(value) < 2**63

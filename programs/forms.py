@@ -10,7 +10,7 @@ from creators.forms import country_choices
 from creators.models import Cause, Creator, handle_validator
 from creators.uploads import attachment_check, rename_checked
 
-from .models import Cohort, Enrolment, MilestonePlanItem
+from .models import COHORT_EARLIEST, COHORT_LATEST, Cohort, Enrolment, MilestonePlanItem
 from .services import DEFAULT_MILESTONE_PLAN
 
 ATTACHMENT_MAX_BYTES = 5 * 1024 * 1024
@@ -25,7 +25,9 @@ class CohortForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=120)
     start_date = forms.DateField(
         label=_("Start date"),
-        widget=DateInput,
+        widget=DateInput(
+            attrs={"min": COHORT_EARLIEST.isoformat(), "max": COHORT_LATEST.isoformat()}
+        ),
         help_text=_("The cohort ends six months later."),
     )
     capacity = forms.IntegerField(label=_("Capacity"), min_value=1, max_value=100, initial=10)

@@ -17,6 +17,9 @@ from creators.models import Creator, handle_validator, validate_causes
 from creators.uploads import RandomName
 
 COHORT_MONTHS = 6
+# The dates a cohort may start between: guards against typos such as year 9999.
+COHORT_EARLIEST = datetime.date(2000, 1, 1)
+COHORT_LATEST = datetime.date(2100, 12, 31)
 
 
 def add_months(day: datetime.date, months: int) -> datetime.date:
@@ -224,7 +227,10 @@ class MilestoneQuerySet(models.QuerySet):
         return self.open().filter(due_date__range=(first, last))
 
     def of_active_enrolments(self) -> "MilestoneQuerySet":
-        return self.filter(enrolment__status="active")
+        """Milestones of places taken up, in a cohort that has not ended."""
+        return self.filter(enrolment__status="active").exclude(
+            enrolment__cohort__status="completed"
+        )
 
     def for_creator(self, creator: Creator) -> "MilestoneQuerySet":
         return self.filter(enrolment__creator=creator)

@@ -25,6 +25,8 @@ from creators.services import (
 )
 
 from .models import (
+    COHORT_EARLIEST,
+    COHORT_LATEST,
     COHORT_MONTHS,
     Application,
     Cohort,
@@ -58,6 +60,14 @@ def cohort_create(
     plan: Sequence[tuple[str, int]] = DEFAULT_MILESTONE_PLAN,
     actor=None,
 ) -> Cohort:
+    if not COHORT_EARLIEST <= start_date <= COHORT_LATEST:
+        raise ValidationError(
+            {
+                "start_date": _("Start the cohort between %(earliest)s and %(latest)s.")
+                % {"earliest": COHORT_EARLIEST.year, "latest": COHORT_LATEST.year}
+            },
+            code="start_out_of_range",
+        )
     cohort = Cohort(
         name=name,
         start_date=start_date,
@@ -86,13 +96,25 @@ def cohort_start(*, cohort: Cohort, actor) -> Cohort:
 
 
 def cohort_complete(*, cohort: Cohort, actor) -> Cohort:
-    return state_transition(
-        cohort,
-        to=Cohort.Status.COMPLETED,
-        allowed_from=[Cohort.Status.ACTIVE],
-        actor=actor,
-        action="completed",
-    )
+    """End a cohort: its active places are completed and places never taken up are withdrawn,
+    in the same transaction, so no one stays active (and reminded) in a cohort that is over."""
+    with transaction.atomic():
+        completed = state_transition(
+            cohort,
+            to=Cohort.Status.COMPLETED,
+            allowed_from=[Cohort.Status.ACTIVE],
+            actor=actor,
+            action="completed",
+        )
+        for enrolment in completed.enrolments.filter(status=Enrolment.Status.ACTIVE):
+            enrolment_complete(enrolment=enrolment, actor=actor)
+        for enrolment in completed.enrolments.filter(status=Enrolment.Status.INVITED):
+            enrolment_withdraw(
+                enrolment=enrolment,
+                actor=actor,
+                reason=_("The cohort ended before it was taken up."),
+            )
+        return completed
 
 
 def enrolment_invite(*, cohort: Cohort, creator: Creator, mission: str = "", actor) -> Enrolment:
@@ -146,6 +168,14 @@ def enrolment_activate(*, enrolment: Enrolment, actor) -> Enrolment:
         # Lock the creator so two activations of the same creator are decided one at a time;
         # the partial unique constraint stays the database's last word.
         creator = Creator.objects.select_for_update().get(pk=enrolment.creator_id)
+        # Then the cohort (lock order: creator, cohort, enrolment), so it cannot end meanwhile.
+        cohort = Cohort.objects.select_for_update().get(pk=enrolment.cohort_id)
+        if cohort.status == Cohort.Status.COMPLETED:
+            raise ValidationError(
+                _("%(cohort)s has ended; its places can no longer be taken up.")
+                % {"cohort": cohort},
+                code="cohort_completed",
+            )
         elsewhere = (
             Enrolment.objects.filter(creator=creator, status=Enrolment.Status.ACTIVE)
             .exclude(pk=enrolment.pk)

@@ -209,7 +209,9 @@ REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_BROKER_TRANSPORT_OPTIONS = {
-        # A message taken by a worker that died is redelivered after this many seconds.
+        # A message taken by a worker that died is redelivered after this many seconds. Kept
+        # above the longest retry countdown (PAYOUT_RETRY_BACKOFF_MAX), or Redis would hand
+        # a waiting retry to a second worker.
         "visibility_timeout": 300,
         "socket_connect_timeout": 5,
         "socket_timeout": 10,
@@ -258,13 +260,14 @@ PAYOUT_SANDBOX_LATENCY = env.float("DJANGO_PAYOUT_SANDBOX_LATENCY", default=0.0)
 # between them (seconds: base, cap; with full jitter).
 PAYOUT_MAX_ATTEMPTS = env.int("DJANGO_PAYOUT_MAX_ATTEMPTS", default=6)
 PAYOUT_RETRY_BACKOFF = env.int("DJANGO_PAYOUT_RETRY_BACKOFF", default=5)
-PAYOUT_RETRY_BACKOFF_MAX = env.int("DJANGO_PAYOUT_RETRY_BACKOFF_MAX", default=300)
+PAYOUT_RETRY_BACKOFF_MAX = env.int("DJANGO_PAYOUT_RETRY_BACKOFF_MAX", default=120)
 # Batches larger than this are paid this many grants per task message (fewer messages and
 # less task overhead per grant); smaller ones get one task per grant.
 PAYOUT_BATCH_CHUNK = env.int("DJANGO_PAYOUT_BATCH_CHUNK", default=25)
-# A payment pending or processing this long without news is reconciled by the sweeper. Longer
-# than the backoff cap and the task time limit, so it never races a live retry.
-PAYOUT_STALE_AFTER = env.int("DJANGO_PAYOUT_STALE_AFTER", default=600)
+# A payment pending or processing this long without news is reconciled by the sweeper: well
+# above the task time limit (300) plus the backoff cap plus time waiting in the queue, so it
+# does not race a live retry (if it ever does, both send the same key: nothing is paid twice).
+PAYOUT_STALE_AFTER = env.int("DJANGO_PAYOUT_STALE_AFTER", default=900)
 
 from changemakers.beat import BEAT_SCHEDULE  # noqa: E402
 

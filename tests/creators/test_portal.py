@@ -312,3 +312,44 @@ def test_an_email_that_signs_in_for_someone_else_is_refused(staff_user, nonprofi
         creator_invitation_send(
             creator=CreatorFactory(), email=nonprofit_user.username, actor=staff_user
         )
+
+
+# --- Found in review: corrected addresses, switched-off and deleted accounts ----------------
+
+
+def test_a_corrected_address_gets_the_new_link_and_the_old_one_stops_working(
+    client, invited, staff_user, django_capture_on_commit_callbacks
+):
+    from django.core import mail
+
+    with django_capture_on_commit_callbacks(execute=True):
+        again = creator_invitation_send(
+            creator=invited.creator, email="eli.virkina@example.org", actor=staff_user
+        )
+
+    assert mail.outbox[-1].to == ["eli.virkina@example.org"]
+    assert again.creator.user.email == "eli.virkina@example.org"
+    assert "no longer works" in client.get(invitation_path(invited)).content.decode()
+
+
+def test_a_switched_off_account_cannot_be_switched_on_by_an_old_link(client, invited):
+    user = invited.creator.user
+    user.is_active = False
+    user.save()
+    new = "a long and fresh passphrase 7"
+
+    response = client.post(invitation_path(invited), {"new_password1": new, "new_password2": new})
+
+    assert "no longer works" in response.content.decode()
+    user.refresh_from_db()
+    assert not user.is_active
+    assert not user.has_usable_password()
+    assert SESSION_KEY not in client.session
+
+
+def test_a_link_whose_account_was_deleted_is_a_clear_page_not_an_error(client, invited):
+    url = invitation_path(invited)
+    invited.creator.user.delete()
+    response = client.get(url)
+    assert response.status_code == 200
+    assert "no longer works" in response.content.decode()

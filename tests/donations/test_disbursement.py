@@ -10,6 +10,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.models import Sum
@@ -22,10 +23,13 @@ from donations.payouts import get_provider
 from donations.services import (
     _claim,
     disbursement_pay,
+    disbursement_reconcile,
+    disbursement_succeed,
     disbursements_sweep,
     grant_approve,
     grant_cancel,
     grant_fail,
+    grant_propose,
     grant_retry,
     grant_schedule,
     grants_schedule,
@@ -272,7 +276,7 @@ def test_a_failed_grant_is_retried_once_its_details_are_fixed(
     grant.refresh_from_db()
     assert grant.status == Grant.Status.DISBURSED
     assert grant.status_reason == ""
-    assert grant.disbursement.attempts == 2
+    assert grant.disbursement.attempts == 1  # counted afresh since the retry
     assert actions(grant)[-4:] == ["failed", "retried", "payment_started", "disbursed"]
     assert_books_balance(fund)
 
@@ -398,7 +402,8 @@ def test_the_sweeper_requeues_payments_whose_task_was_lost(
     Disbursement.objects.filter(grant=fresh).update(queued_at=timezone.now() + timedelta(hours=1))
 
     with django_capture_on_commit_callbacks(execute=True):
-        swept = disbursements_sweep(now=timezone.now() + timedelta(minutes=11))
+        later = timezone.now() + timedelta(seconds=settings.PAYOUT_STALE_AFTER + 60)
+        swept = disbursements_sweep(now=later)
 
     assert swept == 1
     grant.refresh_from_db()
@@ -541,3 +546,71 @@ def test_one_broken_payment_in_a_chunk_does_not_stop_the_others(fund, staff_user
     assert outcomes == {"succeeded": 2, "error": 1}
     assert_books_balance(fund)
     assert fund.disbursed == Decimal("50000.00")
+
+
+# --- Found in review: races between a give-up, retries and staff ----------------------------
+
+
+def test_a_give_up_never_fails_a_payment_another_attempt_has_in_flight(
+    fund, staff_user, django_capture_on_commit_callbacks
+):
+    """Chain A used its last try; chain B (a sweep's re-queue) has started another, whose
+    request is still on its way. A's lookup finds nothing yet, but A must not fail the grant
+    and give its money back: B's payment lands a moment later."""
+    grant = approved_grant(fund, staff_user)
+    with django_capture_on_commit_callbacks():
+        grants_schedule(grants=[grant], actor=staff_user)
+    seen_by_a = _claim(grant.disbursement.pk)
+    _claim(grant.disbursement.pk)  # chain B's attempt
+
+    after = disbursement_reconcile(disbursement=seen_by_a, give_up=True)
+
+    assert after.status == Disbursement.Status.PROCESSING
+    assert Grant.objects.get(pk=grant.pk).status == Grant.Status.PROCESSING
+    with pytest.raises(ValidationError, match="being paid"):
+        grant_cancel(grant=grant, actor=staff_user, reason="Looks stuck")
+    landed = get_provider().pay(
+        idempotency_key=after.idempotency_key, amount=AMOUNT, currency="USD", payee=""
+    )
+    disbursement_succeed(disbursement=after, reference=landed.reference)
+    grant.refresh_from_db()
+    assert grant.status == Grant.Status.DISBURSED
+    assert_books_balance(fund)
+
+
+@override_settings(PAYOUT_MAX_ATTEMPTS=3, PAYOUT_RETRY_BACKOFF=0)
+def test_a_staff_retry_after_the_tries_ran_out_gets_fresh_tries(
+    fund, staff_user, django_capture_on_commit_callbacks
+):
+    grant = approved_grant(fund, staff_user, payee="sandbox-timeout")
+    schedule_and_run([grant], staff_user, django_capture_on_commit_callbacks)
+    assert Grant.objects.get(pk=grant.pk).status == Grant.Status.FAILED
+    grant.nonprofit.payout_reference = "sandbox-flaky"  # the outage is over, nearly
+    grant.nonprofit.save()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        grant_retry(grant=grant, actor=staff_user)
+
+    grant.refresh_from_db()
+    assert grant.status == Grant.Status.DISBURSED
+    assert grant.disbursement.attempts == 2
+
+
+def test_amounts_finer_than_a_cent_are_refused_not_rounded(fund, staff_user):
+    with pytest.raises(ValidationError, match="whole cents"):
+        grant_propose(fund=fund, nonprofit=NonprofitFactory(), amount="10.005", actor=staff_user)
+    assert not Grant.objects.exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_double_click_on_schedule_payment_is_not_an_error(held_tasks):
+    staff = UserFactory(is_staff=True)
+    fund = FundFactory(total=Decimal("1000000.00"))
+    for _ in range(5):
+        grant = approved_grant(fund, staff)
+        outcomes = run_together(
+            2, lambda _, grant=grant: grant_schedule(grant=grant, actor=staff).status
+        )
+        assert outcomes == ["scheduled", "scheduled"]
+    assert Disbursement.objects.count() == 5

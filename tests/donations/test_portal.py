@@ -227,3 +227,35 @@ def test_anonymous_staff_and_nonprofits_are_refused(client, staff_user, nonprofi
             == 403
         )
     assert not Grant.objects.exists()
+
+
+def test_a_failed_donation_stays_the_creators_own_until_cancelled(
+    creator_client, creator_user, enrolled, fund, verified, staff_user
+):
+    """Staff retry a failed payment once its details are fixed: a second nomination beside it
+    would be a second $25,000 in the same name."""
+    failed = nomination_create(creator=creator_user.creator, nonprofit=verified, actor=creator_user)
+    Grant.objects.filter(pk=failed.pk).update(status=Grant.Status.FAILED)
+    other = NonprofitFactory()
+    nonprofit_verify(nonprofit=other, actor=staff_user)
+
+    with pytest.raises(ValidationError, match="already under way"):
+        nomination_create(creator=creator_user.creator, nonprofit=other, actor=creator_user)
+    response = creator_client.post(reverse("portal-donations:nominate"), {"nonprofit": other.pk})
+    assert response.status_code == 409
+    assert Grant.objects.filter(creator=creator_user.creator).count() == 1
+
+    grant_cancel(grant=failed, actor=staff_user, reason="The nonprofit closed")
+    assert nomination_create(creator=creator_user.creator, nonprofit=other, actor=creator_user)
+
+
+def test_the_database_holds_one_donation_per_creator_and_fund(creator_user, fund, verified):
+    from django.db import IntegrityError, transaction
+
+    Grant.objects.create(
+        fund=fund, nonprofit=verified, creator=creator_user.creator, amount=Decimal("1.00")
+    )
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Grant.objects.create(
+            fund=fund, nonprofit=verified, creator=creator_user.creator, amount=Decimal("1.00")
+        )

@@ -168,3 +168,31 @@ def test_milestone_add_is_validated_and_audited(staff_user):
             actor=staff_user,
         )
     assert enrolment.milestones.count() == 1
+
+
+# --- Found in review: the end of a cohort, typos in dates ------------------------------------
+
+
+def test_completing_a_cohort_completes_its_places_and_withdraws_those_never_taken_up(
+    cohort, enrolment, other_creator_user, staff_user
+):
+    from programs.services import cohort_complete, cohort_start
+
+    invited = enrolment_invite(cohort=cohort, creator=other_creator_user.creator, actor=staff_user)
+    cohort_start(cohort=cohort, actor=staff_user)
+
+    cohort_complete(cohort=cohort, actor=staff_user)
+
+    enrolment.refresh_from_db()
+    invited.refresh_from_db()
+    assert enrolment.status == Enrolment.Status.COMPLETED
+    assert invited.status == Enrolment.Status.WITHDRAWN
+    with pytest.raises(ValidationError):
+        enrolment_activate(enrolment=invited, actor=other_creator_user)
+    assert not Milestone.objects.of_active_enrolments().exists()  # no more reminders
+
+
+def test_a_cohort_start_date_out_of_any_sensible_range_is_refused(staff_user):
+    with pytest.raises(ValidationError, match="between 2000 and 2100"):
+        cohort_create(name="Typo", start_date=datetime.date(9999, 9, 1), actor=staff_user)
+    assert not Cohort.objects.exists()
