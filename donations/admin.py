@@ -6,8 +6,9 @@ cancelled through actions that call the services. Disbursements are made by jobs
 """
 
 from django import forms
-from django.contrib import admin
-from django.utils.translation import gettext
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django_countries.filters import CountryFilter
 
@@ -36,7 +37,7 @@ from .services import (
     grant_cancel,
     grant_propose,
     grant_retry,
-    grant_schedule,
+    grants_schedule,
     nonprofit_create,
     nonprofit_reject,
     nonprofit_verify,
@@ -302,9 +303,32 @@ class GrantAdmin(ServiceModelAdmin):
         location=BOTH_LOCATIONS,
     )
     def schedule(self, request, queryset):
-        run_transitions(
-            self, request, queryset, lambda obj: grant_schedule(grant=obj, actor=request.user)
+        """One batch for the selection; grants not approved are left out and named."""
+        selected = list(queryset.select_related("nonprofit", "creator"))
+        try:
+            batch = grants_schedule(grants=selected, actor=request.user)
+        except ValidationError as error:
+            self.message_user(request, " ".join(error.messages), messages.ERROR)
+            return
+        scheduled = set(batch.disbursements.values_list("grant_id", flat=True))
+        self.message_user(
+            request,
+            ngettext(
+                "%(batch)s: %(count)s grant scheduled for payment.",
+                "%(batch)s: %(count)s grants scheduled for payment.",
+                len(scheduled),
+            )
+            % {"batch": batch, "count": len(scheduled)},
+            messages.SUCCESS,
         )
+        for grant in selected:
+            if grant.pk not in scheduled:
+                self.message_user(
+                    request,
+                    gettext("%(grant)s was not scheduled: it is “%(status)s”.")
+                    % {"grant": grant, "status": grant.get_status_display()},
+                    messages.WARNING,
+                )
 
     @admin.action(
         description=_("Retry the payment of the selected failed grants"),

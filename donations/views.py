@@ -113,9 +113,6 @@ def grant_list(request: HttpRequest) -> HttpResponse:
     if target == "status-tabs":
         return render(request, f"{GRANTS}#tabs", context)
     context.update(_paginate(request, selectors.grants_filtered(**filters)))
-    context["schedulable"] = any(
-        grant.status == Grant.Status.APPROVED for grant in context["page_obj"].object_list
-    )
     template = GRANTS if target is None else f"{GRANTS}#pipeline"
     response = render(request, template, context)
     patch_vary_headers(response, ("HX-Request", "HX-Target"))
@@ -246,6 +243,8 @@ def grants_schedule(request: HttpRequest) -> HttpResponse:
     """Schedule the ticked approved grants as one batch, then show its progress."""
     ids = [int(value) for value in request.POST.getlist("grants") if _is_id(value)]
     try:
+        if not ids:
+            raise ValidationError(_("Tick at least one approved grant."), code="none_ticked")
         batch = services.grants_schedule(grants=ids, actor=request.user)
     except ValidationError as error:
         if _htmx_target(request) is not None:

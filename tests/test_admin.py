@@ -689,6 +689,7 @@ def test_schedule_and_retry_actions_pay_through_the_services(
     refused.refresh_from_db()
     assert (fine.status, refused.status) == ("disbursed", "failed")
     assert audited(fine, "scheduled").actor == staff_user
+    assert fine.disbursement.batch == refused.disbursement.batch  # one batch for the selection
 
     refused.nonprofit.payout_reference = "acct-fixed"
     refused.nonprofit.save()

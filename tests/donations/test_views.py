@@ -948,3 +948,11 @@ def test_adding_a_duplicate_nonprofit_shows_the_error_on_the_form(staff_client):
     assert "already registered in this country" in content(response)
     assert response.context["form"]["legal_name"].value() == "Code Nairobi"
     assert Nonprofit.objects.count() == 1
+
+
+def test_schedule_selected_with_nothing_ticked_asks_for_a_tick(staff_client):
+    url = reverse("donations:grants-schedule")
+    fragment = staff_client.post(url, {"grants": ["²", "x"]}, headers=htmx("schedule-selected"))
+    assert fragment.status_code == 200
+    assert "Tick at least one approved grant." in content(fragment)
+    assert not DisbursementBatch.objects.exists()
