@@ -31,6 +31,7 @@ from .models import (
     MilestoneReminder,
     ProgressUpdate,
     StaffDigest,
+    StaffDigestDelivery,
     add_months,
 )
 from .services import (
@@ -363,3 +364,13 @@ class MilestoneReminderAdmin(ReadOnlyAdmin):
 @admin.register(StaffDigest)
 class StaffDigestAdmin(ReadOnlyAdmin):
     list_display = ["week", "claimed_at", "sent_at", "recipients"]
+
+
+@admin.register(StaffDigestDelivery)
+class StaffDigestDeliveryAdmin(ReadOnlyAdmin):
+    """Each staff address's copy of a weekly digest: sent, or still waiting for a re-run."""
+
+    list_display = ["digest", "email", "claimed_at", "sent_at"]
+    list_select_related = ["digest"]
+    list_filter = [("sent_at", admin.EmptyFieldListFilter)]
+    search_fields = ["email"]

@@ -179,6 +179,15 @@ class ProgressUpdateForm(forms.Form):
 
 
 class ApplicationForm(forms.Form):
+    # A honeypot: hidden from people and assistive technology (apply.html), so only a bot
+    # fills it in. The view then answers as if accepted and stores nothing.
+    HONEYPOT = "website"
+
+    website = forms.CharField(
+        label=_("Leave this field empty"),
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
+    )
     display_name = forms.CharField(label=_("Your name"), max_length=120)
     handle = forms.CharField(
         label=_("Your handle"), max_length=31, help_text=_("Your @handle on your main channel.")
@@ -213,6 +222,10 @@ class ApplicationForm(forms.Form):
         handle = self.cleaned_data["handle"].strip().lstrip("@")
         handle_validator(handle)
         return handle
+
+    def is_bot(self) -> bool:
+        """Whether the hidden honeypot field came back filled in."""
+        return self.is_bound and bool(self.data.get(self.HONEYPOT, "").strip())
 
 
 class AcceptForm(forms.Form):

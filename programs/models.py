@@ -437,3 +437,34 @@ class StaffDigest(models.Model):
 
     def __str__(self) -> str:
         return str(self.week)
+
+
+class StaffDigestDelivery(models.Model):
+    """One staff member's copy of one week's digest, claimed before it is sent: unique per
+    (week, address), so a failed send affects only that address and a re-run sends only the
+    copies not yet sent."""
+
+    digest = models.ForeignKey(
+        StaffDigest,
+        verbose_name=_("staff digest"),
+        on_delete=models.CASCADE,
+        related_name="deliveries",
+    )
+    email = models.EmailField(_("email"))
+    claimed_at = models.DateTimeField(_("claimed at"), default=timezone.now)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("staff digest delivery")
+        verbose_name_plural = _("staff digest deliveries")
+        ordering = ["digest", "email"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["digest", "email"],
+                name="staff_digest_once_per_recipient",
+                violation_error_message=_("This digest has already been sent to this address."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.digest}: {self.email}"

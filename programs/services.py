@@ -36,6 +36,7 @@ from .models import (
     MilestoneReminder,
     ProgressUpdate,
     StaffDigest,
+    StaffDigestDelivery,
     add_months,
 )
 
@@ -524,6 +525,22 @@ def _reminders_due(today: datetime.date) -> list[tuple[int, str]]:
     return due
 
 
+def _reminder_kind_now(milestone: Milestone, today: datetime.date) -> str | None:
+    """The reminder kind the milestone's window calls for `today`, or None if it calls for
+    none (not open, its enrolment no longer active, or due later than the due-soon window).
+    The same windows `_reminders_due` claims from."""
+    if not (milestone.is_open and milestone.enrolment.status == Enrolment.Status.ACTIVE):
+        return None
+    if milestone.due_date < today:
+        return MilestoneReminder.Kind.OVERDUE
+    if milestone.due_date == today:
+        return MilestoneReminder.Kind.DUE_TODAY
+    soon = today + datetime.timedelta(days=settings.MILESTONE_REMINDER_DAYS_BEFORE)
+    if milestone.due_date <= soon:
+        return MilestoneReminder.Kind.DUE_SOON
+    return None
+
+
 def _reminder_claim(*, milestone_id: int, kind: str) -> MilestoneReminder | None:
     """Insert the reminder row, or None if another run already has. On PostgreSQL a
     concurrent insert of the same (milestone, kind) waits for the first and then fails."""
@@ -534,9 +551,13 @@ def _reminder_claim(*, milestone_id: int, kind: str) -> MilestoneReminder | None
         return None
 
 
-def milestone_reminder_deliver(*, reminder_id: int) -> bool:
+def milestone_reminder_deliver(*, reminder_id: int, today: datetime.date | None = None) -> bool:
     """Send one claimed reminder, holding its row lock while sending, so two workers never
-    both send it; marked sent only once the email has gone. Returns whether it sent."""
+    both send it; marked sent only once the email has gone. Returns whether it sent.
+    A reminder that no longer fits its milestone `today` (a due-soon one whose email failed,
+    now that the milestone is due today; a milestone closed or an enrolment withdrawn since)
+    is marked skipped instead: stale reminders never go out."""
+    today = today or program_today()
     with transaction.atomic():
         reminder = (
             MilestoneReminder.objects.select_for_update(skip_locked=True)
@@ -552,7 +573,7 @@ def milestone_reminder_deliver(*, reminder_id: int) -> bool:
         )
         creator = milestone.enrolment.creator
         to = _creator_email(creator)
-        still_needed = milestone.is_open and milestone.enrolment.status == Enrolment.Status.ACTIVE
+        still_needed = _reminder_kind_now(milestone, today) == reminder.kind
         if not (to and still_needed):
             reminder.status = MilestoneReminder.Status.SKIPPED
             reminder.save(update_fields=["status"])
@@ -576,8 +597,9 @@ def milestone_reminder_deliver(*, reminder_id: int) -> bool:
 
 def milestone_reminders_send(*, today: datetime.date | None = None) -> int:
     """The daily job: claim every reminder now due, then send each claimed one still pending
-    (those of this run, and any an earlier run claimed but could not send). Each kind goes
-    out once per milestone however often, and on however many workers, this runs."""
+    (those of this run, and any an earlier run claimed but could not send, unless its window
+    has passed). Each kind goes out once per milestone however often, and on however many
+    workers, this runs."""
     today = today or program_today()
     for milestone_id, kind in _reminders_due(today):
         _reminder_claim(milestone_id=milestone_id, kind=kind)
@@ -587,15 +609,17 @@ def milestone_reminders_send(*, today: datetime.date | None = None) -> int:
     sent = 0
     for reminder_id in list(pending):
         try:
-            sent += milestone_reminder_deliver(reminder_id=reminder_id)
+            sent += milestone_reminder_deliver(reminder_id=reminder_id, today=today)
         except OSError:  # the mail server: the row stays pending for the next run
             logger.exception("Milestone reminder %s could not be sent", reminder_id)
     return sent
 
 
 def staff_digest_send(*, today: datetime.date | None = None) -> bool:
-    """The weekly email to staff: overdue milestones and updates awaiting review. Claimed
-    once per week, so repeated or concurrent runs send it once."""
+    """The weekly email to staff: overdue milestones and updates awaiting review. Each staff
+    address is claimed once per week (a StaffDigestDelivery row) and sent under that row's
+    lock, on its own: a failing send leaves only that address unsent, and a repeated or
+    concurrent run sends only the copies not sent yet. Returns whether this run sent any."""
     today = today or program_today()
     week = today - datetime.timedelta(days=today.weekday())
     try:
@@ -603,42 +627,69 @@ def staff_digest_send(*, today: datetime.date | None = None) -> bool:
             StaffDigest.objects.create(week=week)
     except IntegrityError:
         pass
-    with transaction.atomic():
-        digest = (
-            StaffDigest.objects.select_for_update(skip_locked=True)
-            .filter(week=week, sent_at__isnull=True)
-            .first()
-        )
-        if digest is None:
-            return False
-        overdue = list(
+    digest = StaffDigest.objects.get(week=week)
+    staff = list(
+        get_user_model()
+        .objects.filter(is_staff=True, is_active=True)
+        .exclude(email="")
+        .order_by("email")
+        .values_list("email", flat=True)
+        .distinct()
+    )
+    for address in staff:
+        try:
+            with transaction.atomic():
+                StaffDigestDelivery.objects.create(digest=digest, email=address)
+        except IntegrityError:
+            pass  # claimed by an earlier or concurrent run
+    unsent = list(digest.deliveries.filter(sent_at__isnull=True).values_list("pk", flat=True))
+    if not unsent:
+        return False
+    context = {
+        "week": week,
+        "today": today,
+        "overdue": list(
             Milestone.objects.overdue(today)
             .of_active_enrolments()
             .with_people()
             .order_by("due_date", "enrolment__creator__display_name")
+        ),
+        "awaiting": list(Milestone.objects.awaiting_review().with_people().order_by("updated_at")),
+        "site_url": absolute_url(""),
+        "reviews_link": absolute_url(reverse("programs:review-list")),
+    }
+    sent = 0
+    for delivery_id in unsent:
+        try:
+            sent += _staff_digest_deliver(delivery_id=delivery_id, context=context)
+        except OSError:  # the mail server: this copy stays unsent for the next run
+            logger.exception("Staff digest delivery %s could not be sent", delivery_id)
+    if sent:
+        with transaction.atomic():
+            locked = StaffDigest.objects.select_for_update().get(pk=digest.pk)
+            locked.recipients = locked.deliveries.filter(sent_at__isnull=False).count()
+            locked.sent_at = timezone.now()
+            locked.save(update_fields=["recipients", "sent_at"])
+    return sent > 0
+
+
+def _staff_digest_deliver(*, delivery_id: int, context: dict) -> bool:
+    """Send one claimed copy of the digest, holding its row lock while sending so two
+    workers never both send it; marked sent only once the email has gone."""
+    with transaction.atomic():
+        delivery = (
+            StaffDigestDelivery.objects.select_for_update(skip_locked=True)
+            .filter(pk=delivery_id, sent_at__isnull=True)
+            .first()
         )
-        awaiting = list(Milestone.objects.awaiting_review().with_people().order_by("updated_at"))
-        staff = list(
-            get_user_model()
-            .objects.filter(is_staff=True, is_active=True)
-            .exclude(email="")
-            .values_list("email", flat=True)
+        if delivery is None:
+            return False
+        email_send(
+            to=[delivery.email],
+            template="programs/email/staff_digest",
+            language=settings.LANGUAGE_CODE,
+            context=context,
         )
-        for address in staff:
-            email_send(
-                to=[address],
-                template="programs/email/staff_digest",
-                language=settings.LANGUAGE_CODE,
-                context={
-                    "week": week,
-                    "today": today,
-                    "overdue": overdue,
-                    "awaiting": awaiting,
-                    "site_url": absolute_url(""),
-                    "reviews_link": absolute_url(reverse("programs:review-list")),
-                },
-            )
-        digest.sent_at = timezone.now()
-        digest.recipients = len(staff)
-        digest.save(update_fields=["sent_at", "recipients"])
+        delivery.sent_at = timezone.now()
+        delivery.save(update_fields=["sent_at"])
         return True

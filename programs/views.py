@@ -4,7 +4,9 @@ render or redirect. htmx requests get the page's partial; every form also posts 
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
+from django.core.paginator import Page, Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.cache import patch_vary_headers
@@ -32,6 +34,15 @@ from .forms import (
 )
 from .models import Application, Cohort, Enrolment, Milestone, ProgressUpdate
 
+# Staff lists show this many rows a page (components/pagination.html links the rest).
+STAFF_PAGE_SIZE = 50
+
+# The public application form takes at most APPLY_RATE_LIMIT applications per client address
+# (REMOTE_ADDR) in a window of APPLY_RATE_WINDOW seconds, counted in Django's cache; past it
+# the form answers 429. A fixed window that starts with the address's first application.
+APPLY_RATE_LIMIT = 5
+APPLY_RATE_WINDOW = 60 * 60
+
 
 def _errors_into_form(form, error: ValidationError) -> None:
     """A service's refusal goes back into the form, on its field when the form has it."""
@@ -47,14 +58,25 @@ def _vary_on_htmx(response: HttpResponse) -> HttpResponse:
     return response
 
 
+def _paginate(request: HttpRequest, rows) -> dict:
+    """The page of `rows` that ?page= asks for (the last page when past the end, the first
+    when not a number), with the elided page range components/pagination.html shows."""
+    page_obj: Page = Paginator(rows, STAFF_PAGE_SIZE).get_page(request.GET.get("page"))
+    return {
+        "page_obj": page_obj,
+        "page_range": page_obj.paginator.get_elided_page_range(page_obj.number),
+    }
+
+
 # --- Staff: cohorts -------------------------------------------------------------------------
 
 
 @staff_required
 @require_GET
 def cohort_list(request: HttpRequest) -> HttpResponse:
-    cohorts = selectors.cohorts_with_counts()
-    return render(request, "programs/staff/cohort_list.html", {"cohorts": cohorts})
+    context = _paginate(request, selectors.cohorts_with_counts())
+    context["cohorts"] = context["page_obj"].object_list
+    return render(request, "programs/staff/cohort_list.html", context)
 
 
 @staff_required
@@ -237,11 +259,9 @@ def enrolment_transition(request: HttpRequest, pk: int, action: str) -> HttpResp
 @staff_required
 @require_GET
 def review_list(request: HttpRequest) -> HttpResponse:
-    return render(
-        request,
-        "programs/staff/review_list.html",
-        {"milestones": selectors.review_queue(), "today": services.program_today()},
-    )
+    context = _paginate(request, selectors.review_queue())
+    context.update(milestones=context["page_obj"].object_list, today=services.program_today())
+    return render(request, "programs/staff/review_list.html", context)
 
 
 @staff_required
@@ -296,12 +316,18 @@ def application_list(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", Application.Status.PENDING)
     if status not in Application.Status.values:
         status = Application.Status.PENDING
-    applications = Application.objects.filter(status=status).select_related("cohort")
-    return render(
-        request,
-        "programs/staff/application_list.html",
-        {"applications": applications, "status": status, "statuses": Application.Status.choices},
+    applications = (
+        Application.objects.filter(status=status)
+        .select_related("cohort")
+        .order_by("-created_at", "-pk")
     )
+    context = _paginate(request, applications)
+    context.update(
+        applications=context["page_obj"].object_list,
+        status=status,
+        statuses=Application.Status.choices,
+    )
+    return render(request, "programs/staff/application_list.html", context)
 
 
 @staff_required
@@ -354,16 +380,47 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
 # --- The public application form ------------------------------------------------------------
 
 
+def _apply_rate_key(request: HttpRequest) -> str:
+    return f"programs:apply:{request.META.get('REMOTE_ADDR', '')}"
+
+
+def _apply_rate_count(request: HttpRequest) -> None:
+    key = _apply_rate_key(request)
+    cache.add(key, 0, timeout=APPLY_RATE_WINDOW)  # starts the window; a no-op inside one
+    try:
+        cache.incr(key)
+    except ValueError:  # the window ended between the two calls
+        cache.set(key, 1, timeout=APPLY_RATE_WINDOW)
+
+
 @require_http_methods(["GET", "POST"])
 def apply(request: HttpRequest) -> HttpResponse:
     form = ApplicationForm(request.POST or None, initial={"language": request.LANGUAGE_CODE})
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.application_submit(**form.cleaned_data)
-        except ValidationError as error:
-            _errors_into_form(form, error)
-        else:
+    if request.method == "POST":
+        if cache.get(_apply_rate_key(request), 0) >= APPLY_RATE_LIMIT:
+            form.add_error(
+                None,
+                _(
+                    "We have received several applications from your connection in the last "
+                    "hour. Please try again in an hour, or write to us if you need help."
+                ),
+            )
+            response = render(request, "programs/apply.html", {"form": form}, status=429)
+            response["Retry-After"] = str(APPLY_RATE_WINDOW)
+            return response
+        if form.is_bot():
+            # Looks accepted, so the bot learns nothing; nothing is stored.
+            _apply_rate_count(request)
             return redirect("programs:apply-done")
+        if form.is_valid():
+            data = {k: v for k, v in form.cleaned_data.items() if k != form.HONEYPOT}
+            try:
+                services.application_submit(**data)
+            except ValidationError as error:
+                _errors_into_form(form, error)
+            else:
+                _apply_rate_count(request)
+                return redirect("programs:apply-done")
     status = 422 if request.method == "POST" else 200
     return render(request, "programs/apply.html", {"form": form}, status=status)
 

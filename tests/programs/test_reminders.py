@@ -3,17 +3,20 @@ timezone, once per milestone and kind however often or concurrently the job runs
 creator's language, with a link to the milestone."""
 
 import datetime
+import smtplib
 import threading
 
 import pytest
 import time_machine
 from django.core import mail
+from django.core.mail.backends import locmem
 from django.db import connection
+from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 
 from changemakers.beat import BEAT_SCHEDULE
 from creators.models import Creator
-from programs.models import Milestone, MilestoneReminder, StaffDigest
+from programs.models import Milestone, MilestoneReminder, StaffDigest, StaffDigestDelivery
 from programs.services import (
     milestone_reminders_send,
     program_today,
@@ -21,6 +24,7 @@ from programs.services import (
     staff_digest_send,
 )
 from programs.tasks import send_milestone_reminders, send_staff_digest
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -245,3 +249,74 @@ def test_concurrent_runs_send_each_reminder_once(enrolment, other_enrolment):
     milestone_reminders_send(today=today)
     assert len(mail.outbox) == 2
     assert Milestone.objects.filter(reminders__isnull=False).count() == 2
+
+
+# --- Review findings: stale reminders, per-recipient digest ---------------------------------
+
+
+def test_a_stale_pending_due_soon_reminder_is_skipped_not_sent_on_the_due_day(enrolment):
+    """A due-soon reminder whose email failed stays pending; on the due day it must not go
+    out next to the due-today one."""
+    kickoff = enrolment.milestones.get(title="Kickoff")
+    stale = MilestoneReminder.objects.create(milestone=kickoff, kind="due_soon")
+
+    assert milestone_reminders_send(today=KICKOFF_DUE) == 1
+
+    stale.refresh_from_db()
+    assert stale.status == MilestoneReminder.Status.SKIPPED
+    assert stale.sent_at is None
+    assert kinds_sent() == [("Kickoff", "due_today")]
+    assert len(mail.outbox) == 1
+
+
+def test_a_pending_reminder_of_a_withdrawn_enrolment_is_skipped(enrolment, staff_user):
+    from programs.services import enrolment_withdraw
+
+    kickoff = enrolment.milestones.get(title="Kickoff")
+    pending = MilestoneReminder.objects.create(milestone=kickoff, kind="due_soon")
+    enrolment_withdraw(enrolment=enrolment, actor=staff_user)
+
+    assert milestone_reminders_send(today=datetime.date(2026, 9, 9)) == 0
+    pending.refresh_from_db()
+    assert pending.status == MilestoneReminder.Status.SKIPPED
+    assert mail.outbox == []
+
+
+class FailingForSomeEmailBackend(locmem.EmailBackend):
+    """The test outbox, except that any message to an address in `failing` raises, as an
+    SMTP server refusing it would."""
+
+    failing: set[str] = set()
+
+    def send_messages(self, email_messages):
+        for message in email_messages:
+            if self.failing & set(message.to):
+                raise smtplib.SMTPRecipientsRefused({message.to[0]: (550, b"No")})
+        return super().send_messages(email_messages)
+
+
+FAILING_MAILERS = {"default": {"BACKEND": f"{__name__}.{FailingForSomeEmailBackend.__qualname__}"}}
+
+
+@override_settings(MAILERS=FAILING_MAILERS)
+def test_one_failing_digest_address_does_not_lose_or_repeat_the_others(staff_user, monkeypatch):
+    UserFactory(username="second@example.org", is_staff=True)
+    UserFactory(username="third@example.org", is_staff=True)
+    monkeypatch.setattr(FailingForSomeEmailBackend, "failing", {"second@example.org"})
+    monday = datetime.date(2026, 9, 21)
+
+    assert staff_digest_send(today=monday) is True
+    assert sorted(m.to[0] for m in mail.outbox) == sorted([staff_user.email, "third@example.org"])
+    assert StaffDigest.objects.get().recipients == 2
+
+    # The mail server takes the last address now: a re-run sends only that one.
+    monkeypatch.setattr(FailingForSomeEmailBackend, "failing", set())
+    assert staff_digest_send(today=monday + datetime.timedelta(days=1)) is True
+    assert sorted(m.to[0] for m in mail.outbox) == sorted(
+        [staff_user.email, "third@example.org", "second@example.org"]
+    )
+    assert StaffDigest.objects.get().recipients == 3
+    assert StaffDigestDelivery.objects.filter(sent_at__isnull=True).count() == 0
+
+    assert staff_digest_send(today=monday + datetime.timedelta(days=2)) is False
+    assert len(mail.outbox) == 3

@@ -20,7 +20,13 @@ from programs.services import (
     enrolment_invite,
     progress_update_submit,
 )
-from tests.factories import CohortFactory, CreatorFactory, UserFactory
+from tests.factories import (
+    CohortFactory,
+    CreatorFactory,
+    EnrolmentFactory,
+    MilestoneFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -612,3 +618,138 @@ def test_a_withdrawn_place_is_not_counted_overdue(staff_client, enrolment, staff
     assert staff_client.get(url).context["progress"].overdue == 1
     enrolment_withdraw(enrolment=enrolment, actor=staff_user)
     assert staff_client.get(url).context["progress"].overdue == 0
+
+
+# --- Review findings: paginated staff lists, a guarded public form ---------------------------
+
+
+def _submit_application(number: int) -> Application:
+    return application_submit(
+        display_name=f"Applicant {number}",
+        handle=f"applicant_{number}",
+        email=f"a{number}@example.org",
+        country="KE",
+        causes=["health"],
+        channel_url="https://example.org/a",
+        mission="Help.",
+    )
+
+
+def _add_rows(list_name: str, start: int, stop: int) -> None:
+    if list_name == "application-list":
+        for number in range(start, stop):
+            _submit_application(number)
+    elif list_name == "review-list":
+        enrolment = EnrolmentFactory()
+        for _number in range(start, stop):
+            MilestoneFactory(enrolment=enrolment, status="submitted")
+    else:
+        for _number in range(start, stop):
+            CohortFactory()
+
+
+def _rows(response, list_name: str) -> list:
+    key = {"application-list": "applications", "review-list": "milestones"}.get(
+        list_name, "cohorts"
+    )
+    return list(response.context[key])
+
+
+@pytest.mark.parametrize("list_name", ["application-list", "review-list", "cohort-list"])
+def test_staff_lists_are_paginated_with_constant_queries(staff_client, list_name):
+    url = reverse(f"programs:{list_name}")
+
+    def queries_for(target):
+        with CaptureQueriesContext(connection) as queries:
+            response = staff_client.get(target)
+        assert response.status_code == 200
+        return len(queries), response
+
+    _add_rows(list_name, 0, 3)
+    few, response = queries_for(url)
+    assert len(_rows(response, list_name)) == 3
+    _add_rows(list_name, 3, 60)
+    many, response = queries_for(url)
+    assert few == many
+    assert len(_rows(response, list_name)) == 50
+    assert 'rel="next"' in response.content.decode()
+
+    second_queries, second = queries_for(url + "?page=2")
+    assert second_queries == many
+    assert len(_rows(second, list_name)) == 10
+    assert not {r.pk for r in _rows(second, list_name)} & {r.pk for r in _rows(response, list_name)}
+
+    past_the_end = staff_client.get(url + "?page=99")
+    assert past_the_end.status_code == 200
+    assert past_the_end.context["page_obj"].number == 2
+    not_a_number = staff_client.get(url + "?page=abc")
+    assert not_a_number.status_code == 200
+    assert not_a_number.context["page_obj"].number == 1
+
+
+APPLICATION = {
+    "display_name": "Lucas Silva",
+    "handle": "lucas.favela",
+    "email": "lucas@example.org",
+    "country": "BR",
+    "causes": ["poverty"],
+    "channel_url": "https://example.org/lucas",
+    "follower_count": "12000",
+    "mission": "Tell the stories of my neighbourhood.",
+    "language": "en",
+}
+
+
+@pytest.fixture
+def _empty_cache():
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.mark.usefixtures("_empty_cache")
+def test_the_honeypot_is_hidden_and_a_filled_one_stores_nothing(client):
+    page = client.get(reverse("programs:apply")).content.decode()
+    honeypot = re.search(r'<div class="honeypot"[^>]*>', page).group(0)
+    assert "hidden" in honeypot
+    assert 'aria-hidden="true"' in honeypot
+    assert 'name="website"' in page
+
+    response = client.post(reverse("programs:apply"), {**APPLICATION, "website": "spam.example"})
+    assert response.status_code == 302
+    assert response.url == reverse("programs:apply-done")
+    assert not Application.objects.exists()
+
+    client.post(reverse("programs:apply"), {**APPLICATION, "website": ""})
+    assert Application.objects.get().handle == "lucas.favela"
+
+
+@pytest.mark.usefixtures("_empty_cache")
+def test_the_application_form_takes_five_an_hour_from_one_address(client):
+    url = reverse("programs:apply")
+    for number in range(5):
+        data = {**APPLICATION, "handle": f"applicant_{number}", "email": f"a{number}@x.org"}
+        response = client.post(url, data, REMOTE_ADDR="203.0.113.7")
+        assert response.status_code == 302
+    assert Application.objects.count() == 5
+
+    refused = client.post(
+        url, {**APPLICATION, "handle": "one_more", "email": "more@x.org"}, REMOTE_ADDR="203.0.113.7"
+    )
+    assert refused.status_code == 429
+    assert "Please try again in an hour" in refused.content.decode()
+    assert Application.objects.count() == 5
+
+    elsewhere = client.post(url, APPLICATION, REMOTE_ADDR="198.51.100.2")
+    assert elsewhere.status_code == 302
+    assert Application.objects.count() == 6
+
+    with time_machine.travel(datetime.timedelta(hours=1, minutes=1)):
+        later = client.post(
+            url,
+            {**APPLICATION, "handle": "next_hour", "email": "n@x.org"},
+            REMOTE_ADDR="203.0.113.7",
+        )
+    assert later.status_code == 302
