@@ -1,6 +1,19 @@
+from decimal import Decimal
+
+from django.conf import settings
+
 from .roles import role_of
 
 
 def roles(request) -> dict:
     """`role` for every template, so navigation fits who is signed in."""
     return {"role": str(role_of(request.user))}
+
+
+def program(request) -> dict:
+    """The program's donation per creator, for texts that mention it (settings are the truth:
+    PROGRAM_DONATION_AMOUNT in PROGRAM_CURRENCY)."""
+    return {
+        "donation_amount": Decimal(settings.PROGRAM_DONATION_AMOUNT),
+        "donation_currency": settings.PROGRAM_CURRENCY,
+    }

@@ -444,3 +444,14 @@ def test_nonprofit_nav_shows_their_organisation(client, nonprofit_user):
     content = client.get(reverse("creators:home")).content.decode()
     assert nonprofit_user.nonprofit_contact.nonprofit.legal_name in content
     assert reverse("admin:index") not in content
+
+
+def test_the_donation_amount_in_page_texts_comes_from_the_settings(client, db, settings):
+    assert "USD 25,000 donation" in client.get("/").content.decode()
+    settings.PROGRAM_DONATION_AMOUNT = "30000.00"
+    settings.PROGRAM_CURRENCY = "EUR"
+    page = client.get("/").content.decode()
+    assert "EUR 30,000 donation" in page
+    assert "25,000" not in page
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "fr"
+    assert "don de 30\u00a0000 EUR" in client.get("/").content.decode()
