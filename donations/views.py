@@ -43,6 +43,7 @@ from .models import DisbursementBatch, Grant, Nonprofit
 
 PAGE_SIZE = 50
 GRANTS_CHANGED = "grantsChanged"
+NONPROFITS_CHANGED = "nonprofitsChanged"
 
 GRANTS = "donations/staff/grants.html"
 GRANT_DETAIL = "donations/staff/grant_detail.html"
@@ -350,6 +351,12 @@ def fund_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 @staff_required
 def nonprofit_list(request: HttpRequest) -> HttpResponse:
+    if _htmx_target(request) == "pending-note":  # re-fetched after a verify or reject
+        return render(
+            request,
+            f"{NONPROFITS}#pending_note",
+            {"status_counts": selectors.nonprofit_status_counts()},
+        )
     form = NonprofitFilterForm(request.GET or None)
     filters = form.filters()
     context = {
@@ -401,6 +408,8 @@ def _nonprofit_action(
             "action_message": "" if errors else message,
         },
     )
+    if not errors:
+        trigger_client_event(response, NONPROFITS_CHANGED)
     return response
 
 

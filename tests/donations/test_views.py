@@ -1,6 +1,7 @@
 """Staff pages for grants, nonprofits, funds and payment batches: who may see them, what the
 row actions answer with and without htmx, filters, and query counts that do not grow."""
 
+import json
 from decimal import Decimal
 from urllib.parse import urlsplit
 
@@ -879,8 +880,19 @@ def test_verify_with_htmx_answers_the_updated_row(staff_client):
     assert html.lstrip().startswith(f'<tr id="nonprofit-{nonprofit.pk}"')
     assert "badge--verified" in html
     assert reverse("donations:nonprofit-verify", args=[nonprofit.pk]) not in html
+    assert "nonprofitsChanged" in json.loads(response["HX-Trigger"])
     nonprofit.refresh_from_db()
     assert nonprofit.verification_status == Nonprofit.Verification.VERIFIED
+
+
+def test_the_waiting_for_review_count_is_re_fetched_on_its_own(staff_client):
+    NonprofitFactory.create_batch(2)
+    url = reverse("donations:nonprofit-list")
+    page = content(staff_client.get(url))
+    assert 'hx-trigger="nonprofitsChanged from:body"' in page
+    note = content(staff_client.get(url, headers=htmx("pending-note")))
+    assert note.lstrip().startswith('<span id="pending-note"')
+    assert "(2 waiting for review)" in " ".join(note.split())
 
 
 def test_reject_with_a_reason_and_without_javascript(staff_client):
