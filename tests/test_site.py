@@ -16,3 +16,16 @@ def test_no_template_comment_leaks_into_pages(client, db):
             if "{#" in line:
                 assert "#}" in line, f"{template}:{number} opens a comment it does not close"
     assert "{#" not in client.get("/").content.decode()
+
+
+def test_htmx_never_settles_style_attributes_the_csp_forbids(client, db):
+    """htmx copies `style` attributes while it settles a swap, which the CSP (no inline
+    styles) reports as a violation; the config leaves them out and keeps 422 swaps."""
+    import json
+    import re
+
+    page = client.get("/").content.decode()
+    config = json.loads(re.search(r"<meta name=\"htmx-config\" content='([^']+)'>", page).group(1))
+    assert "style" not in config["attributesToSettle"]
+    assert {"code": "422", "swap": True} in config["responseHandling"]
+    assert config["includeIndicatorStyles"] is False
