@@ -348,6 +348,9 @@ class Disbursement(TimeStampedModel):
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     last_error = models.TextField(_("last error"), blank=True)
     queued_at = models.DateTimeField(_("queued at"), null=True, blank=True)
+    # A payment given up on after timeouts may still go through at the provider a little later:
+    # the sweeper asks once more at this time, and records it if it did.
+    recheck_at = models.DateTimeField(_("check again at"), null=True, blank=True)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
 

@@ -249,6 +249,21 @@ def grant_cancel(*, grant: Grant, actor, reason: str) -> Grant:
                 % {"grant": locked},
                 code="grant_paying",
             )
+        if locked.status == Grant.Status.FAILED:
+            pending = (
+                Disbursement.objects.filter(grant=locked, recheck_at__isnull=False)
+                .values_list("recheck_at", flat=True)
+                .first()
+            )
+            if pending is not None:
+                raise ValidationError(
+                    _(
+                        "The provider is asked once more at %(time)s whether this payment went "
+                        "through after all; cancel it after that, or retry it now."
+                    )
+                    % {"time": timezone.localtime(pending).strftime("%H:%M")},
+                    code="recheck_pending",
+                )
         releases = locked.status in (Grant.Status.APPROVED, Grant.Status.SCHEDULED)
         was_scheduled = locked.status == Grant.Status.SCHEDULED
         cancelled = state_transition(
@@ -433,6 +448,7 @@ def grant_retry(*, grant: Grant, actor) -> Grant:
                 queued_at=now,
                 completed_at=None,
                 attempts=0,
+                recheck_at=None,  # the retry sends the same key: it finds a late payment too
             )
         from .tasks import pay_disbursement
 
@@ -638,6 +654,9 @@ def disbursement_reconcile(*, disbursement: Disbursement, give_up: bool = False)
                 "error": current.last_error or _("no answer from the provider"),
             }
             grant_fail(grant=current.grant, reason=reason)
+            Disbursement.objects.filter(pk=current.pk).update(
+                recheck_at=timezone.now() + timedelta(seconds=settings.PAYOUT_STALE_AFTER)
+            )
         return Disbursement.objects.get(pk=disbursement.pk)
     with transaction.atomic():
         locked = _locked_disbursement(disbursement.pk)
@@ -652,13 +671,51 @@ def disbursement_reconcile(*, disbursement: Disbursement, give_up: bool = False)
 
 def disbursements_sweep(*, now=None, limit: int = 500) -> int:
     """Reconcile payments the database says are unfinished but nobody has touched for
-    PAYOUT_STALE_AFTER seconds (a lost task, a worker killed mid-payment). Returns how many."""
+    PAYOUT_STALE_AFTER seconds (a lost task, a worker killed mid-payment), and ask once more
+    about payments given up on after timeouts (see `disbursement_recheck`). Returns how many."""
     now = now or timezone.now()
     older_than = now - timedelta(seconds=settings.PAYOUT_STALE_AFTER)
     stale = list(Disbursement.objects.stale(older_than=older_than).order_by("pk")[:limit])
     for disbursement in stale:
         disbursement_reconcile(disbursement=disbursement)
-    return len(stale)
+    due = list(
+        Disbursement.objects.filter(
+            status=Disbursement.Status.FAILED, recheck_at__lte=now
+        ).order_by("recheck_at")[:limit]
+    )
+    for disbursement in due:
+        disbursement_recheck(disbursement=disbursement)
+    return len(stale) + len(due)
+
+
+def disbursement_recheck(*, disbursement: Disbursement) -> Disbursement:
+    """Ask the provider once more about a payment given up on after timeouts: a timed-out
+    request can still be carried out a little later. Paid after all: the grant is recorded as
+    disbursed and its amount committed again. If the fund has no room left for it any more,
+    the payment cannot be booked: that is logged as an error for staff, with the reference."""
+    provider = get_provider(disbursement.provider)
+    try:
+        payment = provider.lookup(idempotency_key=disbursement.idempotency_key)
+    except PayoutError as error:
+        logger.warning("Could not recheck disbursement %s: %s", disbursement.pk, error)
+        return disbursement  # asked again at the next sweep
+    if payment is not None:
+        try:
+            return disbursement_succeed(
+                disbursement=disbursement, reference=payment.reference, action="reconciled"
+            )
+        except ValidationError as error:
+            logger.error(
+                "Disbursement %s was paid after it was given up on (provider reference %s) "
+                "but cannot be booked: %s",
+                disbursement.pk,
+                payment.reference,
+                " ".join(error.messages),
+            )
+    Disbursement.objects.filter(pk=disbursement.pk, status=Disbursement.Status.FAILED).update(
+        recheck_at=None, updated_at=timezone.now()
+    )
+    return Disbursement.objects.get(pk=disbursement.pk)
 
 
 def _user_or_none(actor):

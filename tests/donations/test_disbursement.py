@@ -614,3 +614,67 @@ def test_a_double_click_on_schedule_payment_is_not_an_error(held_tasks):
         )
         assert outcomes == ["scheduled", "scheduled"]
     assert Disbursement.objects.count() == 5
+
+
+# --- A payment given up on is checked once more, later --------------------------------------
+
+
+@pytest.fixture
+def given_up(fund, staff_user, django_capture_on_commit_callbacks):
+    """A grant whose payment timed out on every try: failed, its money back in the fund."""
+    grant = approved_grant(fund, staff_user, payee="sandbox-timeout")
+    with override_settings(PAYOUT_MAX_ATTEMPTS=2):
+        schedule_and_run([grant], staff_user, django_capture_on_commit_callbacks)
+    grant.refresh_from_db()
+    assert grant.status == Grant.Status.FAILED
+    return grant
+
+
+def test_a_payment_that_went_through_after_the_give_up_is_found_by_the_recheck(
+    given_up, fund, staff_user
+):
+    recheck_at = given_up.disbursement.recheck_at
+    assert recheck_at is not None
+    # The provider carries out the timed-out request after all, a little later.
+    late = get_provider().pay(
+        idempotency_key=str(given_up.idempotency_key), amount=AMOUNT, currency="USD", payee=""
+    )
+
+    assert disbursements_sweep(now=recheck_at - timedelta(seconds=1)) == 0  # not yet
+    assert disbursements_sweep(now=recheck_at) == 1
+
+    given_up.refresh_from_db()
+    assert given_up.status == Grant.Status.DISBURSED
+    assert given_up.disbursement.provider_reference == late.reference
+    assert actions(given_up)[-1] == "reconciled"
+    assert_books_balance(fund)
+    assert fund.disbursed == AMOUNT
+
+
+def test_a_recheck_that_finds_nothing_leaves_the_grant_failed_and_asks_no_more(given_up, fund):
+    recheck_at = given_up.disbursement.recheck_at
+    assert disbursements_sweep(now=recheck_at) == 1
+
+    given_up.refresh_from_db()
+    assert given_up.status == Grant.Status.FAILED
+    assert given_up.disbursement.recheck_at is None
+    assert disbursements_sweep(now=recheck_at + timedelta(days=1)) == 0
+    assert_books_balance(fund)
+
+
+def test_a_grant_given_up_on_is_not_cancelled_before_the_recheck(given_up, staff_user):
+    with pytest.raises(ValidationError, match="asked once more"):
+        grant_cancel(grant=given_up, actor=staff_user, reason="Gave up")
+    disbursements_sweep(now=given_up.disbursement.recheck_at)
+
+    assert grant_cancel(grant=given_up, actor=staff_user, reason="Gave up").status == "cancelled"
+
+
+def test_a_retry_replaces_the_recheck(given_up, staff_user, django_capture_on_commit_callbacks):
+    given_up.nonprofit.payout_reference = ""
+    given_up.nonprofit.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        grant_retry(grant=given_up, actor=staff_user)
+    given_up.refresh_from_db()
+    assert given_up.status == Grant.Status.DISBURSED
+    assert given_up.disbursement.recheck_at is None
