@@ -17,6 +17,11 @@ urlpatterns = [
     path("staff/cohorts/<int:pk>/invite/existing/", views.cohort_invite, name="cohort-invite"),
     path("staff/cohorts/<int:pk>/invite/new/", views.cohort_invite_new, name="cohort-invite-new"),
     path(
+        "staff/enrolments/<int:pk>/resend-invitation/",
+        views.enrolment_invitation_resend,
+        name="enrolment-invitation-resend",
+    ),
+    path(
         "staff/enrolments/<int:pk>/<str:action>/",
         views.enrolment_transition,
         name="enrolment-transition",

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import trigger_client_event
 
 from creators.roles import Role, creator_of, creator_required, role_of, staff_required
+from creators.services import creator_invitation_send
 from creators.uploads import upload_response
 
 from . import selectors, services
@@ -249,6 +250,33 @@ def enrolment_transition(request: HttpRequest, pk: int, action: str) -> HttpResp
             status=200 if ok else 422,
         )
         return trigger_client_event(response, "cohortChanged") if ok else response
+    (messages.success if ok else messages.error)(request, text)
+    return redirect("programs:cohort-detail", pk=enrolment.cohort_id)
+
+
+@staff_required
+@require_POST
+def enrolment_invitation_resend(request: HttpRequest, pk: int) -> HttpResponse:
+    """A fresh portal invitation for a creator offered a place who has not set a password
+    yet (the last link expired or went astray); the earlier link stops working."""
+    enrolment = get_object_or_404(Enrolment.objects.select_related("creator__user"), pk=pk)
+    user = enrolment.creator.user
+    if enrolment.status != Enrolment.Status.INVITED or user is None or user.has_usable_password():
+        text, ok = _("This creator has no invitation waiting to be sent again."), False
+    else:
+        try:
+            creator_invitation_send(creator=enrolment.creator, email=user.email, actor=request.user)
+        except ValidationError as error:
+            text, ok = " ".join(error.messages), False
+        else:
+            text, ok = _("Invitation sent again to %(email)s.") % {"email": user.email}, True
+    if request.htmx:
+        return render(
+            request,
+            "programs/staff/cohort_detail.html#notice",
+            {"notice": text, "ok": ok},
+            status=200 if ok else 422,
+        )
     (messages.success if ok else messages.error)(request, text)
     return redirect("programs:cohort-detail", pk=enrolment.cohort_id)
 

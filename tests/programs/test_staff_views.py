@@ -753,3 +753,48 @@ def test_the_application_form_takes_five_an_hour_from_one_address(client):
             REMOTE_ADDR="203.0.113.7",
         )
     assert later.status_code == 302
+
+
+# --- Resending a portal invitation ---------------------------------------------------------
+
+
+def test_staff_resend_an_invitation_the_creator_has_not_used(
+    staff_client, staff_user, cohort, django_capture_on_commit_callbacks
+):
+    from creators.services import creator_invitation_send, invitation_for_token, invitation_token
+
+    creator = CreatorFactory()
+    first = creator_invitation_send(creator=creator, email="amara@example.org", actor=staff_user)
+    enrolment = enrolment_invite(cohort=cohort, creator=creator, actor=staff_user)
+    grid = staff_client.get(reverse("programs:cohort-detail", args=[cohort.pk])).content.decode()
+    url = reverse("programs:enrolment-invitation-resend", args=[enrolment.pk])
+    assert url in grid
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff_client.post(url, headers={"HX-Request": "true"})
+
+    assert response.status_code == 200
+    assert "Invitation sent again to amara@example.org." in response.content.decode()
+    assert mail.outbox[-1].to == ["amara@example.org"]
+    assert invitation_for_token(pk=first.pk, token=invitation_token(first)) is None
+    assert CreatorInvitation.objects.filter(creator=creator).count() == 2
+
+
+def test_no_invitation_is_resent_to_a_creator_who_signs_in_already(
+    staff_client, client, staff_user, cohort, creator_user
+):
+    enrolment = enrolment_invite(cohort=cohort, creator=creator_user.creator, actor=staff_user)
+    url = reverse("programs:enrolment-invitation-resend", args=[enrolment.pk])
+    assert (
+        url
+        not in staff_client.get(
+            reverse("programs:cohort-detail", args=[cohort.pk])
+        ).content.decode()
+    )
+
+    response = staff_client.post(url, headers={"HX-Request": "true"})
+    assert response.status_code == 422
+    assert not CreatorInvitation.objects.exists()
+
+    client.force_login(creator_user)
+    assert client.post(url).status_code == 403
