@@ -144,6 +144,30 @@ def _grant_detail_context(request: HttpRequest, grant: Grant, **extra) -> dict:
     }
 
 
+def _run_action[M](obj: M, act: Callable[[M], object], form: ReasonForm | None) -> list[str]:
+    """Call the service behind a row action; what refused it (the form, the service) as a
+    list of readable messages, empty when it went through."""
+    if form is not None and not form.is_valid():
+        return [message for messages_ in form.errors.values() for message in messages_]
+    try:
+        act(obj)
+    except ValidationError as error:
+        return error.messages
+    return []
+
+
+def _redirect_with_messages(
+    request: HttpRequest, next_url: str, errors: list[str], done: str
+) -> HttpResponse:
+    """The answer to a row action without JavaScript: back where it came from, with what
+    happened as messages."""
+    for error in errors:
+        messages.error(request, error)
+    if not errors:
+        messages.success(request, done)
+    return redirect(next_url)
+
+
 def _grant_action(
     request: HttpRequest,
     pk: int,
@@ -156,22 +180,10 @@ def _grant_action(
     %(nonprofit)s."""
     grant = get_object_or_404(Grant.objects.select_related("nonprofit"), pk=pk)
     next_url = _next_url(request, default=reverse("donations:grant-list"))
-    errors: list[str] = []
-    if form is not None and not form.is_valid():
-        errors = [message for messages_ in form.errors.values() for message in messages_]
-    else:
-        try:
-            act(grant)
-        except ValidationError as error:
-            errors = error.messages
+    errors = _run_action(grant, act, form)
     message = done % {"nonprofit": grant.nonprofit}
-
     if _htmx_target(request) is None:
-        for error in errors:
-            messages.error(request, error)
-        if not errors:
-            messages.success(request, message)
-        return redirect(next_url)
+        return _redirect_with_messages(request, next_url, errors, message)
 
     fresh = selectors.grant_for_staff(pk)
     context = {"row_errors": errors, "action_message": "" if errors else message}
@@ -382,21 +394,10 @@ def _nonprofit_action(
 ) -> HttpResponse:
     nonprofit = get_object_or_404(Nonprofit, pk=pk)
     next_url = _next_url(request, default=reverse("donations:nonprofit-list"))
-    errors: list[str] = []
-    if form is not None and not form.is_valid():
-        errors = [message for messages_ in form.errors.values() for message in messages_]
-    else:
-        try:
-            act(nonprofit)
-        except ValidationError as error:
-            errors = error.messages
+    errors = _run_action(nonprofit, act, form)
     message = done % {"nonprofit": nonprofit}
     if _htmx_target(request) is None:
-        for error in errors:
-            messages.error(request, error)
-        if not errors:
-            messages.success(request, message)
-        return redirect(next_url)
+        return _redirect_with_messages(request, next_url, errors, message)
     fresh = selectors.nonprofits_for_vetting().get(pk=pk)
     response = render(
         request,
