@@ -9,7 +9,6 @@ from django.contrib.auth import login as auth_login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import SetPasswordForm
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -21,6 +20,7 @@ from django_htmx.http import trigger_client_event
 from . import selectors, services
 from .forms import ListFilterForm, ProfileForm, link_formset, links_from
 from .models import Cause, Creator
+from .pagination import page_context
 from .roles import Role, creator_of, creator_required, role_of
 from .uploads import upload_response
 
@@ -63,13 +63,11 @@ def list_year(request: HttpRequest, year: int) -> HttpResponse:
     )
     filters = form.filters() if form.is_bound else {}
     entries = selectors.list_entries(change_makers_list, **filters)
-    page_obj = Paginator(entries, LIST_PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "change_makers_list": change_makers_list,
         "form": form,
         "filtered": any(filters.values()),
-        "page_obj": page_obj,
-        "page_range": page_obj.paginator.get_elided_page_range(page_obj.number),
+        **page_context(request, entries, LIST_PAGE_SIZE),
         "other_years": [y for y in selectors.published_years() if y != year],
     }
     # A history restore asks for the whole page even though it comes from htmx.

@@ -10,7 +10,6 @@ from collections.abc import Callable
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -28,6 +27,7 @@ from django_htmx.http import (
     trigger_client_event,
 )
 
+from creators.pagination import page_context
 from creators.roles import staff_required
 
 from . import selectors, services
@@ -71,11 +71,7 @@ def _next_url(request: HttpRequest, default: str) -> str:
 
 
 def _paginate(request: HttpRequest, queryset) -> dict:
-    page_obj = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
-    return {
-        "page_obj": page_obj,
-        "page_range": page_obj.paginator.get_elided_page_range(page_obj.number),
-    }
+    return page_context(request, queryset, PAGE_SIZE)
 
 
 @require_GET

@@ -6,7 +6,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.core.paginator import Page, Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.cache import patch_vary_headers
@@ -14,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
+from creators.pagination import page_context
 from creators.roles import Role, creator_of, creator_required, role_of, staff_required
 from creators.services import creator_invitation_send
 from creators.uploads import upload_response
@@ -60,13 +60,7 @@ def _vary_on_htmx(response: HttpResponse) -> HttpResponse:
 
 
 def _paginate(request: HttpRequest, rows) -> dict:
-    """The page of `rows` that ?page= asks for (the last page when past the end, the first
-    when not a number), with the elided page range components/pagination.html shows."""
-    page_obj: Page = Paginator(rows, STAFF_PAGE_SIZE).get_page(request.GET.get("page"))
-    return {
-        "page_obj": page_obj,
-        "page_range": page_obj.paginator.get_elided_page_range(page_obj.number),
-    }
+    return page_context(request, rows, STAFF_PAGE_SIZE)
 
 
 # --- Staff: cohorts -------------------------------------------------------------------------
