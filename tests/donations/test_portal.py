@@ -259,3 +259,35 @@ def test_the_database_holds_one_donation_per_creator_and_fund(creator_user, fund
         Grant.objects.create(
             fund=fund, nonprofit=verified, creator=creator_user.creator, amount=Decimal("1.00")
         )
+
+
+def test_the_donation_page_queries_do_not_grow_with_its_history(
+    creator_client, creator_user, enrolled, fund, verified, staff_user
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from creators.services import audit_record
+
+    grant = nomination_create(creator=creator_user.creator, nonprofit=verified, actor=creator_user)
+    url = reverse("portal-donations:status")
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert creator_client.get(url).status_code == 200
+        return len(captured)
+
+    few = queries()
+    for _ in range(15):
+        audit_record(
+            actor=staff_user,
+            obj=grant,
+            action="payment_error",
+            note="Timeout",
+            from_state="processing",
+            to_state="processing",
+        )
+    assert queries() == few
+    page = creator_client.get(url).content.decode()
+    assert "Timeout" not in page  # attempts are for staff; the creator sees the steps
+    assert "Proposed" in page
