@@ -289,5 +289,5 @@ def test_the_donation_page_queries_do_not_grow_with_its_history(
         )
     assert queries() == few
     page = creator_client.get(url).content.decode()
-    assert "Timeout" not in page  # attempts are for staff; the creator sees the steps
+    assert "Payment attempt failed" not in page  # attempts are for staff: the creator sees steps
     assert "Proposed" in page
