@@ -704,3 +704,23 @@ def test_payment_records_are_read_only_in_the_admin(staff_client):
     for model in ("disbursement", "disbursementbatch", "sandboxpayment"):
         assert staff_client.get(f"/admin/donations/{model}/").status_code == 200
         assert staff_client.get(f"/admin/donations/{model}/add/").status_code == 403
+
+
+def test_the_schedule_action_names_the_grants_it_left_out(
+    staff_client, staff_user, django_capture_on_commit_callbacks
+):
+    nonprofit = nonprofit_verify(nonprofit=NonprofitFactory(), actor=staff_user)
+    approved = grant_approve(grant=GrantFactory(nonprofit=nonprofit), actor=staff_user)
+    proposed = GrantFactory(nonprofit=nonprofit)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = run_action(staff_client, Grant, "schedule", [approved, proposed])
+
+    said = messages_of(response)
+    assert any("1 grant scheduled for payment" in m for m in said)
+    assert any(f"{proposed} was not scheduled: it is “Proposed”" in m for m in said)
+    proposed.refresh_from_db()
+    assert proposed.status == "proposed"
+
+    response = run_action(staff_client, Grant, "schedule", [proposed])
+    assert any("None of these grants is approved" in m for m in messages_of(response))
