@@ -218,6 +218,7 @@ class DisbursementInline(ReadOnlyMixin, admin.TabularInline):
         "attempts",
         "last_error",
         "completed_at",
+        "recheck_at",
     ]
     readonly_fields = fields
 
