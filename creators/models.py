@@ -338,6 +338,13 @@ class AuditEvent(models.Model):
         UPDATED = "updated", _("Updated")
         ACCEPTED = "accepted", _("Accepted")
         DECLINED = "declined", _("Declined")
+        # Issue 5: nonprofit access, payout-detail reviews, list editions.
+        LINK_SENT = "link_sent", _("Sign-in link sent")
+        LINK_REVOKED = "link_revoked", _("Sign-in links revoked")
+        RECEIPT_CONFIRMED = "receipt_confirmed", _("Receipt confirmed")
+        CHANGE_REQUESTED = "change_requested", _("Change requested")
+        IMPORTED = "imported", _("Imported")
+        REMOVED = "removed", _("Removed")
 
     occurred_at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
     actor = models.ForeignKey(
