@@ -182,7 +182,9 @@ def test_one_client_asking_for_many_addresses_is_refused(client):
     assert _request_link(client, "one.more@example.org").status_code == 429
 
 
-@pytest.mark.parametrize(("language", "month"), [("en", "Nov. 20, 2026"), ("fr", "20 novembre 2026")])
+@pytest.mark.parametrize(
+    ("language", "month"), [("en", "Nov. 20, 2026"), ("fr", "20 novembre 2026")]
+)
 def test_the_email_is_in_the_contacts_language(
     contact, settings, language, month, django_capture_on_commit_callbacks
 ):
