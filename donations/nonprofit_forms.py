@@ -23,7 +23,7 @@ class ContactDetailsForm(forms.Form):
         label=_("Phone"),
         max_length=40,
         required=False,
-        widget=forms.TextInput(attrs={"autocomplete": "tel", "type": "tel"}),
+        widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
     )
     language = forms.ChoiceField(
         label=_("Email language"),
