@@ -27,6 +27,7 @@ from tests.factories import (
     GrantFactory,
     NonprofitContactFactory,
     NonprofitFactory,
+    UserFactory,
 )
 
 pytestmark = pytest.mark.django_db
@@ -410,3 +411,26 @@ def test_payout_change_reject_needs_a_reason(contact, nonprofit, staff_user):
     )
     with pytest.raises(ValidationError):
         payout_change_reject(change=change, reason="  ", actor=staff_user)
+
+
+def test_confirming_receipt_without_javascript_redirects_with_a_message(client, paid, contact):
+    client.force_login(contact.user)
+
+    response = client.post(f"/nonprofit/grants/{paid.pk}/confirm-receipt/", follow=True)
+
+    assert response.redirect_chain == [(f"/nonprofit/grants/{paid.pk}/", 302)]
+    page = response.content.decode()
+    assert "the grant is confirmed as received" in page
+    assert "Confirm we received it" not in page
+
+
+def test_the_creator_sees_that_the_nonprofit_received_it(client, paid, contact):
+    grant_receipt_confirm(grant=paid, actor=contact.user)
+    paid.creator.user = UserFactory()
+    paid.creator.save()
+    client.force_login(paid.creator.user)
+
+    page = client.get("/portal/donation/").content.decode()
+
+    assert "Readers of Nairobi confirmed on" in page
+    assert "Receipt confirmed" in page
