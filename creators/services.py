@@ -292,10 +292,17 @@ INVITATION_VALID_FOR = datetime.timedelta(days=7)
 _INVITATION_SALT = "creators.invitation"
 
 
+def link_token(*, salt: str, value: str) -> str:
+    """The secret in an emailed single-use link: an HMAC of its row's id, random nonce and
+    address under the site's key. Only the nonce is stored; it opens nothing without the key,
+    and a changed address or a new nonce makes every earlier link worthless."""
+    return salted_hmac(salt, value, algorithm="sha256").hexdigest()
+
+
 def invitation_token(invitation: CreatorInvitation) -> str:
     """The secret in the invitation link: an HMAC of the row, so only the nonce is stored."""
     value = f"{invitation.pk}:{invitation.nonce}:{invitation.email}"
-    return salted_hmac(_INVITATION_SALT, value, algorithm="sha256").hexdigest()
+    return link_token(salt=_INVITATION_SALT, value=value)
 
 
 def invitation_path(invitation: CreatorInvitation) -> str:

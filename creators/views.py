@@ -100,6 +100,8 @@ class LoginView(auth_views.LoginView):
             return reverse("donations:grant-list")  # their working page
         if role == Role.CREATOR:
             return reverse("programs:portal")
+        if role == Role.NONPROFIT:
+            return reverse("nonprofit:grant-list")
         return reverse("creators:home")
 
 

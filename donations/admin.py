@@ -29,8 +29,11 @@ from .models import (
     Grant,
     Nonprofit,
     NonprofitContact,
+    NonprofitSignInLink,
+    PayoutDetailsChange,
     SandboxPayment,
 )
+from .nonprofit_services import nonprofit_link_send, nonprofit_links_revoke
 from .services import (
     fund_create,
     grant_approve,
@@ -128,11 +131,72 @@ class NonprofitAdmin(ServiceModelAdmin):
 
 @admin.register(NonprofitContact)
 class NonprofitContactAdmin(admin.ModelAdmin):
-    list_display = ["user", "nonprofit", "job_title"]
+    list_display = ["user", "name", "nonprofit", "job_title", "language"]
     list_select_related = ["user", "nonprofit"]
     list_filter = [("nonprofit", admin.RelatedOnlyFieldListFilter)]
-    search_fields = ["user__email", "user__username", "nonprofit__legal_name"]
+    search_fields = ["user__email", "user__username", "name", "nonprofit__legal_name"]
     autocomplete_fields = ["user", "nonprofit"]
+    actions = ["send_link", "revoke_links"]
+
+    @admin.action(
+        description=_("Email a sign-in link to the selected contacts"),
+        permissions=["change"],
+        location=BOTH_LOCATIONS,
+    )
+    def send_link(self, request, queryset):
+        contacts = list(queryset)
+        for contact in contacts:
+            nonprofit_link_send(contact=contact, actor=request.user)
+        self.message_user(
+            request,
+            ngettext(
+                "A sign-in link is on its way to %(count)s contact.",
+                "A sign-in link is on its way to %(count)s contacts.",
+                len(contacts),
+            )
+            % {"count": len(contacts)},
+            messages.SUCCESS,
+        )
+
+    @admin.action(
+        description=_("Revoke the open sign-in links of the selected contacts"),
+        permissions=["change"],
+        location=BOTH_LOCATIONS,
+    )
+    def revoke_links(self, request, queryset):
+        count = sum(
+            nonprofit_links_revoke(contact=contact, actor=request.user) for contact in queryset
+        )
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)s open sign-in link revoked.",
+                "%(count)s open sign-in links revoked.",
+                count,
+            )
+            % {"count": count},
+            messages.SUCCESS,
+        )
+
+
+@admin.register(NonprofitSignInLink)
+class NonprofitSignInLinkAdmin(ReadOnlyAdmin):
+    """Who was sent a link and what became of it; the link itself is never shown."""
+
+    list_display = ["contact", "created_at", "expires_at", "used_at", "revoked_at", "created_by"]
+    list_select_related = ["contact__user", "contact__nonprofit", "created_by"]
+    exclude = ["nonce"]
+    search_fields = ["contact__user__email", "contact__nonprofit__legal_name"]
+
+
+@admin.register(PayoutDetailsChange)
+class PayoutDetailsChangeAdmin(ReadOnlyAdmin):
+    """Reviewed on the staff page (/staff/payout-changes/), which applies an approval."""
+
+    list_display = ["nonprofit", "status", "requested_by", "created_at", "reviewed_by"]
+    list_select_related = ["nonprofit", "requested_by", "reviewed_by"]
+    list_filter = ["status"]
+    search_fields = ["nonprofit__legal_name"]
 
 
 # --- Funds ----------------------------------------------------------------------------------

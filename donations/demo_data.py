@@ -200,3 +200,15 @@ APPLICATIONS = [
         "en",
     ),
 ]
+
+# --- Issue #5: nonprofit contacts who sign in by emailed link ---------------------------------
+# (registration number, email, name, job title, email language). Readers of Nairobi and
+# Frames of Hope have a paid donation to follow and confirm; their contacts have no password.
+NONPROFIT_CONTACTS = [
+    ("KE-NGO-0192", "amani@readersofnairobi.example", "Amani Wekesa", "Programme director", "en"),
+    ("US-501-2281", "lydia@framesofhope.example", "Lydia Brooks", "Executive director", "en"),
+    ("INT-10002", "claire@cleanwater.example", "Claire Dubois", "Responsable des dons", "fr"),
+]
+
+# A change of payout details that waits for staff review: (registration number, new reference).
+PAYOUT_CHANGE = ("US-501-2281", "acct-framesofhope-new-0042")

@@ -114,7 +114,16 @@ class NonprofitContact(TimeStampedModel):
     nonprofit = models.ForeignKey(
         Nonprofit, verbose_name=_("nonprofit"), on_delete=models.CASCADE, related_name="contacts"
     )
+    name = models.CharField(_("name"), max_length=120, blank=True)
     job_title = models.CharField(_("job title"), max_length=120, blank=True)
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    language = models.CharField(
+        _("email language"),
+        max_length=8,
+        choices=settings.LANGUAGES,
+        default="en",
+        help_text=_("The language of the emails the program sends you."),
+    )
 
     class Meta:
         verbose_name = _("nonprofit contact")
@@ -122,6 +131,54 @@ class NonprofitContact(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.user} ({self.nonprofit})"
+
+
+class NonprofitSignInLinkQuerySet(models.QuerySet):
+    def usable(self, now) -> "NonprofitSignInLinkQuerySet":
+        return self.filter(used_at__isnull=True, revoked_at__isnull=True, expires_at__gt=now)
+
+
+class NonprofitSignInLink(TimeStampedModel):
+    """A single-use, expiring, revocable link that signs a nonprofit contact in.
+
+    As with creator invitations, the link carries an HMAC of the row's random nonce under the
+    site's secret key (`creators.services.link_token`): the database holds only the nonce,
+    which opens nothing without the key, and the emailing task can rebuild the link from the
+    row without the secret ever passing through the broker.
+    """
+
+    contact = models.ForeignKey(
+        NonprofitContact,
+        verbose_name=_("contact"),
+        on_delete=models.CASCADE,
+        related_name="sign_in_links",
+    )
+    nonce = models.CharField(max_length=64, unique=True, editable=False)
+    expires_at = models.DateTimeField(_("expires at"))
+    used_at = models.DateTimeField(_("used at"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("sent by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("Empty when the contact asked for the link themselves."),
+    )
+
+    objects = NonprofitSignInLinkQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("nonprofit sign-in link")
+        verbose_name_plural = _("nonprofit sign-in links")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return _("Sign-in link for %(contact)s") % {"contact": self.contact}
+
+    def is_usable(self, now) -> bool:
+        return self.used_at is None and self.revoked_at is None and self.expires_at > now
 
 
 class Fund(TimeStampedModel):
@@ -169,6 +226,14 @@ class Fund(TimeStampedModel):
 class GrantQuerySet(models.QuerySet):
     def for_nonprofit(self, nonprofit: Nonprofit) -> "GrantQuerySet":
         return self.filter(nonprofit=nonprofit)
+
+    def for_nonprofit_pages(self, nonprofit: Nonprofit) -> "GrantQuerySet":
+        """The nonprofit's own grants with what its pages show, newest first."""
+        return (
+            self.for_nonprofit(nonprofit)
+            .select_related("fund", "creator", "nonprofit", "disbursement")
+            .order_by("-created_at", "-pk")
+        )
 
     def committing(self) -> "GrantQuerySet":
         """Grants whose amount is held against their fund."""
@@ -235,6 +300,16 @@ class Grant(TimeStampedModel):
     )
     approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
     disbursed_at = models.DateTimeField(_("disbursed at"), null=True, blank=True)
+    # The nonprofit's word that the money arrived (see `grant_receipt_confirm`).
+    receipt_confirmed_at = models.DateTimeField(_("receipt confirmed at"), null=True, blank=True)
+    receipt_confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("receipt confirmed by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
 
     objects = GrantQuerySet.as_manager()
 
@@ -257,6 +332,14 @@ class Grant(TimeStampedModel):
                 violation_error_message=_(
                     "This creator already has a donation from this fund; cancel it first."
                 ),
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(receipt_confirmed_at__isnull=True, receipt_confirmed_by__isnull=True)
+                    | Q(status="disbursed", receipt_confirmed_at__isnull=False)
+                ),
+                name="grant_receipt_only_when_disbursed",
+                violation_error_message=_("Only a paid grant can be confirmed as received."),
             ),
         ]
         indexes = [models.Index(fields=["status", "fund"])]
@@ -379,6 +462,85 @@ class Disbursement(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.provider} {self.idempotency_key} ({self.get_status_display()})"
+
+
+class PayoutDetailsChangeQuerySet(models.QuerySet):
+    def pending(self) -> "PayoutDetailsChangeQuerySet":
+        return self.filter(status=PayoutDetailsChange.Status.PENDING)
+
+    def for_review(self) -> "PayoutDetailsChangeQuerySet":
+        return self.select_related("nonprofit", "requested_by", "reviewed_by").order_by(
+            "created_at", "pk"
+        )
+
+
+class PayoutDetailsChange(TimeStampedModel):
+    """A nonprofit contact's request to pay the nonprofit elsewhere. It changes nothing until
+    staff approve it: payout details are where a fraud would redirect the money."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting for review")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
+
+    nonprofit = models.ForeignKey(
+        Nonprofit,
+        verbose_name=_("nonprofit"),
+        on_delete=models.CASCADE,
+        related_name="payout_changes",
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("requested by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    payout_reference = models.CharField(_("new payout reference"), max_length=100)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.PENDING
+    )
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("reviewed by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
+    reason = models.TextField(_("reason for rejection"), blank=True)
+
+    objects = PayoutDetailsChangeQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("payout details change")
+        verbose_name_plural = _("payout details changes")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["nonprofit"],
+                condition=Q(status="pending"),
+                name="payout_change_one_pending",
+                violation_error_message=_(
+                    "A change of payout details is already waiting for review."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="rejected") | ~Q(reason=""),
+                name="payout_change_rejection_has_reason",
+                violation_error_message=_("Say why the change is rejected."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return _("Payout details change for %(nonprofit)s") % {"nonprofit": self.nonprofit}
+
+
+def mask_reference(value: str) -> str:
+    """Payout details as shown to the nonprofit: the last four characters only."""
+    if not value:
+        return ""
+    return "•••• " + value[-4:] if len(value) > 4 else "••••"
 
 
 class SandboxPayment(models.Model):

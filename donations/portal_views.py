@@ -3,16 +3,14 @@ only their own donation: every query starts from the signed-in creator."""
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import F
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from creators.models import AuditEvent
 from creators.roles import creator_of, creator_required
 
-from . import nominations
+from . import nominations, selectors
 from .models import Grant
 from .portal_forms import NominateVerifiedForm, ProposeNonprofitForm
 
@@ -34,9 +32,7 @@ def donation_status(request: HttpRequest) -> HttpResponse:
     grants = list(Grant.objects.filter(creator=creator).with_related().order_by("-created_at"))
     live = next((g for g in grants if g.status in nominations.LIVE_STATUSES), None)
     # The steps of the donation, not each payment attempt staff see on the grant's page.
-    history = (
-        list(AuditEvent.objects.for_object(live).exclude(from_state=F("to_state"))) if live else []
-    )
+    history = selectors.grant_step_events(live) if live else []
     reached = STEPS.index(live.status) if live is not None and live.status in STEPS else -1
     steps = [
         {"code": code, "label": Grant.Status(code).label, "done": i <= reached}

@@ -7,14 +7,23 @@ Every function here answers in a fixed number of queries, whatever the number of
 from dataclasses import dataclass, field
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
-from django.utils.translation import gettext
+from django.db.models import Case, Count, F, IntegerField, Max, Q, QuerySet, Value, When
+from django.utils import timezone
+from django.utils.translation import gettext, pgettext_lazy
 from django_countries import countries
 
 from creators.models import AuditEvent
 from programs.models import Cohort
 
-from .models import Disbursement, DisbursementBatch, Fund, Grant, Nonprofit
+from .models import (
+    Disbursement,
+    DisbursementBatch,
+    Fund,
+    Grant,
+    Nonprofit,
+    NonprofitContact,
+    PayoutDetailsChange,
+)
 
 # --- The grant pipeline ------------------------------------------------------------------------
 
@@ -112,6 +121,42 @@ def grant_history(grant: Grant) -> list[AuditEvent]:
         event.from_label = labels.get(event.from_state, event.from_state)
         event.to_label = labels.get(event.to_state, event.to_state)
     return history
+
+
+def grant_step_events(grant: Grant) -> list[AuditEvent]:
+    """The grant's steps as its creator and its nonprofit see them (one query): the grant's
+    own moves, never its payment's attempts and errors, which leave its state as it was."""
+    return list(AuditEvent.objects.for_object(grant).exclude(from_state=F("to_state")))
+
+
+@dataclass(frozen=True)
+class TimelineStep:
+    code: str
+    label: str
+    date: object  # the datetime the grant last reached this step, or None
+    current: bool
+
+
+TIMELINE_STEPS = [
+    ("proposed", pgettext_lazy("grant step", "Proposed")),
+    ("approved", pgettext_lazy("grant step", "Approved")),
+    ("scheduled", pgettext_lazy("grant step", "Scheduled for payment")),
+    ("processing", pgettext_lazy("grant step", "Payment sent")),
+    ("disbursed", pgettext_lazy("grant step", "Paid")),
+    ("received", pgettext_lazy("grant step", "Received")),
+]
+
+
+def grant_timeline(grant: Grant) -> list[TimelineStep]:
+    """Every step of a grant from proposal to the nonprofit's receipt, each with the date it
+    was (last) reached, from the grant's audit events (one query)."""
+    reached = {event.to_state: event.occurred_at for event in grant_step_events(grant)}
+    reached["received"] = grant.receipt_confirmed_at
+    current = "received" if grant.receipt_confirmed_at else grant.status
+    return [
+        TimelineStep(code, str(label), reached.get(code), code == current)
+        for code, label in TIMELINE_STEPS
+    ]
 
 
 # --- Batches -------------------------------------------------------------------------------------
@@ -218,3 +263,40 @@ def nonprofits_for_vetting(*, status: str = "", search: str = "") -> QuerySet[No
 def nonprofit_status_counts() -> dict[str, int]:
     rows = Nonprofit.objects.order_by().values("verification_status").annotate(n=Count("pk"))
     return {row["verification_status"]: row["n"] for row in rows}
+
+
+# --- Nonprofit contacts and payout details changes ------------------------------------------
+
+
+def nonprofit_contacts(nonprofit: Nonprofit | int) -> QuerySet[NonprofitContact]:
+    """A nonprofit's contacts, each with how many sign-in links are open and when the last
+    one was sent (one query)."""
+    now = timezone.now()
+    open_links = Q(
+        sign_in_links__used_at__isnull=True,
+        sign_in_links__revoked_at__isnull=True,
+        sign_in_links__expires_at__gt=now,
+    )
+    return (
+        NonprofitContact.objects.filter(nonprofit=nonprofit)
+        .select_related("user")
+        .annotate(
+            open_links=Count("sign_in_links", filter=open_links),
+            last_link_at=Max("sign_in_links__created_at"),
+            last_used_at=Max("sign_in_links__used_at"),
+        )
+        .order_by("user__email")
+    )
+
+
+def payout_changes_pending() -> QuerySet[PayoutDetailsChange]:
+    return PayoutDetailsChange.objects.pending().for_review()
+
+
+def payout_changes_reviewed(limit: int = 20) -> list[PayoutDetailsChange]:
+    """The latest reviewed changes, newest first, for the record under the pending ones."""
+    return list(
+        PayoutDetailsChange.objects.exclude(status=PayoutDetailsChange.Status.PENDING)
+        .select_related("nonprofit", "requested_by", "reviewed_by")
+        .order_by("-reviewed_at", "-pk")[:limit]
+    )

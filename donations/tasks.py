@@ -106,3 +106,19 @@ def pay_disbursements(disbursement_ids: list[int]) -> dict[str, int]:
 def sweep_disbursements() -> int:
     """Reconcile payments stuck pending or processing (see PAYOUT_STALE_AFTER)."""
     return disbursements_sweep()
+
+
+@shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def send_nonprofit_link(link_id: int) -> bool:
+    """Email a nonprofit contact their sign-in link (nothing if it is no longer usable)."""
+    from .models import NonprofitSignInLink
+    from .nonprofit_services import nonprofit_link_email
+
+    link = (
+        NonprofitSignInLink.objects.select_related("contact__user", "contact__nonprofit")
+        .filter(pk=link_id)
+        .first()
+    )
+    if link is None:
+        return False
+    return nonprofit_link_email(link=link)

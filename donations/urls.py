@@ -23,4 +23,24 @@ urlpatterns = [
     path("nonprofits/new/", views.nonprofit_create, name="nonprofit-create"),
     path("nonprofits/<int:pk>/verify/", views.nonprofit_verify, name="nonprofit-verify"),
     path("nonprofits/<int:pk>/reject/", views.nonprofit_reject, name="nonprofit-reject"),
+    path("nonprofits/<int:pk>/contacts/", views.nonprofit_contacts, name="nonprofit-contacts"),
+    path(
+        "nonprofits/<int:pk>/contacts/<int:contact_pk>/send-link/",
+        views.contact_send_link,
+        name="contact-send-link",
+    ),
+    path(
+        "nonprofits/<int:pk>/contacts/<int:contact_pk>/revoke-links/",
+        views.contact_revoke_links,
+        name="contact-revoke-links",
+    ),
+    path("payout-changes/", views.payout_change_list, name="payout-change-list"),
+    path(
+        "payout-changes/<int:pk>/approve/",
+        views.payout_change_approve,
+        name="payout-change-approve",
+    ),
+    path(
+        "payout-changes/<int:pk>/reject/", views.payout_change_reject, name="payout-change-reject"
+    ),
 ]

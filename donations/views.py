@@ -30,7 +30,7 @@ from django_htmx.http import (
 from creators.pagination import page_context
 from creators.roles import staff_required
 
-from . import selectors, services
+from . import nonprofit_services, selectors, services
 from .forms import (
     GrantFilterForm,
     GrantProposeForm,
@@ -39,7 +39,8 @@ from .forms import (
     ReasonForm,
     add_service_error,
 )
-from .models import DisbursementBatch, Grant, Nonprofit
+from .models import DisbursementBatch, Grant, Nonprofit, NonprofitContact, PayoutDetailsChange
+from .nonprofit_forms import ContactCreateForm
 
 PAGE_SIZE = 50
 GRANTS_CHANGED = "grantsChanged"
@@ -461,3 +462,152 @@ def _is_id(value: str) -> bool:
     """A primary key as a form sends it: ASCII digits, within the database's integer range
     ("²" is a digit to str.isdigit, and SQLite refuses integers past 64 bits)."""
     return value.isascii() and value.isdigit() and 0 < int(value) < 2**63
+
+
+# --- Nonprofit contacts and their sign-in links -------------------------------------------------
+
+CONTACTS = "donations/staff/nonprofit_contacts.html"
+PAYOUT_CHANGES = "donations/staff/payout_changes.html"
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required
+def nonprofit_contacts(request: HttpRequest, pk: int) -> HttpResponse:
+    """A nonprofit's contacts, with their open sign-in links; staff add a contact here."""
+    nonprofit = get_object_or_404(Nonprofit, pk=pk)
+    form = ContactCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            contact = nonprofit_services.nonprofit_contact_create(
+                nonprofit=nonprofit, actor=request.user, **form.cleaned_data
+            )
+        except ValidationError as error:
+            add_service_error(form, error)
+        else:
+            messages.success(
+                request,
+                _("%(email)s is added; send them a sign-in link when they need one.")
+                % {"email": contact.user.email},
+            )
+            return redirect("donations:nonprofit-contacts", pk=pk)
+    context = {
+        "nonprofit": nonprofit,
+        "contacts": selectors.nonprofit_contacts(nonprofit),
+        "form": form,
+        "next": reverse("donations:nonprofit-contacts", args=[pk]),
+    }
+    status = 422 if request.method == "POST" else 200
+    return render(request, CONTACTS, context, status=status)
+
+
+def _contact_action(
+    request: HttpRequest, pk: int, contact_pk: int, act: Callable, done: str
+) -> HttpResponse:
+    contact = get_object_or_404(
+        NonprofitContact.objects.select_related("user"), pk=contact_pk, nonprofit_id=pk
+    )
+    next_url = _next_url(request, default=reverse("donations:nonprofit-contacts", args=[pk]))
+    errors = _run_action(contact, act, None)
+    message = done % {"email": contact.user.email}
+    if _htmx_target(request) is None:
+        return _redirect_with_messages(request, next_url, errors, message)
+    fresh = selectors.nonprofit_contacts(contact.nonprofit_id).get(pk=contact_pk)
+    return render(
+        request,
+        f"{CONTACTS}#row_response",
+        {
+            "contact": fresh,
+            "nonprofit_id": pk,
+            "next": next_url,
+            "row_errors": errors,
+            "action_message": "" if errors else message,
+        },
+    )
+
+
+@require_POST
+@staff_required
+def contact_send_link(request: HttpRequest, pk: int, contact_pk: int) -> HttpResponse:
+    return _contact_action(
+        request,
+        pk,
+        contact_pk,
+        lambda contact: nonprofit_services.nonprofit_link_send(contact=contact, actor=request.user),
+        _("A sign-in link is on its way to %(email)s."),
+    )
+
+
+@require_POST
+@staff_required
+def contact_revoke_links(request: HttpRequest, pk: int, contact_pk: int) -> HttpResponse:
+    return _contact_action(
+        request,
+        pk,
+        contact_pk,
+        lambda contact: nonprofit_services.nonprofit_links_revoke(
+            contact=contact, actor=request.user
+        ),
+        _("Every sign-in link of %(email)s is revoked."),
+    )
+
+
+# --- Payout details changes: staff review before anything is applied ----------------------------
+
+
+@require_GET
+@staff_required
+def payout_change_list(request: HttpRequest) -> HttpResponse:
+    context = {
+        "next": request.get_full_path(),
+        "reviewed": selectors.payout_changes_reviewed(),
+        **_paginate(request, selectors.payout_changes_pending()),
+    }
+    return render(request, PAYOUT_CHANGES, context)
+
+
+def _payout_change_action(
+    request: HttpRequest, pk: int, act: Callable, done: str, form: ReasonForm | None = None
+) -> HttpResponse:
+    change = get_object_or_404(PayoutDetailsChange.objects.select_related("nonprofit"), pk=pk)
+    next_url = _next_url(request, default=reverse("donations:payout-change-list"))
+    errors = _run_action(change, act, form)
+    message = done % {"nonprofit": change.nonprofit}
+    if _htmx_target(request) is None:
+        return _redirect_with_messages(request, next_url, errors, message)
+    fresh = PayoutDetailsChange.objects.for_review().get(pk=pk)
+    return render(
+        request,
+        f"{PAYOUT_CHANGES}#row_response",
+        {
+            "change": fresh,
+            "next": next_url,
+            "row_errors": errors,
+            "action_message": "" if errors else message,
+        },
+    )
+
+
+@require_POST
+@staff_required
+def payout_change_approve(request: HttpRequest, pk: int) -> HttpResponse:
+    return _payout_change_action(
+        request,
+        pk,
+        lambda change: nonprofit_services.payout_change_approve(change=change, actor=request.user),
+        _("The new payout details of %(nonprofit)s are approved and in use."),
+    )
+
+
+@require_POST
+@staff_required
+def payout_change_reject(request: HttpRequest, pk: int) -> HttpResponse:
+    form = ReasonForm(request.POST)
+    return _payout_change_action(
+        request,
+        pk,
+        lambda change: nonprofit_services.payout_change_reject(
+            change=change, reason=form.cleaned_data["reason"], actor=request.user
+        ),
+        _("The payout details change of %(nonprofit)s is rejected."),
+        form=form,
+    )

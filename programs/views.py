@@ -4,7 +4,6 @@ render or redirect. htmx requests get the page's partial; every form also posts 
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -14,6 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import trigger_client_event
 
 from creators.pagination import page_context
+from creators.ratelimit import rate_count, rate_exceeded
 from creators.roles import Role, creator_of, creator_required, role_of, staff_required
 from creators.services import creator_invitation_send
 from creators.uploads import upload_response
@@ -407,19 +407,14 @@ def _apply_rate_key(request: HttpRequest) -> str:
 
 
 def _apply_rate_count(request: HttpRequest) -> None:
-    key = _apply_rate_key(request)
-    cache.add(key, 0, timeout=APPLY_RATE_WINDOW)  # starts the window; a no-op inside one
-    try:
-        cache.incr(key)
-    except ValueError:  # the window ended between the two calls
-        cache.set(key, 1, timeout=APPLY_RATE_WINDOW)
+    rate_count(_apply_rate_key(request), window=APPLY_RATE_WINDOW)
 
 
 @require_http_methods(["GET", "POST"])
 def apply(request: HttpRequest) -> HttpResponse:
     form = ApplicationForm(request.POST or None, initial={"language": request.LANGUAGE_CODE})
     if request.method == "POST":
-        if cache.get(_apply_rate_key(request), 0) >= APPLY_RATE_LIMIT:
+        if rate_exceeded(_apply_rate_key(request), limit=APPLY_RATE_LIMIT):
             form.add_error(
                 None,
                 _(

@@ -35,10 +35,10 @@ def test_creator_lands_on_their_portal(client, creator_user):
     assert response.url == reverse("programs:portal")
 
 
-def test_nonprofit_lands_on_home(client, nonprofit_user):
+def test_nonprofit_lands_on_their_grants(client, nonprofit_user):
     response = login(client, nonprofit_user.username)
     assert response.status_code == 302
-    assert response.url == reverse("creators:home")
+    assert response.url == reverse("nonprofit:grant-list")
 
 
 def test_member_lands_on_home(client):

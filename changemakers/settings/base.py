@@ -293,3 +293,6 @@ MILESTONE_REMINDER_DAYS_BEFORE = env.int("DJANGO_MILESTONE_REMINDER_DAYS_BEFORE"
 # The fund creators' donations are proposed against; empty: the program-currency fund with the
 # most money left.
 PROGRAM_DONATION_FUND = env.str("DJANGO_PROGRAM_DONATION_FUND", default="")
+# Nonprofit contacts sign in with an emailed link: single use, and only this many seconds
+# (default three days: long enough to open it from a shared grants inbox).
+NONPROFIT_LINK_MAX_AGE = env.int("DJANGO_NONPROFIT_LINK_MAX_AGE", default=3 * 24 * 3600)

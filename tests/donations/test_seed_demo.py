@@ -86,3 +86,32 @@ def test_seed_refuses_a_well_known_password_outside_debug(settings):
     with pytest.raises(CommandError, match="pass --password"):
         call_command("seed_demo")
     assert not Creator.objects.exists()
+
+
+def test_seed_adds_nonprofit_contacts_and_a_payout_change_waiting(seeded):
+    from donations.models import NonprofitContact, PayoutDetailsChange
+
+    amani = NonprofitContact.objects.select_related("user", "nonprofit").get(
+        user__email="amani@readersofnairobi.example"
+    )
+    assert amani.nonprofit.grants.filter(status="disbursed").exists()
+    assert not amani.user.has_usable_password()
+    assert PayoutDetailsChange.objects.pending().count() == 1
+
+    call_command("seed_demo", verbosity=0)  # idempotent
+    assert NonprofitContact.objects.count() == 4
+    assert PayoutDetailsChange.objects.count() == 1
+
+
+def test_nonprofit_link_prints_a_link_that_signs_in(seeded, client, capsys):
+    call_command("nonprofit_link", "amani@readersofnairobi.example")
+    url = next(
+        line for line in capsys.readouterr().out.splitlines() if "/nonprofit/sign-in/" in line
+    )
+
+    response = client.post(url.split("://", 1)[1].split("/", 1)[1].join(["/", ""]))
+
+    assert response.status_code == 302
+    assert response.url == "/nonprofit/"
+    with pytest.raises(CommandError):
+        call_command("nonprofit_link", "nobody@example.org")

@@ -11,7 +11,8 @@ from django.db import transaction
 from creators.models import Cause, ChangeMakersList, Creator
 from creators.services import creator_create, list_create, list_entry_add, list_publish
 from donations import demo_data
-from donations.models import Fund, Grant, Nonprofit
+from donations.models import Fund, Grant, Nonprofit, NonprofitContact, PayoutDetailsChange
+from donations.nonprofit_services import nonprofit_contact_create, payout_change_request
 from donations.services import (
     disbursement_pay,
     fund_create,
@@ -89,6 +90,7 @@ class Command(BaseCommand):
         nonprofits = self.seed_nonprofits(staff)
         self.seed_cohort(staff, creators)
         self.seed_grants(staff, fund, creators, nonprofits)
+        self.seed_nonprofit_contacts(staff, nonprofits)
         self.seed_lists(staff, creators)
         self.seed_applications()
         self.report()
@@ -217,6 +219,28 @@ class Command(BaseCommand):
                 grant=grant,
                 actor=staff,
                 reason="The nonprofit is changing banks; the creator will nominate again.",
+            )
+
+    def seed_nonprofit_contacts(self, staff, nonprofits) -> None:
+        """Contacts who sign in by emailed link (no password), and one payout change waiting
+        for staff review."""
+        user_model = get_user_model()
+        for registration, email, name, job_title, language in demo_data.NONPROFIT_CONTACTS:
+            if not user_model.objects.filter(username=email).exists():
+                nonprofit_contact_create(
+                    nonprofit=nonprofits[registration],
+                    email=email,
+                    name=name,
+                    job_title=job_title,
+                    language=language,
+                    actor=staff,
+                )
+        registration, reference = demo_data.PAYOUT_CHANGE
+        nonprofit = nonprofits[registration]
+        if not PayoutDetailsChange.objects.filter(nonprofit=nonprofit).exists():
+            contact = NonprofitContact.objects.filter(nonprofit=nonprofit).select_related("user")
+            payout_change_request(
+                nonprofit=nonprofit, payout_reference=reference, actor=contact.first().user
             )
 
     # -- the cohort ---------------------------------------------------------------------------
@@ -369,3 +393,10 @@ class Command(BaseCommand):
         for handle, username in CREATOR_LOGINS.items():
             out.write(f"  creator    {username}  (@{handle})")
         out.write(f"  nonprofit  {NONPROFIT_LOGIN[2]}  (Open Medicine Foundation International)")
+        out.write("Nonprofit contacts sign in by emailed link (no password):")
+        for registration, email, *_rest in demo_data.NONPROFIT_CONTACTS:
+            out.write(f"  nonprofit  {email}  ({registration})")
+        out.write(
+            "  Ask for a link at /nonprofit/sign-in/ (the console email backend prints it), "
+            "or print one: python manage.py nonprofit_link <email>"
+        )

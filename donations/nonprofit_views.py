@@ -1,0 +1,285 @@
+"""The nonprofit's pages, under /nonprofit/: signing in by emailed link, then its own grants,
+their timeline and receipt, and its contact and payout details.
+
+Every grant is looked up through `Grant.objects.for_nonprofit_pages(<the contact's nonprofit>)`,
+so another organisation's grant id answers 404, like one that does not exist.
+"""
+
+from django.contrib import messages
+from django.contrib.auth import login as auth_login
+from django.contrib.auth import update_session_auth_hash
+from django.contrib.auth.forms import SetPasswordForm
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import trigger_client_event
+
+from creators.pagination import page_context
+from creators.ratelimit import rate_count, rate_exceeded
+from creators.roles import Role, nonprofit_contact_of, nonprofit_required, role_of
+
+from . import nonprofit_services as services
+from . import selectors
+from .forms import add_service_error
+from .models import Grant, NonprofitContact, mask_reference
+from .nonprofit_forms import (
+    ContactDetailsForm,
+    OrganisationDetailsForm,
+    PayoutChangeForm,
+    SignInLinkRequestForm,
+)
+
+PAGE_SIZE = 20
+GRANT_DETAIL = "donations/nonprofit/grant_detail.html"
+DETAILS = "donations/nonprofit/details.html"
+RECEIPT_CONFIRMED = "receiptConfirmed"
+
+# The public "email me a sign-in link" form: per client address, and per address asked for
+# (so nobody's inbox can be flooded), in windows of an hour.
+LINK_RATE_WINDOW = 60 * 60
+LINK_RATE_PER_CLIENT = 10
+LINK_RATE_PER_EMAIL = 3
+
+
+def _contact(request: HttpRequest) -> NonprofitContact:
+    return nonprofit_contact_of(request.user)
+
+
+def _grant_or_404(request: HttpRequest, pk: int) -> Grant:
+    return get_object_or_404(Grant.objects.for_nonprofit_pages(_contact(request).nonprofit), pk=pk)
+
+
+# --- Signing in ------------------------------------------------------------------------------
+
+
+def _rate_keys(request: HttpRequest, email: str) -> list[tuple[str, int]]:
+    return [
+        (f"nonprofit:link:client:{request.META.get('REMOTE_ADDR', '')}", LINK_RATE_PER_CLIENT),
+        (f"nonprofit:link:email:{email.strip().lower()}", LINK_RATE_PER_EMAIL),
+    ]
+
+
+@require_http_methods(["GET", "POST"])
+def sign_in(request: HttpRequest) -> HttpResponse:
+    """Ask for a sign-in link by email. The answer is the same whether or not the address
+    belongs to a contact, so the page tells nobody who is one."""
+    if role_of(request.user) == Role.NONPROFIT:
+        return redirect("nonprofit:grant-list")
+    form = SignInLinkRequestForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        keys = _rate_keys(request, form.cleaned_data["email"])
+        if any(rate_exceeded(key, limit=limit) for key, limit in keys):
+            form.add_error(
+                None,
+                _(
+                    "Several sign-in links have been asked for in the last hour. Please "
+                    "use the latest one, or try again in an hour."
+                ),
+            )
+            response = render(
+                request, "donations/nonprofit/sign_in.html", {"form": form}, status=429
+            )
+            response["Retry-After"] = str(LINK_RATE_WINDOW)
+            return response
+        for key, _limit in keys:
+            rate_count(key, window=LINK_RATE_WINDOW)
+        services.nonprofit_link_request(email=form.cleaned_data["email"])
+        return redirect("nonprofit:sign-in-sent")
+    status = 422 if request.method == "POST" else 200
+    return render(request, "donations/nonprofit/sign_in.html", {"form": form}, status=status)
+
+
+@require_GET
+def sign_in_sent(request: HttpRequest) -> HttpResponse:
+    return render(request, "donations/nonprofit/sign_in_sent.html")
+
+
+@require_http_methods(["GET", "POST"])
+def link_open(request: HttpRequest, pk: int, token: str) -> HttpResponse:
+    """The emailed link. Opening it shows a button; only that POST signs in and uses the link,
+    so a mail scanner that fetches links does not spend it."""
+    link = services.nonprofit_link_for_token(pk=pk, token=token)
+    if link is None:
+        return render(request, "donations/nonprofit/link_invalid.html")
+    if request.method == "POST":
+        try:
+            user = services.nonprofit_link_use(link=link, token=token)
+        except ValidationError:
+            return render(request, "donations/nonprofit/link_invalid.html")
+        auth_login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(
+            request,
+            _("You are signed in for %(nonprofit)s.") % {"nonprofit": link.contact.nonprofit},
+        )
+        return redirect("nonprofit:grant-list")
+    return render(request, "donations/nonprofit/link_open.html", {"link": link})
+
+
+# --- Grants ----------------------------------------------------------------------------------
+
+
+@require_GET
+@nonprofit_required
+def grant_list(request: HttpRequest) -> HttpResponse:
+    nonprofit = _contact(request).nonprofit
+    context = {
+        "nonprofit": nonprofit,
+        **page_context(request, Grant.objects.for_nonprofit_pages(nonprofit), PAGE_SIZE),
+    }
+    return render(request, "donations/nonprofit/grants.html", context)
+
+
+def _grant_context(grant: Grant, **extra) -> dict:
+    return {
+        "grant": grant,
+        "disbursement": selectors.grant_disbursement(grant),
+        "timeline": selectors.grant_timeline(grant),
+        **extra,
+    }
+
+
+@require_GET
+@nonprofit_required
+def grant_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    grant = _grant_or_404(request, pk)
+    return render(request, GRANT_DETAIL, _grant_context(grant))
+
+
+@require_POST
+@nonprofit_required
+def grant_confirm_receipt(request: HttpRequest, pk: int) -> HttpResponse:
+    grant = _grant_or_404(request, pk)
+    errors: list[str] = []
+    try:
+        services.grant_receipt_confirm(grant=grant, actor=request.user)
+    except ValidationError as error:
+        errors = error.messages
+    if not request.htmx:
+        for message in errors:
+            messages.error(request, message)
+        if not errors:
+            messages.success(request, _("Thank you: the grant is confirmed as received."))
+        return redirect("nonprofit:grant-detail", pk=pk)
+    fresh = _grant_or_404(request, pk)
+    response = render(
+        request, f"{GRANT_DETAIL}#progress", _grant_context(fresh, receipt_errors=errors)
+    )
+    if not errors:
+        trigger_client_event(response, RECEIPT_CONFIRMED)
+    return response
+
+
+@require_GET
+@nonprofit_required
+def grant_receipt(request: HttpRequest, pk: int) -> HttpResponse:
+    """A printable acknowledgement of a paid grant."""
+    grant = _grant_or_404(request, pk)
+    if grant.status != Grant.Status.DISBURSED:
+        raise Http404
+    return render(request, "donations/nonprofit/receipt.html", _grant_context(grant))
+
+
+# --- The contact's and the organisation's details ------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@nonprofit_required
+def details(request: HttpRequest) -> HttpResponse:
+    """Three forms on one page, told apart by `section`: the contact's own details, the
+    organisation's contact details, and a request to change its payout details (reviewed by
+    staff before anything changes)."""
+    contact = _contact(request)
+    nonprofit = contact.nonprofit
+    section = request.POST.get("section") if request.method == "POST" else None
+    contact_form = ContactDetailsForm(
+        request.POST if section == "contact" else None,
+        initial={
+            "name": contact.name,
+            "job_title": contact.job_title,
+            "phone": contact.phone,
+            "language": contact.language,
+        },
+        prefix="contact",
+    )
+    organisation_form = OrganisationDetailsForm(
+        request.POST if section == "organisation" else None,
+        initial={"contact_email": nonprofit.contact_email, "website": nonprofit.website},
+        prefix="organisation",
+    )
+    payout_form = PayoutChangeForm(request.POST if section == "payout" else None, prefix="payout")
+    forms_by_section = {
+        "contact": (
+            contact_form,
+            lambda data: services.nonprofit_contact_update(
+                contact=contact, actor=request.user, **data
+            ),
+            _("Your details are saved."),
+        ),
+        "organisation": (
+            organisation_form,
+            lambda data: services.nonprofit_details_update(
+                nonprofit=nonprofit, actor=request.user, **data
+            ),
+            _("Your organisation's details are saved."),
+        ),
+        "payout": (
+            payout_form,
+            lambda data: services.payout_change_request(
+                nonprofit=nonprofit, actor=request.user, **data
+            ),
+            _(
+                "Your new payout details are sent to the program team, who will check them "
+                "with you before any payment uses them."
+            ),
+        ),
+    }
+    status = 200
+    if section in forms_by_section:
+        form, save, done = forms_by_section[section]
+        if form.is_valid():
+            try:
+                save(form.cleaned_data)
+            except ValidationError as error:
+                add_service_error(form, error)
+            else:
+                messages.success(request, done)
+                return redirect("nonprofit:details")
+        status = 422
+    pending = nonprofit.payout_changes.pending().first()
+    context = {
+        "contact": contact,
+        "nonprofit": nonprofit,
+        "contact_form": contact_form,
+        "organisation_form": organisation_form,
+        "payout_form": payout_form,
+        "payout_masked": mask_reference(nonprofit.payout_reference),
+        "pending_change": pending,
+        "pending_masked": mask_reference(pending.payout_reference) if pending else "",
+        "has_password": request.user.has_usable_password(),
+    }
+    return render(request, DETAILS, context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+@nonprofit_required
+def password_set(request: HttpRequest) -> HttpResponse:
+    """Choose (or change) a password, to sign in at the usual sign-in page as well."""
+    contact = _contact(request)
+    form = SetPasswordForm(request.user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.nonprofit_contact_set_password(
+            contact=contact, password=form.cleaned_data["new_password1"], actor=request.user
+        )
+        request.user.refresh_from_db(fields=["password"])
+        update_session_auth_hash(request, request.user)
+        messages.success(request, _("Your password is set: you can now also sign in with it."))
+        return redirect("nonprofit:details")
+    status = 422 if request.method == "POST" else 200
+    return render(
+        request,
+        "donations/nonprofit/password.html",
+        {"form": form, "contact": contact},
+        status=status,
+    )

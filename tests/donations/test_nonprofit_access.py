@@ -1,0 +1,312 @@
+"""Nonprofit contacts sign in with an emailed link: single use, expiring, revocable by staff,
+never telling who is a contact; staff add contacts and manage their links."""
+
+import datetime
+import re
+
+import pytest
+import time_machine
+from django.core import mail
+from django.core.cache import cache
+from django.urls import reverse
+from django.utils import timezone
+
+from creators.models import AuditEvent
+from donations.models import NonprofitContact, NonprofitSignInLink
+from donations.nonprofit_services import (
+    link_path,
+    nonprofit_contact_create,
+    nonprofit_link_send,
+    nonprofit_links_revoke,
+)
+from tests.factories import NonprofitContactFactory, NonprofitFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+SIGN_IN_URL = "/nonprofit/sign-in/"
+
+
+@pytest.fixture(autouse=True)
+def _empty_rate_limits():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def contact(db):
+    return NonprofitContactFactory(
+        user=UserFactory(username="amani@readers.example"),
+        nonprofit=NonprofitFactory(legal_name="Readers of Nairobi"),
+        name="Amani Njeri",
+    )
+
+
+def _link_url_from(message) -> str:
+    return re.search(r"https?://\S+(/nonprofit/sign-in/\d+/\w+/)", message.body).group(1)
+
+
+def _request_link(client, email: str):
+    return client.post(SIGN_IN_URL, {"email": email})
+
+
+def test_urls():
+    assert reverse("nonprofit:sign-in") == SIGN_IN_URL
+    assert reverse("nonprofit:grant-list") == "/nonprofit/"
+
+
+def test_a_contact_gets_a_link_that_signs_them_in_once(
+    client, contact, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = _request_link(client, "AMANI@readers.example")
+
+    assert response.status_code == 302
+    assert response.url == "/nonprofit/sign-in/sent/"
+    assert len(mail.outbox) == 1
+    message = mail.outbox[0]
+    assert message.to == ["amani@readers.example"]
+    assert "Readers of Nairobi" in message.subject
+    url = _link_url_from(message)
+
+    opened = client.get(url)  # a mail scanner fetching the link spends nothing
+    assert opened.status_code == 200
+    assert "Sign in for Readers of Nairobi" in opened.content.decode()
+    assert NonprofitSignInLink.objects.get().used_at is None
+
+    signed_in = client.post(url)
+    assert signed_in.status_code == 302
+    assert signed_in.url == "/nonprofit/"
+    assert client.get("/nonprofit/").status_code == 200
+    link = NonprofitSignInLink.objects.get()
+    assert link.used_at is not None
+    assert AuditEvent.objects.for_object(contact).filter(action="link_sent").exists()
+
+    client.logout()
+    again = client.post(url)  # reused
+    assert "This link no longer works" in again.content.decode()
+    assert "_auth_user_id" not in client.session
+    assert client.get("/nonprofit/").status_code == 302
+
+
+def test_the_answer_is_the_same_for_an_unknown_address(
+    client, contact, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        known = _request_link(client, contact.user.email)
+        unknown = _request_link(client, "nobody@elsewhere.example")
+        creator_or_staff = _request_link(client, UserFactory(is_staff=True).email)
+
+    assert known.status_code == unknown.status_code == creator_or_staff.status_code == 302
+    assert known.url == unknown.url == creator_or_staff.url
+    assert [m.to for m in mail.outbox] == [[contact.user.email]]
+    page = client.get(known.url).content.decode()
+    assert "If that address belongs to a nonprofit contact, a sign-in link is on its way." in page
+
+
+def test_an_expired_link_signs_nobody_in(client, contact, settings):
+    settings.NONPROFIT_LINK_MAX_AGE = 3600
+    link = nonprofit_link_send(contact=contact, actor=None)
+    url = link_path(link)
+    with time_machine.travel(timezone.now() + datetime.timedelta(hours=1, seconds=1)):
+        response = client.post(url)
+        assert "This link no longer works" in response.content.decode()
+        assert client.get(url).content.decode().count("This link no longer works") >= 1
+    assert "_auth_user_id" not in client.session
+    assert NonprofitSignInLink.objects.get().used_at is None
+
+
+def test_a_revoked_link_signs_nobody_in(client, contact, staff_user):
+    link = nonprofit_link_send(contact=contact, actor=staff_user)
+    assert nonprofit_links_revoke(contact=contact, actor=staff_user) == 1
+
+    response = client.post(link_path(link))
+
+    assert "This link no longer works" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+    assert AuditEvent.objects.for_object(contact).filter(action="link_revoked").exists()
+
+
+def test_a_newer_link_replaces_the_older_one(client, contact):
+    first = nonprofit_link_send(contact=contact, actor=None)
+    nonprofit_link_send(contact=contact, actor=None)
+
+    assert "This link no longer works" in client.post(link_path(first)).content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_a_tampered_token_and_another_links_id_sign_nobody_in(client, contact):
+    other = NonprofitContactFactory()
+    own = nonprofit_link_send(contact=contact, actor=None)
+    theirs = nonprofit_link_send(contact=other, actor=None)
+    own_token = link_path(own).rstrip("/").rsplit("/", 1)[1]
+    flipped = ("1" if own_token[-1] != "1" else "2").join([own_token[:-1], ""])
+
+    for url in (
+        f"/nonprofit/sign-in/{own.pk}/{flipped}/",
+        f"/nonprofit/sign-in/{theirs.pk}/{own_token}/",  # own token on another's link id
+        f"/nonprofit/sign-in/{own.pk + 1000}/{own_token}/",
+    ):
+        response = client.post(url)
+        assert response.status_code == 200
+        assert "This link no longer works" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+    assert NonprofitSignInLink.objects.filter(used_at__isnull=False).count() == 0
+
+
+def test_a_switched_off_account_cannot_use_its_link(client, contact):
+    link = nonprofit_link_send(contact=contact, actor=None)
+    contact.user.is_active = False
+    contact.user.save()
+
+    assert "This link no longer works" in client.post(link_path(link)).content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_asking_too_often_is_refused_without_sending(
+    client, contact, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        for _ in range(3):
+            assert _request_link(client, contact.user.email).status_code == 302
+        response = _request_link(client, contact.user.email)
+
+    assert response.status_code == 429
+    assert response["Retry-After"] == "3600"
+    assert NonprofitSignInLink.objects.count() == 3  # the refused one made no link
+
+
+def test_one_client_asking_for_many_addresses_is_refused(client):
+    for number in range(10):
+        assert _request_link(client, f"someone{number}@example.org").status_code == 302
+    assert _request_link(client, "one.more@example.org").status_code == 429
+
+
+@pytest.mark.parametrize(
+    ("language", "month"), [("en", "Nov. 20, 2026"), ("fr", "20 novembre 2026")]
+)
+def test_the_email_is_in_the_contacts_language(
+    contact, settings, language, month, django_capture_on_commit_callbacks
+):
+    settings.NONPROFIT_LINK_MAX_AGE = 3600
+    contact.language = language
+    contact.save()
+
+    with (
+        time_machine.travel(datetime.datetime(2026, 11, 20, 9, 0, tzinfo=datetime.UTC)),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        nonprofit_link_send(contact=contact, actor=None)
+
+    assert len(mail.outbox) == 1
+    assert month in mail.outbox[0].body  # the expiry date, in the contact's language
+
+
+def test_staff_add_a_contact_without_a_usable_password(staff_user):
+    nonprofit = NonprofitFactory()
+
+    contact = nonprofit_contact_create(
+        nonprofit=nonprofit,
+        email=" Grants@Frames.example ",
+        name="Lydia",
+        job_title="Director",
+        actor=staff_user,
+    )
+
+    assert contact.user.username == contact.user.email == "grants@frames.example"
+    assert not contact.user.has_usable_password()
+    assert AuditEvent.objects.for_object(contact).get().action == "created"
+
+
+def test_staff_cannot_add_an_address_that_already_signs_in(staff_user, creator_user):
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError):
+        nonprofit_contact_create(
+            nonprofit=NonprofitFactory(), email=creator_user.email, actor=staff_user
+        )
+    assert not NonprofitContact.objects.exists()
+
+
+def test_staff_contacts_page_adds_sends_and_revokes(
+    client, staff_user, django_capture_on_commit_callbacks
+):
+    nonprofit = NonprofitFactory(legal_name="Frames of Hope")
+    client.force_login(staff_user)
+    url = f"/staff/nonprofits/{nonprofit.pk}/contacts/"
+
+    response = client.post(
+        url, {"email": "lydia@frames.example", "name": "Lydia", "job_title": "", "language": "en"}
+    )
+    assert response.status_code == 302
+    contact = NonprofitContact.objects.get(nonprofit=nonprofit)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        sent = client.post(f"{url}{contact.pk}/send-link/", headers={"HX-Request": "true"})
+    assert sent.status_code == 200
+    assert "A sign-in link is on its way to lydia@frames.example." in sent.content.decode()
+    assert mail.outbox[-1].to == ["lydia@frames.example"]
+    assert NonprofitSignInLink.objects.usable(timezone.now()).count() == 1
+
+    revoked = client.post(f"{url}{contact.pk}/revoke-links/")
+    assert revoked.status_code == 302
+    assert NonprofitSignInLink.objects.usable(timezone.now()).count() == 0
+
+
+def test_another_nonprofits_contact_id_in_a_staff_url_is_404(client, staff_user, contact):
+    client.force_login(staff_user)
+    other = NonprofitFactory()
+
+    response = client.post(f"/staff/nonprofits/{other.pk}/contacts/{contact.pk}/send-link/")
+
+    assert response.status_code == 404
+    assert not NonprofitSignInLink.objects.exists()
+
+
+@pytest.mark.parametrize("who", ["anonymous", "creator", "nonprofit"])
+def test_only_staff_manage_contacts(client, who, creator_user, contact):
+    if who == "creator":
+        client.force_login(creator_user)
+    elif who == "nonprofit":
+        client.force_login(contact.user)
+    base = f"/staff/nonprofits/{contact.nonprofit_id}/contacts/"
+
+    for response in (
+        client.get(base),
+        client.post(base, {"email": "x@example.org", "name": "X", "language": "en"}),
+        client.post(f"{base}{contact.pk}/send-link/"),
+        client.post(f"{base}{contact.pk}/revoke-links/"),
+    ):
+        assert response.status_code == (302 if who == "anonymous" else 403)
+    assert NonprofitContact.objects.count() == 1
+    assert not NonprofitSignInLink.objects.exists()
+
+
+def test_a_contact_with_a_password_lands_on_their_grants(client, contact):
+    contact.user.set_password("a long and unusual passphrase")
+    contact.user.save()
+
+    response = client.post(
+        "/accounts/login/",
+        {"username": contact.user.username, "password": "a long and unusual passphrase"},
+    )
+
+    assert response.status_code == 302
+    assert response.url == "/nonprofit/"
+
+
+def test_a_contact_signed_in_by_link_sets_a_password(client, contact):
+    client.force_login(contact.user)
+
+    response = client.post(
+        "/nonprofit/password/",
+        {
+            "new_password1": "a long and unusual passphrase",
+            "new_password2": "a long and unusual passphrase",
+        },
+    )
+
+    assert response.status_code == 302
+    contact.user.refresh_from_db()
+    assert contact.user.check_password("a long and unusual passphrase")
+    assert client.get("/nonprofit/").status_code == 200  # still signed in

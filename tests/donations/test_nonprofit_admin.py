@@ -1,0 +1,46 @@
+"""Admin for nonprofit access: contacts get or lose sign-in links through actions that call
+the services; links and payout changes are read-only there."""
+
+import pytest
+from django.utils import timezone
+
+from donations.models import NonprofitSignInLink, PayoutDetailsChange
+from donations.nonprofit_services import nonprofit_link_send, payout_change_request
+from tests.factories import NonprofitContactFactory
+from tests.test_admin import admin_url, audited, messages_of, run_action, staff_client  # noqa: F401
+
+pytestmark = pytest.mark.django_db
+
+
+def test_admin_actions_send_and_revoke_links(staff_client):  # noqa: F811
+    contacts = [NonprofitContactFactory(), NonprofitContactFactory()]
+    model = type(contacts[0])
+
+    sent = run_action(staff_client, model, "send_link", contacts)
+
+    assert "A sign-in link is on its way to 2 contacts." in messages_of(sent)
+    assert NonprofitSignInLink.objects.usable(timezone.now()).count() == 2
+    assert audited(contacts[0], "link_sent") is not None
+
+    revoked = run_action(staff_client, model, "revoke_links", contacts)
+
+    assert "2 open sign-in links revoked." in messages_of(revoked)
+    assert NonprofitSignInLink.objects.usable(timezone.now()).count() == 0
+
+
+def test_links_and_payout_changes_are_read_only_and_never_show_the_nonce(staff_client):  # noqa: F811
+    contact = NonprofitContactFactory()
+    link = nonprofit_link_send(contact=contact, actor=None)
+    change = payout_change_request(
+        nonprofit=contact.nonprofit, payout_reference="acct-new", actor=contact.user
+    )
+
+    for model, obj in ((NonprofitSignInLink, link), (PayoutDetailsChange, change)):
+        assert staff_client.get(admin_url(model, "changelist")).status_code == 200
+        page = staff_client.get(admin_url(model, "change", obj.pk))
+        assert page.status_code == 200
+        assert staff_client.get(admin_url(model, "add")).status_code == 403
+    assert (
+        link.nonce
+        not in staff_client.get(admin_url(NonprofitSignInLink, "change", link.pk)).content.decode()
+    )
