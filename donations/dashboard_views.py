@@ -8,6 +8,7 @@ htmx submits in place, swapping only the dashboard's body.
 
 from collections import Counter
 from dataclasses import dataclass
+from decimal import Decimal
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -33,12 +34,14 @@ DASHBOARD = "donations/staff/dashboard.html"
 # The charts' drawing units (the SVG scales to its box, so these are proportions).
 COLUMN_WIDTH = 48
 COLUMN_GAP = 12
-COLUMN_HEIGHT = 160
+COLUMN_HEIGHT = 140
+COLUMN_TOP = 20  # room for the scale's label above the tallest bar
+COLUMNS_AT_LEAST = 12  # a short period keeps a year's bar width rather than growing
 AXIS_HEIGHT = 24
 ROW_HEIGHT = 28
-ROW_LABEL_WIDTH = 200
-ROW_BAR_WIDTH = 360
-ROW_VALUE_WIDTH = 140
+ROW_LABEL_WIDTH = 170
+ROW_BAR_WIDTH = 220
+ROW_VALUE_WIDTH = 90
 
 # Objects with a staff page of their own; others link to their admin page, if they have one.
 STAFF_PAGES = {
@@ -120,11 +123,15 @@ class Chart:
     width: int
     height: int
     empty: bool
+    axis_y: int = 0
+    top: int = 0
+    largest: Decimal = Decimal(0)
 
 
 def _columns(bars: list[selectors.ChartBar]) -> Chart:
-    """Vertical bars, one per month, bottoms on the axis."""
+    """Vertical bars, one per month, bottoms on the axis; a line marks the largest sum."""
     shapes = []
+    axis_y = COLUMN_TOP + COLUMN_HEIGHT
     for index, bar in enumerate(bars):
         height = round(bar.share * COLUMN_HEIGHT)
         x = COLUMN_GAP + index * (COLUMN_WIDTH + COLUMN_GAP)
@@ -132,18 +139,21 @@ def _columns(bars: list[selectors.ChartBar]) -> Chart:
             Shape(
                 bar=bar,
                 x=x,
-                y=COLUMN_HEIGHT - height,
+                y=axis_y - height,
                 width=COLUMN_WIDTH,
                 height=height,
                 text_x=x + COLUMN_WIDTH // 2,
-                text_y=COLUMN_HEIGHT + AXIS_HEIGHT - 8,
+                text_y=axis_y + AXIS_HEIGHT - 8,
             )
         )
     return Chart(
         shapes=shapes,
-        width=COLUMN_GAP + len(bars) * (COLUMN_WIDTH + COLUMN_GAP),
-        height=COLUMN_HEIGHT + AXIS_HEIGHT,
+        width=COLUMN_GAP + max(len(bars), COLUMNS_AT_LEAST) * (COLUMN_WIDTH + COLUMN_GAP),
+        height=axis_y + AXIS_HEIGHT,
         empty=not any(bar.amount for bar in bars),
+        axis_y=axis_y,
+        top=COLUMN_TOP,
+        largest=max((bar.amount for bar in bars), default=Decimal(0)),
     )
 
 
