@@ -83,7 +83,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "country_chart": _rows(charts.by_country),
         "cause_chart": _rows(charts.by_cause),
     }
-    template = DASHBOARD if _htmx_target(request) is None else f"{DASHBOARD}#body"
+    if _htmx_target(request) is None:
+        template = DASHBOARD
+    else:
+        template = f"{DASHBOARD}#body"
+        context["updated"] = True
     response = render(request, template, context)
     patch_vary_headers(response, ("HX-Request", "HX-Target"))
     return response

@@ -5,11 +5,12 @@ from decimal import Decimal
 
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils.translation import gettext_lazy as _
 
 from creators.forms import ListFilterForm, country_choices
 from creators.models import Creator
-from programs.models import Milestone, add_months
+from programs.models import COHORT_EARLIEST, COHORT_LATEST, Milestone, add_months
 
 from .models import MONEY_DIGITS, MONEY_PLACES, Fund, Grant, Nonprofit
 
@@ -101,11 +102,18 @@ class DashboardFilterForm(forms.Form):
             ("all", _("All time")),
         ],
     )
+    # Bounded so a typo (year 0001) cannot ask for thousands of monthly bars.
     since = forms.DateField(
-        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("From"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        validators=[MinValueValidator(COHORT_EARLIEST), MaxValueValidator(COHORT_LATEST)],
     )
     until = forms.DateField(
-        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("To"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        validators=[MinValueValidator(COHORT_EARLIEST), MaxValueValidator(COHORT_LATEST)],
     )
 
     def __init__(

@@ -271,8 +271,16 @@ def test_dates_override_the_preset_period(staff_client):
         ),
         "charts",
     )
-    assert "USD 10.00 paid out since March 1, 2025." in charts
+    assert "USD 10.00 paid out from March 1, 2025 to April 30, 2025." in charts
     assert charts.count('<rect class="chart__bar"') == 2 + 1 + 1
+
+    charts = section(html(staff_client.get(URL, {"until": "2025-04-30"})), "charts")
+    assert "USD 10.00 paid out until April 30, 2025." in charts
+
+    # A date out of any program's range is ignored: the preset applies.
+    charts = section(html(staff_client.get(URL, {"since": "0001-01-01"})), "charts")
+    assert "USD 0.00 paid out since Dec. 1, 2025." in charts
+    assert charts.count('<rect class="chart__bar"') == 12
 
 
 def test_the_top_countries_are_drawn_and_the_rest_added_up_as_other(staff_client):
@@ -338,8 +346,16 @@ def test_the_filter_form_works_without_javascript_and_swaps_the_body_with_htmx(s
     assert 'hx-get="/staff/" hx-target="#dashboard-body" hx-swap="outerHTML"' in page
     assert 'hx-push-url="true"' in page
 
+    assert '<div id="dashboard-status" class="visually-hidden" role="status"' in page
+    assert "Dashboard updated" not in page
+
+    GrantFactory()
     fragment = html(staff_client.get(URL, {"period": "90d"}, headers=HTMX_BODY))
-    assert fragment.lstrip().startswith('<div id="dashboard-body"')
+    assert fragment.lstrip().startswith(
+        '<div id="dashboard-status" hx-swap-oob="innerHTML">'
+        "Dashboard updated: 1 grant needs action.</div>"
+    )
+    assert '<div id="dashboard-body" class="dashboard">' in fragment
     assert "<h1>" not in fragment
     assert 'id="dashboard-filters"' not in fragment
     response = staff_client.get(URL, headers=HTMX_BODY)
