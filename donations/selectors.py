@@ -282,12 +282,16 @@ def dashboard_needs_action(filters: DashboardFilters) -> NeedsAction:
 
 
 def dashboard_failures(filters: DashboardFilters) -> list[Grant]:
-    """Grants whose payment failed, the most recent failure first, with the provider's last
-    error (one query)."""
+    """Grants whose payment failed, and those whose payment is being retried after an error,
+    the most recently tried first, with the provider's last error (one query)."""
+    retrying = Q(
+        disbursement__status__in=Disbursement.UNFINISHED_STATUSES,
+        disbursement__attempts__gt=0,
+    ) & ~Q(disbursement__last_error="")
     return list(
         _dashboard_grants(filters)
-        .filter(status=Grant.Status.FAILED)
-        .order_by(F("disbursement__completed_at").desc(nulls_last=True), "-updated_at", "-pk")[
+        .filter(Q(status=Grant.Status.FAILED) | retrying)
+        .order_by(F("disbursement__updated_at").desc(nulls_last=True), "-updated_at", "-pk")[
             :DASHBOARD_LIST_SIZE
         ]
     )

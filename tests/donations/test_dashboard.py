@@ -177,23 +177,37 @@ def test_overdue_milestones_are_counted_and_link_to_the_cohort_grid(staff_client
     assert "1 milestone overdue on" in page
 
 
-def test_payment_failures_show_the_last_error_most_recent_first(staff_client):
+def test_payment_failures_show_the_last_error_most_recently_tried_first(staff_client):
     fund = FundFactory()
-    for name, error, days_ago in [("Old Fail", "Account closed", 5), ("New Fail", "IBAN", 1)]:
-        grant = GrantFactory(
-            fund=fund, status=Grant.Status.FAILED, nonprofit=NonprofitFactory(legal_name=name)
-        )
-        DisbursementFactory(
-            grant=grant,
-            status=Disbursement.Status.FAILED,
-            attempts=3,
-            last_error=error,
-            completed_at=NOW - datetime.timedelta(days=days_ago),
-        )
+
+    def payment(name, status, grant_status, *, days_ago, attempts=3, error=""):
+        with time_machine.travel(NOW - datetime.timedelta(days=days_ago), tick=False):
+            grant = GrantFactory(
+                fund=fund, status=grant_status, nonprofit=NonprofitFactory(legal_name=name)
+            )
+            DisbursementFactory(
+                grant=grant,
+                status=status,
+                attempts=attempts,
+                last_error=error,
+                provider_reference="SBX-1" if status == "succeeded" else "",
+            )
+
+    payment("Old Fail", "failed", "failed", days_ago=5, error="Account closed")
+    payment("New Fail", "failed", "failed", days_ago=1, error="IBAN refused")
+    payment("Retrying Org", "processing", "processing", days_ago=2, attempts=1, error="Timeout")
+    payment("First Try Org", "processing", "processing", days_ago=0, attempts=1)
+    payment("Paid Org", "succeeded", "disbursed", days_ago=0, attempts=2, error="Timeout")
+
     page = section(html(staff_client.get(URL)), "failures")
-    assert page.index("New Fail") < page.index("Old Fail")
+    assert page.index("New Fail") < page.index("Retrying Org") < page.index("Old Fail")
     assert "Account closed" in page
-    assert "IBAN" in page
+    assert "IBAN refused" in page
+    assert "Timeout" in page
+    assert "3 attempts" in page
+    assert "1 attempt<" in page
+    assert "First Try Org" not in page
+    assert "Paid Org" not in page
 
 
 def test_recent_audit_events_say_who_what_and_link_to_the_object(staff_client, staff_user):
