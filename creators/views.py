@@ -97,7 +97,7 @@ class LoginView(auth_views.LoginView):
     def get_default_redirect_url(self) -> str:
         role = role_of(self.request.user)
         if role == Role.STAFF:
-            return reverse("donations:grant-list")  # their working page
+            return reverse("donations:staff-home")  # the dashboard: the whole program at a glance
         if role == Role.CREATOR:
             return reverse("programs:portal")
         if role == Role.NONPROFIT:

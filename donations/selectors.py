@@ -4,16 +4,20 @@ history, a batch's progress, the funds' budgets and the nonprofit vetting list.
 Every function here answers in a fixed number of queries, whatever the number of rows.
 """
 
+import datetime
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Case, Count, F, IntegerField, Max, Q, QuerySet, Value, When
-from django.utils import timezone
+from django.db.models import Case, Count, F, IntegerField, Max, Q, QuerySet, Sum, Value, When
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import TruncMonth
+from django.utils import formats, timezone
 from django.utils.translation import gettext, pgettext_lazy
 from django_countries import countries
 
-from creators.models import AuditEvent
-from programs.models import Cohort
+from creators.models import AuditEvent, Cause, ChangeMakersList, Creator, ListEntry
+from programs.models import Cohort, Milestone
 
 from .models import (
     Disbursement,
@@ -300,3 +304,253 @@ def payout_changes_reviewed(limit: int = 20) -> list[PayoutDetailsChange]:
         .select_related("nonprofit", "requested_by", "reviewed_by")
         .order_by("-reviewed_at", "-pk")[:limit]
     )
+
+
+# --- The staff dashboard -------------------------------------------------------------------------
+# The whole program on one page, in a fixed number of aggregate queries: the lists are cut to
+# a few rows in SQL and every sum is grouped in the database, never added up row by row.
+
+DASHBOARD_LIST_SIZE = 5
+DASHBOARD_EVENTS = 15
+CHART_TOP_COUNTRIES = 8
+ZERO = Decimal("0.00")
+# The statuses in which a grant waits for staff: approve, schedule, or retry/cancel.
+NEEDS_ACTION = (Grant.Status.PROPOSED, Grant.Status.APPROVED, Grant.Status.FAILED)
+
+
+@dataclass(frozen=True)
+class DashboardFilters:
+    """What the dashboard is narrowed to. Fund, cohort and country (of the nonprofit, as in
+    the grant pipeline) narrow the grant sections; the period narrows the charts; the cohort
+    also narrows the overdue milestones."""
+
+    fund: int | None = None
+    cohort: int | None = None
+    country: str = ""
+    since: datetime.date | None = None  # inclusive, a day in the program's timezone
+    until: datetime.date | None = None  # inclusive
+
+    def pipeline_query(self) -> dict[str, str]:
+        """The same narrowing as the grant pipeline's query parameters."""
+        query = {"fund": self.fund, "cohort": self.cohort, "country": self.country}
+        return {name: str(value) for name, value in query.items() if value}
+
+
+def _dashboard_grants(filters: DashboardFilters) -> QuerySet[Grant]:
+    return grants_filtered(fund=filters.fund, cohort=filters.cohort, country=filters.country)
+
+
+@dataclass(frozen=True)
+class NeedsAction:
+    counts: dict[str, int]  # status -> how many grants wait in it
+    oldest: list[Grant]
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+def dashboard_needs_action(filters: DashboardFilters) -> NeedsAction:
+    """How many grants wait for staff in each status, and the oldest of them: two queries."""
+    grants = _dashboard_grants(filters).filter(status__in=NEEDS_ACTION)
+    per_status = dict(
+        grants.order_by().values("status").annotate(n=Count("pk")).values_list("status", "n")
+    )
+    oldest = list(grants.order_by("created_at", "pk")[:DASHBOARD_LIST_SIZE])
+    return NeedsAction(
+        counts={code: per_status.get(code, 0) for code in NEEDS_ACTION}, oldest=oldest
+    )
+
+
+def dashboard_failures(filters: DashboardFilters) -> list[Grant]:
+    """Grants whose payment failed, and those whose payment is being retried after an error,
+    the most recently tried first, with the provider's last error (one query)."""
+    retrying = Q(
+        disbursement__status__in=Disbursement.UNFINISHED_STATUSES,
+        disbursement__attempts__gt=0,
+    ) & ~Q(disbursement__last_error="")
+    return list(
+        _dashboard_grants(filters)
+        .filter(Q(status=Grant.Status.FAILED) | retrying)
+        .order_by(F("disbursement__updated_at").desc(nulls_last=True), "-updated_at", "-pk")[
+            :DASHBOARD_LIST_SIZE
+        ]
+    )
+
+
+@dataclass(frozen=True)
+class OverdueMilestones:
+    count: int
+    oldest: list[Milestone]
+
+
+def dashboard_overdue(*, today: datetime.date, cohort: int | None = None) -> OverdueMilestones:
+    """Open milestones past their due date in places still being worked on (as the cohort
+    progress grid counts them), and the longest overdue: two queries."""
+    milestones = Milestone.objects.overdue(today).of_active_enrolments()
+    if cohort:
+        milestones = milestones.filter(enrolment__cohort_id=cohort)
+    return OverdueMilestones(
+        count=milestones.count(),
+        oldest=list(milestones.with_people().order_by("due_date", "pk")[:DASHBOARD_LIST_SIZE]),
+    )
+
+
+def dashboard_recent_events() -> list[AuditEvent]:
+    """The latest audit events, with who acted and what kind of object it was (one query)."""
+    return list(
+        AuditEvent.objects.select_related("actor", "content_type").order_by("-occurred_at", "-id")[
+            :DASHBOARD_EVENTS
+        ]
+    )
+
+
+# --- Money disbursed, for the dashboard's charts -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChartBar:
+    label: str
+    amount: Decimal
+    share: float  # of the largest bar, 0..1, for drawing
+    short: str = ""  # an axis label, when the label is too long for one
+
+    @property
+    def percent(self) -> int:
+        return round(self.share * 100)
+
+
+@dataclass(frozen=True)
+class DisbursedCharts:
+    currency: str
+    total: Decimal
+    by_month: list[ChartBar]
+    by_country: list[ChartBar]
+    by_cause: list[ChartBar]
+    other_currencies: list[str]
+
+
+def _money(value) -> Decimal:
+    """A database sum as money: SQLite sums decimals without their places."""
+    return Decimal(value).quantize(ZERO)
+
+
+def _bars(pairs: list[tuple[str, Decimal]], shorts: list[str] | None = None) -> list[ChartBar]:
+    largest = max((amount for _label, amount in pairs), default=ZERO)
+    shorts = shorts or [label for label, _amount in pairs]
+    return [
+        ChartBar(label, amount, float(amount / largest) if largest else 0.0, short)
+        for (label, amount), short in zip(pairs, shorts, strict=True)
+    ]
+
+
+def _month_starts(first: datetime.date, last: datetime.date) -> list[datetime.date]:
+    months, day = [], first.replace(day=1)
+    while day <= last:
+        months.append(day)
+        day = (day + datetime.timedelta(days=32)).replace(day=1)
+    return months
+
+
+def dashboard_charts(
+    filters: DashboardFilters, *, currency: str, today: datetime.date
+) -> DisbursedCharts:
+    """Money paid out in the period, in `currency`: per month, per creator country (the
+    largest few, then "other") and per creator's main cause (the first they list). Three
+    grouped queries; grants in other currencies are named, not converted."""
+    zone = timezone.get_current_timezone()
+    paid = Grant.objects.filter(status=Grant.Status.DISBURSED, disbursed_at__isnull=False)
+    if filters.fund:
+        paid = paid.filter(fund_id=filters.fund)
+    if filters.cohort:
+        paid = paid.filter(creator__enrolments__cohort_id=filters.cohort)
+    if filters.country:
+        paid = paid.filter(nonprofit__country=filters.country)
+    if filters.since:
+        paid = paid.filter(disbursed_at__date__gte=filters.since)
+    if filters.until:
+        paid = paid.filter(disbursed_at__date__lte=filters.until)
+    paid = paid.order_by()
+
+    monthly = (
+        paid.annotate(month=TruncMonth("disbursed_at", tzinfo=zone))
+        .values("month", "currency")
+        .annotate(total=Sum("amount"))
+    )
+    per_month: dict[datetime.date, Decimal] = {}
+    currencies: set[str] = set()
+    for row in monthly:
+        currencies.add(row["currency"])
+        if row["currency"] == currency:
+            month = timezone.localtime(row["month"], zone).date()
+            per_month[month] = per_month.get(month, ZERO) + _money(row["total"])
+    last = min(filters.until, today) if filters.until else today
+    first = filters.since or (min(per_month) if per_month else last)
+    months = _month_starts(min(first, last), last)
+    by_month = _bars(
+        [
+            (formats.date_format(month, "YEAR_MONTH_FORMAT"), per_month.get(month, ZERO))
+            for month in months
+        ],
+        [formats.date_format(month, "M y") for month in months],
+    )
+
+    in_currency = paid.filter(currency=currency)
+    countries_rows = sorted(
+        in_currency.values("creator__country")
+        .annotate(total=Sum("amount"))
+        .values_list("creator__country", "total"),
+        key=lambda row: -row[1],
+    )
+    country_pairs = [
+        (str(countries.name(code)) if code else gettext("Program grants"), _money(total))
+        for code, total in countries_rows[:CHART_TOP_COUNTRIES]
+    ]
+    rest = sum((_money(total) for _code, total in countries_rows[CHART_TOP_COUNTRIES:]), ZERO)
+    if rest:
+        country_pairs.append((gettext("Other countries"), rest))
+
+    cause_labels = dict(Cause.choices)
+    cause_rows = sorted(
+        in_currency.annotate(cause=KeyTextTransform("0", "creator__causes"))
+        .values("cause")
+        .annotate(total=Sum("amount"))
+        .values_list("cause", "total"),
+        key=lambda row: -row[1],
+    )
+    cause_pairs = [
+        (str(cause_labels.get(code, code)) if code else gettext("Program grants"), _money(total))
+        for code, total in cause_rows
+    ]
+    return DisbursedCharts(
+        currency=currency,
+        total=sum(per_month.values(), ZERO),
+        by_month=by_month,
+        by_country=_bars(country_pairs),
+        by_cause=_bars(cause_pairs),
+        other_currencies=sorted(currencies - {currency}),
+    )
+
+
+# --- Choices for the exports' filters ------------------------------------------------------------
+
+
+def _country_choices(codes) -> list[tuple[str, str]]:
+    return sorted(((code, str(countries.name(code))) for code in codes), key=lambda c: c[1])
+
+
+def creator_country_choices() -> list[tuple[str, str]]:
+    """The countries creators are from, as (code, name) sorted by name."""
+    return _country_choices(Creator.objects.order_by().values_list("country", flat=True).distinct())
+
+
+def list_entry_country_choices() -> list[tuple[str, str]]:
+    """The countries on any year's list, as (code, name) sorted by name."""
+    return _country_choices(
+        ListEntry.objects.order_by().values_list("country", flat=True).distinct()
+    )
+
+
+def list_year_choices() -> list[int]:
+    """Every list's year, drafts included, newest first."""
+    return list(ChangeMakersList.objects.order_by("-year").values_list("year", flat=True))

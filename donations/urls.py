@@ -2,12 +2,17 @@
 
 from django.urls import path
 
-from . import views
+from . import dashboard_views, exports, views
 
 app_name = "donations"
 
 urlpatterns = [
-    path("", views.staff_home, name="staff-home"),
+    path("", dashboard_views.dashboard, name="staff-home"),
+    path("exports/", exports.export_list, name="export-list"),
+    path("exports/creators.csv", exports.creators_csv, name="export-creators"),
+    path("exports/milestones.csv", exports.milestones_csv, name="export-milestones"),
+    path("exports/grants.csv", exports.grants_csv, name="export-grants"),
+    path("exports/list-entries.csv", exports.list_entries_csv, name="export-list-entries"),
     path("grants/", views.grant_list, name="grant-list"),
     path("grants/new/", views.grant_create, name="grant-create"),
     path("grants/schedule/", views.grants_schedule, name="grants-schedule"),

@@ -75,12 +75,6 @@ def _paginate(request: HttpRequest, queryset) -> dict:
     return page_context(request, queryset, PAGE_SIZE)
 
 
-@require_GET
-@staff_required
-def staff_home(request: HttpRequest) -> HttpResponse:
-    return redirect("donations:grant-list")
-
-
 # --- The grant pipeline ------------------------------------------------------------------------
 
 

@@ -23,10 +23,10 @@ def test_login_page_renders(client):
     assert reverse("password_reset") in content
 
 
-def test_staff_lands_on_the_grant_pipeline(client, staff_user):
+def test_staff_lands_on_the_dashboard(client, staff_user):
     response = login(client, staff_user.username)
     assert response.status_code == 302
-    assert response.url == reverse("donations:grant-list")
+    assert response.url == reverse("donations:staff-home")
 
 
 def test_creator_lands_on_their_portal(client, creator_user):

@@ -18,13 +18,13 @@ def sign_in(page: Page, username: str, password: str) -> None:
     page.locator("main").get_by_role("button", name="Sign in").click()
 
 
-def test_staff_signs_in_and_lands_on_the_grant_pipeline(page):
+def test_staff_signs_in_and_lands_on_the_dashboard(page):
     staff = UserFactory(username="staff@example.org", is_staff=True, is_superuser=True)
 
     sign_in(page, staff.username, PASSWORD)
 
-    expect(page).to_have_url(re.compile(r"/staff/grants/$"))
-    expect(page.get_by_role("heading", level=1, name="Grants")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"/staff/$"))
+    expect(page.get_by_role("heading", level=1, name="Program dashboard")).to_be_visible()
     expect(page.locator(".site-nav").get_by_role("button", name="Sign out")).to_be_visible()
 
 

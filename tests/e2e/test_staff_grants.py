@@ -41,6 +41,8 @@ def sign_in(page: Page, username: str) -> None:
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(PASSWORD)
     page.locator("main").get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url(re.compile(r"/staff/$"))  # the dashboard
+    page.locator(".site-nav").get_by_role("link", name="Grants", exact=True).click()
     expect(page).to_have_url(re.compile(r"/staff/grants/$"))
     # htmx (a deferred script) has wired the page once its load event has fired.
     page.wait_for_load_state("load")
