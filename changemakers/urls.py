@@ -24,6 +24,7 @@ urlpatterns = [
     # Issue #4: staff cohort pages, reviews, applications, the creator portal, /apply/.
     path("", include("programs.urls")),
     path("portal/donation/", include("donations.portal_urls")),
+    path("program/", include("donations.public_urls")),
     path("accounts/", include("creators.auth_urls")),
     path("staff/", include("donations.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
