@@ -20,8 +20,7 @@ class ListFilterForm(forms.Form):
         label=_("Search"),
         required=False,
         max_length=100,
-        help_text=_("A creator's name or @handle."),
-        widget=forms.TextInput(attrs={"type": "search"}),
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": _("Name or @handle")}),
     )
     country = forms.ChoiceField(label=_("Country"), required=False)
     cause = forms.ChoiceField(label=_("Cause"), required=False)

@@ -87,6 +87,8 @@ def csv_rows(data: bytes) -> list[ImportRow]:
         )
     try:
         text = data.decode("utf-8-sig")
+        if "\x00" in text:  # UTF-16 without a byte-order mark decodes to NULs as UTF-8
+            raise UnicodeDecodeError("utf-8", data, 0, 1, "NUL")
     except UnicodeDecodeError:
         raise ValidationError(
             _("The file is not UTF-8 text. Save it as “CSV UTF-8” and try again."),
@@ -94,7 +96,7 @@ def csv_rows(data: bytes) -> list[ImportRow]:
         ) from None
     if not text.strip():
         raise ValidationError(_("The file is empty."), code="import_empty")
-    reader = csv.reader(io.StringIO(text, newline=""))
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         header = [name.strip().lower() for name in next(reader)]
         records = [(reader.line_num, record) for record in reader]
@@ -206,7 +208,7 @@ def list_import_check(
                 first_line_of_position[position] = row.line
 
         country = row.country.upper()
-        if country and not countries.alpha2(country):
+        if country and (len(country) != 2 or countries.alpha2(country) != country):
             problem(
                 "country",
                 _("“%(country)s” is not a two-letter ISO country code.") % {"country": row.country},

@@ -182,7 +182,7 @@ def _entry_action(request: HttpRequest, year: int, pk: int, act, done: str) -> H
         act(entry)
     except ValidationError as error:
         errors = error.messages
-    message = done % {"creator": entry.creator}
+    message = done % {"creator": entry.creator.display_name}
     if not request.htmx:
         for error in errors:
             messages.error(request, error)
