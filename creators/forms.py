@@ -3,7 +3,7 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
-from .models import Cause, handle_validator
+from .models import Cause, handle_validator, hashtag_validator
 from .uploads import image_check, rename_checked
 
 
@@ -204,7 +204,10 @@ class UnpublishForm(forms.Form):
 class ProgramHubForm(forms.Form):
     title = forms.CharField(label=_("Title"), max_length=120)
     hashtag = forms.CharField(
-        label=_("Hashtag"), max_length=60, help_text=_("Such as #ChangeMakers.")
+        label=_("Hashtag"),
+        max_length=60,
+        validators=[hashtag_validator],
+        help_text=_("Such as #ChangeMakers."),
     )
     introduction = forms.CharField(
         label=_("Introduction"),
