@@ -2,6 +2,7 @@
 `audit_record` and `state_transition`."""
 
 import datetime
+import itertools
 import secrets
 from collections.abc import Iterable, Sequence
 
@@ -286,8 +287,10 @@ def list_entry_move(*, entry: ListEntry, direction: str, actor) -> ListEntry:
             return locked
         mine, theirs = locked.position, neighbour.position
         # (list, position) is unique and checked row by row: park one entry on a free
-        # position past the end while the other takes its place.
-        parked = _next_position(locked_list)
+        # position while the other takes its place (the lowest free one, so even a list
+        # that holds the highest position has somewhere to park).
+        taken = set(entries.values_list("position", flat=True))
+        parked = next(n for n in itertools.count(1) if n not in taken)
         entries.filter(pk=locked.pk).update(position=parked)
         entries.filter(pk=neighbour.pk).update(position=mine)
         entries.filter(pk=locked.pk).update(position=theirs)

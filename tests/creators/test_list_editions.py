@@ -85,6 +85,13 @@ def test_moving_up_swaps_with_the_entry_above_despite_the_unique_position(staff_
     assert events(third) == [("updated", "Position 5 → 2")]
 
 
+def test_an_entry_at_the_highest_position_still_moves(staff_user):
+    cml = draft()
+    low, high = add(cml, 1), add(cml, 32767)
+    list_entry_move(entry=high, direction="up", actor=staff_user)
+    assert positions(cml) == [(high.creator.handle, 1), (low.creator.handle, 32767)]
+
+
 def test_moving_down_and_past_the_ends(staff_user):
     cml = draft()
     first, second = add(cml, 1), add(cml, 2)
