@@ -452,3 +452,26 @@ def test_staff_nav_links_to_the_editions(client, staff_user, creator_user):
     assert reverse("creators:edition-list") in client.get("/").content.decode()
     client.force_login(creator_user)
     assert reverse("creators:edition-list") not in client.get("/").content.decode()
+
+
+def test_the_admin_freezes_a_published_lists_entries_too(client, staff_user):
+    cml = published()
+    entry = add(cml, 1)
+    editable = draft()
+    draft_entry = add(editable, 1)
+    client.force_login(staff_user)
+    page = client.get(reverse("admin:creators_changemakerslist_change", args=[cml.pk]))
+    content = page.content.decode()
+    assert 'name="entries-0-citation"' not in content
+    assert 'name="entries-2-0-creator"' not in content  # no "add entries" rows
+    draft_page = client.get(reverse("admin:creators_changemakerslist_change", args=[editable.pk]))
+    assert 'name="entries-0-citation"' in draft_page.content.decode()
+    frozen = client.post(
+        reverse("admin:creators_listentry_delete", args=[entry.pk]), {"post": "yes"}
+    )
+    assert frozen.status_code == 403
+    assert ListEntry.objects.filter(pk=entry.pk).exists()
+    assert (
+        client.get(reverse("admin:creators_listentry_change", args=[draft_entry.pk])).status_code
+        == 200
+    )
