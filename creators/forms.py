@@ -135,6 +135,16 @@ class EditionForm(forms.Form):
     )
 
 
+class EditionTextForm(forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=200)
+    introduction = forms.CharField(
+        label=_("Introduction"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
 class EntryEditForm(forms.Form):
     """An entry's country, cause, citation and position. Whether the position is free is the
     service's (and the database's) to say."""

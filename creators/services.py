@@ -200,6 +200,24 @@ def _list_locked_for_editing(change_makers_list: ChangeMakersList) -> ChangeMake
     return locked
 
 
+def list_update(
+    *, change_makers_list: ChangeMakersList, actor, title: str, introduction: str = ""
+) -> ChangeMakersList:
+    """Change a draft edition's title and introduction."""
+    with transaction.atomic():
+        locked = _list_locked_for_editing(change_makers_list)
+        values = {"title": title, "introduction": introduction}
+        changed = [name for name, value in values.items() if getattr(locked, name) != value]
+        if not changed:
+            return locked
+        for name in changed:
+            setattr(locked, name, values[name])
+        locked.full_clean()
+        locked.save(update_fields=[*changed, "updated_at"])
+        audit_record(actor=actor, obj=locked, action="updated", note=", ".join(changed))
+        return locked
+
+
 def _next_position(locked: ChangeMakersList) -> int:
     return (locked.entries.aggregate(last=models.Max("position"))["last"] or 0) + 1
 

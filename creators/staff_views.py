@@ -19,6 +19,7 @@ from django_htmx.http import trigger_client_event
 from . import selectors, services
 from .forms import (
     EditionForm,
+    EditionTextForm,
     EntryAddForm,
     EntryEditForm,
     ListImportForm,
@@ -92,6 +93,9 @@ def _edition_context(edition: ChangeMakersList, **extra) -> dict:
             if pk not in on_list
         ]
         context["add_form"] = EntryAddForm()
+        context["text_form"] = EditionTextForm(
+            initial={"title": edition.title, "introduction": edition.introduction}
+        )
     return context | extra
 
 
@@ -103,6 +107,27 @@ def edition_detail(request: HttpRequest, year: int) -> HttpResponse:
     if request.htmx and request.htmx.target == "entries":
         return render(request, f"{EDITION}#entries", context)
     return render(request, EDITION, context)
+
+
+@require_POST
+@staff_required
+def edition_edit(request: HttpRequest, year: int) -> HttpResponse:
+    edition = _edition_or_404(year)
+    form = EditionTextForm(request.POST)
+    if form.is_valid():
+        try:
+            services.list_update(
+                change_makers_list=edition, actor=request.user, **form.cleaned_data
+            )
+        except ValidationError as error:
+            if edition.status != ChangeMakersList.Status.DRAFT:  # its page shows no form
+                messages.error(request, " ".join(error.messages))
+                return redirect("creators:edition-detail", year=year)
+            _errors_into_form(form, error)
+        else:
+            messages.success(request, _("The title and introduction are saved."))
+            return redirect("creators:edition-detail", year=year)
+    return render(request, EDITION, _edition_context(edition, text_form=form, text_open=True))
 
 
 @require_POST
@@ -128,6 +153,9 @@ def entry_add(request: HttpRequest, year: int) -> HttpResponse:
                 actor=request.user,
             )
         except ValidationError as error:
+            if edition.status != ChangeMakersList.Status.DRAFT:  # its page shows no form
+                messages.error(request, " ".join(error.messages))
+                return redirect("creators:edition-detail", year=year)
             _errors_into_form(form, error)
         else:
             messages.success(request, _("%(creator)s is added to the list.") % {"creator": creator})

@@ -20,6 +20,7 @@ urlpatterns = [
         name="edition-import-template",
     ),
     path("staff/lists/<int:year>/", staff_views.edition_detail, name="edition-detail"),
+    path("staff/lists/<int:year>/edit/", staff_views.edition_edit, name="edition-edit"),
     path("staff/lists/<int:year>/entries/", staff_views.entry_add, name="edition-entry-add"),
     path(
         "staff/lists/<int:year>/entries/<int:pk>/",

@@ -382,6 +382,7 @@ def _staff_urls(entry) -> list[tuple[str, str, dict]]:
         ("post", reverse("creators:edition-create"), {"year": 2030, "title": "X"}),
         ("get", reverse("creators:edition-import-template"), {}),
         ("get", reverse("creators:edition-detail", args=[year]), {}),
+        ("post", reverse("creators:edition-edit", args=[year]), {"title": "Hacked"}),
         (
             "post",
             reverse("creators:edition-entry-add", args=[year]),
@@ -475,3 +476,50 @@ def test_the_admin_freezes_a_published_lists_entries_too(client, staff_user):
         client.get(reverse("admin:creators_listentry_change", args=[draft_entry.pk])).status_code
         == 200
     )
+
+
+def test_staff_edit_a_drafts_title_and_introduction(client, staff_user):
+    cml = draft()
+    client.force_login(staff_user)
+    url = reverse("creators:edition-edit", args=[2027])
+    response = client.post(
+        url, {"title": "Change Makers 2027: the shortlist", "introduction": "Hi."}
+    )
+    assert response.status_code == 302
+    cml.refresh_from_db()
+    assert (cml.title, cml.introduction) == ("Change Makers 2027: the shortlist", "Hi.")
+    assert [(e.action, e.note) for e in AuditEvent.objects.for_object(cml)][-1] == (
+        "updated",
+        "title, introduction",
+    )
+    blank = client.post(url, {"title": "", "introduction": ""})
+    assert blank.status_code == 200
+    assert "This field is required." in blank.content.decode()
+
+
+def test_a_published_editions_title_is_frozen(client, staff_user):
+    cml = published()
+    add(cml, 1)
+    client.force_login(staff_user)
+    response = client.post(
+        reverse("creators:edition-edit", args=[2026]),
+        {"title": "Renamed", "introduction": ""},
+        follow=True,
+    )
+    assert "unpublish it first" in response.content.decode()
+    cml.refresh_from_db()
+    assert cml.title == "Change Makers 2026"
+
+
+def test_adding_to_a_published_edition_is_refused_with_a_message(client, staff_user):
+    cml = published()
+    add(cml, 1)
+    creator = CreatorFactory()
+    client.force_login(staff_user)
+    response = client.post(
+        reverse("creators:edition-entry-add", args=[2026]),
+        {"handle": creator.handle, "citation": "Late.", "country": "", "cause": ""},
+        follow=True,
+    )
+    assert "unpublish it first" in response.content.decode()
+    assert cml.entries.count() == 1
