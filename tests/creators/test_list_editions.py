@@ -523,3 +523,60 @@ def test_adding_to_a_published_edition_is_refused_with_a_message(client, staff_u
     )
     assert "unpublish it first" in response.content.decode()
     assert cml.entries.count() == 1
+
+
+# --- Real PostgreSQL: staff working on the same edition at once ----------------------------------
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_moves_adds_and_an_import_keep_positions_unique(staff_user):
+    """Six staff act on one draft at the same moment: moves, adds without a position and an
+    import. The lock on the list row serialises them: nothing fails, no position is shared."""
+    import threading
+
+    from django.db import connection
+
+    from creators.list_import import csv_rows
+    from creators.services import list_entries_import
+
+    assert connection.vendor == "postgresql"
+    cml = draft()
+    entries = [add(cml, n) for n in range(1, 6)]
+    newcomers = [CreatorFactory(handle=f"new_{n}") for n in range(3)]
+    rows = csv_rows(b"handle,citation\nnew_2,Imported.\n")
+    actions = [
+        lambda: list_entry_move(entry=entries[2], direction="up", actor=staff_user),
+        lambda: list_entry_move(entry=entries[1], direction="down", actor=staff_user),
+        lambda: list_entry_move(entry=entries[4], direction="up", actor=staff_user),
+        lambda: list_entry_add(
+            change_makers_list=cml, creator=newcomers[0], cause="arts", citation="A."
+        ),
+        lambda: list_entry_add(
+            change_makers_list=cml, creator=newcomers[1], cause="arts", citation="B."
+        ),
+        lambda: list_entries_import(change_makers_list=cml, rows=rows, actor=staff_user),
+    ]
+    barrier = threading.Barrier(len(actions))
+    errors = []
+
+    def run(action):
+        try:
+            barrier.wait()
+            action()
+        except Exception as error:  # reported below: a thread's exception is otherwise lost
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(action,)) for action in actions]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert errors == []
+    taken = list(cml.entries.values_list("position", flat=True))
+    assert len(taken) == 8
+    assert len(set(taken)) == 8
+    assert sorted(taken)[:5] == [1, 2, 3, 4, 5]
