@@ -580,3 +580,15 @@ def test_concurrent_moves_adds_and_an_import_keep_positions_unique(staff_user):
     assert len(taken) == 8
     assert len(set(taken)) == 8
     assert sorted(taken)[:5] == [1, 2, 3, 4, 5]
+
+
+@pytest.mark.parametrize("count", [2, 30])
+def test_the_editions_page_answers_in_a_fixed_number_of_queries(
+    client, staff_user, django_assert_num_queries, count
+):
+    for year in range(2030, 2030 + count):
+        add(draft(year), 1)
+    client.force_login(staff_user)
+    # session, user, count, the page of editions with their entry counts
+    with django_assert_num_queries(4):
+        assert client.get(reverse("creators:edition-list")).status_code == 200
