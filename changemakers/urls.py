@@ -25,6 +25,7 @@ urlpatterns = [
     path("", include("programs.urls")),
     path("portal/donation/", include("donations.portal_urls")),
     path("nonprofit/", include("donations.nonprofit_urls")),
+    path("program/", include("donations.public_urls")),
     path("accounts/", include("creators.auth_urls")),
     path("staff/", include("donations.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

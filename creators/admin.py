@@ -367,6 +367,17 @@ class ListEntryInline(admin.TabularInline):
     def has_add_permission(self, request, obj=None):
         return False
 
+    # A published list is frozen here as on the staff pages: unpublish it to change it.
+    def has_change_permission(self, request, obj=None):
+        return _list_is_draft(obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return _list_is_draft(obj) and super().has_delete_permission(request, obj)
+
+
+def _list_is_draft(change_makers_list: ChangeMakersList | None) -> bool:
+    return change_makers_list is None or change_makers_list.status == ChangeMakersList.Status.DRAFT
+
 
 class NewListEntryForm(forms.ModelForm):
     class Meta:
@@ -397,6 +408,9 @@ class NewListEntryInline(admin.TabularInline):
 
     def get_queryset(self, request):
         return super().get_queryset(request).none()
+
+    def has_add_permission(self, request, obj=None):
+        return _list_is_draft(obj) and super().has_add_permission(request, obj)
 
 
 @admin.register(ChangeMakersList)
@@ -463,6 +477,14 @@ class ListEntryAdmin(admin.ModelAdmin):
     search_fields = ["creator__display_name", "creator__handle", "citation"]
     autocomplete_fields = ["creator"]
     raw_id_fields = ["change_makers_list"]
+
+    def has_change_permission(self, request, obj=None):
+        draft = obj is None or _list_is_draft(obj.change_makers_list)
+        return draft and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        draft = obj is None or _list_is_draft(obj.change_makers_list)
+        return draft and super().has_delete_permission(request, obj)
 
 
 # --- Audit log ------------------------------------------------------------------------------

@@ -3,7 +3,7 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
-from .models import Cause, handle_validator
+from .models import Cause, handle_validator, hashtag_validator
 from .uploads import image_check, rename_checked
 
 
@@ -16,6 +16,12 @@ def country_choices() -> list[tuple[str, str]]:
 class ListFilterForm(forms.Form):
     """Filters for one year's public list. Country choices are the countries on that list."""
 
+    q = forms.CharField(
+        label=_("Search"),
+        required=False,
+        max_length=100,
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": _("Name or @handle")}),
+    )
     country = forms.ChoiceField(label=_("Country"), required=False)
     cause = forms.ChoiceField(label=_("Cause"), required=False)
 
@@ -26,11 +32,12 @@ class ListFilterForm(forms.Form):
 
     def filters(self) -> dict[str, str]:
         """The valid filters; an unknown value is ignored rather than shown as an error."""
+        names = ("q", "country", "cause")
         if self.is_valid():
-            return {"country": self.cleaned_data["country"], "cause": self.cleaned_data["cause"]}
+            return {name: self.cleaned_data[name] for name in names}
         return {
             name: self.cleaned_data.get(name, "") if name not in self.errors else ""
-            for name in ("country", "cause")
+            for name in names
         }
 
 
@@ -112,3 +119,118 @@ def links_from(formset: forms.BaseFormSet) -> list[tuple[str, str]]:
         for form in formset.forms
         if form.cleaned_data.get("label") and form.cleaned_data.get("url")
     ]
+
+
+# --- Staff: the yearly list editions and the program page ------------------------------------
+
+
+class EditionForm(forms.Form):
+    year = forms.IntegerField(label=_("Year"), min_value=2000, max_value=2100)
+    title = forms.CharField(label=_("Title"), max_length=200)
+    introduction = forms.CharField(
+        label=_("Introduction"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class EditionTextForm(forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=200)
+    introduction = forms.CharField(
+        label=_("Introduction"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class EntryEditForm(forms.Form):
+    """An entry's country, cause, citation and position. Whether the position is free is the
+    service's (and the database's) to say."""
+
+    country = forms.ChoiceField(label=_("Country"))
+    cause = forms.ChoiceField(label=_("Cause"), choices=Cause.choices)
+    citation = forms.CharField(
+        label=_("Citation"),
+        max_length=280,
+        widget=forms.Textarea(attrs={"rows": 2, "maxlength": 280}),
+    )
+    position = forms.IntegerField(label=_("Position"), min_value=1, max_value=32767)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["country"].choices = country_choices()
+
+
+class EntryAddForm(EntryEditForm):
+    """A new entry: the creator by handle; an empty country or cause takes the creator's
+    current one, an empty position the next after the last."""
+
+    handle = forms.CharField(
+        label=_("Creator's handle"),
+        max_length=31,
+        help_text=_("The @handle of a creator already in the program."),
+        widget=forms.TextInput(attrs={"list": "creator-handles", "autocomplete": "off"}),
+    )
+    field_order = ["handle", "country", "cause", "citation", "position"]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["country"].required = False
+        self.fields["country"].choices = [("", _("The creator's current country")), *countries]
+        self.fields["cause"].required = False
+        self.fields["cause"].choices = [("", _("The creator's first cause")), *Cause.choices]
+        self.fields["position"].required = False
+        self.fields["position"].help_text = _("Empty: after the last entry.")
+
+    def clean_handle(self) -> str:
+        handle = self.cleaned_data["handle"].strip().lstrip("@")
+        handle_validator(handle)
+        return handle
+
+
+class ListImportForm(forms.Form):
+    file = forms.FileField(
+        label=_("CSV file"),
+        help_text=_("UTF-8 text, at most 256 KB and 1,000 rows."),
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
+    )
+
+    def clean_file(self) -> list:
+        """The file's rows (see creators.list_import.csv_rows), read at most one byte past
+        the size limit."""
+        from .list_import import MAX_BYTES, csv_rows
+
+        upload = self.cleaned_data["file"]
+        upload.seek(0)
+        return csv_rows(upload.read(MAX_BYTES + 1))
+
+
+class UnpublishForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), max_length=500)
+
+
+class ProgramHubForm(forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=120)
+    hashtag = forms.CharField(
+        label=_("Hashtag"),
+        max_length=60,
+        validators=[hashtag_validator],
+        help_text=_("Such as #ChangeMakers."),
+    )
+    introduction = forms.CharField(
+        label=_("Introduction"),
+        max_length=300,
+        help_text=_("One or two sentences under the title."),
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    body = forms.CharField(
+        label=_("Text"),
+        required=False,
+        max_length=5000,
+        help_text=_(
+            "Plain text; leave an empty line between paragraphs. Links and HTML are shown as typed."
+        ),
+        widget=forms.Textarea(attrs={"rows": 12}),
+    )

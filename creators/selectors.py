@@ -5,10 +5,11 @@ Drafts are never public, so every function here starts from published lists only
 
 from dataclasses import dataclass
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
+from django.utils.translation import gettext as _
 from django_countries import countries
 
-from .models import Cause, ChangeMakersList, Creator, ListEntry
+from .models import AuditEvent, Cause, ChangeMakersList, Creator, ListEntry, ProgramHub
 
 
 @dataclass(frozen=True)
@@ -33,13 +34,20 @@ def published_years() -> list[int]:
 
 
 def list_entries(
-    change_makers_list: ChangeMakersList, *, country: str = "", cause: str = ""
+    change_makers_list: ChangeMakersList, *, country: str = "", cause: str = "", q: str = ""
 ) -> QuerySet[ListEntry]:
+    """A list's entries in order with their creators, filtered by country, cause and a
+    search on the creator's name or handle (with or without its @)."""
     entries = ListEntry.objects.filter(change_makers_list=change_makers_list).for_display()
     if country:
         entries = entries.filter(country=country)
     if cause:
         entries = entries.filter(cause=cause)
+    text = q.strip().lstrip("@")
+    if text:
+        entries = entries.filter(
+            Q(creator__display_name__icontains=text) | Q(creator__handle__icontains=text)
+        )
     return entries
 
 
@@ -84,3 +92,20 @@ def creator_public_entries(creator: Creator) -> QuerySet[ListEntry]:
         .select_related("change_makers_list")
         .order_by("-change_makers_list__year")
     )
+
+
+def program_hub() -> ProgramHub:
+    """The program page's text: the one staff saved, or a first text until they do."""
+    hub = ProgramHub.objects.filter(pk=ProgramHub.SINGLETON_ID).first()
+    if hub is not None:
+        return hub
+    return ProgramHub(
+        title=_("The Change Makers social impact hub"),
+        hashtag="#ChangeMakers",
+        introduction=_("Creators using their voice for change, and the nonprofits they support."),
+    )
+
+
+def list_history(change_makers_list: ChangeMakersList) -> list[AuditEvent]:
+    """What happened to an edition (created, imported, published, unpublished), oldest first."""
+    return list(AuditEvent.objects.for_object(change_makers_list).select_related("actor"))

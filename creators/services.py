@@ -2,19 +2,21 @@
 `audit_record` and `state_transition`."""
 
 import datetime
+import itertools
 import secrets
 from collections.abc import Iterable, Sequence
 
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
 
 from .emails import absolute_url, email_send
+from .list_import import ImportRow, ListImportRefused, list_import_check
 from .models import (
     AuditEvent,
     ChangeMakersList,
@@ -22,6 +24,7 @@ from .models import (
     CreatorInvitation,
     CreatorLink,
     ListEntry,
+    ProgramHub,
 )
 from .roles import Role, role_of
 
@@ -182,6 +185,43 @@ def list_create(*, year: int, title: str, introduction: str = "", actor=None) ->
     return change_makers_list
 
 
+def _list_locked_for_editing(change_makers_list: ChangeMakersList) -> ChangeMakersList:
+    """The list's row, locked for the rest of the transaction, if it may still be edited.
+
+    A published edition is frozen: what the public was shown stays what was announced, and
+    any correction goes through unpublishing first, which is audited with its reason.
+    """
+    locked = ChangeMakersList.objects.select_for_update().get(pk=change_makers_list.pk)
+    if locked.status != ChangeMakersList.Status.DRAFT:
+        raise ValidationError(
+            _("A published list cannot be changed; unpublish it first."),
+            code="list_published",
+        )
+    return locked
+
+
+def list_update(
+    *, change_makers_list: ChangeMakersList, actor, title: str, introduction: str = ""
+) -> ChangeMakersList:
+    """Change a draft edition's title and introduction."""
+    with transaction.atomic():
+        locked = _list_locked_for_editing(change_makers_list)
+        values = {"title": title, "introduction": introduction}
+        changed = [name for name, value in values.items() if getattr(locked, name) != value]
+        if not changed:
+            return locked
+        for name in changed:
+            setattr(locked, name, values[name])
+        locked.full_clean()
+        locked.save(update_fields=[*changed, "updated_at"])
+        audit_record(actor=actor, obj=locked, action="updated", note=", ".join(changed))
+        return locked
+
+
+def _next_position(locked: ChangeMakersList) -> int:
+    return (locked.entries.aggregate(last=models.Max("position"))["last"] or 0) + 1
+
+
 def list_entry_add(
     *,
     change_makers_list: ChangeMakersList,
@@ -190,15 +230,15 @@ def list_entry_add(
     citation: str,
     position: int | None = None,
     country: str | None = None,
+    actor=None,
 ) -> ListEntry:
-    """Put a creator on a year's list, with the country and cause they have that year.
+    """Put a creator on a draft year's list, with the country and cause they have that year.
     Without a position the entry goes last."""
     with transaction.atomic():
         # Lock the list so two staff adding at once don't both take the same last position.
-        locked = ChangeMakersList.objects.select_for_update().get(pk=change_makers_list.pk)
+        locked = _list_locked_for_editing(change_makers_list)
         if position is None:
-            last = locked.entries.aggregate(last=models.Max("position"))["last"] or 0
-            position = last + 1
+            position = _next_position(locked)
         entry = ListEntry(
             change_makers_list=locked,
             creator=creator,
@@ -209,7 +249,117 @@ def list_entry_add(
         )
         entry.full_clean()
         entry.save()
+        audit_record(actor=actor, obj=entry, action="created", note=f"Position {position}")
         return entry
+
+
+ENTRY_FIELDS = ("country", "cause", "citation", "position")
+
+
+def list_entry_update(*, entry: ListEntry, actor, **fields) -> ListEntry:
+    """Change an entry's country, cause, citation or position (to a free one) on a draft."""
+    unknown = set(fields) - set(ENTRY_FIELDS)
+    if unknown:
+        raise TypeError(f"Not entry fields: {sorted(unknown)}")
+    with transaction.atomic():
+        _list_locked_for_editing(entry.change_makers_list)
+        locked = ListEntry.objects.select_related("creator").get(pk=entry.pk)
+        changed = [name for name, value in fields.items() if getattr(locked, name) != value]
+        if not changed:
+            return locked
+        for name in changed:
+            setattr(locked, name, fields[name])
+        locked.full_clean()
+        locked.save(update_fields=[*changed, "updated_at"])
+        audit_record(actor=actor, obj=locked, action="updated", note=", ".join(changed))
+        return locked
+
+
+def list_entry_remove(*, entry: ListEntry, actor) -> None:
+    """Take an entry off a draft list; the positions after it keep their numbers."""
+    with transaction.atomic():
+        locked_list = _list_locked_for_editing(entry.change_makers_list)
+        locked = ListEntry.objects.select_related("creator").filter(pk=entry.pk).first()
+        if locked is None:
+            return  # already removed (a double click)
+        # Recorded against the entry's id before the row goes, so its history stays findable.
+        audit_record(actor=actor, obj=locked, action="removed", note=f"From {locked_list.title}")
+        locked.delete()
+
+
+def list_entry_move(*, entry: ListEntry, direction: str, actor) -> ListEntry:
+    """Swap an entry with the one just above (`up`) or below (`down`) it. At the top or the
+    bottom already, nothing changes."""
+    if direction not in ("up", "down"):
+        raise ValueError(f"Unknown direction {direction!r}")
+    with transaction.atomic():
+        # The list's lock serialises every reorder, add and import on it.
+        locked_list = _list_locked_for_editing(entry.change_makers_list)
+        entries = ListEntry.objects.filter(change_makers_list=locked_list)
+        locked = entries.select_related("creator").get(pk=entry.pk)
+        if direction == "up":
+            neighbour = entries.filter(position__lt=locked.position).order_by("-position").first()
+        else:
+            neighbour = entries.filter(position__gt=locked.position).order_by("position").first()
+        if neighbour is None:
+            return locked
+        mine, theirs = locked.position, neighbour.position
+        # (list, position) is unique and checked row by row: park one entry on a free
+        # position while the other takes its place (the lowest free one, so even a list
+        # that holds the highest position has somewhere to park).
+        taken = set(entries.values_list("position", flat=True))
+        parked = next(n for n in itertools.count(1) if n not in taken)
+        entries.filter(pk=locked.pk).update(position=parked)
+        entries.filter(pk=neighbour.pk).update(position=mine)
+        entries.filter(pk=locked.pk).update(position=theirs)
+        locked.position = theirs
+        audit_record(actor=actor, obj=locked, action="updated", note=f"Position {mine} → {theirs}")
+        return locked
+
+
+def list_entries_import(
+    *, change_makers_list: ChangeMakersList, rows: Sequence[ImportRow], actor
+) -> list[ListEntry]:
+    """Add every row of an import to a draft list, or none: each row is checked against the
+    creators, the vocabulary, the list's entries and the other rows, and any problem refuses
+    the whole file with a `ListImportRefused` that names each line, column and reason."""
+    with transaction.atomic():
+        locked = _list_locked_for_editing(change_makers_list)
+        existing = list(locked.entries.values_list("creator_id", "position"))
+        planned, problems = list_import_check(
+            rows,
+            taken_creators={creator_id for creator_id, _ in existing},
+            taken_positions={position for _, position in existing},
+        )
+        if problems:
+            raise ListImportRefused(problems)
+        if not planned:
+            raise ValidationError(_("The file has no rows to import."), code="import_empty")
+        position = max([p for _, p in existing] + [p for p, *_ in planned if p] + [0])
+        entries = []
+        for row_position, creator, country, cause, citation in planned:
+            if row_position is None:
+                position += 1
+                row_position = position
+            entry = ListEntry(
+                change_makers_list=locked,
+                creator=creator,
+                country=country,
+                cause=cause,
+                citation=citation,
+                position=row_position,
+            )
+            # Uniqueness was checked above for the whole file at once, under the list's lock.
+            entry.full_clean(validate_unique=False, validate_constraints=False)
+            entries.append(entry)
+        ListEntry.objects.bulk_create(entries)
+        audit_record(
+            actor=actor,
+            obj=locked,
+            action="imported",
+            note=f"{len(entries)} entries",
+        )
+        return entries
 
 
 def list_publish(*, change_makers_list: ChangeMakersList, actor) -> ChangeMakersList:
@@ -235,6 +385,45 @@ def list_unpublish(*, change_makers_list: ChangeMakersList, actor, reason: str =
         note=reason,
         changes={"published_at": None},
     )
+
+
+# --- The program page's text -----------------------------------------------------------------
+
+HUB_FIELDS = ("title", "hashtag", "introduction", "body")
+
+
+def program_hub_update(
+    *, actor, title: str, hashtag: str, introduction: str, body: str = ""
+) -> ProgramHub:
+    """Save the text of the public program page (its one row, created the first time)."""
+    values = {"title": title, "hashtag": hashtag, "introduction": introduction, "body": body}
+    with transaction.atomic():
+        hub = ProgramHub.objects.select_for_update().filter(pk=ProgramHub.SINGLETON_ID).first()
+        creating = hub is None
+        hub = hub or ProgramHub(pk=ProgramHub.SINGLETON_ID)
+        changed = [name for name, value in values.items() if getattr(hub, name) != value]
+        if not changed:
+            return hub
+        for name in changed:
+            setattr(hub, name, values[name])
+        hub.updated_by = _actor_or_none(actor)
+        hub.full_clean(validate_unique=False)
+        try:
+            with transaction.atomic():
+                hub.save(force_insert=creating)
+        except IntegrityError:
+            # Two first saves at once: the other one made the row a moment ago.
+            raise ValidationError(
+                _("Someone else saved this page a moment ago; reload it and try again."),
+                code="hub_concurrent",
+            ) from None
+        audit_record(
+            actor=actor,
+            obj=hub,
+            action="created" if creating else "updated",
+            note=", ".join(changed),
+        )
+        return hub
 
 
 # --- The creator's own profile -------------------------------------------------------------

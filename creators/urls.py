@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import staff_views, views
 
 app_name = "creators"
 
@@ -11,4 +11,39 @@ urlpatterns = [
     path("creators/<str:handle>/", views.creator_detail, name="creator-detail"),
     path("creators/<str:handle>/photo/", views.creator_photo, name="creator-photo"),
     path("portal/profile/", views.profile_edit, name="profile-edit"),
+    # Staff: the yearly list editions and the program page's text.
+    path("staff/lists/", staff_views.edition_list, name="edition-list"),
+    path("staff/lists/new/", staff_views.edition_create, name="edition-create"),
+    path(
+        "staff/lists/import-template.csv",
+        staff_views.import_template,
+        name="edition-import-template",
+    ),
+    path("staff/lists/<int:year>/", staff_views.edition_detail, name="edition-detail"),
+    path("staff/lists/<int:year>/edit/", staff_views.edition_edit, name="edition-edit"),
+    path("staff/lists/<int:year>/entries/", staff_views.entry_add, name="edition-entry-add"),
+    path(
+        "staff/lists/<int:year>/entries/<int:pk>/",
+        staff_views.entry_edit,
+        name="edition-entry-edit",
+    ),
+    path(
+        "staff/lists/<int:year>/entries/<int:pk>/remove/",
+        staff_views.entry_remove,
+        name="edition-entry-remove",
+    ),
+    path(
+        "staff/lists/<int:year>/entries/<int:pk>/move/<str:direction>/",
+        staff_views.entry_move,
+        name="edition-entry-move",
+    ),
+    path("staff/lists/<int:year>/import/", staff_views.edition_import, name="edition-import"),
+    path("staff/lists/<int:year>/preview/", staff_views.edition_preview, name="edition-preview"),
+    path("staff/lists/<int:year>/publish/", staff_views.edition_publish, name="edition-publish"),
+    path(
+        "staff/lists/<int:year>/unpublish/",
+        staff_views.edition_unpublish,
+        name="edition-unpublish",
+    ),
+    path("staff/program/", staff_views.hub_edit, name="hub-edit"),
 ]

@@ -19,7 +19,7 @@ from django_htmx.http import trigger_client_event
 
 from . import selectors, services
 from .forms import ListFilterForm, ProfileForm, link_formset, links_from
-from .models import Cause, Creator
+from .models import Cause, ChangeMakersList, Creator
 from .pagination import page_context
 from .roles import Role, creator_of, creator_required, role_of
 from .uploads import upload_response
@@ -57,6 +57,24 @@ def list_year(request: HttpRequest, year: int) -> HttpResponse:
     change_makers_list = selectors.published_list_for_year(year)
     if change_makers_list is None:
         raise Http404
+    return list_page(
+        request,
+        change_makers_list,
+        list_url=reverse("creators:list-year", kwargs={"year": year}),
+        other_years=[y for y in selectors.published_years() if y != year],
+    )
+
+
+def list_page(
+    request: HttpRequest,
+    change_makers_list: ChangeMakersList,
+    *,
+    list_url: str,
+    other_years: list[int],
+    preview: bool = False,
+) -> HttpResponse:
+    """One year's list as the public sees it: filtered, searched and paged; the results alone
+    for htmx. Staff's preview of a draft renders the same page, marked as not public."""
     form = ListFilterForm(
         request.GET or None,
         country_choices=selectors.list_country_choices(change_makers_list),
@@ -67,8 +85,10 @@ def list_year(request: HttpRequest, year: int) -> HttpResponse:
         "change_makers_list": change_makers_list,
         "form": form,
         "filtered": any(filters.values()),
+        "list_url": list_url,
+        "preview": preview,
         **page_context(request, entries, LIST_PAGE_SIZE),
-        "other_years": [y for y in selectors.published_years() if y != year],
+        "other_years": other_years,
     }
     # A history restore asks for the whole page even though it comes from htmx.
     partial = request.htmx and not request.htmx.history_restore_request

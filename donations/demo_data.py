@@ -212,3 +212,22 @@ NONPROFIT_CONTACTS = [
 
 # A change of payout details that waits for staff review: (registration number, new reference).
 PAYOUT_CHANGE = ("US-501-2281", "acct-framesofhope-new-0042")
+
+# --- Issue 5: the text of the public program page (the "social impact hub") --------------------
+PROGRAM_HUB = {
+    "title": "Change Makers: the social impact hub",
+    "hashtag": "#ChangeMakersForGood",
+    "introduction": (
+        "Creators who use their voice for education, health, the environment and more, and "
+        "the nonprofits they give to."
+    ),
+    "body": (
+        "Change Makers supports creators in six-month cohorts of ten. Each creator works on "
+        "their own mission with the program's team, and names a nonprofit that receives a "
+        "$25,000 donation in their name.\n\n"
+        "Every year the program publishes the global Change Makers list: fifty creators from "
+        "Kenya, Singapore, Saudi Arabia, Egypt, the United Kingdom, the Philippines, Spain, "
+        "Nigeria, Canada and many more countries.\n\n"
+        "Share what you learn from them with #ChangeMakersForGood."
+    ),
+}

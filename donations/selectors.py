@@ -17,7 +17,7 @@ from django.utils.translation import gettext, pgettext_lazy
 from django_countries import countries
 
 from creators.models import AuditEvent, Cause, ChangeMakersList, Creator, ListEntry
-from programs.models import Cohort, Milestone
+from programs.models import Cohort, Enrolment, Milestone
 
 from .models import (
     Disbursement,
@@ -554,3 +554,73 @@ def list_entry_country_choices() -> list[tuple[str, str]]:
 def list_year_choices() -> list[int]:
     """Every list's year, drafts included, newest first."""
     return list(ChangeMakersList.objects.order_by("-year").values_list("year", flat=True))
+
+
+# --- The public program page ---------------------------------------------------------------------
+
+# Creators who are, or were, in a cohort (an invitation not yet taken up, or withdrawn, is not).
+COHORT_CREATOR_STATUSES = (Enrolment.Status.ACTIVE, Enrolment.Status.COMPLETED)
+
+
+@dataclass(frozen=True)
+class CurrencyTotal:
+    currency: str
+    granted: Decimal
+    disbursed: Decimal
+
+
+@dataclass(frozen=True)
+class ProgramTotals:
+    money: list[CurrencyTotal]  # one per currency, the largest amount granted first
+    nonprofits: int
+    creators: int
+    countries: int
+
+
+def program_totals() -> ProgramTotals:
+    """The program's public figures, computed now in four queries whatever the data:
+
+    - granted: grants approved or further along (scheduled, being paid, paid), not cancelled
+      or failed, per currency; disbursed: grants paid, per currency;
+    - nonprofits: nonprofits with at least one such grant;
+    - creators: creators on a published list or with an active or completed cohort place;
+    - countries: the countries of those creators (a list entry's country that year, the
+      creator's country for a cohort place).
+    """
+    money_rows = (
+        Grant.objects.committing()
+        .order_by()
+        .values("currency")
+        .annotate(
+            granted=Sum("amount"),
+            disbursed=Sum("amount", filter=Q(status=Grant.Status.DISBURSED)),
+        )
+    )
+    money = sorted(
+        (
+            CurrencyTotal(
+                currency=row["currency"],
+                granted=row["granted"],
+                disbursed=row["disbursed"] or Decimal("0.00"),
+            )
+            for row in money_rows
+        ),
+        key=lambda total: (-total.granted, total.currency),
+    )
+    nonprofits = Grant.objects.committing().aggregate(n=Count("nonprofit", distinct=True))["n"]
+    published_entries = ListEntry.objects.filter(
+        change_makers_list__status=ChangeMakersList.Status.PUBLISHED
+    )
+    in_cohorts = Creator.objects.filter(enrolments__status__in=COHORT_CREATOR_STATUSES)
+    creators = Creator.objects.filter(
+        Q(pk__in=published_entries.values("creator_id")) | Q(pk__in=in_cohorts.values("pk"))
+    ).count()
+    # UNION (not UNION ALL) drops the duplicates: one row per country.
+    country_codes = (
+        published_entries.order_by()
+        .values_list("country", flat=True)
+        .union(in_cohorts.order_by().values_list("country", flat=True))
+    )
+    return ProgramTotals(
+        money=money, nonprofits=nonprofits, creators=creators, countries=country_codes.count()
+    )

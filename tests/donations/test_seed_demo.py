@@ -115,3 +115,17 @@ def test_nonprofit_link_prints_a_link_that_signs_in(seeded, client, capsys):
     assert response.url == "/nonprofit/"
     with pytest.raises(CommandError):
         call_command("nonprofit_link", "nobody@example.org")
+
+
+def test_seed_gives_the_program_page_its_text_and_next_year_a_draft(seeded):
+    from creators.models import ProgramHub
+
+    hub = ProgramHub.objects.get()
+    assert hub.hashtag.startswith("#")
+    assert "\n\n" in hub.body
+    published = ChangeMakersList.objects.published().get()
+    assert published.entries.values("country").distinct().count() >= 15
+    assert published.entries.values("cause").distinct().count() >= 8
+    draft = ChangeMakersList.objects.get(status="draft")
+    assert draft.year == published.year + 1
+    assert draft.entries.count() >= 3

@@ -8,8 +8,14 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from creators.models import Cause, ChangeMakersList, Creator
-from creators.services import creator_create, list_create, list_entry_add, list_publish
+from creators.models import Cause, ChangeMakersList, Creator, ProgramHub
+from creators.services import (
+    creator_create,
+    list_create,
+    list_entry_add,
+    list_publish,
+    program_hub_update,
+)
 from donations import demo_data
 from donations.models import Fund, Grant, Nonprofit, NonprofitContact, PayoutDetailsChange
 from donations.nonprofit_services import nonprofit_contact_create, payout_change_request
@@ -92,6 +98,7 @@ class Command(BaseCommand):
         self.seed_grants(staff, fund, creators, nonprofits)
         self.seed_nonprofit_contacts(staff, nonprofits)
         self.seed_lists(staff, creators)
+        self.seed_program_hub(staff)
         self.seed_applications()
         self.report()
 
@@ -346,6 +353,10 @@ class Command(BaseCommand):
                     cause=creator.causes[0],
                     citation="Shortlisted for 2027.",
                 )
+
+    def seed_program_hub(self, staff) -> None:
+        if not ProgramHub.objects.exists():
+            program_hub_update(actor=staff, **demo_data.PROGRAM_HUB)
 
     # -- issue #4: applications awaiting review ----------------------------------------------
 

@@ -1,0 +1,366 @@
+"""Staff pages for the yearly list editions (build, import, preview, publish) and the text
+of the public program page, mounted under /staff/lists/ and /staff/program/.
+
+Function views: validate with a form, call a service, render or redirect. The entries table
+is a partial: with htmx a move or removal answers with the table re-rendered in place (and an
+`editionChanged` event); without JavaScript the same POST redirects back with a message.
+"""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db.models import Count
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import trigger_client_event
+
+from . import selectors, services
+from .forms import (
+    EditionForm,
+    EditionTextForm,
+    EntryAddForm,
+    EntryEditForm,
+    ListImportForm,
+    ProgramHubForm,
+    UnpublishForm,
+)
+from .list_import import ListImportRefused, template_csv
+from .models import Cause, ChangeMakersList, Creator, ListEntry
+from .pagination import page_context
+from .roles import staff_required
+from .views import list_page
+
+EDITION = "creators/staff/edition_detail.html"
+EDITION_CHANGED = "editionChanged"
+PAGE_SIZE = 50
+
+
+def _edition_or_404(year: int) -> ChangeMakersList:
+    return get_object_or_404(ChangeMakersList, year=year)
+
+
+def _errors_into_form(form, error: ValidationError) -> None:
+    """A service's refusal, onto the field it is about when the form has that field."""
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
+
+
+@require_GET
+@staff_required
+def edition_list(request: HttpRequest) -> HttpResponse:
+    editions = ChangeMakersList.objects.annotate(entry_count=Count("entries")).order_by("-year")
+    return render(
+        request, "creators/staff/edition_list.html", page_context(request, editions, PAGE_SIZE)
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required
+def edition_create(request: HttpRequest) -> HttpResponse:
+    form = EditionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            edition = services.list_create(**form.cleaned_data, actor=request.user)
+        except ValidationError as error:
+            _errors_into_form(form, error)
+        else:
+            messages.success(
+                request, _("%(title)s is created as a draft.") % {"title": edition.title}
+            )
+            return redirect("creators:edition-detail", year=edition.year)
+    return render(request, "creators/staff/edition_form.html", {"form": form})
+
+
+def _edition_context(edition: ChangeMakersList, **extra) -> dict:
+    entries = list(ListEntry.objects.filter(change_makers_list=edition).for_display())
+    context = {
+        "edition": edition,
+        "entries": entries,
+        "editable": edition.status == ChangeMakersList.Status.DRAFT,
+        "history": selectors.list_history(edition),
+        "unpublish_form": UnpublishForm(),
+    }
+    if context["editable"]:
+        on_list = {entry.creator_id for entry in entries}
+        context["handles"] = [
+            handle
+            for pk, handle in Creator.objects.order_by("handle").values_list("pk", "handle")
+            if pk not in on_list
+        ]
+        context["add_form"] = EntryAddForm()
+        context["text_form"] = EditionTextForm(
+            initial={"title": edition.title, "introduction": edition.introduction}
+        )
+    return context | extra
+
+
+@require_GET
+@staff_required
+def edition_detail(request: HttpRequest, year: int) -> HttpResponse:
+    edition = _edition_or_404(year)
+    context = _edition_context(edition)
+    if request.htmx and request.htmx.target == "entries":
+        return render(request, f"{EDITION}#entries", context)
+    return render(request, EDITION, context)
+
+
+@require_POST
+@staff_required
+def edition_edit(request: HttpRequest, year: int) -> HttpResponse:
+    edition = _edition_or_404(year)
+    form = EditionTextForm(request.POST)
+    if form.is_valid():
+        try:
+            services.list_update(
+                change_makers_list=edition, actor=request.user, **form.cleaned_data
+            )
+        except ValidationError as error:
+            if edition.status != ChangeMakersList.Status.DRAFT:  # its page shows no form
+                messages.error(request, " ".join(error.messages))
+                return redirect("creators:edition-detail", year=year)
+            _errors_into_form(form, error)
+        else:
+            messages.success(request, _("The title and introduction are saved."))
+            return redirect("creators:edition-detail", year=year)
+    return render(request, EDITION, _edition_context(edition, text_form=form, text_open=True))
+
+
+@require_POST
+@staff_required
+def entry_add(request: HttpRequest, year: int) -> HttpResponse:
+    edition = _edition_or_404(year)
+    form = EntryAddForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        creator = Creator.objects.with_handle(data["handle"]).first()
+        try:
+            if creator is None:
+                raise ValidationError(
+                    {"handle": _("No creator has the handle @%(handle)s.") % data}
+                )
+            services.list_entry_add(
+                change_makers_list=edition,
+                creator=creator,
+                country=data["country"] or None,
+                cause=data["cause"] or (creator.causes[0] if creator.causes else ""),
+                citation=data["citation"],
+                position=data["position"],
+                actor=request.user,
+            )
+        except ValidationError as error:
+            if edition.status != ChangeMakersList.Status.DRAFT:  # its page shows no form
+                messages.error(request, " ".join(error.messages))
+                return redirect("creators:edition-detail", year=year)
+            _errors_into_form(form, error)
+        else:
+            messages.success(request, _("%(creator)s is added to the list.") % {"creator": creator})
+            return redirect(reverse("creators:edition-detail", args=[year]) + "#entries")
+    context = _edition_context(edition, add_form=form)
+    return render(request, EDITION, context)
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required
+def entry_edit(request: HttpRequest, year: int, pk: int) -> HttpResponse:
+    entry = get_object_or_404(
+        ListEntry.objects.select_related("creator", "change_makers_list"),
+        pk=pk,
+        change_makers_list__year=year,
+    )
+    initial = {
+        "country": entry.country.code,
+        "cause": entry.cause,
+        "citation": entry.citation,
+        "position": entry.position,
+    }
+    form = EntryEditForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.list_entry_update(entry=entry, actor=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            _errors_into_form(form, error)
+        else:
+            messages.success(
+                request, _("%(creator)s's entry is saved.") % {"creator": entry.creator}
+            )
+            return redirect(reverse("creators:edition-detail", args=[year]) + "#entries")
+    return render(
+        request,
+        "creators/staff/entry_form.html",
+        {"entry": entry, "edition": entry.change_makers_list, "form": form},
+    )
+
+
+def _entry_action(request: HttpRequest, year: int, pk: int, act, done: str) -> HttpResponse:
+    """Run a move or removal and answer it: the entries table for htmx, a redirect with a
+    message otherwise. A refusal (a published list) is said in both."""
+    entry = get_object_or_404(
+        ListEntry.objects.select_related("creator", "change_makers_list"),
+        pk=pk,
+        change_makers_list__year=year,
+    )
+    edition = entry.change_makers_list
+    errors: list[str] = []
+    try:
+        act(entry)
+    except ValidationError as error:
+        errors = error.messages
+    message = done % {"creator": entry.creator.display_name}
+    if not request.htmx:
+        for error in errors:
+            messages.error(request, error)
+        if not errors:
+            messages.success(request, message)
+        return redirect(reverse("creators:edition-detail", args=[year]) + "#entries")
+    edition.refresh_from_db()
+    context = _edition_context(
+        edition, action_errors=errors, action_message="" if errors else message
+    )
+    response = render(request, f"{EDITION}#entries_response", context)
+    if not errors:
+        trigger_client_event(response, EDITION_CHANGED)
+    return response
+
+
+@require_POST
+@staff_required
+def entry_move(request: HttpRequest, year: int, pk: int, direction: str) -> HttpResponse:
+    if direction not in ("up", "down"):
+        return HttpResponse(status=404)
+    return _entry_action(
+        request,
+        year,
+        pk,
+        lambda entry: services.list_entry_move(
+            entry=entry, direction=direction, actor=request.user
+        ),
+        _("%(creator)s moved up.") if direction == "up" else _("%(creator)s moved down."),
+    )
+
+
+@require_POST
+@staff_required
+def entry_remove(request: HttpRequest, year: int, pk: int) -> HttpResponse:
+    return _entry_action(
+        request,
+        year,
+        pk,
+        lambda entry: services.list_entry_remove(entry=entry, actor=request.user),
+        _("%(creator)s is removed from the list."),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required
+def edition_import(request: HttpRequest, year: int) -> HttpResponse:
+    edition = _edition_or_404(year)
+    problems = []
+    form = ListImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            entries = services.list_entries_import(
+                change_makers_list=edition, rows=form.cleaned_data["file"], actor=request.user
+            )
+        except ListImportRefused as refused:
+            problems = refused.problems
+            form.add_error(None, refused)
+        except ValidationError as error:
+            _errors_into_form(form, error)
+        else:
+            messages.success(
+                request,
+                _("%(count)s entries imported into %(title)s.")
+                % {"count": len(entries), "title": edition.title},
+            )
+            return redirect(reverse("creators:edition-detail", args=[year]) + "#entries")
+    context = {
+        "edition": edition,
+        "form": form,
+        "problems": problems,
+        "cause_codes": ", ".join(Cause.values),
+        "editable": edition.status == ChangeMakersList.Status.DRAFT,
+    }
+    return render(request, "creators/staff/edition_import.html", context)
+
+
+@require_GET
+@staff_required
+def import_template(request: HttpRequest) -> HttpResponse:
+    response = HttpResponse(template_csv(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="change-makers-list-template.csv"'
+    return response
+
+
+@require_GET
+@staff_required
+def edition_preview(request: HttpRequest, year: int) -> HttpResponse:
+    edition = _edition_or_404(year)
+    return list_page(
+        request,
+        edition,
+        list_url=reverse("creators:edition-preview", args=[year]),
+        other_years=[],
+        preview=True,
+    )
+
+
+@require_POST
+@staff_required
+def edition_publish(request: HttpRequest, year: int) -> HttpResponse:
+    edition = _edition_or_404(year)
+    try:
+        services.list_publish(change_makers_list=edition, actor=request.user)
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, _("%(title)s is published.") % {"title": edition.title})
+    return redirect("creators:edition-detail", year=year)
+
+
+@require_POST
+@staff_required
+def edition_unpublish(request: HttpRequest, year: int) -> HttpResponse:
+    edition = _edition_or_404(year)
+    form = UnpublishForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Say why the list is taken down."))
+        return redirect("creators:edition-detail", year=year)
+    try:
+        services.list_unpublish(
+            change_makers_list=edition, actor=request.user, reason=form.cleaned_data["reason"]
+        )
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+    else:
+        messages.success(
+            request,
+            _("%(title)s is back to draft and no longer public.") % {"title": edition.title},
+        )
+    return redirect("creators:edition-detail", year=year)
+
+
+# --- The program page's text ------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required
+def hub_edit(request: HttpRequest) -> HttpResponse:
+    hub = selectors.program_hub()
+    initial = {name: getattr(hub, name) for name in services.HUB_FIELDS}
+    form = ProgramHubForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.program_hub_update(actor=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            _errors_into_form(form, error)
+        else:
+            messages.success(request, _("The program page is saved."))
+            return redirect("creators:hub-edit")
+    return render(request, "creators/staff/hub_form.html", {"form": form, "hub": hub})
