@@ -73,6 +73,7 @@ venv sync: $(SYNCED)
 
 run: $(SYNCED)
 	@export DJANGO_DEBUG="$${DJANGO_DEBUG:-1}" PATH="$(CURDIR)/$(VENV)/bin:$$PATH"; \
+	export DJANGO_SITE_URL="$${DJANGO_SITE_URL:-http://$(HOST):$(PORT)}"; \
 	python manage.py migrate --noinput; \
 	python manage.py seed_demo; \
 	echo "Change Makers on http://$(HOST):$(PORT)/ (Ctrl-C stops the web server and the worker)"; \
