@@ -1,3 +1,5 @@
+import shutil
+
 import pytest
 from django.conf import settings
 from django.urls import reverse
@@ -49,21 +51,28 @@ def test_french_pages_show_french_text(client):
 
 
 def _po_entries(path):
-    """(msgid, msgstr, fuzzy) for each entry of a .po file, header left out."""
+    """(msgid, msgstr, fuzzy) for each entry of a .po file, header left out. A msgid with a
+    context is keyed as gettext keys it ("context\x04msgid"); a plural entry's msgstr is its
+    first form, and empty if any of its forms is."""
     import ast
+    import re
 
     entries, current, field, fuzzy = [], {}, None, False
     for line in [*path.read_text(encoding="utf-8").splitlines(), ""]:
         if not line.strip():
             if current.get("msgid"):
-                entries.append((current["msgid"], current.get("msgstr", ""), fuzzy))
+                msgid = current["msgid"]
+                if "msgctxt" in current:
+                    msgid = f"{current['msgctxt']}\x04{msgid}"
+                forms = [v for k, v in sorted(current.items()) if k.startswith("msgstr")]
+                msgstr = forms[0] if forms and all(forms) else ""
+                entries.append((msgid, msgstr, fuzzy))
             current, field, fuzzy = {}, None, False
         elif line.startswith("#,") and "fuzzy" in line:
             fuzzy = True
-        elif line.startswith(("msgid ", "msgstr ", "msgstr[0] ", "msgid_plural ")):
-            key, _, value = line.partition(" ")
-            field = {"msgstr[0]": "msgstr"}.get(key, key)
-            current[field] = current.get(field, "") + ast.literal_eval(value)
+        elif match := re.match(r"(msgctxt|msgid|msgid_plural|msgstr(?:\[\d+\])?) (.*)", line):
+            field, value = match.groups()
+            current[field] = ast.literal_eval(value)
         elif line.startswith('"') and field:
             current[field] += ast.literal_eval(line)
     return entries
@@ -84,10 +93,29 @@ def test_the_french_catalogue_is_complete_and_compiled():
     stale = [
         msgid
         for msgid, msgstr, _ in entries
-        if "\x04" not in msgid
-        and catalogue._catalog.get(msgid, catalogue._catalog.get((msgid, 0))) != msgstr
+        if catalogue._catalog.get(msgid, catalogue._catalog.get((msgid, 0))) != msgstr
     ]
     assert stale == []
+
+
+@pytest.mark.skipif(shutil.which("xgettext") is None, reason="needs GNU gettext (xgettext)")
+def test_every_string_in_the_code_is_in_the_french_catalogue(tmp_path, settings, monkeypatch):
+    """makemessages run on a copy of the catalogue finds nothing new to translate: a string
+    added to a template or a module without its French fails here, not in front of a user."""
+    from django.core.management import call_command
+
+    # makemessages writes into any locale/ folder under the directory it runs in, so it runs
+    # in a scratch tree that links to the sources and holds a copy of the catalogue.
+    root = tmp_path / "src"
+    root.mkdir()
+    for name in ("changemakers", "creators", "programs", "donations", "templates"):
+        (root / name).symlink_to(settings.BASE_DIR / name)
+    shutil.copytree(settings.LOCALE_PATHS[0], root / "locale")
+    settings.LOCALE_PATHS = [root / "locale"]
+    monkeypatch.chdir(root)
+    call_command("makemessages", locale=["fr"], symlinks=True, verbosity=0)
+    entries = _po_entries(root / "locale" / "fr" / "LC_MESSAGES" / "django.po")
+    assert [msgid for msgid, msgstr, fuzzy in entries if not msgstr or fuzzy] == []
 
 
 def test_french_plurals_have_every_form_the_catalogue_declares():
@@ -102,8 +130,10 @@ def test_french_plurals_have_every_form_the_catalogue_declares():
     blocks = [b for b in text.split("\n\n") if "msgid_plural" in b and not b.startswith("#~")]
     assert blocks
     for block in blocks:
-        filled = re.findall(r'^msgstr\[(\d+)\] "(.+)"', block, flags=re.MULTILINE)
-        assert sorted(int(n) for n, _ in filled) == list(range(forms)), block
+        filled = re.findall(r'^msgstr\[(\d+)\] ((?:".*"\n?)+)', block, flags=re.MULTILINE)
+        assert sorted(int(n) for n, text in filled if text.strip('"\n')) == list(range(forms)), (
+            block
+        )
     with (folder / "django.mo").open("rb") as mo:
         catalogue = gettext.GNUTranslations(mo)
     assert catalogue.ngettext("%(counter)s grant", "%(counter)s grants", 5) == (

@@ -33,7 +33,7 @@ def sign_in(page: Page, username: str) -> None:
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(PASSWORD)
     page.locator("main").get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(re.compile(r"/staff/grants/$"))
+    expect(page).to_have_url(re.compile(r"/staff/$"))
 
 
 def upload(page: Page, text: str) -> None:
