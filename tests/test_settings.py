@@ -124,6 +124,9 @@ def test_database_url_and_redis_url_are_honoured(monkeypatch):
     assert database["CONN_HEALTH_CHECKS"] is True
     assert loaded["CELERY_BROKER_URL"] == "redis://broker.internal:6380/2"
     assert loaded["CELERY_BROKER_TRANSPORT_OPTIONS"]["visibility_timeout"] > 0
+    # Rate-limit counters live where every web process sees them.
+    assert loaded["CACHES"]["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
+    assert loaded["CACHES"]["default"]["LOCATION"] == "redis://broker.internal:6380/2"
 
 
 def test_this_test_run_uses_the_servers_the_environment_names():

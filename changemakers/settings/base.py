@@ -218,6 +218,15 @@ if REDIS_URL:
         "socket_timeout": 10,
         "retry_on_timeout": True,
     }
+    # The cache holds the public forms' rate-limit counters: on Redis they are shared by every
+    # web process and machine, as a limit must be.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "changemakers",
+        }
+    }
 else:
     CELERY_BROKER_URL = "filesystem://"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
