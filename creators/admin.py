@@ -33,7 +33,7 @@ from .models import (
     CreatorLink,
     ListEntry,
 )
-from .services import creator_create, list_create, list_publish, list_unpublish
+from .services import audit_record, creator_create, list_create, list_publish, list_unpublish
 
 # Actions show in the changelist's drop-down and on each object's change page.
 BOTH_LOCATIONS = [admin.ActionLocation.CHANGE_LIST, admin.ActionLocation.CHANGE_FORM]
@@ -175,6 +175,7 @@ class ServiceModelAdmin(admin.ModelAdmin):
     - `add_fields`: the only fields of the add form (state fields have nothing to show yet);
     - `readonly_on_change`: fields that are set once, at creation;
     - `create_through_service()`: called on add instead of `obj.save()`;
+    - an edit of ordinary fields is audited (which fields, by whom), in the admin's transaction;
     - a ValidationError raised by a service during a save shows in the form again, with what
       was typed, not as a 500 (the admin's transaction has rolled back).
     """
@@ -204,7 +205,16 @@ class ServiceModelAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         if change:
-            return super().save_model(request, obj, form, change)
+            super().save_model(request, obj, form, change)
+            if form.changed_data:
+                # Names only, never values: a payout reference must not be copied into the log.
+                audit_record(
+                    actor=request.user,
+                    obj=obj,
+                    action=AuditEvent.Action.UPDATED,
+                    note="Changed in the admin: " + ", ".join(form.changed_data),
+                )
+            return None
         created = self.create_through_service(request, obj, form)
         if created is None:
             return super().save_model(request, obj, form, change)

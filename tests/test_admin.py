@@ -404,6 +404,22 @@ def test_posting_changed_state_fields_of_a_nonprofit_fund_and_cohort_does_nothin
     )
 
 
+def test_an_edit_in_the_admin_is_audited_by_field_name_without_the_values(staff_client, staff_user):
+    nonprofit = NonprofitFactory(payout_reference="acct-old-0001")
+    url = admin_url(type(nonprofit), "change", nonprofit.pk)
+    data = form_data(staff_client.get(url))
+    data.update({"payout_reference": "acct-new-0002", "website": "https://new.example"})
+
+    assert staff_client.post(url, data).status_code == 302
+
+    event = AuditEvent.objects.for_object(nonprofit).get(action="updated")
+    assert event.actor == staff_user
+    assert event.note == "Changed in the admin: website, payout_reference"
+    assert "acct-" not in event.note
+    staff_client.post(url, data)  # nothing changed this time: nothing to record
+    assert AuditEvent.objects.for_object(nonprofit).filter(action="updated").count() == 1
+
+
 def test_moving_a_planned_cohort_moves_its_end_date(staff_client):
     cohort = CohortFactory()
     url = admin_url(Cohort, "change", cohort.pk)
