@@ -592,3 +592,135 @@ def test_the_editions_page_answers_in_a_fixed_number_of_queries(
     # session, user, count, the page of editions with their entry counts
     with django_assert_num_queries(4):
         assert client.get(reverse("creators:edition-list")).status_code == 200
+
+
+def test_the_admin_cannot_add_an_entry_to_a_published_list(client, staff_user):
+    cml = published()
+    add(cml, 1)
+    creator = CreatorFactory(handle="latecomer", country="KE", causes=["health"])
+    client.force_login(staff_user)
+    response = client.post(
+        reverse("admin:creators_listentry_add"),
+        {
+            "change_makers_list": cml.pk,
+            "creator": creator.pk,
+            "country": "KE",
+            "cause": "health",
+            "citation": "Slipped in after the announcement.",
+            "position": 5,
+        },
+    )
+    assert response.status_code == 200
+    assert "A published list cannot be changed" in response.content.decode()
+    assert not cml.entries.filter(creator=creator).exists()
+
+
+def test_the_admin_adds_edits_and_deletes_a_drafts_entries_through_the_services(client, staff_user):
+    cml = draft()
+    creator = CreatorFactory(handle="newcomer", country="KE", causes=["health"])
+    client.force_login(staff_user)
+    client.post(
+        reverse("admin:creators_listentry_add"),
+        {
+            "change_makers_list": cml.pk,
+            "creator": creator.pk,
+            "country": "KE",
+            "cause": "health",
+            "citation": "Joined this year.",
+            "position": 3,
+        },
+    )
+    entry = cml.entries.get(creator=creator)
+    assert events(entry) == [("created", "Position 3")]
+    client.post(
+        reverse("admin:creators_listentry_change", args=[entry.pk]),
+        {
+            "country": "KE",
+            "cause": "health",
+            "citation": "Joined this year, loudly.",
+            "position": 3,
+        },
+    )
+    entry.refresh_from_db()
+    assert entry.citation == "Joined this year, loudly."
+    assert events(entry)[-1] == ("updated", "citation")
+    client.post(reverse("admin:creators_listentry_delete", args=[entry.pk]), {"post": "yes"})
+    assert not cml.entries.exists()
+    assert events(entry)[-1][0] == "removed"
+
+
+def test_the_admin_cannot_move_an_entry_onto_a_published_list(client, staff_user):
+    frozen = published()
+    entry = add(draft(), 1)
+    client.force_login(staff_user)
+    client.post(
+        reverse("admin:creators_listentry_change", args=[entry.pk]),
+        {
+            "change_makers_list": frozen.pk,
+            "creator": entry.creator_id,
+            "country": "KE",
+            "cause": entry.cause,
+            "citation": entry.citation,
+            "position": 1,
+        },
+    )
+    entry.refresh_from_db()
+    assert entry.change_makers_list_id != frozen.pk
+    assert not frozen.entries.exists()
+
+
+def test_the_admin_cannot_retitle_a_published_list(client, staff_user):
+    cml = published()
+    add(cml, 1)
+    client.force_login(staff_user)
+    client.post(
+        reverse("admin:creators_changemakerslist_change", args=[cml.pk]),
+        {
+            "year": 2030,
+            "title": "Renamed after the announcement",
+            "introduction": "",
+            "entries-TOTAL_FORMS": 0,
+            "entries-INITIAL_FORMS": 0,
+            "entries-2-TOTAL_FORMS": 0,
+            "entries-2-INITIAL_FORMS": 0,
+        },
+    )
+    cml.refresh_from_db()
+    assert (cml.year, cml.title) == (2026, "Change Makers 2026")
+
+
+def test_the_admins_inline_entries_go_through_the_services(client, staff_user):
+    cml = draft()
+    entry = add(cml, 1)
+    creator = CreatorFactory(handle="inlined", country="NG", causes=["education"])
+    client.force_login(staff_user)
+    client.post(
+        reverse("admin:creators_changemakerslist_change", args=[cml.pk]),
+        {
+            "title": "Change Makers 2027, revised",
+            "introduction": "",
+            "entries-TOTAL_FORMS": 1,
+            "entries-INITIAL_FORMS": 1,
+            "entries-0-id": entry.pk,
+            "entries-0-change_makers_list": cml.pk,
+            "entries-0-position": 1,
+            "entries-0-country": "KE",
+            "entries-0-cause": entry.cause,
+            "entries-0-citation": "Rewritten in the admin.",
+            "entries-2-TOTAL_FORMS": 1,
+            "entries-2-INITIAL_FORMS": 0,
+            "entries-2-0-change_makers_list": cml.pk,
+            "entries-2-0-position": 2,
+            "entries-2-0-creator": creator.pk,
+            "entries-2-0-country": "",
+            "entries-2-0-cause": "education",
+            "entries-2-0-citation": "Added in the admin.",
+        },
+    )
+    cml.refresh_from_db()
+    assert cml.title == "Change Makers 2027, revised"
+    assert ("updated", "title") in events(cml)
+    assert events(entry)[-1] == ("updated", "citation")
+    added = cml.entries.get(creator=creator)
+    assert (added.country.code, added.position) == ("NG", 2)
+    assert events(added) == [("created", "Position 2")]
