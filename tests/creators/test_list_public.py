@@ -215,3 +215,8 @@ def test_the_home_page_makes_the_same_queries_for_10_and_1000_entries(
     fill(published(2026), count)
     with django_assert_num_queries(4):
         client.get(reverse("creators:home"))
+
+
+@pytest.mark.parametrize("path", ["/creators/%00/", "/creators/a%00b/photo/", "/creators/x/"])
+def test_a_creator_address_that_cannot_be_a_handle_is_not_found(client, path):
+    assert client.get(path).status_code == 404
