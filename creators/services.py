@@ -363,16 +363,20 @@ def list_entries_import(
 
 
 def list_publish(*, change_makers_list: ChangeMakersList, actor) -> ChangeMakersList:
-    if not change_makers_list.entries.exists():
-        raise ValidationError(_("An empty list cannot be published."), code="list_empty")
-    return state_transition(
-        change_makers_list,
-        to=ChangeMakersList.Status.PUBLISHED,
-        allowed_from=[ChangeMakersList.Status.DRAFT],
-        actor=actor,
-        action="published",
-        changes={"published_at": timezone.now()},
-    )
+    with transaction.atomic():
+        # Under the list's lock, which every change of its entries takes: a removal of the
+        # last entry cannot slip in between this check and the publication.
+        locked = ChangeMakersList.objects.select_for_update().get(pk=change_makers_list.pk)
+        if locked.status == ChangeMakersList.Status.DRAFT and not locked.entries.exists():
+            raise ValidationError(_("An empty list cannot be published."), code="list_empty")
+        return state_transition(
+            locked,
+            to=ChangeMakersList.Status.PUBLISHED,
+            allowed_from=[ChangeMakersList.Status.DRAFT],
+            actor=actor,
+            action="published",
+            changes={"published_at": timezone.now()},
+        )
 
 
 def list_unpublish(*, change_makers_list: ChangeMakersList, actor, reason: str = ""):

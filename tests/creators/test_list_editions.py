@@ -724,3 +724,48 @@ def test_the_admins_inline_entries_go_through_the_services(client, staff_user):
     added = cml.entries.get(creator=creator)
     assert (added.country.code, added.position) == ("NG", 2)
     assert events(added) == [("created", "Position 2")]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_publishing_while_the_last_entry_is_removed_does_not_publish_an_empty_list(staff_user):
+    """The removal holds the list's lock when the publish starts; the publish must see the
+    list as the removal left it, not as it was before."""
+    import threading
+    import time
+
+    from django.db import connection, transaction
+
+    cml = draft()
+    entry = add(cml, 1)
+    locked, outcome = threading.Event(), []
+
+    def remove():
+        try:
+            with transaction.atomic():
+                ChangeMakersList.objects.select_for_update().get(pk=cml.pk)
+                ListEntry.objects.filter(pk=entry.pk).delete()
+                locked.set()
+                time.sleep(0.5)  # the publish is now waiting on the lock
+        finally:
+            connection.close()
+
+    def publish():
+        try:
+            locked.wait(5)
+            list_publish(change_makers_list=cml, actor=staff_user)
+            outcome.append("published")
+        except Exception as error:
+            outcome.append(getattr(error, "code", repr(error)))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=remove), threading.Thread(target=publish)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    cml.refresh_from_db()
+    assert outcome == ["list_empty"]
+    assert cml.status == ChangeMakersList.Status.DRAFT
