@@ -365,8 +365,8 @@ def test_the_edition_page_answers_in_a_fixed_number_of_queries(
         for n, c in enumerate(creators, start=1)
     )
     client.force_login(staff_user)
-    # session, user, edition, entries with creators, history, handles for the datalist
-    with django_assert_num_queries(6):
+    # session, user, edition, entry count, a page of entries with creators, history, handles
+    with django_assert_num_queries(7):
         response = client.get(reverse("creators:edition-detail", args=[2027]))
     assert response.status_code == 200
 
@@ -769,3 +769,32 @@ def test_publishing_while_the_last_entry_is_removed_does_not_publish_an_empty_li
     cml.refresh_from_db()
     assert outcome == ["list_empty"]
     assert cml.status == ChangeMakersList.Status.DRAFT
+
+
+def test_a_big_edition_is_shown_and_reordered_a_page_at_a_time(client, staff_user):
+    cml = draft()
+    creators = CreatorFactory.create_batch(120)
+    ListEntry.objects.bulk_create(
+        ListEntry(
+            change_makers_list=cml, creator=c, country="KE", cause="arts", citation=".", position=n
+        )
+        for n, c in enumerate(creators, start=1)
+    )
+    client.force_login(staff_user)
+    page = client.get(reverse("creators:edition-detail", args=[2027])).content.decode()
+    assert page.count('<tr id="entry-') == 50
+    assert "120 entries" in page
+    second = client.get(reverse("creators:edition-detail", args=[2027]), {"page": 2})
+    first_of_page = cml.entries.get(position=51)
+    # The first row of page 2 can still move up, onto page 1.
+    up = reverse("creators:edition-entry-move", args=[2027, first_of_page.pk, "up"])
+    assert f'hx-post="{up}?page=2"' in second.content.decode()
+    moved = client.post(f"{up}?page=2", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="entries")
+    table = moved.content.decode()
+    assert table.count('<tr id="entry-') == 50
+    assert f'<tr id="entry-{first_of_page.pk}">' in table  # the page it moved to: page 1
+    assert cml.entries.get(pk=first_of_page.pk).position == 50
+    assert len(table) < 200_000
+    down = reverse("creators:edition-entry-move", args=[2027, first_of_page.pk, "down"])
+    no_js = client.post(down)
+    assert no_js.url == reverse("creators:edition-detail", args=[2027]) + "?page=2#entries"
