@@ -16,7 +16,7 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
 
 from .emails import absolute_url, email_send
-from .list_import import ImportRow, ListImportRefused, list_import_check
+from .list_import import POSITION_MAX, ImportRow, ListImportRefused, list_import_check
 from .models import (
     AuditEvent,
     ChangeMakersList,
@@ -239,6 +239,14 @@ def list_entry_add(
         locked = _list_locked_for_editing(change_makers_list)
         if position is None:
             position = _next_position(locked)
+            if position > POSITION_MAX:
+                raise ValidationError(
+                    {
+                        "position": _("The last position (%(max)s) is taken; give a position.")
+                        % {"max": POSITION_MAX}
+                    },
+                    code="list_full",
+                )
         entry = ListEntry(
             change_makers_list=locked,
             creator=creator,
