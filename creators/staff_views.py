@@ -44,6 +44,16 @@ def _entry_page(edition: ChangeMakersList, position: int) -> int:
     return before // ENTRY_PAGE_SIZE + 1
 
 
+def _to_entries(edition: ChangeMakersList, page: int | None) -> HttpResponse:
+    url = reverse("creators:edition-detail", args=[edition.year])
+    return redirect(f"{url}?page={page}#entries" if page and page > 1 else f"{url}#entries")
+
+
+def _to_entry(edition: ChangeMakersList, entry: ListEntry) -> HttpResponse:
+    """Back to the edition page, on the page of the table that shows `entry`."""
+    return _to_entries(edition, _entry_page(edition, entry.position))
+
+
 def _edition_or_404(year: int) -> ChangeMakersList:
     return get_object_or_404(ChangeMakersList, year=year)
 
@@ -155,7 +165,7 @@ def entry_add(request: HttpRequest, year: int) -> HttpResponse:
                 raise ValidationError(
                     {"handle": _("No creator has the handle @%(handle)s.") % data}
                 )
-            services.list_entry_add(
+            entry = services.list_entry_add(
                 change_makers_list=edition,
                 creator=creator,
                 country=data["country"] or None,
@@ -171,7 +181,7 @@ def entry_add(request: HttpRequest, year: int) -> HttpResponse:
             _errors_into_form(form, error)
         else:
             messages.success(request, _("%(creator)s is added to the list.") % {"creator": creator})
-            return redirect(reverse("creators:edition-detail", args=[year]) + "#entries")
+            return _to_entry(edition, entry)
     context = _edition_context(request, edition, add_form=form)
     return render(request, EDITION, context)
 
@@ -193,14 +203,14 @@ def entry_edit(request: HttpRequest, year: int, pk: int) -> HttpResponse:
     form = EntryEditForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            services.list_entry_update(entry=entry, actor=request.user, **form.cleaned_data)
+            saved = services.list_entry_update(entry=entry, actor=request.user, **form.cleaned_data)
         except ValidationError as error:
             _errors_into_form(form, error)
         else:
             messages.success(
                 request, _("%(creator)s's entry is saved.") % {"creator": entry.creator}
             )
-            return redirect(reverse("creators:edition-detail", args=[year]) + "#entries")
+            return _to_entry(entry.change_makers_list, saved)
     return render(
         request,
         "creators/staff/entry_form.html",
@@ -233,8 +243,7 @@ def _entry_action(request: HttpRequest, year: int, pk: int, act, done: str) -> H
             messages.error(request, error)
         if not errors:
             messages.success(request, message)
-        url = reverse("creators:edition-detail", args=[year])
-        return redirect(f"{url}?page={page}#entries" if page and page > 1 else f"{url}#entries")
+        return _to_entries(edition, page)
     edition.refresh_from_db()
     context = _edition_context(
         request, edition, page=page, action_errors=errors, action_message="" if errors else message

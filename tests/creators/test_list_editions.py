@@ -798,3 +798,29 @@ def test_a_big_edition_is_shown_and_reordered_a_page_at_a_time(client, staff_use
     down = reverse("creators:edition-entry-move", args=[2027, first_of_page.pk, "down"])
     no_js = client.post(down)
     assert no_js.url == reverse("creators:edition-detail", args=[2027]) + "?page=2#entries"
+
+
+def test_after_adding_or_editing_staff_land_on_the_page_that_shows_the_entry(client, staff_user):
+    cml = draft()
+    for n in range(1, 61):
+        add(cml, n)
+    newcomer = CreatorFactory(handle="newcomer", causes=["arts"])
+    client.force_login(staff_user)
+    added = client.post(
+        reverse("creators:edition-entry-add", args=[2027]),
+        {"handle": "newcomer", "citation": "Last in."},
+    )
+    detail = reverse("creators:edition-detail", args=[2027])
+    assert added.url == f"{detail}?page=2#entries"
+    entry = cml.entries.get(creator=newcomer)
+    edited = client.post(
+        reverse("creators:edition-entry-edit", args=[2027, entry.pk]),
+        {"country": "KE", "cause": "arts", "citation": "First now.", "position": 100},
+    )
+    assert edited.url == f"{detail}?page=2#entries"
+    first = cml.entries.get(position=1)
+    edited = client.post(
+        reverse("creators:edition-entry-edit", args=[2027, first.pk]),
+        {"country": "KE", "cause": first.cause, "citation": "Still first.", "position": 1},
+    )
+    assert edited.url == f"{detail}#entries"
