@@ -33,7 +33,18 @@ from .models import (
     CreatorLink,
     ListEntry,
 )
-from .services import audit_record, creator_create, list_create, list_publish, list_unpublish
+from .services import (
+    ENTRY_FIELDS,
+    audit_record,
+    creator_create,
+    list_create,
+    list_entry_add,
+    list_entry_remove,
+    list_entry_update,
+    list_publish,
+    list_unpublish,
+    list_update,
+)
 
 # Actions show in the changelist's drop-down and on each object's change page.
 BOTH_LOCATIONS = [admin.ActionLocation.CHANGE_LIST, admin.ActionLocation.CHANGE_FORM]
@@ -434,8 +445,47 @@ class ChangeMakersListAdmin(ServiceModelAdmin):
     inlines = [ListEntryInline, NewListEntryInline]
     actions = ["publish", "unpublish"]
 
+    readonly_on_change = ["year"]
+
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(entry_count=Count("entries"))
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = super().get_readonly_fields(request, obj)
+        if _list_is_draft(obj):
+            return readonly
+        # Frozen like its entries: what the public was shown stays what was announced.
+        return [*readonly, *(name for name in ("title", "introduction") if name not in readonly)]
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            return super().save_model(request, obj, form, change)
+        if {"title", "introduction"} & set(form.changed_data):
+            list_update(
+                change_makers_list=obj,
+                actor=request.user,
+                title=obj.title,
+                introduction=obj.introduction,
+            )
+        return None
+
+    def save_formset(self, request, form, formset, change):
+        """The entries' changes go through the list services: locked, refused on a
+        published list, audited."""
+        if formset.model is not ListEntry:
+            return super().save_formset(request, form, formset, change)
+        formset.save(commit=False)
+        for entry in formset.deleted_objects:
+            list_entry_remove(entry=entry, actor=request.user)
+        for entry, changed in formset.changed_objects:
+            fields = {name: getattr(entry, name) for name in ENTRY_FIELDS if name in changed}
+            if fields:
+                list_entry_update(entry=entry, actor=request.user, **fields)
+        for entry in formset.new_objects:
+            created = _entry_add(entry, actor=request.user)
+            entry.pk = created.pk
+            entry._state.adding = False
+        return None
 
     @admin.display(description=_("entries"), ordering="entry_count")
     def entry_count(self, obj: ChangeMakersList) -> int:
@@ -478,8 +528,24 @@ class ChangeMakersListAdmin(ServiceModelAdmin):
         )
 
 
+def _entry_add(entry: ListEntry, *, actor) -> ListEntry:
+    return list_entry_add(
+        change_makers_list=entry.change_makers_list,
+        creator=entry.creator,
+        country=entry.country.code or None,
+        cause=entry.cause,
+        citation=entry.citation,
+        position=entry.position,
+        actor=actor,
+    )
+
+
 @admin.register(ListEntry)
-class ListEntryAdmin(admin.ModelAdmin):
+class ListEntryAdmin(ServiceModelAdmin):
+    """Entries are added, changed and deleted here through the list services, so a
+    published list refuses them (under its lock) and every change is audited. An entry stays
+    on its list and with its creator: remove it and add another to change those."""
+
     list_display = ["position", "creator", "change_makers_list", "country", "cause"]
     list_display_links = ["position", "creator"]
     list_select_related = ["creator", "change_makers_list"]
@@ -487,6 +553,28 @@ class ListEntryAdmin(admin.ModelAdmin):
     search_fields = ["creator__display_name", "creator__handle", "citation"]
     autocomplete_fields = ["creator"]
     raw_id_fields = ["change_makers_list"]
+    readonly_on_change = ["change_makers_list", "creator"]
+
+    def create_through_service(self, request, obj, form):
+        return _entry_add(obj, actor=request.user)
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            return super().save_model(request, obj, form, change)
+        fields = {name: getattr(obj, name) for name in ENTRY_FIELDS if name in form.changed_data}
+        if fields:
+            list_entry_update(entry=obj, actor=request.user, **fields)
+        return None
+
+    def delete_model(self, request, obj):
+        list_entry_remove(entry=obj, actor=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for entry in queryset.select_related("change_makers_list", "creator"):
+            try:
+                list_entry_remove(entry=entry, actor=request.user)
+            except ValidationError as error:  # its list was published a moment ago
+                self.message_user(request, " ".join(error.messages), messages.ERROR)
 
     def has_change_permission(self, request, obj=None):
         draft = obj is None or _list_is_draft(obj.change_makers_list)

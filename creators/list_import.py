@@ -155,6 +155,7 @@ def list_import_check(
     problems: list[ImportProblem] = []
     first_line_of_creator: dict[int, int] = {}
     first_line_of_position: dict[int, int] = {}
+    auto_lines: list[int] = []  # rows that go after the last position
 
     for row in rows:
         found = len(problems)
@@ -233,6 +234,8 @@ def list_import_check(
             )
 
         if len(problems) == found and creator is not None:
+            if position is None:
+                auto_lines.append(row.line)
             planned.append(
                 (
                     position,
@@ -242,4 +245,17 @@ def list_import_check(
                     row.citation,
                 )
             )
+    # Rows without a position follow the last one taken: they must still fit below the top.
+    last = max(taken_positions | set(first_line_of_position), default=0)
+    for offset, line in enumerate(auto_lines, start=1):
+        if last + offset > POSITION_MAX:
+            problems.append(
+                ImportProblem(
+                    line,
+                    "position",
+                    _("No position is left after %(last)s for this row; give it one.")
+                    % {"last": last + offset - 1},
+                )
+            )
+    problems.sort(key=lambda problem: problem.line)  # stable: columns keep their order
     return planned, problems

@@ -16,7 +16,7 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
 
 from .emails import absolute_url, email_send
-from .list_import import ImportRow, ListImportRefused, list_import_check
+from .list_import import POSITION_MAX, ImportRow, ListImportRefused, list_import_check
 from .models import (
     AuditEvent,
     ChangeMakersList,
@@ -239,6 +239,14 @@ def list_entry_add(
         locked = _list_locked_for_editing(change_makers_list)
         if position is None:
             position = _next_position(locked)
+            if position > POSITION_MAX:
+                raise ValidationError(
+                    {
+                        "position": _("The last position (%(max)s) is taken; give a position.")
+                        % {"max": POSITION_MAX}
+                    },
+                    code="list_full",
+                )
         entry = ListEntry(
             change_makers_list=locked,
             creator=creator,
@@ -363,16 +371,20 @@ def list_entries_import(
 
 
 def list_publish(*, change_makers_list: ChangeMakersList, actor) -> ChangeMakersList:
-    if not change_makers_list.entries.exists():
-        raise ValidationError(_("An empty list cannot be published."), code="list_empty")
-    return state_transition(
-        change_makers_list,
-        to=ChangeMakersList.Status.PUBLISHED,
-        allowed_from=[ChangeMakersList.Status.DRAFT],
-        actor=actor,
-        action="published",
-        changes={"published_at": timezone.now()},
-    )
+    with transaction.atomic():
+        # Under the list's lock, which every change of its entries takes: a removal of the
+        # last entry cannot slip in between this check and the publication.
+        locked = ChangeMakersList.objects.select_for_update().get(pk=change_makers_list.pk)
+        if locked.status == ChangeMakersList.Status.DRAFT and not locked.entries.exists():
+            raise ValidationError(_("An empty list cannot be published."), code="list_empty")
+        return state_transition(
+            locked,
+            to=ChangeMakersList.Status.PUBLISHED,
+            allowed_from=[ChangeMakersList.Status.DRAFT],
+            actor=actor,
+            action="published",
+            changes={"published_at": timezone.now()},
+        )
 
 
 def list_unpublish(*, change_makers_list: ChangeMakersList, actor, reason: str = ""):

@@ -35,6 +35,23 @@ from .views import list_page
 EDITION = "creators/staff/edition_detail.html"
 EDITION_CHANGED = "editionChanged"
 PAGE_SIZE = 50
+ENTRY_PAGE_SIZE = 50
+
+
+def _entry_page(edition: ChangeMakersList, position: int) -> int:
+    """The page of the edition page's table that shows the entry at `position`."""
+    before = ListEntry.objects.filter(change_makers_list=edition, position__lt=position).count()
+    return before // ENTRY_PAGE_SIZE + 1
+
+
+def _to_entries(edition: ChangeMakersList, page: int | None) -> HttpResponse:
+    url = reverse("creators:edition-detail", args=[edition.year])
+    return redirect(f"{url}?page={page}#entries" if page and page > 1 else f"{url}#entries")
+
+
+def _to_entry(edition: ChangeMakersList, entry: ListEntry) -> HttpResponse:
+    """Back to the edition page, on the page of the table that shows `entry`."""
+    return _to_entries(edition, _entry_page(edition, entry.position))
 
 
 def _edition_or_404(year: int) -> ChangeMakersList:
@@ -76,22 +93,26 @@ def edition_create(request: HttpRequest) -> HttpResponse:
     return render(request, "creators/staff/edition_form.html", {"form": form})
 
 
-def _edition_context(edition: ChangeMakersList, **extra) -> dict:
-    entries = list(ListEntry.objects.filter(change_makers_list=edition).for_display())
+def _edition_context(
+    request: HttpRequest, edition: ChangeMakersList, *, page=None, **extra
+) -> dict:
+    """The edition page: one page of its entries (an edition may hold thousands, and each
+    move answers with the table), its history and, on a draft, the forms."""
+    entries = ListEntry.objects.filter(change_makers_list=edition).for_display()
     context = {
         "edition": edition,
-        "entries": entries,
+        **page_context(request, entries, ENTRY_PAGE_SIZE, number=page),
         "editable": edition.status == ChangeMakersList.Status.DRAFT,
         "history": selectors.list_history(edition),
         "unpublish_form": UnpublishForm(),
     }
     if context["editable"]:
-        on_list = {entry.creator_id for entry in entries}
-        context["handles"] = [
-            handle
-            for pk, handle in Creator.objects.order_by("handle").values_list("pk", "handle")
-            if pk not in on_list
-        ]
+        # Lazy: read only where the page shows the add form, not for a table re-rendered.
+        context["handles"] = (
+            Creator.objects.exclude(list_entries__change_makers_list=edition)
+            .order_by("handle")
+            .values_list("handle", flat=True)
+        )
         context["add_form"] = EntryAddForm()
         context["text_form"] = EditionTextForm(
             initial={"title": edition.title, "introduction": edition.introduction}
@@ -103,7 +124,7 @@ def _edition_context(edition: ChangeMakersList, **extra) -> dict:
 @staff_required
 def edition_detail(request: HttpRequest, year: int) -> HttpResponse:
     edition = _edition_or_404(year)
-    context = _edition_context(edition)
+    context = _edition_context(request, edition)
     if request.htmx and request.htmx.target == "entries":
         return render(request, f"{EDITION}#entries", context)
     return render(request, EDITION, context)
@@ -127,7 +148,8 @@ def edition_edit(request: HttpRequest, year: int) -> HttpResponse:
         else:
             messages.success(request, _("The title and introduction are saved."))
             return redirect("creators:edition-detail", year=year)
-    return render(request, EDITION, _edition_context(edition, text_form=form, text_open=True))
+    context = _edition_context(request, edition, text_form=form, text_open=True)
+    return render(request, EDITION, context)
 
 
 @require_POST
@@ -143,7 +165,7 @@ def entry_add(request: HttpRequest, year: int) -> HttpResponse:
                 raise ValidationError(
                     {"handle": _("No creator has the handle @%(handle)s.") % data}
                 )
-            services.list_entry_add(
+            entry = services.list_entry_add(
                 change_makers_list=edition,
                 creator=creator,
                 country=data["country"] or None,
@@ -159,8 +181,8 @@ def entry_add(request: HttpRequest, year: int) -> HttpResponse:
             _errors_into_form(form, error)
         else:
             messages.success(request, _("%(creator)s is added to the list.") % {"creator": creator})
-            return redirect(reverse("creators:edition-detail", args=[year]) + "#entries")
-    context = _edition_context(edition, add_form=form)
+            return _to_entry(edition, entry)
+    context = _edition_context(request, edition, add_form=form)
     return render(request, EDITION, context)
 
 
@@ -181,14 +203,14 @@ def entry_edit(request: HttpRequest, year: int, pk: int) -> HttpResponse:
     form = EntryEditForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            services.list_entry_update(entry=entry, actor=request.user, **form.cleaned_data)
+            saved = services.list_entry_update(entry=entry, actor=request.user, **form.cleaned_data)
         except ValidationError as error:
             _errors_into_form(form, error)
         else:
             messages.success(
                 request, _("%(creator)s's entry is saved.") % {"creator": entry.creator}
             )
-            return redirect(reverse("creators:edition-detail", args=[year]) + "#entries")
+            return _to_entry(entry.change_makers_list, saved)
     return render(
         request,
         "creators/staff/entry_form.html",
@@ -206,20 +228,25 @@ def _entry_action(request: HttpRequest, year: int, pk: int, act, done: str) -> H
     )
     edition = entry.change_makers_list
     errors: list[str] = []
+    page = request.GET.get("page", "")
+    page = int(page) if page.isascii() and page.isdigit() else None
     try:
-        act(entry)
+        moved = act(entry)
     except ValidationError as error:
         errors = error.messages
+    else:
+        if moved is not None:  # show the page the entry has moved to
+            page = _entry_page(edition, moved.position)
     message = done % {"creator": entry.creator.display_name}
     if not request.htmx:
         for error in errors:
             messages.error(request, error)
         if not errors:
             messages.success(request, message)
-        return redirect(reverse("creators:edition-detail", args=[year]) + "#entries")
+        return _to_entries(edition, page)
     edition.refresh_from_db()
     context = _edition_context(
-        edition, action_errors=errors, action_message="" if errors else message
+        request, edition, page=page, action_errors=errors, action_message="" if errors else message
     )
     response = render(request, f"{EDITION}#entries_response", context)
     if not errors:

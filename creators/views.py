@@ -19,7 +19,7 @@ from django_htmx.http import trigger_client_event
 
 from . import selectors, services
 from .forms import ListFilterForm, ProfileForm, link_formset, links_from
-from .models import Cause, ChangeMakersList, Creator
+from .models import Cause, ChangeMakersList, Creator, handle_validator
 from .pagination import page_context
 from .roles import Role, creator_of, creator_required, role_of
 from .uploads import upload_response
@@ -98,8 +98,16 @@ def list_page(
     return response
 
 
+def _handle_or_404(handle: str) -> str:
+    # Anything else cannot be a handle; some of it (a NUL byte) the database would refuse.
+    if not handle_validator.regex.fullmatch(handle.lstrip("@")):
+        raise Http404
+    return handle
+
+
 @require_GET
 def creator_detail(request: HttpRequest, handle: str) -> HttpResponse:
+    handle = _handle_or_404(handle)
     creator = Creator.objects.with_handle(handle).prefetch_related("links").first()
     if creator is None:
         raise Http404
@@ -128,7 +136,7 @@ class LoginView(auth_views.LoginView):
 @require_GET
 def creator_photo(request: HttpRequest, handle: str) -> HttpResponse:
     """A creator's public photo, served as the image type it was checked to be."""
-    creator = Creator.objects.with_handle(handle).only("handle", "photo").first()
+    creator = Creator.objects.with_handle(_handle_or_404(handle)).only("handle", "photo").first()
     if creator is None or not creator.photo:
         raise Http404
     return upload_response(creator.photo, download_name=creator.handle, as_attachment=False)

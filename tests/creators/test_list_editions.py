@@ -365,8 +365,8 @@ def test_the_edition_page_answers_in_a_fixed_number_of_queries(
         for n, c in enumerate(creators, start=1)
     )
     client.force_login(staff_user)
-    # session, user, edition, entries with creators, history, handles for the datalist
-    with django_assert_num_queries(6):
+    # session, user, edition, entry count, a page of entries with creators, history, handles
+    with django_assert_num_queries(7):
         response = client.get(reverse("creators:edition-detail", args=[2027]))
     assert response.status_code == 200
 
@@ -592,3 +592,235 @@ def test_the_editions_page_answers_in_a_fixed_number_of_queries(
     # session, user, count, the page of editions with their entry counts
     with django_assert_num_queries(4):
         assert client.get(reverse("creators:edition-list")).status_code == 200
+
+
+def test_the_admin_cannot_add_an_entry_to_a_published_list(client, staff_user):
+    cml = published()
+    add(cml, 1)
+    creator = CreatorFactory(handle="latecomer", country="KE", causes=["health"])
+    client.force_login(staff_user)
+    response = client.post(
+        reverse("admin:creators_listentry_add"),
+        {
+            "change_makers_list": cml.pk,
+            "creator": creator.pk,
+            "country": "KE",
+            "cause": "health",
+            "citation": "Slipped in after the announcement.",
+            "position": 5,
+        },
+    )
+    assert response.status_code == 200
+    assert "A published list cannot be changed" in response.content.decode()
+    assert not cml.entries.filter(creator=creator).exists()
+
+
+def test_the_admin_adds_edits_and_deletes_a_drafts_entries_through_the_services(client, staff_user):
+    cml = draft()
+    creator = CreatorFactory(handle="newcomer", country="KE", causes=["health"])
+    client.force_login(staff_user)
+    client.post(
+        reverse("admin:creators_listentry_add"),
+        {
+            "change_makers_list": cml.pk,
+            "creator": creator.pk,
+            "country": "KE",
+            "cause": "health",
+            "citation": "Joined this year.",
+            "position": 3,
+        },
+    )
+    entry = cml.entries.get(creator=creator)
+    assert events(entry) == [("created", "Position 3")]
+    client.post(
+        reverse("admin:creators_listentry_change", args=[entry.pk]),
+        {
+            "country": "KE",
+            "cause": "health",
+            "citation": "Joined this year, loudly.",
+            "position": 3,
+        },
+    )
+    entry.refresh_from_db()
+    assert entry.citation == "Joined this year, loudly."
+    assert events(entry)[-1] == ("updated", "citation")
+    client.post(reverse("admin:creators_listentry_delete", args=[entry.pk]), {"post": "yes"})
+    assert not cml.entries.exists()
+    assert events(entry)[-1][0] == "removed"
+
+
+def test_the_admin_cannot_move_an_entry_onto_a_published_list(client, staff_user):
+    frozen = published()
+    entry = add(draft(), 1)
+    client.force_login(staff_user)
+    client.post(
+        reverse("admin:creators_listentry_change", args=[entry.pk]),
+        {
+            "change_makers_list": frozen.pk,
+            "creator": entry.creator_id,
+            "country": "KE",
+            "cause": entry.cause,
+            "citation": entry.citation,
+            "position": 1,
+        },
+    )
+    entry.refresh_from_db()
+    assert entry.change_makers_list_id != frozen.pk
+    assert not frozen.entries.exists()
+
+
+def test_the_admin_cannot_retitle_a_published_list(client, staff_user):
+    cml = published()
+    add(cml, 1)
+    client.force_login(staff_user)
+    client.post(
+        reverse("admin:creators_changemakerslist_change", args=[cml.pk]),
+        {
+            "year": 2030,
+            "title": "Renamed after the announcement",
+            "introduction": "",
+            "entries-TOTAL_FORMS": 0,
+            "entries-INITIAL_FORMS": 0,
+            "entries-2-TOTAL_FORMS": 0,
+            "entries-2-INITIAL_FORMS": 0,
+        },
+    )
+    cml.refresh_from_db()
+    assert (cml.year, cml.title) == (2026, "Change Makers 2026")
+
+
+def test_the_admins_inline_entries_go_through_the_services(client, staff_user):
+    cml = draft()
+    entry = add(cml, 1)
+    creator = CreatorFactory(handle="inlined", country="NG", causes=["education"])
+    client.force_login(staff_user)
+    client.post(
+        reverse("admin:creators_changemakerslist_change", args=[cml.pk]),
+        {
+            "title": "Change Makers 2027, revised",
+            "introduction": "",
+            "entries-TOTAL_FORMS": 1,
+            "entries-INITIAL_FORMS": 1,
+            "entries-0-id": entry.pk,
+            "entries-0-change_makers_list": cml.pk,
+            "entries-0-position": 1,
+            "entries-0-country": "KE",
+            "entries-0-cause": entry.cause,
+            "entries-0-citation": "Rewritten in the admin.",
+            "entries-2-TOTAL_FORMS": 1,
+            "entries-2-INITIAL_FORMS": 0,
+            "entries-2-0-change_makers_list": cml.pk,
+            "entries-2-0-position": 2,
+            "entries-2-0-creator": creator.pk,
+            "entries-2-0-country": "",
+            "entries-2-0-cause": "education",
+            "entries-2-0-citation": "Added in the admin.",
+        },
+    )
+    cml.refresh_from_db()
+    assert cml.title == "Change Makers 2027, revised"
+    assert ("updated", "title") in events(cml)
+    assert events(entry)[-1] == ("updated", "citation")
+    added = cml.entries.get(creator=creator)
+    assert (added.country.code, added.position) == ("NG", 2)
+    assert events(added) == [("created", "Position 2")]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_publishing_while_the_last_entry_is_removed_does_not_publish_an_empty_list(staff_user):
+    """The removal holds the list's lock when the publish starts; the publish must see the
+    list as the removal left it, not as it was before."""
+    import threading
+    import time
+
+    from django.db import connection, transaction
+
+    cml = draft()
+    entry = add(cml, 1)
+    locked, outcome = threading.Event(), []
+
+    def remove():
+        try:
+            with transaction.atomic():
+                ChangeMakersList.objects.select_for_update().get(pk=cml.pk)
+                ListEntry.objects.filter(pk=entry.pk).delete()
+                locked.set()
+                time.sleep(0.5)  # the publish is now waiting on the lock
+        finally:
+            connection.close()
+
+    def publish():
+        try:
+            locked.wait(5)
+            list_publish(change_makers_list=cml, actor=staff_user)
+            outcome.append("published")
+        except Exception as error:
+            outcome.append(getattr(error, "code", repr(error)))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=remove), threading.Thread(target=publish)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    cml.refresh_from_db()
+    assert outcome == ["list_empty"]
+    assert cml.status == ChangeMakersList.Status.DRAFT
+
+
+def test_a_big_edition_is_shown_and_reordered_a_page_at_a_time(client, staff_user):
+    cml = draft()
+    creators = CreatorFactory.create_batch(120)
+    ListEntry.objects.bulk_create(
+        ListEntry(
+            change_makers_list=cml, creator=c, country="KE", cause="arts", citation=".", position=n
+        )
+        for n, c in enumerate(creators, start=1)
+    )
+    client.force_login(staff_user)
+    page = client.get(reverse("creators:edition-detail", args=[2027])).content.decode()
+    assert page.count('<tr id="entry-') == 50
+    assert "120 entries" in page
+    second = client.get(reverse("creators:edition-detail", args=[2027]), {"page": 2})
+    first_of_page = cml.entries.get(position=51)
+    # The first row of page 2 can still move up, onto page 1.
+    up = reverse("creators:edition-entry-move", args=[2027, first_of_page.pk, "up"])
+    assert f'hx-post="{up}?page=2"' in second.content.decode()
+    moved = client.post(f"{up}?page=2", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="entries")
+    table = moved.content.decode()
+    assert table.count('<tr id="entry-') == 50
+    assert f'<tr id="entry-{first_of_page.pk}">' in table  # the page it moved to: page 1
+    assert cml.entries.get(pk=first_of_page.pk).position == 50
+    assert len(table) < 200_000
+    down = reverse("creators:edition-entry-move", args=[2027, first_of_page.pk, "down"])
+    no_js = client.post(down)
+    assert no_js.url == reverse("creators:edition-detail", args=[2027]) + "?page=2#entries"
+
+
+def test_after_adding_or_editing_staff_land_on_the_page_that_shows_the_entry(client, staff_user):
+    cml = draft()
+    for n in range(1, 61):
+        add(cml, n)
+    newcomer = CreatorFactory(handle="newcomer", causes=["arts"])
+    client.force_login(staff_user)
+    added = client.post(
+        reverse("creators:edition-entry-add", args=[2027]),
+        {"handle": "newcomer", "citation": "Last in."},
+    )
+    detail = reverse("creators:edition-detail", args=[2027])
+    assert added.url == f"{detail}?page=2#entries"
+    entry = cml.entries.get(creator=newcomer)
+    edited = client.post(
+        reverse("creators:edition-entry-edit", args=[2027, entry.pk]),
+        {"country": "KE", "cause": "arts", "citation": "First now.", "position": 100},
+    )
+    assert edited.url == f"{detail}?page=2#entries"
+    first = cml.entries.get(position=1)
+    edited = client.post(
+        reverse("creators:edition-entry-edit", args=[2027, first.pk]),
+        {"country": "KE", "cause": first.cause, "citation": "Still first.", "position": 1},
+    )
+    assert edited.url == f"{detail}#entries"

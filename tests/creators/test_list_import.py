@@ -285,3 +285,37 @@ def test_the_import_is_refused_on_a_published_list(client, staff_user, edition, 
     response = upload(client, 2027, HEADER + "2,joelbervell,,,A.\r\n")
     assert "unpublish it first" in response.content.decode()
     assert edition.entries.count() == 1
+
+
+def test_rows_without_a_position_past_the_last_possible_one_are_reported(
+    edition, people, staff_user
+):
+    text = HEADER + (
+        "32766,joelbervell,,,A.\r\n,wanjiru.reads,,,B.\r\n,nora.learns,,,C.\r\n,@bad,,,D.\r\n"
+    )
+    with pytest.raises(ListImportRefused) as error:
+        run(edition, text, staff_user)
+    assert [(p.line, p.column) for p in error.value.problems] == [(4, "position"), (5, "handle")]
+    assert error.value.problems[0].message == (
+        "No position is left after 32767 for this row; give it one."
+    )
+    assert not edition.entries.exists()
+
+
+def test_an_entry_without_a_position_after_the_last_possible_one_is_refused(
+    edition, people, staff_user
+):
+    from creators.services import list_entry_add
+
+    ListEntryFactory(change_makers_list=edition, position=32767)
+    with pytest.raises(ValidationError) as error:
+        list_entry_add(
+            change_makers_list=edition,
+            creator=people["nora.learns"],
+            cause=Cause.EDUCATION,
+            citation="One more.",
+            actor=staff_user,
+        )
+    assert error.value.message_dict == {
+        "position": ["The last position (32767) is taken; give a position."]
+    }

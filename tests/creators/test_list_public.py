@@ -215,3 +215,22 @@ def test_the_home_page_makes_the_same_queries_for_10_and_1000_entries(
     fill(published(2026), count)
     with django_assert_num_queries(4):
         client.get(reverse("creators:home"))
+
+
+@pytest.mark.parametrize("path", ["/creators/%00/", "/creators/a%00b/photo/", "/creators/x/"])
+def test_a_creator_address_that_cannot_be_a_handle_is_not_found(client, path):
+    assert client.get(path).status_code == 404
+
+
+def test_filtering_in_place_announces_the_count_not_the_whole_list(client):
+    fill(published(2026), 60)
+    page = client.get(reverse("creators:list-year", args=[2026])).content.decode()
+    assert 'aria-live="polite"' not in page.split('id="results"')[1].split(">")[0]
+    assert '<div id="results-status" class="visually-hidden" role="status"' in page
+    results = client.get(
+        reverse("creators:list-year", args=[2026]),
+        {"country": "KE"},
+        headers={"HX-Request": "true"},
+    ).content.decode()
+    assert '<div id="results-status" hx-swap-oob="innerHTML">20 creators</div>' in results
+    assert 'aria-live="polite"' not in results

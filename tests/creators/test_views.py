@@ -227,7 +227,10 @@ def test_htmx_request_gets_only_the_results_partial(client):
     content = response.content.decode()
     assert "<html" not in content
     assert "<form" not in content
-    assert content.lstrip().startswith('<section id="results"')
+    # The results, after the count for the status region outside them (swapped out of band).
+    status, results = content.split('<section id="results"')
+    assert status.strip() == '<div id="results-status" hx-swap-oob="innerHTML">1 creator</div>'
+    assert results
     assert "Teacher" in content
     assert "Gardener" not in content
     assert "HX-Request" in response["Vary"]
