@@ -178,10 +178,22 @@ def creator_create(
 def list_create(*, year: int, title: str, introduction: str = "", actor=None) -> ChangeMakersList:
     change_makers_list = ChangeMakersList(year=year, title=title, introduction=introduction)
     change_makers_list.full_clean()
-    change_makers_list.save()
-    audit_record(
-        actor=actor, obj=change_makers_list, action="created", to_state=change_makers_list.status
-    )
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                change_makers_list.save()
+        except IntegrityError:
+            # Two staff creating the same year at once: full_clean passed for both.
+            raise ValidationError(
+                {"year": _("There is already an edition for %(year)s.") % {"year": year}},
+                code="unique",
+            ) from None
+        audit_record(
+            actor=actor,
+            obj=change_makers_list,
+            action="created",
+            to_state=change_makers_list.status,
+        )
     return change_makers_list
 
 
@@ -271,7 +283,7 @@ def list_entry_update(*, entry: ListEntry, actor, **fields) -> ListEntry:
         raise TypeError(f"Not entry fields: {sorted(unknown)}")
     with transaction.atomic():
         _list_locked_for_editing(entry.change_makers_list)
-        locked = ListEntry.objects.select_related("creator").get(pk=entry.pk)
+        locked = _entry_still_there(ListEntry.objects.select_related("creator"), entry)
         changed = [name for name, value in fields.items() if getattr(locked, name) != value]
         if not changed:
             return locked
@@ -281,6 +293,17 @@ def list_entry_update(*, entry: ListEntry, actor, **fields) -> ListEntry:
         locked.save(update_fields=[*changed, "updated_at"])
         audit_record(actor=actor, obj=locked, action="updated", note=", ".join(changed))
         return locked
+
+
+def _entry_still_there(entries, entry: ListEntry) -> ListEntry:
+    """The entry, read again under its list's lock; refused readably if someone removed it
+    since the page showing it was loaded."""
+    found = entries.filter(pk=entry.pk).first()
+    if found is None:
+        raise ValidationError(
+            _("This entry was removed from the list meanwhile."), code="entry_removed"
+        )
+    return found
 
 
 def list_entry_remove(*, entry: ListEntry, actor) -> None:
@@ -304,7 +327,7 @@ def list_entry_move(*, entry: ListEntry, direction: str, actor) -> ListEntry:
         # The list's lock serialises every reorder, add and import on it.
         locked_list = _list_locked_for_editing(entry.change_makers_list)
         entries = ListEntry.objects.filter(change_makers_list=locked_list)
-        locked = entries.select_related("creator").get(pk=entry.pk)
+        locked = _entry_still_there(entries.select_related("creator"), entry)
         if direction == "up":
             neighbour = entries.filter(position__lt=locked.position).order_by("-position").first()
         else:

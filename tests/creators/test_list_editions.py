@@ -4,10 +4,12 @@ previewed, published and unpublished; and no one else can touch any of it."""
 import datetime as dt
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from creators.models import AuditEvent, Cause, ChangeMakersList, ListEntry
 from creators.services import (
+    list_create,
     list_entry_add,
     list_entry_move,
     list_entry_remove,
@@ -824,3 +826,33 @@ def test_after_adding_or_editing_staff_land_on_the_page_that_shows_the_entry(cli
         {"country": "KE", "cause": first.cause, "citation": "Still first.", "position": 1},
     )
     assert edited.url == f"{detail}#entries"
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda entry, actor: list_entry_update(entry=entry, actor=actor, citation="New words."),
+        lambda entry, actor: list_entry_move(entry=entry, direction="up", actor=actor),
+    ],
+    ids=["update", "move"],
+)
+def test_an_entry_removed_meanwhile_is_refused_readably(change, staff_user):
+    cml = draft()
+    add(cml, 1)
+    stale = add(cml, 2)  # what another staff member's page still shows
+    list_entry_remove(entry=ListEntry.objects.get(pk=stale.pk), actor=staff_user)
+
+    with pytest.raises(ValidationError, match="removed from the list meanwhile"):
+        change(stale, staff_user)
+
+
+def test_two_staff_creating_the_same_year_at_once_get_a_readable_refusal(monkeypatch, staff_user):
+    draft(2030)
+    # The second request's check ran before the first one's row existed.
+    monkeypatch.setattr(ChangeMakersList, "full_clean", lambda self, *a, **kw: None)
+    with pytest.raises(ValidationError) as refused:
+        list_create(year=2030, title="Change Makers 2030", actor=staff_user)
+
+    assert refused.value.message_dict == {"year": ["There is already an edition for 2030."]}
+    assert ChangeMakersList.objects.filter(year=2030).count() == 1
+    assert not AuditEvent.objects.filter(object_repr="Change Makers 2030", action="created")
