@@ -96,7 +96,10 @@ def csv_rows(data: bytes) -> list[ImportRow]:
         ) from None
     if not text.strip():
         raise ValidationError(_("The file is empty."), code="import_empty")
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    # Spreadsheets in much of Europe save "CSV" with semicolons; the header line tells.
+    header_line = text.split("\n", 1)[0]
+    delimiter = max((",", ";", "\t"), key=header_line.count)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     try:
         header = [name.strip().lower() for name in next(reader)]
         records = [(reader.line_num, record) for record in reader]

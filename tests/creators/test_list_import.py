@@ -90,6 +90,23 @@ def test_columns_may_come_in_any_order_and_a_bom_is_accepted(edition, people, st
     assert edition.entries.get().cause == "health"
 
 
+@pytest.mark.parametrize("delimiter", [";", "\t"])
+def test_a_file_saved_with_semicolons_or_tabs_is_read_too(edition, people, staff_user, delimiter):
+    text = delimiter.join(["handle", "country", "citation"]) + "\r\n"
+    text += delimiter.join(["joelbervell", "GB", "Health, explained; simply."]) + "\r\n"
+    if delimiter == ";":
+        text = text.replace("Health, explained; simply.", '"Health, explained; simply."')
+
+    run(edition, text, staff_user)
+
+    entry = edition.entries.get()
+    assert (entry.creator.handle, entry.country, entry.citation) == (
+        "joelbervell",
+        "GB",
+        "Health, explained; simply.",
+    )
+
+
 @pytest.mark.parametrize(
     ("row", "column", "message"),
     [
