@@ -13,11 +13,13 @@ from donations.nonprofit_services import (
     payout_change_reject,
     payout_change_request,
 )
+from donations.selectors import grant_timeline
 from donations.services import (
     disbursement_pay,
     disbursement_record_error,
     grant_approve,
     grant_propose,
+    grant_retry,
     grant_schedule,
     nonprofit_verify,
 )
@@ -434,3 +436,30 @@ def test_the_creator_sees_that_the_nonprofit_received_it(client, paid, contact):
 
     assert "Readers of Nairobi confirmed on" in page
     assert "Receipt confirmed" in page
+
+
+def test_after_a_retry_the_timeline_shows_no_step_ahead_of_where_the_grant_stands(
+    client, fund, staff_user, contact
+):
+    nonprofit = contact.nonprofit
+    nonprofit.payout_reference = "sandbox-fail"
+    nonprofit.save()
+    grant = grant_propose(
+        fund=fund, nonprofit=nonprofit, amount="1000.00", creator=None, actor=staff_user
+    )
+    grant = grant_schedule(grant=grant_approve(grant=grant, actor=staff_user), actor=staff_user)
+    disbursement_pay(disbursement_id=grant.disbursement.pk)
+    assert Grant.objects.get(pk=grant.pk).status == Grant.Status.FAILED
+    nonprofit.payout_reference = "acct-fixed"
+    nonprofit.save()
+    grant = grant_retry(grant=Grant.objects.get(pk=grant.pk), actor=staff_user)  # not paid yet
+
+    steps = {step.code: step for step in grant_timeline(grant)}
+    assert steps["scheduled"].current
+    assert steps["scheduled"].date is not None
+    # The first attempt's "payment sent" is history, not where this grant stands now.
+    assert steps["processing"].date is None
+    assert steps["disbursed"].date is None
+    client.force_login(contact.user)
+    page = client.get(f"/nonprofit/grants/{grant.pk}/").content.decode()
+    assert page.count("timeline__item--approved") == 3  # proposed, approved, scheduled
