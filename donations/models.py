@@ -18,6 +18,7 @@ from django_countries.fields import CountryField
 
 from changemakers.models import TimeStampedModel
 from creators.models import Creator
+from creators.roles import creator_of
 
 MONEY_DIGITS = 14
 MONEY_PLACES = 2
@@ -131,6 +132,20 @@ class NonprofitContact(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.user} ({self.nonprofit})"
+
+    def clean(self) -> None:
+        # What a user sees follows their first role (staff, then creator): a creator's or a
+        # staff member's account would sign in by link and be refused the nonprofit pages.
+        if self.user_id and (self.user.is_staff or creator_of(self.user) is not None):
+            raise ValidationError(
+                {
+                    "user": _(
+                        "This account belongs to a creator or to staff; a nonprofit contact "
+                        "needs an account of its own."
+                    )
+                },
+                code="account_has_role",
+            )
 
 
 class NonprofitSignInLinkQuerySet(models.QuerySet):

@@ -4,9 +4,9 @@ the services; links and payout changes are read-only there."""
 import pytest
 from django.utils import timezone
 
-from donations.models import NonprofitSignInLink, PayoutDetailsChange
+from donations.models import NonprofitContact, NonprofitSignInLink, PayoutDetailsChange
 from donations.nonprofit_services import nonprofit_link_send, payout_change_request
-from tests.factories import NonprofitContactFactory
+from tests.factories import NonprofitContactFactory, NonprofitFactory
 from tests.test_admin import admin_url, audited, messages_of, run_action, staff_client  # noqa: F401
 
 pytestmark = pytest.mark.django_db
@@ -44,3 +44,22 @@ def test_links_and_payout_changes_are_read_only_and_never_show_the_nonce(staff_c
         link.nonce
         not in staff_client.get(admin_url(NonprofitSignInLink, "change", link.pk)).content.decode()
     )
+
+
+def test_a_creators_or_staff_account_cannot_become_a_nonprofit_contact_in_the_admin(
+    staff_client,  # noqa: F811
+    creator_user,
+    staff_user,
+):
+    # The account would sign in by link and then be turned away: its first role (creator,
+    # staff) decides what it sees, so the nonprofit pages would answer 403.
+    nonprofit = NonprofitFactory()
+    for user in (creator_user, staff_user):
+        response = staff_client.post(
+            admin_url(NonprofitContact, "add"),
+            {"user": user.pk, "nonprofit": nonprofit.pk, "language": "en"},
+        )
+
+        assert response.status_code == 200  # the form again, with the refusal
+        assert "needs an account of its own" in response.content.decode()
+    assert not NonprofitContact.objects.exists()
