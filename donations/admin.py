@@ -33,7 +33,11 @@ from .models import (
     PayoutDetailsChange,
     SandboxPayment,
 )
-from .nonprofit_services import nonprofit_link_send, nonprofit_links_revoke
+from .nonprofit_services import (
+    nonprofit_link_send,
+    nonprofit_links_revoke,
+    nonprofit_payout_reference_set,
+)
 from .services import (
     fund_create,
     grant_approve,
@@ -93,6 +97,16 @@ class NonprofitAdmin(ServiceModelAdmin):
             payout_reference=obj.payout_reference,
             actor=request.user,
         )
+
+    def save_model(self, request, obj, form, change):
+        if change and "payout_reference" in form.changed_data:
+            # Where the money goes: through the service, which audits it.
+            nonprofit_payout_reference_set(
+                nonprofit=obj,
+                payout_reference=form.cleaned_data["payout_reference"],
+                actor=request.user,
+            )
+        return super().save_model(request, obj, form, change)
 
     @admin.action(
         description=_("Verify the selected nonprofits"),

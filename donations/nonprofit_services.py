@@ -362,6 +362,26 @@ def payout_change_reject(*, change: PayoutDetailsChange, reason: str, actor) -> 
         return locked
 
 
+def nonprofit_payout_reference_set(
+    *, nonprofit: Nonprofit, payout_reference: str, actor
+) -> Nonprofit:
+    """Staff set the payout details themselves (in the admin, say after a failed payment).
+    Audited as an approved request is: this is where the money goes."""
+    if not getattr(actor, "is_staff", False):
+        raise ValidationError(
+            _("Only the program team changes payout details directly."), code="not_staff"
+        )
+    with transaction.atomic():
+        locked = Nonprofit.objects.select_for_update(no_key=True).get(pk=nonprofit.pk)
+        if locked.payout_reference == payout_reference:
+            return locked
+        locked.payout_reference = payout_reference
+        locked.full_clean()
+        locked.save(update_fields=["payout_reference", "updated_at"])
+        audit_record(actor=actor, obj=locked, action="updated", note="payout_reference")
+        return locked
+
+
 def _require_pending(change: PayoutDetailsChange) -> None:
     if change.status != PayoutDetailsChange.Status.PENDING:
         raise ValidationError(

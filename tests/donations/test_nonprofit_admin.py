@@ -4,7 +4,7 @@ the services; links and payout changes are read-only there."""
 import pytest
 from django.utils import timezone
 
-from donations.models import NonprofitContact, NonprofitSignInLink, PayoutDetailsChange
+from donations.models import Nonprofit, NonprofitContact, NonprofitSignInLink, PayoutDetailsChange
 from donations.nonprofit_services import nonprofit_link_send, payout_change_request
 from tests.factories import NonprofitContactFactory, NonprofitFactory
 from tests.test_admin import admin_url, audited, messages_of, run_action, staff_client  # noqa: F401
@@ -63,3 +63,32 @@ def test_a_creators_or_staff_account_cannot_become_a_nonprofit_contact_in_the_ad
         assert response.status_code == 200  # the form again, with the refusal
         assert "needs an account of its own" in response.content.decode()
     assert not NonprofitContact.objects.exists()
+
+
+def test_a_payout_reference_changed_in_the_admin_is_audited(staff_client, staff_user):  # noqa: F811
+    # Where the money goes: a change by staff in the admin leaves the same trace as an
+    # approved request from the nonprofit.
+    nonprofit = NonprofitFactory(payout_reference="acct-1234")
+    data = {
+        "legal_name": nonprofit.legal_name,
+        "registration_number": nonprofit.registration_number,
+        "country": nonprofit.country.code,
+        "reach": nonprofit.reach,
+        "website": nonprofit.website,
+        "contact_email": nonprofit.contact_email,
+        "payout_reference": "acct-9999",
+        "contacts-TOTAL_FORMS": "0",
+        "contacts-INITIAL_FORMS": "0",
+        "contacts-MIN_NUM_FORMS": "0",
+        "contacts-MAX_NUM_FORMS": "1000",
+    }
+
+    response = staff_client.post(admin_url(Nonprofit, "change", nonprofit.pk), data)
+
+    assert response.status_code == 302
+    nonprofit.refresh_from_db()
+    assert nonprofit.payout_reference == "acct-9999"
+    event = audited(nonprofit, "updated")
+    assert event is not None
+    assert event.actor == staff_user
+    assert event.note == "payout_reference"
