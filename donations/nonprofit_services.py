@@ -171,9 +171,16 @@ def nonprofit_link_send(*, contact: NonprofitContact, actor) -> NonprofitSignInL
         return link
 
 
+# Links a contact may ask for on the public page in LINK_REQUEST_WINDOW, counted in the
+# database: a cache counter lives in one process, and gunicorn runs several.
+LINK_REQUESTS_PER_WINDOW = 3
+LINK_REQUEST_WINDOW = timedelta(hours=1)
+
+
 def nonprofit_link_request(*, email: str) -> NonprofitSignInLink | None:
     """Someone asks for a sign-in link for `email` on the public page. A link goes out only to
-    an active nonprofit contact with that address; the caller answers the same either way."""
+    an active nonprofit contact with that address, at most LINK_REQUESTS_PER_WINDOW an hour
+    (links staff send are not counted); the caller answers the same either way."""
     contact = (
         NonprofitContact.objects.select_related("user")
         .filter(user__email__iexact=email.strip(), user__is_active=True)
@@ -181,7 +188,16 @@ def nonprofit_link_request(*, email: str) -> NonprofitSignInLink | None:
     )
     if contact is None:
         return None
-    return nonprofit_link_send(contact=contact, actor=None)
+    with transaction.atomic():
+        # The contact's row lock (taken again by nonprofit_link_send) makes two requests at
+        # the same moment count one after the other.
+        locked = NonprofitContact.objects.select_for_update().get(pk=contact.pk)
+        asked = locked.sign_in_links.filter(
+            created_by__isnull=True, created_at__gt=timezone.now() - LINK_REQUEST_WINDOW
+        ).count()
+        if asked >= LINK_REQUESTS_PER_WINDOW:
+            return None  # the latest link sent still works
+        return nonprofit_link_send(contact=locked, actor=None)
 
 
 def nonprofit_links_revoke(*, contact: NonprofitContact, actor) -> int:

@@ -40,7 +40,7 @@ RECEIPT_CONFIRMED = "receiptConfirmed"
 # (so nobody's inbox can be flooded), in windows of an hour.
 LINK_RATE_WINDOW = 60 * 60
 LINK_RATE_PER_CLIENT = 10
-LINK_RATE_PER_EMAIL = 3
+LINK_RATE_PER_EMAIL = services.LINK_REQUESTS_PER_WINDOW
 
 
 def _contact(request: HttpRequest) -> NonprofitContact:
