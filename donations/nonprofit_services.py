@@ -339,6 +339,7 @@ def payout_change_approve(*, change: PayoutDetailsChange, actor) -> PayoutDetail
         if locked.status == PayoutDetailsChange.Status.APPROVED:
             return locked
         _require_pending(locked)
+        _require_requester_still_speaks_for(locked, nonprofit)
         now = timezone.now()
         locked.status = PayoutDetailsChange.Status.APPROVED
         locked.reviewed_by = actor
@@ -396,6 +397,24 @@ def nonprofit_payout_reference_set(
         locked.save(update_fields=["payout_reference", "updated_at"])
         audit_record(actor=actor, obj=locked, action="updated", note="payout_reference")
         return locked
+
+
+def _require_requester_still_speaks_for(change: PayoutDetailsChange, nonprofit: Nonprofit) -> None:
+    """A request whose author has since left the nonprofit (moved, removed or switched off by
+    staff) is not the nonprofit's word any more: it can only be rejected."""
+    requester = change.requested_by
+    if requester.is_staff and requester.is_active:
+        return
+    contact = nonprofit_contact_of(requester)
+    if not requester.is_active or contact is None or contact.nonprofit_id != nonprofit.pk:
+        raise ValidationError(
+            _(
+                "%(email)s, who asked for this change, no longer signs in for %(nonprofit)s: "
+                "reject it, and check with the nonprofit."
+            )
+            % {"email": requester.email, "nonprofit": nonprofit},
+            code="requester_gone",
+        )
 
 
 def _require_pending(change: PayoutDetailsChange) -> None:

@@ -463,3 +463,28 @@ def test_after_a_retry_the_timeline_shows_no_step_ahead_of_where_the_grant_stand
     client.force_login(contact.user)
     page = client.get(f"/nonprofit/grants/{grant.pk}/").content.decode()
     assert page.count("timeline__item--approved") == 3  # proposed, approved, scheduled
+
+
+@pytest.mark.parametrize("gone", ["moved", "removed", "switched_off"])
+def test_a_payout_change_from_someone_no_longer_a_contact_cannot_be_approved(
+    contact, nonprofit, other_contact, staff_user, gone
+):
+    change = payout_change_request(
+        nonprofit=nonprofit, payout_reference="acct-9876", actor=contact.user
+    )
+    if gone == "moved":
+        contact.nonprofit = other_contact.nonprofit
+        contact.save()
+    elif gone == "removed":
+        contact.delete()
+    else:
+        contact.user.is_active = False
+        contact.user.save()
+
+    with pytest.raises(ValidationError, match="no longer signs in for"):
+        payout_change_approve(change=change, actor=staff_user)
+
+    nonprofit.refresh_from_db()
+    assert nonprofit.payout_reference == "acct-1234"
+    change.refresh_from_db()
+    assert change.status == PayoutDetailsChange.Status.PENDING  # for staff to reject
