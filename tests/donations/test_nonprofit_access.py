@@ -3,20 +3,27 @@ never telling who is a contact; staff add contacts and manage their links."""
 
 import datetime
 import re
+import threading
 
 import pytest
 import time_machine
 from django.core import mail
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
 from creators.models import AuditEvent
 from donations.models import NonprofitContact, NonprofitSignInLink
 from donations.nonprofit_services import (
+    LINK_REQUESTS_PER_WINDOW,
     link_path,
+    link_token_for,
     nonprofit_contact_create,
+    nonprofit_link_request,
     nonprofit_link_send,
+    nonprofit_link_use,
     nonprofit_links_revoke,
 )
 from tests.factories import NonprofitContactFactory, NonprofitFactory, UserFactory
@@ -339,3 +346,50 @@ def test_a_contact_signed_in_by_link_sets_a_password(client, contact):
     contact.user.refresh_from_db()
     assert contact.user.check_password("a long and unusual passphrase")
     assert client.get("/nonprofit/").status_code == 200  # still signed in
+
+
+def _at_once(count: int, act) -> list[str]:
+    """Run `act()` in `count` threads released together; each outcome is "ok" or "refused"."""
+    barrier = threading.Barrier(count)
+    outcomes: list[str] = []
+
+    def run():
+        try:
+            barrier.wait()
+            outcomes.append("ok" if act() is not None else "refused")
+        except ValidationError:
+            outcomes.append("refused")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return outcomes
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_tabs_using_one_link_at_the_same_moment_sign_in_once():
+    contact = NonprofitContactFactory()
+    link = nonprofit_link_send(contact=contact, actor=None)
+    token = link_token_for(link)
+
+    outcomes = _at_once(8, lambda: nonprofit_link_use(link=link, token=token))
+
+    assert sorted(outcomes) == ["ok"] + ["refused"] * 7
+    assert AuditEvent.objects.for_object(link).filter(action="accepted").count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_requests_for_one_address_at_the_same_moment_stay_within_the_limit():
+    contact = NonprofitContactFactory()
+
+    outcomes = _at_once(10, lambda: nonprofit_link_request(email=contact.user.email))
+
+    assert outcomes.count("ok") == LINK_REQUESTS_PER_WINDOW
+    assert contact.sign_in_links.count() == LINK_REQUESTS_PER_WINDOW
+    assert contact.sign_in_links.usable(timezone.now()).count() == 1
