@@ -82,11 +82,14 @@ def nonprofit_contact_update(*, contact: NonprofitContact, actor, **fields) -> N
     with transaction.atomic():
         locked = NonprofitContact.objects.select_for_update().get(pk=contact.pk)
         _require_own(actor, locked.nonprofit_id)
-        for name, value in fields.items():
-            setattr(locked, name, value)
+        changed = [name for name, value in fields.items() if getattr(locked, name) != value]
+        if not changed:
+            return locked
+        for name in changed:
+            setattr(locked, name, fields[name])
         locked.full_clean(exclude=["user", "nonprofit"])
-        locked.save(update_fields=[*fields, "updated_at"])
-        audit_record(actor=actor, obj=locked, action="updated", note=", ".join(fields))
+        locked.save(update_fields=[*changed, "updated_at"])
+        audit_record(actor=actor, obj=locked, action="updated", note=", ".join(changed))
         return locked
 
 

@@ -9,6 +9,7 @@ from creators.models import AuditEvent
 from donations.models import Grant, Nonprofit, PayoutDetailsChange
 from donations.nonprofit_services import (
     grant_receipt_confirm,
+    nonprofit_contact_update,
     payout_change_approve,
     payout_change_reject,
     payout_change_request,
@@ -488,3 +489,15 @@ def test_a_payout_change_from_someone_no_longer_a_contact_cannot_be_approved(
     assert nonprofit.payout_reference == "acct-1234"
     change.refresh_from_db()
     assert change.status == PayoutDetailsChange.Status.PENDING  # for staff to reject
+
+
+def test_saving_contact_details_audits_only_what_changed(contact):
+    contact.name, contact.job_title, contact.phone = "Amani Njeri", "Grants lead", ""
+    contact.save()
+    same = {"name": "Amani Njeri", "job_title": "Grants lead", "phone": "", "language": "en"}
+
+    nonprofit_contact_update(contact=contact, actor=contact.user, **same)
+    nonprofit_contact_update(contact=contact, actor=contact.user, **{**same, "phone": "+254 7"})
+
+    events = AuditEvent.objects.for_object(contact).filter(action="updated")
+    assert [event.note for event in events] == ["phone"]
