@@ -1,6 +1,7 @@
 """A fixed-window counter in Django's cache, for public forms that email or store something
 (the application form, the nonprofit sign-in link form). Logins are django-axes's."""
 
+from django.conf import settings
 from django.core.cache import cache
 
 
@@ -16,3 +17,16 @@ def rate_count(key: str, *, window: int) -> None:
         cache.incr(key)
     except ValueError:  # the window ended between the two calls
         cache.set(key, 1, timeout=window)
+
+
+def client_address(request) -> str:
+    """The client's address. Behind DJANGO_PROXY_COUNT reverse proxies REMOTE_ADDR is the
+    nearest proxy's: the client is then the address the outermost proxy appended to
+    X-Forwarded-For, read from the right, where a client cannot write."""
+    count = getattr(settings, "AXES_IPWARE_PROXY_COUNT", 0)
+    if count:
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
+        if len(hops) >= count:
+            return hops[-count]
+    return request.META.get("REMOTE_ADDR", "")

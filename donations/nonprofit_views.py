@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import trigger_client_event
 
 from creators.pagination import page_context
-from creators.ratelimit import rate_count, rate_exceeded
+from creators.ratelimit import client_address, rate_count, rate_exceeded
 from creators.roles import Role, nonprofit_contact_of, nonprofit_required, role_of
 
 from . import nonprofit_services as services
@@ -56,7 +56,7 @@ def _grant_or_404(request: HttpRequest, pk: int) -> Grant:
 
 def _rate_keys(request: HttpRequest, email: str) -> list[tuple[str, int]]:
     return [
-        (f"nonprofit:link:client:{request.META.get('REMOTE_ADDR', '')}", LINK_RATE_PER_CLIENT),
+        (f"nonprofit:link:client:{client_address(request)}", LINK_RATE_PER_CLIENT),
         (f"nonprofit:link:email:{email.strip().lower()}", LINK_RATE_PER_EMAIL),
     ]
 

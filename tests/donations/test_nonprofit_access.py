@@ -218,6 +218,37 @@ def test_one_client_asking_for_many_addresses_is_refused(client):
     assert _request_link(client, "one.more@example.org").status_code == 429
 
 
+def test_behind_a_proxy_each_client_has_its_own_limit(client, settings):
+    # Production runs behind a TLS proxy (DJANGO_PROXY_COUNT): every request then comes from
+    # the proxy's address, and one client must not use up everybody's sign-in requests.
+    settings.AXES_IPWARE_PROXY_COUNT = 1
+    proxy = {"REMOTE_ADDR": "10.0.0.2"}
+    for number in range(10):
+        response = client.post(
+            SIGN_IN_URL,
+            {"email": f"someone{number}@example.org"},
+            # A client may send its own X-Forwarded-For: the proxy appends the real address.
+            headers={"X-Forwarded-For": f"198.51.100.{number}, 203.0.113.1"},
+            **proxy,
+        )
+        assert response.status_code == 302
+    again = client.post(
+        SIGN_IN_URL,
+        {"email": "one.more@example.org"},
+        headers={"X-Forwarded-For": "198.51.100.77, 203.0.113.1"},
+        **proxy,
+    )
+    another = client.post(
+        SIGN_IN_URL,
+        {"email": "one.more@example.org"},
+        headers={"X-Forwarded-For": "203.0.113.2"},
+        **proxy,
+    )
+
+    assert again.status_code == 429  # a forged first address does not escape the limit
+    assert another.status_code == 302
+
+
 @pytest.mark.parametrize(
     ("language", "month"), [("en", "Nov. 20, 2026"), ("fr", "20 novembre 2026")]
 )
