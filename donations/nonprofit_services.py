@@ -174,6 +174,15 @@ def nonprofit_link_send(*, contact: NonprofitContact, actor) -> NonprofitSignInL
         return link
 
 
+def nonprofit_link_ask(*, email: str) -> None:
+    """The public form's request for a link to `email`. Looking the address up and sending
+    happen in a job (`nonprofit_link_request`): the page then does the same work, in the same
+    time, whether or not the address is a contact's, so its timing tells nobody who is one."""
+    from .tasks import send_requested_nonprofit_link
+
+    send_requested_nonprofit_link.delay_on_commit(email.strip())
+
+
 # Links a contact may ask for on the public page in LINK_REQUEST_WINDOW, counted in the
 # database: a cache counter lives in one process, and gunicorn runs several.
 LINK_REQUESTS_PER_WINDOW = 3

@@ -92,7 +92,7 @@ def sign_in(request: HttpRequest) -> HttpResponse:
             return response
         for key, _limit in keys:
             rate_count(key, window=LINK_RATE_WINDOW)
-        services.nonprofit_link_request(email=form.cleaned_data["email"])
+        services.nonprofit_link_ask(email=form.cleaned_data["email"])
         return redirect("nonprofit:sign-in-sent")
     status = 422 if request.method == "POST" else 200
     return render(request, "donations/nonprofit/sign_in.html", {"form": form}, status=status)

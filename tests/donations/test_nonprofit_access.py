@@ -111,6 +111,20 @@ def test_the_answer_is_the_same_for_an_unknown_address(
     assert "If that address belongs to a nonprofit contact, a sign-in link is on its way." in page
 
 
+def test_asking_for_a_link_costs_the_same_whether_or_not_the_address_is_a_contact(
+    client, contact, django_assert_num_queries
+):
+    # Same answer is not enough: a contact's request used to write a link, an audit event and
+    # queue an email before answering, an unknown address one SELECT; the difference in time
+    # told who is a contact. The lookup and the sending now happen in a job.
+    with django_assert_num_queries(0):
+        known = _request_link(client, contact.user.email)
+    with django_assert_num_queries(0):
+        unknown = _request_link(client, "nobody@elsewhere.example")
+
+    assert known.status_code == unknown.status_code == 302
+
+
 def test_an_expired_link_signs_nobody_in(client, contact, settings):
     settings.NONPROFIT_LINK_MAX_AGE = 3600
     link = nonprofit_link_send(contact=contact, actor=None)
