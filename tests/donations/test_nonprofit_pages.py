@@ -10,6 +10,7 @@ from donations.models import Grant, Nonprofit, PayoutDetailsChange
 from donations.nonprofit_services import (
     grant_receipt_confirm,
     nonprofit_contact_update,
+    nonprofit_details_update,
     payout_change_approve,
     payout_change_reject,
     payout_change_request,
@@ -501,3 +502,28 @@ def test_saving_contact_details_audits_only_what_changed(contact):
 
     events = AuditEvent.objects.for_object(contact).filter(action="updated")
     assert [event.note for event in events] == ["phone"]
+
+
+def test_staff_are_warned_when_the_contact_email_changed_just_before_a_payout_change(
+    client, contact, other_contact, staff_user
+):
+    # Staff check a payout change "through a channel they already trust": the organisation's
+    # contact email is no such channel if the requester has just changed it.
+    nonprofit_details_update(
+        nonprofit=contact.nonprofit,
+        contact_email="finance@lookalike.example",
+        actor=contact.user,
+    )
+    payout_change_request(
+        nonprofit=contact.nonprofit, payout_reference="acct-9876", actor=contact.user
+    )
+    payout_change_request(  # another nonprofit, details untouched
+        nonprofit=other_contact.nonprofit, payout_reference="acct-5555", actor=other_contact.user
+    )
+    client.force_login(staff_user)
+
+    page = client.get("/staff/payout-changes/").content.decode()
+
+    assert page.count("contact email was changed") == 1
+    warned = page.split(f'id="payout-change-{contact.nonprofit.payout_changes.get().pk}"')[1]
+    assert "contact email was changed" in warned.split("</tr>")[0]
