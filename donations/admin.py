@@ -158,9 +158,16 @@ class NonprofitContactAdmin(admin.ModelAdmin):
         location=BOTH_LOCATIONS,
     )
     def send_link(self, request, queryset):
-        contacts = list(queryset)
-        for contact in contacts:
-            nonprofit_link_send(contact=contact, actor=request.user)
+        contacts = []
+        for contact in queryset:
+            try:
+                nonprofit_link_send(contact=contact, actor=request.user)
+            except ValidationError as error:
+                self.message_user(request, " ".join(error.messages), messages.ERROR)
+            else:
+                contacts.append(contact)
+        if not contacts:
+            return
         self.message_user(
             request,
             ngettext(

@@ -158,7 +158,17 @@ def nonprofit_link_send(*, contact: NonprofitContact, actor) -> NonprofitSignInL
     from .tasks import send_nonprofit_link
 
     with transaction.atomic():
-        locked = NonprofitContact.objects.select_for_update().get(pk=contact.pk)
+        locked = (
+            NonprofitContact.objects.select_for_update(of=("self",))
+            .select_related("user")
+            .get(pk=contact.pk)
+        )
+        if not locked.user.is_active:  # its link could never sign in
+            raise ValidationError(
+                _("%(email)s is switched off: switch the account on before sending a link.")
+                % {"email": locked.user.email},
+                code="account_inactive",
+            )
         now = timezone.now()
         locked.sign_in_links.usable(now).update(revoked_at=now, updated_at=now)
         link = NonprofitSignInLink(

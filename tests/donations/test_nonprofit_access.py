@@ -446,3 +446,23 @@ def test_requests_for_one_address_at_the_same_moment_stay_within_the_limit():
     assert outcomes.count("ok") == LINK_REQUESTS_PER_WINDOW
     assert contact.sign_in_links.count() == LINK_REQUESTS_PER_WINDOW
     assert contact.sign_in_links.usable(timezone.now()).count() == 1
+
+
+def test_staff_cannot_send_a_link_to_a_switched_off_account(
+    client, contact, staff_user, django_capture_on_commit_callbacks
+):
+    # The link could never sign in (a switched-off account cannot): staff are told so
+    # instead of "on its way", and the person gets no email with a dead link.
+    contact.user.is_active = False
+    contact.user.save()
+    client.force_login(staff_user)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            f"/staff/nonprofits/{contact.nonprofit_id}/contacts/{contact.pk}/send-link/",
+            follow=True,
+        )
+
+    assert "switched off" in response.content.decode()
+    assert not NonprofitSignInLink.objects.exists()
+    assert mail.outbox == []

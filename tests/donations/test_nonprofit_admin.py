@@ -92,3 +92,16 @@ def test_a_payout_reference_changed_in_the_admin_is_audited(staff_client, staff_
     assert event is not None
     assert event.actor == staff_user
     assert event.note == "payout_reference"
+
+
+def test_the_admin_action_sends_no_link_to_a_switched_off_account(staff_client):  # noqa: F811
+    active, off = NonprofitContactFactory(), NonprofitContactFactory()
+    off.user.is_active = False
+    off.user.save()
+
+    response = run_action(staff_client, NonprofitContact, "send_link", [active, off])
+
+    said = messages_of(response)
+    assert any("switched off" in message for message in said)
+    assert "A sign-in link is on its way to 1 contact." in said
+    assert list(NonprofitSignInLink.objects.values_list("contact", flat=True)) == [active.pk]
