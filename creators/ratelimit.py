@@ -8,6 +8,7 @@ never get an error page because a counter is down.
 
 import logging
 
+from django.conf import settings
 from django.core.cache import cache
 
 logger = logging.getLogger(__name__)
@@ -32,3 +33,16 @@ def rate_count(key: str, *, window: int) -> None:
             cache.set(key, 1, timeout=window)
     except Exception:
         logger.exception("Rate limit %s not counted: the cache is unreachable", key)
+
+
+def client_address(request) -> str:
+    """The client's address. Behind DJANGO_PROXY_COUNT reverse proxies REMOTE_ADDR is the
+    nearest proxy's: the client is then the address the outermost proxy appended to
+    X-Forwarded-For, read from the right, where a client cannot write."""
+    count = getattr(settings, "AXES_IPWARE_PROXY_COUNT", 0)
+    if count:
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
+        if len(hops) >= count:
+            return hops[-count]
+    return request.META.get("REMOTE_ADDR", "")

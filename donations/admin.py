@@ -33,7 +33,11 @@ from .models import (
     PayoutDetailsChange,
     SandboxPayment,
 )
-from .nonprofit_services import nonprofit_link_send, nonprofit_links_revoke
+from .nonprofit_services import (
+    nonprofit_link_send,
+    nonprofit_links_revoke,
+    nonprofit_payout_reference_set,
+)
 from .services import (
     fund_create,
     grant_approve,
@@ -94,6 +98,16 @@ class NonprofitAdmin(ServiceModelAdmin):
             actor=request.user,
         )
 
+    def save_model(self, request, obj, form, change):
+        if change and "payout_reference" in form.changed_data:
+            # Where the money goes: through the service, which audits it.
+            nonprofit_payout_reference_set(
+                nonprofit=obj,
+                payout_reference=form.cleaned_data["payout_reference"],
+                actor=request.user,
+            )
+        return super().save_model(request, obj, form, change)
+
     @admin.action(
         description=_("Verify the selected nonprofits"),
         permissions=["change"],
@@ -144,9 +158,16 @@ class NonprofitContactAdmin(admin.ModelAdmin):
         location=BOTH_LOCATIONS,
     )
     def send_link(self, request, queryset):
-        contacts = list(queryset)
-        for contact in contacts:
-            nonprofit_link_send(contact=contact, actor=request.user)
+        contacts = []
+        for contact in queryset:
+            try:
+                nonprofit_link_send(contact=contact, actor=request.user)
+            except ValidationError as error:
+                self.message_user(request, " ".join(error.messages), messages.ERROR)
+            else:
+                contacts.append(contact)
+        if not contacts:
+            return
         self.message_user(
             request,
             ngettext(

@@ -5,19 +5,22 @@ A fund's `committed` and `disbursed` totals are kept by the grant services under
 on the fund, and the database refuses any row where they pass the fund's total.
 """
 
+import datetime
 import uuid
 from decimal import Decimal
 
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F, OuterRef, Q, Subquery
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
 from changemakers.models import TimeStampedModel
-from creators.models import Creator
+from creators.models import AuditEvent, Creator
+from creators.roles import creator_of
 
 MONEY_DIGITS = 14
 MONEY_PLACES = 2
@@ -131,6 +134,20 @@ class NonprofitContact(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.user} ({self.nonprofit})"
+
+    def clean(self) -> None:
+        # What a user sees follows their first role (staff, then creator): a creator's or a
+        # staff member's account would sign in by link and be refused the nonprofit pages.
+        if self.user_id and (self.user.is_staff or creator_of(self.user) is not None):
+            raise ValidationError(
+                {
+                    "user": _(
+                        "This account belongs to a creator or to staff; a nonprofit contact "
+                        "needs an account of its own."
+                    )
+                },
+                code="account_has_role",
+            )
 
 
 class NonprofitSignInLinkQuerySet(models.QuerySet):
@@ -464,13 +481,28 @@ class Disbursement(TimeStampedModel):
         return f"{self.provider} {self.idempotency_key} ({self.get_status_display()})"
 
 
+CONTACT_EMAIL_WARNING = datetime.timedelta(days=30)
+
+
 class PayoutDetailsChangeQuerySet(models.QuerySet):
     def pending(self) -> "PayoutDetailsChangeQuerySet":
         return self.filter(status=PayoutDetailsChange.Status.PENDING)
 
     def for_review(self) -> "PayoutDetailsChangeQuerySet":
-        return self.select_related("nonprofit", "requested_by", "reviewed_by").order_by(
-            "created_at", "pk"
+        """With `contact_email_changed_at`: the latest change of the nonprofit's contact email
+        from CONTACT_EMAIL_WARNING_DAYS before the request on. Staff check a request through
+        a channel they trust, which that address is not if it has only just been changed."""
+        email_changes = AuditEvent.objects.filter(
+            content_type=ContentType.objects.get_for_model(Nonprofit),
+            object_id=OuterRef("nonprofit_id"),
+            action=AuditEvent.Action.UPDATED,
+            note__contains="contact_email",
+            occurred_at__gte=OuterRef("created_at") - CONTACT_EMAIL_WARNING,
+        ).order_by("-occurred_at")
+        return (
+            self.select_related("nonprofit", "requested_by", "reviewed_by")
+            .annotate(contact_email_changed_at=Subquery(email_changes.values("occurred_at")[:1]))
+            .order_by("created_at", "pk")
         )
 
 

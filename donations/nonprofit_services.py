@@ -82,11 +82,14 @@ def nonprofit_contact_update(*, contact: NonprofitContact, actor, **fields) -> N
     with transaction.atomic():
         locked = NonprofitContact.objects.select_for_update().get(pk=contact.pk)
         _require_own(actor, locked.nonprofit_id)
-        for name, value in fields.items():
-            setattr(locked, name, value)
+        changed = [name for name, value in fields.items() if getattr(locked, name) != value]
+        if not changed:
+            return locked
+        for name in changed:
+            setattr(locked, name, fields[name])
         locked.full_clean(exclude=["user", "nonprofit"])
-        locked.save(update_fields=[*fields, "updated_at"])
-        audit_record(actor=actor, obj=locked, action="updated", note=", ".join(fields))
+        locked.save(update_fields=[*changed, "updated_at"])
+        audit_record(actor=actor, obj=locked, action="updated", note=", ".join(changed))
         return locked
 
 
@@ -155,7 +158,17 @@ def nonprofit_link_send(*, contact: NonprofitContact, actor) -> NonprofitSignInL
     from .tasks import send_nonprofit_link
 
     with transaction.atomic():
-        locked = NonprofitContact.objects.select_for_update().get(pk=contact.pk)
+        locked = (
+            NonprofitContact.objects.select_for_update(of=("self",))
+            .select_related("user")
+            .get(pk=contact.pk)
+        )
+        if not locked.user.is_active:  # its link could never sign in
+            raise ValidationError(
+                _("%(email)s is switched off: switch the account on before sending a link.")
+                % {"email": locked.user.email},
+                code="account_inactive",
+            )
         now = timezone.now()
         locked.sign_in_links.usable(now).update(revoked_at=now, updated_at=now)
         link = NonprofitSignInLink(
@@ -171,9 +184,25 @@ def nonprofit_link_send(*, contact: NonprofitContact, actor) -> NonprofitSignInL
         return link
 
 
+def nonprofit_link_ask(*, email: str) -> None:
+    """The public form's request for a link to `email`. Looking the address up and sending
+    happen in a job (`nonprofit_link_request`): the page then does the same work, in the same
+    time, whether or not the address is a contact's, so its timing tells nobody who is one."""
+    from .tasks import send_requested_nonprofit_link
+
+    send_requested_nonprofit_link.delay_on_commit(email.strip())
+
+
+# Links a contact may ask for on the public page in LINK_REQUEST_WINDOW, counted in the
+# database: a cache counter lives in one process, and gunicorn runs several.
+LINK_REQUESTS_PER_WINDOW = 3
+LINK_REQUEST_WINDOW = timedelta(hours=1)
+
+
 def nonprofit_link_request(*, email: str) -> NonprofitSignInLink | None:
     """Someone asks for a sign-in link for `email` on the public page. A link goes out only to
-    an active nonprofit contact with that address; the caller answers the same either way."""
+    an active nonprofit contact with that address, at most LINK_REQUESTS_PER_WINDOW an hour
+    (links staff send are not counted); the caller answers the same either way."""
     contact = (
         NonprofitContact.objects.select_related("user")
         .filter(user__email__iexact=email.strip(), user__is_active=True)
@@ -181,7 +210,16 @@ def nonprofit_link_request(*, email: str) -> NonprofitSignInLink | None:
     )
     if contact is None:
         return None
-    return nonprofit_link_send(contact=contact, actor=None)
+    with transaction.atomic():
+        # The contact's row lock (taken again by nonprofit_link_send) makes two requests at
+        # the same moment count one after the other.
+        locked = NonprofitContact.objects.select_for_update().get(pk=contact.pk)
+        asked = locked.sign_in_links.filter(
+            created_by__isnull=True, created_at__gt=timezone.now() - LINK_REQUEST_WINDOW
+        ).count()
+        if asked >= LINK_REQUESTS_PER_WINDOW:
+            return None  # the latest link sent still works
+        return nonprofit_link_send(contact=locked, actor=None)
 
 
 def nonprofit_links_revoke(*, contact: NonprofitContact, actor) -> int:
@@ -323,6 +361,7 @@ def payout_change_approve(*, change: PayoutDetailsChange, actor) -> PayoutDetail
         if locked.status == PayoutDetailsChange.Status.APPROVED:
             return locked
         _require_pending(locked)
+        _require_requester_still_speaks_for(locked, nonprofit)
         now = timezone.now()
         locked.status = PayoutDetailsChange.Status.APPROVED
         locked.reviewed_by = actor
@@ -360,6 +399,44 @@ def payout_change_reject(*, change: PayoutDetailsChange, reason: str, actor) -> 
             note=locked.reason,
         )
         return locked
+
+
+def nonprofit_payout_reference_set(
+    *, nonprofit: Nonprofit, payout_reference: str, actor
+) -> Nonprofit:
+    """Staff set the payout details themselves (in the admin, say after a failed payment).
+    Audited as an approved request is: this is where the money goes."""
+    if not getattr(actor, "is_staff", False):
+        raise ValidationError(
+            _("Only the program team changes payout details directly."), code="not_staff"
+        )
+    with transaction.atomic():
+        locked = Nonprofit.objects.select_for_update(no_key=True).get(pk=nonprofit.pk)
+        if locked.payout_reference == payout_reference:
+            return locked
+        locked.payout_reference = payout_reference
+        locked.full_clean()
+        locked.save(update_fields=["payout_reference", "updated_at"])
+        audit_record(actor=actor, obj=locked, action="updated", note="payout_reference")
+        return locked
+
+
+def _require_requester_still_speaks_for(change: PayoutDetailsChange, nonprofit: Nonprofit) -> None:
+    """A request whose author has since left the nonprofit (moved, removed or switched off by
+    staff) is not the nonprofit's word any more: it can only be rejected."""
+    requester = change.requested_by
+    if requester.is_staff and requester.is_active:
+        return
+    contact = nonprofit_contact_of(requester)
+    if not requester.is_active or contact is None or contact.nonprofit_id != nonprofit.pk:
+        raise ValidationError(
+            _(
+                "%(email)s, who asked for this change, no longer signs in for %(nonprofit)s: "
+                "reject it, and check with the nonprofit."
+            )
+            % {"email": requester.email, "nonprofit": nonprofit},
+            code="requester_gone",
+        )
 
 
 def _require_pending(change: PayoutDetailsChange) -> None:

@@ -5,6 +5,8 @@ Every grant is looked up through `Grant.objects.for_nonprofit_pages(<the contact
 so another organisation's grant id answers 404, like one that does not exist.
 """
 
+import hashlib
+
 from django.contrib import messages
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import update_session_auth_hash
@@ -17,7 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import trigger_client_event
 
 from creators.pagination import page_context
-from creators.ratelimit import rate_count, rate_exceeded
+from creators.ratelimit import client_address, rate_count, rate_exceeded
 from creators.roles import Role, nonprofit_contact_of, nonprofit_required, role_of
 
 from . import nonprofit_services as services
@@ -40,7 +42,7 @@ RECEIPT_CONFIRMED = "receiptConfirmed"
 # (so nobody's inbox can be flooded), in windows of an hour.
 LINK_RATE_WINDOW = 60 * 60
 LINK_RATE_PER_CLIENT = 10
-LINK_RATE_PER_EMAIL = 3
+LINK_RATE_PER_EMAIL = services.LINK_REQUESTS_PER_WINDOW
 
 
 def _contact(request: HttpRequest) -> NonprofitContact:
@@ -54,10 +56,15 @@ def _grant_or_404(request: HttpRequest, pk: int) -> Grant:
 # --- Signing in ------------------------------------------------------------------------------
 
 
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 def _rate_keys(request: HttpRequest, email: str) -> list[tuple[str, int]]:
     return [
-        (f"nonprofit:link:client:{request.META.get('REMOTE_ADDR', '')}", LINK_RATE_PER_CLIENT),
-        (f"nonprofit:link:email:{email.strip().lower()}", LINK_RATE_PER_EMAIL),
+        (f"nonprofit:link:client:{client_address(request)}", LINK_RATE_PER_CLIENT),
+        # A digest: any length fits in a key, and the cache holds no address.
+        (f"nonprofit:link:email:{_digest(email.strip().lower())}", LINK_RATE_PER_EMAIL),
     ]
 
 
@@ -85,7 +92,7 @@ def sign_in(request: HttpRequest) -> HttpResponse:
             return response
         for key, _limit in keys:
             rate_count(key, window=LINK_RATE_WINDOW)
-        services.nonprofit_link_request(email=form.cleaned_data["email"])
+        services.nonprofit_link_ask(email=form.cleaned_data["email"])
         return redirect("nonprofit:sign-in-sent")
     status = 422 if request.method == "POST" else 200
     return render(request, "donations/nonprofit/sign_in.html", {"form": form}, status=status)

@@ -157,6 +157,12 @@ def grant_timeline(grant: Grant) -> list[TimelineStep]:
     reached = {event.to_state: event.occurred_at for event in grant_step_events(grant)}
     reached["received"] = grant.receipt_confirmed_at
     current = "received" if grant.receipt_confirmed_at else grant.status
+    codes = [code for code, _label in TIMELINE_STEPS]
+    if current in codes:
+        # A retried payment goes back to "scheduled": the failed attempt's later steps are
+        # history, not where the grant stands, so they show as still to come.
+        for code in codes[codes.index(current) + 1 :]:
+            reached[code] = None
     return [
         TimelineStep(code, str(label), reached.get(code), code == current)
         for code, label in TIMELINE_STEPS

@@ -122,3 +122,13 @@ def send_nonprofit_link(link_id: int) -> bool:
     if link is None:
         return False
     return nonprofit_link_email(link=link)
+
+
+@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def send_requested_nonprofit_link(email: str) -> bool:
+    """Someone asked for a sign-in link for `email` on the public page: send one if it is an
+    active contact's, within the hourly limit. Takes the address, not a contact's id: looking
+    it up in the request would make the page slower for contacts than for anyone else."""
+    from .nonprofit_services import nonprofit_link_request
+
+    return nonprofit_link_request(email=email) is not None

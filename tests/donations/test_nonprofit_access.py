@@ -3,20 +3,27 @@ never telling who is a contact; staff add contacts and manage their links."""
 
 import datetime
 import re
+import threading
 
 import pytest
 import time_machine
 from django.core import mail
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
 from creators.models import AuditEvent
 from donations.models import NonprofitContact, NonprofitSignInLink
 from donations.nonprofit_services import (
+    LINK_REQUESTS_PER_WINDOW,
     link_path,
+    link_token_for,
     nonprofit_contact_create,
+    nonprofit_link_request,
     nonprofit_link_send,
+    nonprofit_link_use,
     nonprofit_links_revoke,
 )
 from tests.factories import NonprofitContactFactory, NonprofitFactory, UserFactory
@@ -104,6 +111,20 @@ def test_the_answer_is_the_same_for_an_unknown_address(
     assert "If that address belongs to a nonprofit contact, a sign-in link is on its way." in page
 
 
+def test_asking_for_a_link_costs_the_same_whether_or_not_the_address_is_a_contact(
+    client, contact, django_assert_num_queries
+):
+    # Same answer is not enough: a contact's request used to write a link, an audit event and
+    # queue an email before answering, an unknown address one SELECT; the difference in time
+    # told who is a contact. The lookup and the sending now happen in a job.
+    with django_assert_num_queries(0):
+        known = _request_link(client, contact.user.email)
+    with django_assert_num_queries(0):
+        unknown = _request_link(client, "nobody@elsewhere.example")
+
+    assert known.status_code == unknown.status_code == 302
+
+
 def test_an_expired_link_signs_nobody_in(client, contact, settings):
     settings.NONPROFIT_LINK_MAX_AGE = 3600
     link = nonprofit_link_send(contact=contact, actor=None)
@@ -176,10 +197,78 @@ def test_asking_too_often_is_refused_without_sending(
     assert NonprofitSignInLink.objects.count() == 3  # the refused one made no link
 
 
+def test_an_inbox_gets_no_more_links_when_each_request_reaches_another_worker(
+    client, contact, django_capture_on_commit_callbacks
+):
+    # Django's default cache lives in each process: with several gunicorn workers (or after
+    # a restart) a counter there starts again from zero. The limit per address must hold
+    # anyway, so nobody can flood a contact's inbox.
+    for _ in range(6):
+        cache.clear()  # the next request is served by a worker that never saw the others
+        with django_capture_on_commit_callbacks(execute=True):
+            assert _request_link(client, contact.user.email).status_code == 302
+
+    assert len(mail.outbox) == 3
+    assert NonprofitSignInLink.objects.count() == 3
+    # The latest link sent still works: a refused request revoked nothing.
+    assert NonprofitSignInLink.objects.usable(timezone.now()).count() == 1
+
+
+def test_the_limit_per_address_leaves_links_sent_by_staff_alone(
+    client, contact, staff_user, django_capture_on_commit_callbacks
+):
+    for _ in range(3):
+        with django_capture_on_commit_callbacks(execute=True):
+            _request_link(client, contact.user.email)
+    with django_capture_on_commit_callbacks(execute=True):
+        nonprofit_link_send(contact=contact, actor=staff_user)
+
+    assert len(mail.outbox) == 4
+
+
 def test_one_client_asking_for_many_addresses_is_refused(client):
     for number in range(10):
         assert _request_link(client, f"someone{number}@example.org").status_code == 302
     assert _request_link(client, "one.more@example.org").status_code == 429
+
+
+def test_a_very_long_address_is_answered_like_any_other(client):
+    # Rate-limit keys hold a digest of the address, never the address itself: a long one
+    # would make a cache key memcached refuses (and Django warns about).
+    response = _request_link(client, "a" * 240 + "@example.org")
+
+    assert response.status_code == 302
+
+
+def test_behind_a_proxy_each_client_has_its_own_limit(client, settings):
+    # Production runs behind a TLS proxy (DJANGO_PROXY_COUNT): every request then comes from
+    # the proxy's address, and one client must not use up everybody's sign-in requests.
+    settings.AXES_IPWARE_PROXY_COUNT = 1
+    proxy = {"REMOTE_ADDR": "10.0.0.2"}
+    for number in range(10):
+        response = client.post(
+            SIGN_IN_URL,
+            {"email": f"someone{number}@example.org"},
+            # A client may send its own X-Forwarded-For: the proxy appends the real address.
+            headers={"X-Forwarded-For": f"198.51.100.{number}, 203.0.113.1"},
+            **proxy,
+        )
+        assert response.status_code == 302
+    again = client.post(
+        SIGN_IN_URL,
+        {"email": "one.more@example.org"},
+        headers={"X-Forwarded-For": "198.51.100.77, 203.0.113.1"},
+        **proxy,
+    )
+    another = client.post(
+        SIGN_IN_URL,
+        {"email": "one.more@example.org"},
+        headers={"X-Forwarded-For": "203.0.113.2"},
+        **proxy,
+    )
+
+    assert again.status_code == 429  # a forged first address does not escape the limit
+    assert another.status_code == 302
 
 
 @pytest.mark.parametrize(
@@ -310,3 +399,70 @@ def test_a_contact_signed_in_by_link_sets_a_password(client, contact):
     contact.user.refresh_from_db()
     assert contact.user.check_password("a long and unusual passphrase")
     assert client.get("/nonprofit/").status_code == 200  # still signed in
+
+
+def _at_once(count: int, act) -> list[str]:
+    """Run `act()` in `count` threads released together; each outcome is "ok" or "refused"."""
+    barrier = threading.Barrier(count)
+    outcomes: list[str] = []
+
+    def run():
+        try:
+            barrier.wait()
+            outcomes.append("ok" if act() is not None else "refused")
+        except ValidationError:
+            outcomes.append("refused")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return outcomes
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_tabs_using_one_link_at_the_same_moment_sign_in_once():
+    contact = NonprofitContactFactory()
+    link = nonprofit_link_send(contact=contact, actor=None)
+    token = link_token_for(link)
+
+    outcomes = _at_once(8, lambda: nonprofit_link_use(link=link, token=token))
+
+    assert sorted(outcomes) == ["ok"] + ["refused"] * 7
+    assert AuditEvent.objects.for_object(link).filter(action="accepted").count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_requests_for_one_address_at_the_same_moment_stay_within_the_limit():
+    contact = NonprofitContactFactory()
+
+    outcomes = _at_once(10, lambda: nonprofit_link_request(email=contact.user.email))
+
+    assert outcomes.count("ok") == LINK_REQUESTS_PER_WINDOW
+    assert contact.sign_in_links.count() == LINK_REQUESTS_PER_WINDOW
+    assert contact.sign_in_links.usable(timezone.now()).count() == 1
+
+
+def test_staff_cannot_send_a_link_to_a_switched_off_account(
+    client, contact, staff_user, django_capture_on_commit_callbacks
+):
+    # The link could never sign in (a switched-off account cannot): staff are told so
+    # instead of "on its way", and the person gets no email with a dead link.
+    contact.user.is_active = False
+    contact.user.save()
+    client.force_login(staff_user)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            f"/staff/nonprofits/{contact.nonprofit_id}/contacts/{contact.pk}/send-link/",
+            follow=True,
+        )
+
+    assert "switched off" in response.content.decode()
+    assert not NonprofitSignInLink.objects.exists()
+    assert mail.outbox == []

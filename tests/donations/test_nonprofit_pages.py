@@ -9,15 +9,19 @@ from creators.models import AuditEvent
 from donations.models import Grant, Nonprofit, PayoutDetailsChange
 from donations.nonprofit_services import (
     grant_receipt_confirm,
+    nonprofit_contact_update,
+    nonprofit_details_update,
     payout_change_approve,
     payout_change_reject,
     payout_change_request,
 )
+from donations.selectors import grant_timeline
 from donations.services import (
     disbursement_pay,
     disbursement_record_error,
     grant_approve,
     grant_propose,
+    grant_retry,
     grant_schedule,
     nonprofit_verify,
 )
@@ -434,3 +438,92 @@ def test_the_creator_sees_that_the_nonprofit_received_it(client, paid, contact):
 
     assert "Readers of Nairobi confirmed on" in page
     assert "Receipt confirmed" in page
+
+
+def test_after_a_retry_the_timeline_shows_no_step_ahead_of_where_the_grant_stands(
+    client, fund, staff_user, contact
+):
+    nonprofit = contact.nonprofit
+    nonprofit.payout_reference = "sandbox-fail"
+    nonprofit.save()
+    grant = grant_propose(
+        fund=fund, nonprofit=nonprofit, amount="1000.00", creator=None, actor=staff_user
+    )
+    grant = grant_schedule(grant=grant_approve(grant=grant, actor=staff_user), actor=staff_user)
+    disbursement_pay(disbursement_id=grant.disbursement.pk)
+    assert Grant.objects.get(pk=grant.pk).status == Grant.Status.FAILED
+    nonprofit.payout_reference = "acct-fixed"
+    nonprofit.save()
+    grant = grant_retry(grant=Grant.objects.get(pk=grant.pk), actor=staff_user)  # not paid yet
+
+    steps = {step.code: step for step in grant_timeline(grant)}
+    assert steps["scheduled"].current
+    assert steps["scheduled"].date is not None
+    # The first attempt's "payment sent" is history, not where this grant stands now.
+    assert steps["processing"].date is None
+    assert steps["disbursed"].date is None
+    client.force_login(contact.user)
+    page = client.get(f"/nonprofit/grants/{grant.pk}/").content.decode()
+    assert page.count("timeline__item--approved") == 3  # proposed, approved, scheduled
+
+
+@pytest.mark.parametrize("gone", ["moved", "removed", "switched_off"])
+def test_a_payout_change_from_someone_no_longer_a_contact_cannot_be_approved(
+    contact, nonprofit, other_contact, staff_user, gone
+):
+    change = payout_change_request(
+        nonprofit=nonprofit, payout_reference="acct-9876", actor=contact.user
+    )
+    if gone == "moved":
+        contact.nonprofit = other_contact.nonprofit
+        contact.save()
+    elif gone == "removed":
+        contact.delete()
+    else:
+        contact.user.is_active = False
+        contact.user.save()
+
+    with pytest.raises(ValidationError, match="no longer signs in for"):
+        payout_change_approve(change=change, actor=staff_user)
+
+    nonprofit.refresh_from_db()
+    assert nonprofit.payout_reference == "acct-1234"
+    change.refresh_from_db()
+    assert change.status == PayoutDetailsChange.Status.PENDING  # for staff to reject
+
+
+def test_saving_contact_details_audits_only_what_changed(contact):
+    contact.name, contact.job_title, contact.phone = "Amani Njeri", "Grants lead", ""
+    contact.save()
+    same = {"name": "Amani Njeri", "job_title": "Grants lead", "phone": "", "language": "en"}
+
+    nonprofit_contact_update(contact=contact, actor=contact.user, **same)
+    nonprofit_contact_update(contact=contact, actor=contact.user, **{**same, "phone": "+254 7"})
+
+    events = AuditEvent.objects.for_object(contact).filter(action="updated")
+    assert [event.note for event in events] == ["phone"]
+
+
+def test_staff_are_warned_when_the_contact_email_changed_just_before_a_payout_change(
+    client, contact, other_contact, staff_user
+):
+    # Staff check a payout change "through a channel they already trust": the organisation's
+    # contact email is no such channel if the requester has just changed it.
+    nonprofit_details_update(
+        nonprofit=contact.nonprofit,
+        contact_email="finance@lookalike.example",
+        actor=contact.user,
+    )
+    payout_change_request(
+        nonprofit=contact.nonprofit, payout_reference="acct-9876", actor=contact.user
+    )
+    payout_change_request(  # another nonprofit, details untouched
+        nonprofit=other_contact.nonprofit, payout_reference="acct-5555", actor=other_contact.user
+    )
+    client.force_login(staff_user)
+
+    page = client.get("/staff/payout-changes/").content.decode()
+
+    assert page.count("contact email was changed") == 1
+    warned = page.split(f'id="payout-change-{contact.nonprofit.payout_changes.get().pk}"')[1]
+    assert "contact email was changed" in warned.split("</tr>")[0]

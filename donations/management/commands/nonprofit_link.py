@@ -1,6 +1,7 @@
 """Print a fresh sign-in link for a nonprofit contact (it is emailed too), for demos and for
 staff helping a contact whose email does not arrive. Earlier open links stop working."""
 
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from creators.emails import absolute_url
@@ -22,7 +23,10 @@ class Command(BaseCommand):
         )
         if contact is None:
             raise CommandError(f"No nonprofit contact has the address {email}.")
-        link = nonprofit_link_send(contact=contact, actor=None)
+        try:
+            link = nonprofit_link_send(contact=contact, actor=None)
+        except ValidationError as error:
+            raise CommandError(" ".join(error.messages)) from error
         self.stdout.write(f"Sign-in link for {contact.user.email} ({contact.nonprofit}):")
         self.stdout.write(absolute_url(link_path(link)))
         self.stdout.write(f"It works once, until {link.expires_at:%Y-%m-%d %H:%M %Z}.")
