@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import trigger_client_event
 
 from creators.pagination import page_context
-from creators.ratelimit import rate_count, rate_exceeded
+from creators.ratelimit import client_address, rate_count, rate_exceeded
 from creators.roles import Role, creator_of, creator_required, role_of, staff_required
 from creators.services import creator_invitation_send
 from creators.uploads import upload_response
@@ -39,7 +39,7 @@ from .models import Application, Cohort, Enrolment, Milestone, ProgressUpdate
 STAFF_PAGE_SIZE = 50
 
 # The public application form takes at most APPLY_RATE_LIMIT applications per client address
-# (REMOTE_ADDR) in a window of APPLY_RATE_WINDOW seconds, counted in Django's cache; past it
+# (client_address) in a window of APPLY_RATE_WINDOW seconds, counted in Django's cache; past it
 # the form answers 429. A fixed window that starts with the address's first application.
 APPLY_RATE_LIMIT = 5
 APPLY_RATE_WINDOW = 60 * 60
@@ -403,7 +403,7 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _apply_rate_key(request: HttpRequest) -> str:
-    return f"programs:apply:{request.META.get('REMOTE_ADDR', '')}"
+    return f"programs:apply:{client_address(request)}"
 
 
 def _apply_rate_count(request: HttpRequest) -> None:

@@ -102,6 +102,23 @@ def test_lockout_is_per_username(client):
     assert login(client, other.username).status_code == 302
 
 
+def test_behind_a_proxy_a_lockout_holds_the_attacker_not_everyone(client, settings):
+    settings.AXES_IPWARE_PROXY_COUNT = 1  # DJANGO_PROXY_COUNT=1: one TLS proxy in front
+    user = UserFactory()
+    attacker = {"REMOTE_ADDR": "10.0.0.2", "HTTP_X_FORWARDED_FOR": "198.51.100.7"}
+    owner = {"REMOTE_ADDR": "10.0.0.2", "HTTP_X_FORWARDED_FOR": "203.0.113.9"}
+    url = reverse("login")
+    for _attempt in range(5):
+        client.post(url, {"username": user.username, "password": "wrong"}, **attacker)
+
+    assert (
+        client.post(url, {"username": user.username, "password": PASSWORD}, **attacker).status_code
+        == 429
+    )
+    response = client.post(url, {"username": user.username, "password": PASSWORD}, **owner)
+    assert response.status_code == 302
+
+
 def test_password_reset_flow(client):
     user = UserFactory(username="reset@example.org", email="reset@example.org")
 

@@ -128,6 +128,9 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_IPWARE_PROXY_COUNT = env.int("DJANGO_PROXY_COUNT", default=0)
+# Logins and the public forms' rate limits read the client's address the same way: behind
+# DJANGO_PROXY_COUNT proxies, from X-Forwarded-For counted from the right.
+AXES_CLIENT_IP_CALLABLE = "creators.ratelimit.client_address"
 
 # Internationalisation: the program is global. Dates are shown in the program's timezone.
 LANGUAGE_CODE = "en"
