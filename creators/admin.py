@@ -193,6 +193,7 @@ class ServiceModelAdmin(admin.ModelAdmin):
 
     add_fields: Sequence[str] | None = None
     readonly_on_change: Sequence[str] = ()
+    audited_by_service: Sequence[str] = ()  # fields whose change a service saves and audits
     inlines_on_add = True
 
     def create_through_service(self, request, obj, form) -> models.Model | None:
@@ -217,13 +218,14 @@ class ServiceModelAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         if change:
             super().save_model(request, obj, form, change)
-            if form.changed_data:
+            changed = [f for f in form.changed_data if f not in self.audited_by_service]
+            if changed:
                 # Names only, never values: a payout reference must not be copied into the log.
                 audit_record(
                     actor=request.user,
                     obj=obj,
                     action=AuditEvent.Action.UPDATED,
-                    note="Changed in the admin: " + ", ".join(form.changed_data),
+                    note="Changed in the admin: " + ", ".join(changed),
                 )
             return None
         created = self.create_through_service(request, obj, form)

@@ -98,6 +98,8 @@ class NonprofitAdmin(ServiceModelAdmin):
             actor=request.user,
         )
 
+    audited_by_service = ["payout_reference"]
+
     def save_model(self, request, obj, form, change):
         if change and "payout_reference" in form.changed_data:
             # Where the money goes: through the service, which audits it.
