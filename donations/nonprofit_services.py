@@ -223,11 +223,19 @@ def nonprofit_link_request(*, email: str) -> NonprofitSignInLink | None:
 
 
 def nonprofit_links_revoke(*, contact: NonprofitContact, actor) -> int:
-    """Staff revoke every open sign-in link of the contact. Returns how many were open."""
+    """Staff withdraw the contact's access: every open sign-in link is revoked, and every
+    session they have is ended, with the password they may have set (a forwarded link can
+    have opened a session, or set a password, for someone else). The contact signs in again
+    with a new link sent to their address. Returns how many links were open."""
     with transaction.atomic():
-        locked = NonprofitContact.objects.select_for_update().get(pk=contact.pk)
+        locked = (
+            NonprofitContact.objects.select_for_update().select_related("user").get(pk=contact.pk)
+        )
         now = timezone.now()
         count = locked.sign_in_links.usable(now).update(revoked_at=now, updated_at=now)
+        # A new password hash changes the session hash Django checks on every request.
+        locked.user.set_unusable_password()
+        locked.user.save(update_fields=["password"])
         audit_record(actor=actor, obj=locked, action="link_revoked", note=str(count))
         return count
 

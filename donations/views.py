@@ -541,7 +541,7 @@ def contact_revoke_links(request: HttpRequest, pk: int, contact_pk: int) -> Http
         lambda contact: nonprofit_services.nonprofit_links_revoke(
             contact=contact, actor=request.user
         ),
-        _("Every sign-in link of %(email)s is revoked."),
+        _("%(email)s is signed out everywhere and every sign-in link is revoked."),
     )
 
 

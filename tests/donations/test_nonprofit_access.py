@@ -137,6 +137,25 @@ def test_an_expired_link_signs_nobody_in(client, contact, settings):
     assert NonprofitSignInLink.objects.get().used_at is None
 
 
+def test_revoking_access_ends_the_contacts_sessions_and_password(client, contact, staff_user):
+    contact.user.set_password("a-password-they-set")
+    contact.user.save()
+    client.force_login(contact.user)
+    assert client.get("/nonprofit/").status_code == 200
+
+    nonprofit_links_revoke(contact=contact, actor=staff_user)
+
+    response = client.get("/nonprofit/")
+    assert response.status_code == 302
+    assert response.url.startswith("/accounts/login/")
+    contact.user.refresh_from_db()
+    assert not contact.user.has_usable_password()
+    # A new link, sent to their own address, lets them in again.
+    fresh = nonprofit_link_send(contact=contact, actor=staff_user)
+    assert client.post(link_path(fresh)).status_code == 302
+    assert client.get("/nonprofit/").status_code == 200
+
+
 def test_a_revoked_link_signs_nobody_in(client, contact, staff_user):
     link = nonprofit_link_send(contact=contact, actor=staff_user)
     assert nonprofit_links_revoke(contact=contact, actor=staff_user) == 1
