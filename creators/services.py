@@ -4,7 +4,7 @@
 import datetime
 import itertools
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
@@ -94,6 +94,21 @@ def audit_record_many(
     return audit_changes(
         actor=actor, changes=[(obj, action, from_state, to_state, note) for obj in objs]
     )
+
+
+def fields_update[M: models.Model](
+    *, locked: M, values: Mapping[str, object], actor, clean_exclude: Sequence[str] = ()
+) -> list[str]:
+    """Set the values that differ on a row the caller has locked, validate it, save only those
+    columns and audit them by name. Returns the names changed (empty: nothing was done)."""
+    changed = [name for name, value in values.items() if getattr(locked, name) != value]
+    if changed:
+        for name in changed:
+            setattr(locked, name, values[name])
+        locked.full_clean(exclude=list(clean_exclude) or None)
+        locked.save(update_fields=[*changed, "updated_at"])
+        audit_record(actor=actor, obj=locked, action="updated", note=", ".join(changed))
+    return changed
 
 
 def state_transition[M: models.Model](
@@ -218,15 +233,9 @@ def list_update(
     """Change a draft edition's title and introduction."""
     with transaction.atomic():
         locked = _list_locked_for_editing(change_makers_list)
-        values = {"title": title, "introduction": introduction}
-        changed = [name for name, value in values.items() if getattr(locked, name) != value]
-        if not changed:
-            return locked
-        for name in changed:
-            setattr(locked, name, values[name])
-        locked.full_clean()
-        locked.save(update_fields=[*changed, "updated_at"])
-        audit_record(actor=actor, obj=locked, action="updated", note=", ".join(changed))
+        fields_update(
+            locked=locked, values={"title": title, "introduction": introduction}, actor=actor
+        )
         return locked
 
 
@@ -284,14 +293,7 @@ def list_entry_update(*, entry: ListEntry, actor, **fields) -> ListEntry:
     with transaction.atomic():
         _list_locked_for_editing(entry.change_makers_list)
         locked = _entry_still_there(ListEntry.objects.select_related("creator"), entry)
-        changed = [name for name, value in fields.items() if getattr(locked, name) != value]
-        if not changed:
-            return locked
-        for name in changed:
-            setattr(locked, name, fields[name])
-        locked.full_clean()
-        locked.save(update_fields=[*changed, "updated_at"])
-        audit_record(actor=actor, obj=locked, action="updated", note=", ".join(changed))
+        fields_update(locked=locked, values=fields, actor=actor)
         return locked
 
 

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 
 from creators.emails import absolute_url, email_send
 from creators.roles import nonprofit_contact_of
-from creators.services import audit_record, link_token
+from creators.services import audit_record, fields_update, link_token
 
 from .models import (
     Grant,
@@ -82,14 +82,9 @@ def nonprofit_contact_update(*, contact: NonprofitContact, actor, **fields) -> N
     with transaction.atomic():
         locked = NonprofitContact.objects.select_for_update().get(pk=contact.pk)
         _require_own(actor, locked.nonprofit_id)
-        changed = [name for name, value in fields.items() if getattr(locked, name) != value]
-        if not changed:
-            return locked
-        for name in changed:
-            setattr(locked, name, fields[name])
-        locked.full_clean(exclude=["user", "nonprofit"])
-        locked.save(update_fields=[*changed, "updated_at"])
-        audit_record(actor=actor, obj=locked, action="updated", note=", ".join(changed))
+        fields_update(
+            locked=locked, values=fields, actor=actor, clean_exclude=["user", "nonprofit"]
+        )
         return locked
 
 
@@ -117,14 +112,7 @@ def nonprofit_details_update(*, nonprofit: Nonprofit, actor, **fields) -> Nonpro
     with transaction.atomic():
         locked = Nonprofit.objects.select_for_update(no_key=True).get(pk=nonprofit.pk)
         _require_own(actor, locked.pk)
-        changed = [name for name, value in fields.items() if getattr(locked, name) != value]
-        if not changed:
-            return locked
-        for name in changed:
-            setattr(locked, name, fields[name])
-        locked.full_clean()
-        locked.save(update_fields=[*changed, "updated_at"])
-        audit_record(actor=actor, obj=locked, action="updated", note=", ".join(changed))
+        fields_update(locked=locked, values=fields, actor=actor)
         return locked
 
 
