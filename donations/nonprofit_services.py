@@ -131,9 +131,11 @@ def _require_own(actor, nonprofit_id: int) -> None:
 
 
 def link_token_for(link: NonprofitSignInLink) -> str:
-    return link_token(
-        salt=_LINK_SALT, value=f"{link.pk}:{link.nonce}:{link.contact.user.email.lower()}"
-    )
+    # The organisation is part of the secret: a contact moved to another nonprofit cannot
+    # use a link sent for the first one.
+    contact = link.contact
+    value = f"{link.pk}:{link.nonce}:{contact.user.email.lower()}:{contact.nonprofit_id}"
+    return link_token(salt=_LINK_SALT, value=value)
 
 
 def link_path(link: NonprofitSignInLink) -> str:

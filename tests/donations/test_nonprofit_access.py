@@ -156,6 +156,20 @@ def test_revoking_access_ends_the_contacts_sessions_and_password(client, contact
     assert client.get("/nonprofit/").status_code == 200
 
 
+def test_a_link_sent_before_the_contact_moved_to_another_nonprofit_signs_nobody_in(
+    client, contact, staff_user
+):
+    link = nonprofit_link_send(contact=contact, actor=staff_user)
+    url = link_path(link)
+    contact.nonprofit = NonprofitFactory(legal_name="Another Org")
+    contact.save()  # as the admin does when staff move a contact
+
+    response = client.post(url)
+
+    assert "This link no longer works" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
 def test_a_revoked_link_signs_nobody_in(client, contact, staff_user):
     link = nonprofit_link_send(contact=contact, actor=staff_user)
     assert nonprofit_links_revoke(contact=contact, actor=staff_user) == 1
