@@ -67,7 +67,7 @@ def _list_entry_form(request: HttpRequest, **kwargs) -> ListEntryExportFilterFor
 
 @require_GET
 @staff_required
-def export_list(request: HttpRequest) -> HttpResponse:
+def export_list(request: HttpRequest, *, status: int = 200) -> HttpResponse:
     """Every export with its filters, each a plain GET form that downloads the file."""
     return render(
         request,
@@ -79,7 +79,16 @@ def export_list(request: HttpRequest) -> HttpResponse:
             "milestone_form": _milestone_form(request, auto_id="milestones_%s"),
             "list_entry_form": _list_entry_form(request, auto_id="entries_%s"),
         },
+        status=status,
     )
+
+
+def _refused(request: HttpRequest, form) -> HttpResponse | None:
+    """A filter that is not valid (a hand-edited address, a fund since deleted) would export
+    every row as if unfiltered: answer with the exports page and its errors instead."""
+    if form.is_bound and not form.is_valid():
+        return export_list(request, status=400)
+    return None
 
 
 # --- Grants and disbursements ------------------------------------------------------------------
@@ -87,8 +96,11 @@ def export_list(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @staff_required
-def grants_csv(request: HttpRequest) -> StreamingHttpResponse:
-    grants = selectors.grants_filtered(**_grant_form(request).filters())
+def grants_csv(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
+    form = _grant_form(request)
+    if refusal := _refused(request, form):
+        return refusal
+    grants = selectors.grants_filtered(**form.filters())
     header = [
         _("Grant"),
         _("Proposed at"),
@@ -176,8 +188,11 @@ def creators_for_export(*, country: str = "", cause: str = "", cohort: int | Non
 
 @require_GET
 @staff_required
-def creators_csv(request: HttpRequest) -> StreamingHttpResponse:
-    creators = creators_for_export(**_creator_form(request).filters())
+def creators_csv(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
+    form = _creator_form(request)
+    if refusal := _refused(request, form):
+        return refusal
+    creators = creators_for_export(**form.filters())
     header = [
         _("Creator"),
         _("Handle"),
@@ -231,9 +246,12 @@ def milestones_for_export(
 
 @require_GET
 @staff_required
-def milestones_csv(request: HttpRequest) -> StreamingHttpResponse:
+def milestones_csv(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     today = program_today()
-    milestones = milestones_for_export(today=today, **_milestone_form(request).filters())
+    form = _milestone_form(request)
+    if refusal := _refused(request, form):
+        return refusal
+    milestones = milestones_for_export(today=today, **form.filters())
     header = [
         _("Milestone"),
         _("Cohort"),
@@ -293,8 +311,11 @@ def list_entries_for_export(
 
 @require_GET
 @staff_required
-def list_entries_csv(request: HttpRequest) -> StreamingHttpResponse:
-    entries = list_entries_for_export(**_list_entry_form(request).filters())
+def list_entries_csv(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
+    form = _list_entry_form(request)
+    if refusal := _refused(request, form):
+        return refusal
+    entries = list_entries_for_export(**form.filters())
     header = [
         _("Year"),
         _("List status"),
