@@ -11,7 +11,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
@@ -50,17 +50,15 @@ def nonprofit_contact_create(
     user_model = get_user_model()
     with transaction.atomic():
         if user_model.objects.filter(username__iexact=email).exists():
-            raise ValidationError(
-                {
-                    "email": _("%(email)s already has an account; use another address.")
-                    % {"email": email}
-                },
-                code="email_taken",
-            )
+            raise _email_taken(email)
         user = user_model(username=email, email=email)
         user.set_unusable_password()
         user.full_clean(exclude=["password"])
-        user.save()
+        try:
+            with transaction.atomic():
+                user.save()
+        except IntegrityError:  # another staff member added the same address a moment ago
+            raise _email_taken(email) from None
         contact = NonprofitContact(
             nonprofit=nonprofit, user=user, name=name, job_title=job_title, language=language
         )
@@ -68,6 +66,13 @@ def nonprofit_contact_create(
         contact.save()
         audit_record(actor=actor, obj=contact, action="created", note=email)
         return contact
+
+
+def _email_taken(email: str) -> ValidationError:
+    return ValidationError(
+        {"email": _("%(email)s already has an account; use another address.") % {"email": email}},
+        code="email_taken",
+    )
 
 
 CONTACT_FIELDS = ("name", "job_title", "phone", "language")

@@ -499,3 +499,19 @@ def test_staff_cannot_send_a_link_to_a_switched_off_account(
     assert "switched off" in response.content.decode()
     assert not NonprofitSignInLink.objects.exists()
     assert mail.outbox == []
+
+
+def test_two_staff_adding_the_same_address_at_once_get_a_readable_refusal(monkeypatch, staff_user):
+    from django.db.models.query import QuerySet
+
+    nonprofit = NonprofitFactory()
+    UserFactory(username="new@org.example", email="new@org.example")
+    # The second request's check ran before the first one's account existed.
+    monkeypatch.setattr(QuerySet, "exists", lambda self: False)
+
+    with pytest.raises(ValidationError) as refused:
+        nonprofit_contact_create(nonprofit=nonprofit, email="new@org.example", actor=staff_user)
+
+    assert refused.value.message_dict == {
+        "email": ["new@org.example already has an account; use another address."]
+    }
