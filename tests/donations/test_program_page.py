@@ -184,3 +184,9 @@ def test_staff_edit_the_hub_text_on_their_page(client, staff_user):
 def test_the_public_sees_no_edit_link(client, creator_user):
     client.force_login(creator_user)
     assert reverse("creators:hub-edit") not in client.get(URL).content.decode()
+
+
+def test_a_total_with_cents_is_shown_exactly_never_rounded_up(client):
+    GrantFactory(amount=Decimal("25000.50"), status="disbursed")
+    content = client.get(URL).content.decode()
+    assert re.search(r"<dt>Disbursed \(USD\)</dt>\s*<dd>25,000.50</dd>", content)
