@@ -19,6 +19,7 @@ from django_countries.fields import CountryField
 
 from changemakers.models import TimeStampedModel
 
+from .roles import nonprofit_contact_of
 from .uploads import RandomName
 
 handle_validator = RegexValidator(
@@ -121,6 +122,20 @@ class Creator(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.display_name} (@{self.handle})"
+
+    def clean(self) -> None:
+        # A user has one role; a nonprofit contact's account linked to a creator would sign in
+        # as the creator and lose the nonprofit's pages (NonprofitContact refuses the reverse).
+        if self.user_id and nonprofit_contact_of(self.user) is not None:
+            raise ValidationError(
+                {
+                    "user": _(
+                        "This account belongs to a nonprofit contact; a creator needs an "
+                        "account of its own."
+                    )
+                },
+                code="account_has_role",
+            )
 
     def get_absolute_url(self) -> str:
         return reverse("creators:creator-detail", kwargs={"handle": self.handle})

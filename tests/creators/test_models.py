@@ -4,7 +4,12 @@ from django.db import IntegrityError, transaction
 
 from creators.models import AuditEvent, Cause, ChangeMakersList, Creator
 from creators.services import audit_record
-from tests.factories import ChangeMakersListFactory, CreatorFactory, ListEntryFactory
+from tests.factories import (
+    ChangeMakersListFactory,
+    CreatorFactory,
+    ListEntryFactory,
+    NonprofitContactFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -106,3 +111,14 @@ def test_postgresql_refuses_to_rewrite_audit_history_even_in_bulk(staff_user):
     with pytest.raises(IntegrityError, match="append-only"), transaction.atomic():
         AuditEvent.objects.all().delete()
     assert AuditEvent.objects.get().note == ""
+
+
+def test_a_nonprofit_contacts_account_cannot_become_a_creator():
+    contact = NonprofitContactFactory()
+    creator = CreatorFactory()
+    creator.user = contact.user
+
+    with pytest.raises(ValidationError) as refused:
+        creator.full_clean()
+
+    assert "a creator needs an account of its own" in str(refused.value.message_dict["user"])
