@@ -103,18 +103,22 @@ def sign_in_sent(request: HttpRequest) -> HttpResponse:
     return render(request, "donations/nonprofit/sign_in_sent.html")
 
 
+# A used, expired, revoked or altered link is gone for good: 410 tells crawlers and scanners too.
+LINK_GONE = 410
+
+
 @require_http_methods(["GET", "POST"])
 def link_open(request: HttpRequest, pk: int, token: str) -> HttpResponse:
     """The emailed link. Opening it shows a button; only that POST signs in and uses the link,
     so a mail scanner that fetches links does not spend it."""
     link = services.nonprofit_link_for_token(pk=pk, token=token)
     if link is None:
-        return render(request, "donations/nonprofit/link_invalid.html")
+        return render(request, "donations/nonprofit/link_invalid.html", status=LINK_GONE)
     if request.method == "POST":
         try:
             user = services.nonprofit_link_use(link=link, token=token)
         except ValidationError:
-            return render(request, "donations/nonprofit/link_invalid.html")
+            return render(request, "donations/nonprofit/link_invalid.html", status=LINK_GONE)
         auth_login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(
             request,
@@ -171,7 +175,10 @@ def grant_confirm_receipt(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("nonprofit:grant-detail", pk=pk)
     fresh = _grant_or_404(request, pk)
     response = render(
-        request, f"{GRANT_DETAIL}#progress", _grant_context(fresh, receipt_errors=errors)
+        request,
+        f"{GRANT_DETAIL}#progress",
+        _grant_context(fresh, receipt_errors=errors),
+        status=422 if errors else 200,  # htmx swaps a 422 too (base.html's config)
     )
     if not errors:
         trigger_client_event(response, RECEIPT_CONFIRMED)

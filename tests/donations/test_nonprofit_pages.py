@@ -226,6 +226,12 @@ def test_an_unpaid_grant_cannot_be_confirmed(client, nonprofit, fund, staff_user
     client.force_login(contact.user)
     response = client.post(f"/nonprofit/grants/{grant.pk}/confirm-receipt/")
     assert response.status_code == 302
+    in_place = client.post(
+        f"/nonprofit/grants/{grant.pk}/confirm-receipt/", headers={"HX-Request": "true"}
+    )
+    assert in_place.status_code == 422  # the refusal, swapped in place
+    assert 'role="alert"' in in_place.content.decode()
+    assert "HX-Trigger" not in in_place
     assert client.get(f"/nonprofit/grants/{grant.pk}/receipt/").status_code == 404
     grant.refresh_from_db()
     assert grant.receipt_confirmed_at is None

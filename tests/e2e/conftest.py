@@ -101,6 +101,12 @@ class BrowserLog:
         page.on("pageerror", lambda error: self.problems.append(f"page error: {error}"))
         page.on("response", self._on_response)
 
+    def expected(self, path: str, status: int) -> None:
+        """A page meant to answer with an error status (a used link's 410): check it did, and
+        drop what the browser logged about it, and only that."""
+        assert self.statuses.get(path) == status, self.statuses
+        self.problems[:] = [problem for problem in self.problems if path not in problem]
+
     def _on_console(self, message: ConsoleMessage) -> None:
         if "Content Security Policy" in message.text or message.type == "error":
             self.problems.append(f"console {message.type}: {message.text} ({message.location})")

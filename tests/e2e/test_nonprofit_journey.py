@@ -3,6 +3,7 @@ page, opens it from the email, sees the grant's timeline, confirms receipt in pl
 the printable acknowledgement."""
 
 import re
+from urllib.parse import urlsplit
 
 import pytest
 from django.core import mail
@@ -54,7 +55,9 @@ def paid_grant() -> Grant:
     return Grant.objects.select_related("disbursement").get(pk=grant.pk)
 
 
-def test_a_nonprofit_follows_its_grant_from_the_email_link_to_received(page: Page, paid_grant):
+def test_a_nonprofit_follows_its_grant_from_the_email_link_to_received(
+    page: Page, paid_grant, browser_log
+):
     page.goto("/nonprofit/sign-in/")
     page.get_by_label("Your email address").fill("amani@readers.example")
     page.get_by_role("button", name="Email me a sign-in link").click()
@@ -106,3 +109,4 @@ def test_a_nonprofit_follows_its_grant_from_the_email_link_to_received(page: Pag
     page.locator(".site-nav").get_by_role("button", name="Sign out").click()
     page.goto(link)
     expect(page.get_by_role("heading", level=1)).to_have_text("This link no longer works")
+    browser_log.expected(urlsplit(link).path, 410)
