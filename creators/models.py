@@ -173,12 +173,31 @@ class CreatorLink(models.Model):
         return self.label
 
 
-class CreatorInvitationQuerySet(models.QuerySet):
-    def usable(self, now) -> "CreatorInvitationQuerySet":
+class SingleUseLinkQuerySet(models.QuerySet):
+    def usable(self, now) -> "SingleUseLinkQuerySet":
         return self.filter(used_at__isnull=True, revoked_at__isnull=True, expires_at__gt=now)
 
 
-class CreatorInvitation(TimeStampedModel):
+class SingleUseLink(TimeStampedModel):
+    """What an emailed single-use link stores: a random nonce (the link carries an HMAC of it
+    under the site's key, `creators.services.link_token`), its expiry, and when it was used or
+    revoked. Creator invitations and nonprofit sign-in links are both one."""
+
+    nonce = models.CharField(max_length=64, unique=True, editable=False)
+    expires_at = models.DateTimeField(_("expires at"))
+    used_at = models.DateTimeField(_("used at"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+
+    objects = SingleUseLinkQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def is_usable(self, now) -> bool:
+        return self.used_at is None and self.revoked_at is None and self.expires_at > now
+
+
+class CreatorInvitation(SingleUseLink):
     """A single-use, expiring link that lets a creator set their password and sign in.
 
     The link carries an HMAC of the row's random nonce (see `creators.invitations`); only the
@@ -189,10 +208,6 @@ class CreatorInvitation(TimeStampedModel):
         Creator, verbose_name=_("creator"), on_delete=models.CASCADE, related_name="invitations"
     )
     email = models.EmailField(_("email"))
-    nonce = models.CharField(max_length=64, unique=True, editable=False)
-    expires_at = models.DateTimeField(_("expires at"))
-    used_at = models.DateTimeField(_("used at"), null=True, blank=True)
-    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
     invited_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("invited by"),
@@ -203,8 +218,6 @@ class CreatorInvitation(TimeStampedModel):
     )
     note = models.TextField(_("personal note"), blank=True)
 
-    objects = CreatorInvitationQuerySet.as_manager()
-
     class Meta:
         verbose_name = _("creator invitation")
         verbose_name_plural = _("creator invitations")
@@ -212,9 +225,6 @@ class CreatorInvitation(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.creator} <{self.email}>"
-
-    def is_usable(self, now) -> bool:
-        return self.used_at is None and self.revoked_at is None and self.expires_at > now
 
 
 class ChangeMakersListQuerySet(models.QuerySet):

@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
 from changemakers.models import TimeStampedModel
-from creators.models import AuditEvent, Creator
+from creators.models import AuditEvent, Creator, SingleUseLink
 from creators.roles import creator_of
 
 MONEY_DIGITS = 14
@@ -150,12 +150,7 @@ class NonprofitContact(TimeStampedModel):
             )
 
 
-class NonprofitSignInLinkQuerySet(models.QuerySet):
-    def usable(self, now) -> "NonprofitSignInLinkQuerySet":
-        return self.filter(used_at__isnull=True, revoked_at__isnull=True, expires_at__gt=now)
-
-
-class NonprofitSignInLink(TimeStampedModel):
+class NonprofitSignInLink(SingleUseLink):
     """A single-use, expiring, revocable link that signs a nonprofit contact in.
 
     As with creator invitations, the link carries an HMAC of the row's random nonce under the
@@ -170,10 +165,6 @@ class NonprofitSignInLink(TimeStampedModel):
         on_delete=models.CASCADE,
         related_name="sign_in_links",
     )
-    nonce = models.CharField(max_length=64, unique=True, editable=False)
-    expires_at = models.DateTimeField(_("expires at"))
-    used_at = models.DateTimeField(_("used at"), null=True, blank=True)
-    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("sent by"),
@@ -184,8 +175,6 @@ class NonprofitSignInLink(TimeStampedModel):
         help_text=_("Empty when the contact asked for the link themselves."),
     )
 
-    objects = NonprofitSignInLinkQuerySet.as_manager()
-
     class Meta:
         verbose_name = _("nonprofit sign-in link")
         verbose_name_plural = _("nonprofit sign-in links")
@@ -193,9 +182,6 @@ class NonprofitSignInLink(TimeStampedModel):
 
     def __str__(self) -> str:
         return _("Sign-in link for %(contact)s") % {"contact": self.contact}
-
-    def is_usable(self, now) -> bool:
-        return self.used_at is None and self.revoked_at is None and self.expires_at > now
 
 
 class Fund(TimeStampedModel):
