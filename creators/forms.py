@@ -175,8 +175,18 @@ class EntryAddForm(EntryEditForm):
     )
     field_order = ["handle", "country", "cause", "citation", "position"]
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args, suggest_url: str = "", **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        if suggest_url:  # htmx fills the datalist with a few matches as staff type
+            self.fields["handle"].widget.attrs.update(
+                {
+                    "hx-get": suggest_url,
+                    "hx-trigger": "input changed delay:250ms",
+                    "hx-target": "#creator-handles",
+                    "hx-swap": "innerHTML",
+                    "hx-sync": "this:replace",
+                }
+            )
         self.fields["country"].required = False
         self.fields["country"].choices = [("", _("The creator's current country")), *countries]
         self.fields["cause"].required = False

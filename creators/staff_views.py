@@ -8,7 +8,7 @@ is a partial: with htmx a move or removal answers with the table re-rendered in 
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -107,13 +107,7 @@ def _edition_context(
         "unpublish_form": UnpublishForm(),
     }
     if context["editable"]:
-        # Lazy: read only where the page shows the add form, not for a table re-rendered.
-        context["handles"] = (
-            Creator.objects.exclude(list_entries__change_makers_list=edition)
-            .order_by("handle")
-            .values_list("handle", flat=True)
-        )
-        context["add_form"] = EntryAddForm()
+        context["add_form"] = _add_form(edition)
         context["text_form"] = EditionTextForm(
             initial={"title": edition.title, "introduction": edition.introduction}
         )
@@ -152,11 +146,40 @@ def edition_edit(request: HttpRequest, year: int) -> HttpResponse:
     return render(request, EDITION, context)
 
 
+HANDLE_SUGGESTIONS = 20
+
+
+def _add_form(edition: ChangeMakersList, data=None) -> EntryAddForm:
+    url = reverse("creators:edition-handles", kwargs={"year": edition.year})
+    return EntryAddForm(data, suggest_url=url)
+
+
+@require_GET
+@staff_required
+def edition_handles(request: HttpRequest, year: int) -> HttpResponse:
+    """Suggestions for the add form's handle field as staff type (htmx fills its datalist):
+    a few creators not on the list yet whose handle or name starts with what is typed. The
+    program may have thousands of creators; the page never lists them all."""
+    edition = _edition_or_404(year)
+    typed = request.GET.get("handle", "").strip().lstrip("@")[:31]
+    creators = Creator.objects.none()
+    if typed:
+        creators = (
+            Creator.objects.filter(
+                Q(handle__istartswith=typed) | Q(display_name__istartswith=typed)
+            )
+            .exclude(list_entries__change_makers_list=edition)
+            .order_by("handle")
+            .only("handle", "display_name")[:HANDLE_SUGGESTIONS]
+        )
+    return render(request, f"{EDITION}#handle_options", {"suggestions": creators})
+
+
 @require_POST
 @staff_required
 def entry_add(request: HttpRequest, year: int) -> HttpResponse:
     edition = _edition_or_404(year)
-    form = EntryAddForm(request.POST)
+    form = _add_form(edition, request.POST)
     if form.is_valid():
         data = form.cleaned_data
         creator = Creator.objects.with_handle(data["handle"]).first()

@@ -22,6 +22,7 @@ urlpatterns = [
     path("staff/lists/<int:year>/", staff_views.edition_detail, name="edition-detail"),
     path("staff/lists/<int:year>/edit/", staff_views.edition_edit, name="edition-edit"),
     path("staff/lists/<int:year>/entries/", staff_views.entry_add, name="edition-entry-add"),
+    path("staff/lists/<int:year>/handles/", staff_views.edition_handles, name="edition-handles"),
     path(
         "staff/lists/<int:year>/entries/<int:pk>/",
         staff_views.entry_edit,

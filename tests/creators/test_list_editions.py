@@ -3,6 +3,7 @@ previewed, published and unpublished; and no one else can touch any of it."""
 
 import datetime as dt
 
+import factory
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
@@ -367,8 +368,8 @@ def test_the_edition_page_answers_in_a_fixed_number_of_queries(
         for n, c in enumerate(creators, start=1)
     )
     client.force_login(staff_user)
-    # session, user, edition, entry count, a page of entries with creators, history, handles
-    with django_assert_num_queries(7):
+    # session, user, edition, entry count, a page of entries with creators, history
+    with django_assert_num_queries(6):
         response = client.get(reverse("creators:edition-detail", args=[2027]))
     assert response.status_code == 200
 
@@ -384,6 +385,7 @@ def _staff_urls(entry) -> list[tuple[str, str, dict]]:
         ("post", reverse("creators:edition-create"), {"year": 2030, "title": "X"}),
         ("get", reverse("creators:edition-import-template"), {}),
         ("get", reverse("creators:edition-detail", args=[year]), {}),
+        ("get", reverse("creators:edition-handles", args=[year]), {"handle": "c"}),
         ("post", reverse("creators:edition-edit", args=[year]), {"title": "Hacked"}),
         (
             "post",
@@ -856,3 +858,26 @@ def test_two_staff_creating_the_same_year_at_once_get_a_readable_refusal(monkeyp
     assert refused.value.message_dict == {"year": ["There is already an edition for 2030."]}
     assert ChangeMakersList.objects.filter(year=2030).count() == 1
     assert not AuditEvent.objects.filter(object_repr="Change Makers 2030", action="created")
+
+
+def test_the_add_form_suggests_a_few_matching_creators_not_on_the_list(client, staff_user):
+    cml = draft()
+    on_list = add(cml, 1, name="Kara Lewis", handle="karaxlewis")
+    kara = CreatorFactory(display_name="Kara Okafor", handle="kara.builds")
+    CreatorFactory(display_name="Someone Else", handle="someone")
+    CreatorFactory.create_batch(25, handle=factory.Sequence(lambda n: f"karz{n:03d}"))
+    client.force_login(staff_user)
+    url = reverse("creators:edition-handles", args=[2027])
+
+    options = client.get(url, {"handle": "@Kar"}).content.decode()
+
+    assert f'<option value="{kara.handle}">Kara Okafor</option>' in options
+    assert on_list.creator.handle not in options  # already on the list
+    assert "someone" not in options
+    assert options.count("<option") == 20  # a few, however many match
+    assert client.get(url, {"handle": "Kara O"}).content.decode().count("<option") == 1
+    assert client.get(url, {"handle": ""}).content.decode().strip() == ""
+    # The page itself no longer carries every creator of the program.
+    page = client.get(reverse("creators:edition-detail", args=[2027])).content.decode()
+    assert kara.handle not in page
+    assert f'hx-get="{url}"' in page

@@ -83,6 +83,15 @@ def test_staff_build_import_preview_and_publish_an_edition(page: Page, people):
     expect(page.locator("#action-status")).to_have_text("Eli Virkina moved up.")
     assert page.evaluate("window.e2eNoReload") is True
 
+    # The handle field suggests creators not on the list yet, as staff type.
+    CreatorFactory(display_name="Amara Diallo", handle="amara.sahel")
+    page.get_by_label("Creator's handle").press_sequentially("ama")
+    suggestion = page.locator("#creator-handles option")
+    expect(suggestion).to_have_count(1)
+    expect(suggestion).to_have_attribute("value", "amara.sahel")
+    page.get_by_label("Creator's handle").fill("jo")
+    expect(suggestion).to_have_count(0)  # Joel is on the list already
+
     page.get_by_role("link", name="Preview").click()
     expect(page.locator(".preview-banner")).to_contain_text("Preview — not public")
     expect(page.locator("#results-title")).to_have_text("3 creators")
