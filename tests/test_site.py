@@ -43,3 +43,18 @@ def test_the_stylesheet_has_no_rule_left_open():
         depth += line.count("{") - line.count("}")
         assert depth >= 0, f"app.css line {number} closes a rule that was never opened"
     assert depth == 0, "app.css leaves a rule open"
+
+
+def test_only_staff_get_the_staff_navigation(client, staff_user, creator_user, nonprofit_user):
+    staff_nav = 'class="site-nav site-nav--staff" aria-label="Staff"'
+    assert staff_nav not in client.get("/").content.decode()
+    for user in (creator_user, nonprofit_user):
+        client.force_login(user)
+        page = client.get("/").content.decode()
+        assert staff_nav not in page
+        assert 'href="/staff/"' not in page
+    client.force_login(staff_user)
+    page = client.get("/").content.decode()
+    assert staff_nav in page
+    for path in ("/staff/", "/staff/grants/", "/staff/lists/", "/staff/payout-changes/"):
+        assert f'href="{path}"' in page
