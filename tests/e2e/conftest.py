@@ -1,12 +1,16 @@
 """Real-browser tests: Playwright (sync API) drives Debian's Chromium at /usr/bin/chromium
 against pytest-django's live server. Playwright never downloads a browser here.
 
+Every page a test opens with the `page` fixture must be checked with axe-core (`a11y.check(page)`,
+see a11y.py): a page opened and not checked, or a serious or critical violation, fails the test.
+
 Without /usr/bin/chromium the `browser` tests skip on a laptop and fail under CI=true
 (`.ci/run` installs the Debian package).
 """
 
 import os
-from collections.abc import Iterator
+import warnings
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -20,6 +24,8 @@ from playwright.sync_api import (
     Response,
     sync_playwright,
 )
+
+from tests.e2e.a11y import Accessibility, axe_source
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).parent / "artifacts"
@@ -119,10 +125,15 @@ class BrowserLog:
 
 
 def _new_page(
-    request: pytest.FixtureRequest, context: BrowserContext, log: BrowserLog
+    request: pytest.FixtureRequest,
+    context: BrowserContext,
+    log: BrowserLog,
+    a11y: Accessibility | None = None,
 ) -> Iterator[Page]:
     page = context.new_page()
     log.attach(page)
+    if a11y is not None:
+        a11y.attach(context, page)
     yield page
     reports = request.node.stash.get(REPORTS, {})
     call = reports.get("call")
@@ -132,6 +143,11 @@ def _new_page(
     context.close()
     if call is not None and call.passed and log.problems:
         pytest.fail("The browser reported problems:\n" + "\n".join(log.problems))
+    if call is not None and call.passed and a11y is not None:
+        for note in a11y.notes:
+            warnings.warn(f"axe-core (not failing): {note}", stacklevel=1)
+        if a11y.problems():
+            pytest.fail("Accessibility (axe-core):\n" + "\n".join(a11y.problems()))
 
 
 @pytest.fixture
@@ -139,15 +155,63 @@ def browser_log() -> BrowserLog:
     return BrowserLog()
 
 
+@pytest.fixture(scope="session")
+def axe_file() -> Path:
+    return axe_source()
+
+
+@pytest.fixture
+def a11y(axe_file: Path) -> Accessibility:
+    """What axe-core found on the pages of the test's `page` (and every page it opened)."""
+    return Accessibility(source=axe_file)
+
+
 @pytest.fixture
 def page(
-    request: pytest.FixtureRequest, browser: Browser, live_server, browser_log: BrowserLog
+    request: pytest.FixtureRequest,
+    browser: Browser,
+    live_server,
+    browser_log: BrowserLog,
+    a11y: Accessibility,
 ) -> Iterator[Page]:
     """A fresh browser context (no cookies) and page on the live server. After a passing test
-    it fails on any console error, CSP violation or failed response the page logged."""
+    it fails on any console error, CSP violation or failed response the page logged, on any
+    page it opened that `a11y.check(page)` did not check, and on serious or critical
+    accessibility violations."""
     context = browser.new_context(base_url=live_server.url, locale="en-GB")
     context.set_default_timeout(TIMEOUT_MS)
-    yield from _new_page(request, context, browser_log)
+    yield from _new_page(request, context, browser_log, a11y)
+
+
+@pytest.fixture
+def new_page(
+    request: pytest.FixtureRequest,
+    browser: Browser,
+    live_server,
+    browser_log: BrowserLog,
+    a11y: Accessibility,
+    page: Page,
+) -> Iterator[Callable[[], Page]]:
+    """Opens another person's browser (its own context: its own cookies) on the live server,
+    watched like `page`: its problems and unchecked pages fail the test too."""
+    opened: list[Page] = []
+
+    def open_page() -> Page:
+        context = browser.new_context(base_url=live_server.url, locale="en-GB")
+        context.set_default_timeout(TIMEOUT_MS)
+        other = context.new_page()
+        browser_log.attach(other)
+        a11y.attach(context, other)
+        opened.append(other)
+        return other
+
+    yield open_page
+    call = request.node.stash.get(REPORTS, {}).get("call")
+    for number, other in enumerate(opened, start=2):
+        if call is not None and call.failed:
+            ARTIFACTS.mkdir(exist_ok=True)
+            other.screenshot(path=ARTIFACTS / f"{request.node.name}-{number}.png", full_page=True)
+        other.context.close()
 
 
 @pytest.fixture

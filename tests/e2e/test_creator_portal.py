@@ -8,7 +8,7 @@ import re
 
 import pytest
 from django.core import mail
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
 from donations.services import nonprofit_verify
 from programs.models import Milestone
@@ -18,7 +18,8 @@ from programs.services import (
     milestone_reminders_send,
     program_today,
 )
-from tests.factories import PASSWORD, FundFactory, NonprofitFactory, UserFactory
+from tests.e2e.journey import sign_in
+from tests.factories import FundFactory, NonprofitFactory, UserFactory
 from tests.uploads import pdf_file
 
 pytestmark = [
@@ -26,13 +27,6 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.usefixtures("media_root"),
 ]
-
-
-def sign_in(page: Page, username: str, password: str = PASSWORD) -> None:
-    page.goto("/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(password)
-    page.locator("main").get_by_role("button", name="Sign in").click()
 
 
 @pytest.fixture
@@ -48,11 +42,13 @@ def program(db):
 
 
 def test_invited_creator_completes_a_milestone_and_nominates_a_nonprofit(
-    page, browser, live_server, program, tmp_path
+    page, new_page, a11y, program, tmp_path
 ):
     # Staff invite a new creator from the cohort page (htmx form).
-    sign_in(page, "staff@example.org")
+    sign_in(page, "staff@example.org", a11y=a11y)
+    a11y.check(page)  # the dashboard, where staff land
     page.goto(f"/staff/cohorts/{program['cohort'].pk}/")
+    a11y.check(page)
     invite = page.locator("form", has_text="A new creator, by email")
     invite.get_by_label(re.compile("^Name")).fill("Wanjiru Kamau")
     invite.get_by_label("Handle").fill("@wanjiru.reads")
@@ -63,31 +59,40 @@ def test_invited_creator_completes_a_milestone_and_nominates_a_nonprofit(
     expect(page.get_by_role("status").filter(has_text="Wanjiru Kamau is invited")).to_be_visible()
     # The grid re-fetched itself on the htmx event.
     expect(page.locator("#progress")).to_contain_text("Wanjiru Kamau")
+    a11y.check(page)
 
     assert len(mail.outbox) == 1
     link = re.search(r"https?://\S+(/accounts/invitation/\S+/)", mail.outbox[0].body).group(1)
 
     # The creator follows the link in their own browser and chooses a password.
-    creator_context = browser.new_context(base_url=live_server.url, locale="en-GB")
-    creator_page = creator_context.new_page()
-    problems: list[str] = []
-    creator_page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    creator_page = new_page()
     creator_page.goto(link)
+    a11y.check(creator_page)
     creator_page.get_by_label(re.compile("^New password:")).fill("reading is power 2026")
     creator_page.get_by_label("New password confirmation").fill("reading is power 2026")
     creator_page.get_by_role("button", name="Set my password and open my portal").click()
     expect(creator_page).to_have_url(re.compile(r"/portal/$"))
     expect(creator_page.get_by_role("heading", level=1)).to_have_text("Hello, Wanjiru Kamau")
+    a11y.check(creator_page)
 
     # The link is single-use.
     creator_page.goto(link)
     expect(creator_page.get_by_role("heading", level=1)).to_have_text("This link no longer works")
-    creator_page.goto("/portal/")
+
+    # They sign out, and sign in again with their email address and new password.
+    creator_page.locator(".site-nav").get_by_role("button", name="Sign out").click()
+    expect(creator_page.locator(".site-nav").get_by_role("link", name="Sign in")).to_be_visible()
+    a11y.check(creator_page)  # the home page, signed out
+    sign_in(creator_page, "wanjiru@example.org", "reading is power 2026", a11y=a11y)
+    expect(creator_page).to_have_url(re.compile(r"/portal/$"))
 
     # They take up their place: the plan's milestones appear.
     creator_page.get_by_role("button", name="Take up my place").click()
     expect(creator_page.locator(".timeline")).to_contain_text("Kickoff")
+    a11y.check(creator_page)
     creator_page.get_by_role("link", name="Kickoff").click()
+    expect(creator_page.get_by_role("heading", level=1)).to_have_text("Kickoff")
+    a11y.check(creator_page)
 
     # A progress update with an attachment, sent through htmx.
     attachment = tmp_path / "kickoff-report.pdf"
@@ -99,10 +104,14 @@ def test_invited_creator_completes_a_milestone_and_nominates_a_nonprofit(
     expect(creator_page.get_by_role("status")).to_contain_text("Your update is sent.")
     expect(creator_page.locator("#milestone-body")).to_contain_text("Submitted")
     expect(creator_page.get_by_role("link", name="Download the attachment")).to_be_visible()
+    a11y.check(creator_page)
 
     # Staff approve it from the review queue (htmx).
     page.goto("/staff/reviews/")
+    a11y.check(page)
     page.get_by_role("link", name="Kickoff").click()
+    expect(page.get_by_label("Feedback for the creator")).to_be_visible()
+    a11y.check(page)
     page.get_by_label("Feedback for the creator").fill("A strong start, thank you!")
     page.get_by_role("button", name="Approve").click()
     expect(page.get_by_role("status")).to_contain_text("“Kickoff” is approved.")
@@ -117,6 +126,7 @@ def test_invited_creator_completes_a_milestone_and_nominates_a_nonprofit(
     expect(kickoff_item).to_contain_text("Approved")
     kickoff_item.get_by_role("link", name="Kickoff").click()
     expect(creator_page.locator(".feedback")).to_contain_text("A strong start, thank you!")
+    a11y.check(creator_page)
 
     # A week before the next milestone the daily job reminds them; the link opens it.
     month_two = Milestone.objects.get(
@@ -129,10 +139,13 @@ def test_invited_creator_completes_a_milestone_and_nominates_a_nonprofit(
     reminder_link = re.search(r"https?://\S+(/portal/milestones/\d+/)", reminders[0].body)
     creator_page.goto(reminder_link.group(1))
     expect(creator_page.get_by_role("heading", level=1)).to_have_text("Month 2 check-in")
+    a11y.check(creator_page)
 
     # They nominate a verified nonprofit and follow the donation.
     creator_page.goto("/portal/")
     creator_page.get_by_role("link", name="Nominate a nonprofit").click()
+    expect(creator_page.get_by_label("Verified nonprofit")).to_be_visible()
+    a11y.check(creator_page)
     creator_page.get_by_label("Verified nonprofit").select_option(label="Readers of Nairobi")
     creator_page.get_by_role("button", name="Nominate this nonprofit").click()
     expect(creator_page).to_have_url(re.compile(r"/portal/donation/$"))
@@ -140,11 +153,10 @@ def test_invited_creator_completes_a_milestone_and_nominates_a_nonprofit(
         "USD 25,000 in your name"
     )
     expect(creator_page.locator("[aria-current=step]")).to_have_text("Proposed")
+    a11y.check(creator_page)
     creator_page.goto("/portal/")
     expect(creator_page.locator("#donation-title + p")).to_contain_text("Readers of Nairobi")
-
-    creator_context.close()
-    assert problems == []
+    a11y.check(creator_page)
 
 
 def test_profile_and_update_forms_work_without_javascript(page_without_js, program):

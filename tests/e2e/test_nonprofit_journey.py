@@ -56,17 +56,20 @@ def paid_grant() -> Grant:
 
 
 def test_a_nonprofit_follows_its_grant_from_the_email_link_to_received(
-    page: Page, paid_grant, browser_log
+    page: Page, paid_grant, browser_log, a11y
 ):
     page.goto("/nonprofit/sign-in/")
+    a11y.check(page)
     page.get_by_label("Your email address").fill("amani@readers.example")
     page.get_by_role("button", name="Email me a sign-in link").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Check your email")
+    a11y.check(page)
 
     assert [message.to for message in mail.outbox] == [["amani@readers.example"]]
     link = re.search(r"https?://\S+(/nonprofit/sign-in/\d+/\w+/)", mail.outbox[0].body).group(1)
     page.goto(link)
     expect(page.get_by_role("heading", level=1)).to_have_text("Sign in for Readers of Nairobi")
+    a11y.check(page)
     page.locator("main").get_by_role("button", name="Sign in").click()
 
     expect(page).to_have_url(re.compile(r"/nonprofit/$"))
@@ -78,6 +81,7 @@ def test_a_nonprofit_follows_its_grant_from_the_email_link_to_received(
     expect(row).to_contain_text("USD 25,000.00")
     expect(row).to_contain_text("Change Makers Fund 2026")
     expect(row.locator(".badge")).to_have_text("Disbursed")
+    a11y.check(page)
     row.get_by_role("link", name="Donation in the name of Wanjiru Kamau").click()
 
     timeline = page.get_by_role("list", name="Steps of this grant")
@@ -86,6 +90,7 @@ def test_a_nonprofit_follows_its_grant_from_the_email_link_to_received(
     expect(page.locator("#grant-progress")).to_contain_text(
         paid_grant.disbursement.provider_reference
     )
+    a11y.check(page)
 
     page.wait_for_load_state("load")
     page.wait_for_function("window.htmx !== undefined")
@@ -95,6 +100,7 @@ def test_a_nonprofit_follows_its_grant_from_the_email_link_to_received(
     expect(page.locator("#grant-progress .badge")).to_have_text("Received")
     expect(timeline.locator("[aria-current=step]")).to_contain_text("Received")
     assert page.evaluate("window.e2eNoReload") is True
+    a11y.check(page)  # as the confirmation swapped it in
     paid_grant.refresh_from_db()
     assert paid_grant.receipt_confirmed_at is not None
 
@@ -104,9 +110,13 @@ def test_a_nonprofit_follows_its_grant_from_the_email_link_to_received(
     expect(receipt).to_contain_text("Wanjiru Kamau")
     expect(receipt).to_contain_text(paid_grant.disbursement.provider_reference)
     expect(receipt).not_to_contain_text("Not confirmed yet")
+    a11y.check(page)
 
     # The link worked once: opened again, it signs nobody in.
     page.locator(".site-nav").get_by_role("button", name="Sign out").click()
+    expect(page.locator(".site-nav").get_by_role("link", name="Sign in")).to_be_visible()
+    a11y.check(page)
     page.goto(link)
     expect(page.get_by_role("heading", level=1)).to_have_text("This link no longer works")
+    a11y.check(page)
     browser_log.expected(urlsplit(link).path, 410)

@@ -39,8 +39,11 @@ def entry_names(page: Page) -> list[str]:
     return page.locator("#results .entry__name a").all_inner_texts()
 
 
-def test_public_filters_the_list_by_country_in_place_and_opens_a_profile(page, published_list):
+def test_public_filters_the_list_by_country_in_place_and_opens_a_profile(
+    page, a11y, published_list
+):
     page.goto("/")
+    a11y.check(page)
     # The stylesheet and htmx really load (WhiteNoise from the finders, allowed by the CSP).
     assert page.evaluate("document.styleSheets[0].cssRules.length") > 0
     page.wait_for_function("window.htmx !== undefined")
@@ -50,6 +53,7 @@ def test_public_filters_the_list_by_country_in_place_and_opens_a_profile(page, p
     expect(page.locator("#results-title")).to_have_text("4 creators")
     # htmx (a deferred script) has wired the form once the page's load event has fired.
     page.wait_for_load_state("load")
+    a11y.check(page)
 
     page.evaluate("window.e2eNoReload = true")
     page.get_by_label("Country").select_option("KE")
@@ -60,16 +64,19 @@ def test_public_filters_the_list_by_country_in_place_and_opens_a_profile(page, p
     assert query_of(page.url)["country"] == ["KE"]
     # htmx swapped the results in: the page (and the marker set on it) is still the same.
     assert page.evaluate("window.e2eNoReload") is True
+    a11y.check(page)
 
     page.get_by_role("link", name="Baraka Mwangi").click()
     expect(page).to_have_url(re.compile(r"/creators/[^/]+/$"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Baraka Mwangi")
     assert page.evaluate("window.e2eNoReload") is None
+    a11y.check(page)
 
 
-def test_public_switches_to_french_with_the_footer_form(page, published_list):
+def test_public_switches_to_french_with_the_footer_form(page, a11y, published_list):
     page.goto("/")
     expect(page.locator("html")).to_have_attribute("lang", "en")
+    a11y.check(page)
 
     page.get_by_label("Language").select_option("fr")
     page.locator(".language-form").get_by_role("button").click()
@@ -86,10 +93,12 @@ def test_public_switches_to_french_with_the_footer_form(page, published_list):
     page.get_by_label("Pays").select_option("KE")
     expect(page).to_have_url(re.compile(r"[?&]country=KE"))
     expect(page.locator("#results-title")).to_have_text("2 créateurs")
+    a11y.check(page)
 
     page.get_by_role("link", name="Achieng Otieno").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Achieng Otieno")
     expect(page.locator("html")).to_have_attribute("lang", "fr")
+    a11y.check(page)
 
 
 def test_list_filter_works_without_javascript(page_without_js, published_list):

@@ -57,11 +57,13 @@ def fifty_entry_list():
     return list_publish(change_makers_list=change_makers_list, actor=staff)
 
 
-def test_the_public_browses_the_list_in_french(page: Page, fifty_entry_list):
+def test_the_public_browses_the_list_in_french(page: Page, a11y, fifty_entry_list):
     page.goto("/")
+    a11y.check(page)
     page.get_by_label("Language").select_option("fr")
     page.locator(".language-form").get_by_role("button").click()
     expect(page.locator("html")).to_have_attribute("lang", "fr")
+    a11y.check(page)
 
     page.get_by_role("link", name="Voir la liste 2026 complète").click()
     expect(page).to_have_url(re.compile(r"/list/2026/$"))
@@ -69,6 +71,7 @@ def test_the_public_browses_the_list_in_french(page: Page, fifty_entry_list):
     expect(page.locator("#results-title")).to_have_text("51 créateurs")
     expect(page.locator("#results .entry")).to_have_count(50)  # fifty a page
     expect(page.get_by_role("navigation", name="Pagination")).to_be_visible()
+    a11y.check(page)
     page.wait_for_load_state("load")
     page.wait_for_function("window.htmx !== undefined")
     page.evaluate("window.e2eNoReload = true")
@@ -84,6 +87,7 @@ def test_the_public_browses_the_list_in_french(page: Page, fifty_entry_list):
     expect(page).to_have_url(re.compile(r"[?&]q=%40wanjiru"))
     expect(page.locator("#results-title")).to_have_text("1 créateur")
     assert page.evaluate("window.e2eNoReload") is True
+    a11y.check(page)  # the results as htmx swapped them in
 
     page.get_by_role("link", name="Wanjiru Kamau").click()
     expect(page).to_have_url(re.compile(r"/creators/wanjiru\.reads/$"))
@@ -91,6 +95,7 @@ def test_the_public_browses_the_list_in_french(page: Page, fifty_entry_list):
     expect(page.locator("html")).to_have_attribute("lang", "fr")
     expect(page.locator(".profile__facts")).to_contain_text("Pays")
     expect(page.locator(".profile__facts")).to_contain_text("Abonnés")
+    a11y.check(page)
 
     page.locator('.site-nav a[href="/program/"]').click()
     expect(page).to_have_url(re.compile(r"/program/$"))
@@ -101,3 +106,4 @@ def test_the_public_browses_the_list_in_french(page: Page, fifty_entry_list):
     expect(page.locator(".stats")).to_contain_text("25\u00a0000")
     expect(page.locator(".site-nav").get_by_role("link", name="La liste")).to_be_visible()
     assert page.locator('meta[name="twitter:card"]').get_attribute("content") == "summary"
+    a11y.check(page)

@@ -15,8 +15,8 @@ from playwright.sync_api import Page, expect
 from donations.models import Disbursement, Grant
 from programs.models import Enrolment
 from programs.services import program_today
+from tests.e2e.journey import assert_not_reloaded, mark_page, sign_in
 from tests.factories import (
-    PASSWORD,
     CohortFactory,
     CreatorFactory,
     DisbursementFactory,
@@ -77,26 +77,10 @@ def program():
     return {"failed": failed, "proposed": proposed, "paid": paid}
 
 
-def sign_in(page: Page, username: str) -> None:
-    page.goto("/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.locator("main").get_by_role("button", name="Sign in").click()
-
-
-def mark_page(page: Page) -> None:
-    """A marker that survives htmx swaps and disappears on a full page load."""
-    page.evaluate("window.e2eNoReload = true")
-
-
-def assert_not_reloaded(page: Page) -> None:
-    assert page.evaluate("window.e2eNoReload") is True
-
-
-def test_staff_see_the_program_narrow_it_in_place_and_export_it(page: Page, program):
+def test_staff_see_the_program_narrow_it_in_place_and_export_it(page: Page, a11y, program):
     UserFactory(username="staff@example.org", is_staff=True, is_superuser=True)
 
-    sign_in(page, "staff@example.org")
+    sign_in(page, "staff@example.org", a11y=a11y)
 
     expect(page).to_have_url(re.compile(r"/staff/$"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Program dashboard")
@@ -118,6 +102,7 @@ def test_staff_see_the_program_narrow_it_in_place_and_export_it(page: Page, prog
     charts = page.locator("#dashboard-charts")
     expect(charts).to_contain_text("USD 25,000.00 paid out since")
     expect(charts.get_by_role("img", name="Disbursed per month (USD)")).to_be_visible()
+    a11y.check(page)
 
     # Narrow to nonprofits in Kenya: the sections change in place, the URL follows.
     page.wait_for_load_state("load")
@@ -132,6 +117,7 @@ def test_staff_see_the_program_narrow_it_in_place_and_export_it(page: Page, prog
         "href", "/staff/grants/?status=proposed&country=KE"
     )
     assert_not_reloaded(page)
+    a11y.check(page)  # as the filter swapped it
 
     # Download the grants the dashboard now shows: the CSV has exactly those.
     with page.expect_download() as download_info:

@@ -10,8 +10,9 @@ from playwright.sync_api import Page, expect
 from donations import tasks
 from donations.models import Disbursement, DisbursementBatch, Grant, Nonprofit
 from donations.services import grant_approve
+from tests.e2e.a11y import Accessibility
+from tests.e2e.journey import assert_not_reloaded, mark_page, sign_in
 from tests.factories import (
-    PASSWORD,
     CreatorFactory,
     FundFactory,
     GrantFactory,
@@ -36,39 +37,30 @@ def queued_batches(monkeypatch) -> list[int]:
     return queued
 
 
-def sign_in(page: Page, username: str) -> None:
-    page.goto("/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.locator("main").get_by_role("button", name="Sign in").click()
+def open_the_pipeline(page: Page, username: str, a11y: Accessibility) -> None:
+    sign_in(page, username, a11y=a11y)
     expect(page).to_have_url(re.compile(r"/staff/$"))  # the dashboard
+    a11y.check(page)
     page.locator(".site-nav").get_by_role("link", name="Grants", exact=True).click()
     expect(page).to_have_url(re.compile(r"/staff/grants/$"))
     # htmx (a deferred script) has wired the page once its load event has fired.
     page.wait_for_load_state("load")
     page.wait_for_function("window.htmx !== undefined")
+    a11y.check(page)
 
 
-def mark_page(page: Page) -> None:
-    """A marker that survives htmx swaps and disappears on a full page load."""
-    page.evaluate("window.e2eNoReload = true")
-
-
-def assert_not_reloaded(page: Page) -> None:
-    assert page.evaluate("window.e2eNoReload") is True
-
-
-def test_staff_take_a_pending_nonprofit_to_a_paid_grant(page: Page, staff, queued_batches):
+def test_staff_take_a_pending_nonprofit_to_a_paid_grant(page: Page, a11y, staff, queued_batches):
     FundFactory(name="Change Makers Fund 2026", total=Decimal("1000000.00"))
     nonprofit = NonprofitFactory(legal_name="Code Lagos Initiative", country="NG")
     creator = CreatorFactory(display_name="Chiamaka Okafor", handle="chiamaka.codes")
 
-    sign_in(page, staff.username)
+    open_the_pipeline(page, staff.username, a11y)
 
     # Vet the nonprofit: its row turns verified in place.
     page.locator(".site-nav").get_by_role("link", name="Nonprofits").click()
     expect(page).to_have_url(re.compile(r"/staff/nonprofits/$"))
     page.wait_for_load_state("load")
+    a11y.check(page)
     mark_page(page)
     row = page.locator(f"#nonprofit-{nonprofit.pk}")
     expect(row.locator(".badge")).to_have_text("Pending review")
@@ -77,6 +69,7 @@ def test_staff_take_a_pending_nonprofit_to_a_paid_grant(page: Page, staff, queue
     expect(row.get_by_role("button", name="Verify")).to_have_count(0)
     expect(page.locator("#action-status")).to_have_text("Code Lagos Initiative is verified.")
     assert_not_reloaded(page)
+    a11y.check(page)
     nonprofit.refresh_from_db()
     assert nonprofit.verification_status == Nonprofit.Verification.VERIFIED
 
@@ -84,6 +77,7 @@ def test_staff_take_a_pending_nonprofit_to_a_paid_grant(page: Page, staff, queue
     row.get_by_role("link", name="Propose a grant").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Propose a grant")
     expect(page.get_by_label("Nonprofit")).to_have_value(str(nonprofit.pk))
+    a11y.check(page)
     page.get_by_label("Fund").select_option(label="Change Makers Fund 2026")
     page.get_by_label("In the name of").select_option(label=str(creator))
     page.get_by_label("Amount").fill("25000")
@@ -104,6 +98,7 @@ def test_staff_take_a_pending_nonprofit_to_a_paid_grant(page: Page, staff, queue
     expect(page.locator("#status-tab-approved .status-tabs__count")).to_have_text("1")
     expect(page.locator("#budget")).to_contain_text("USD 975,000.00")
     assert_not_reloaded(page)
+    a11y.check(page)
 
     # Schedule it with the others ticked: the browser goes to the batch page.
     row.get_by_role("checkbox").check()
@@ -115,6 +110,7 @@ def test_staff_take_a_pending_nonprofit_to_a_paid_grant(page: Page, staff, queue
     expect(progress).to_contain_text("0% done: 0 of 1 payments finished")
     expect(progress.locator("#count-pending")).to_have_text("1")
     page.wait_for_load_state("load")
+    a11y.check(page)
     mark_page(page)
 
     # The worker pays it; the page, polling, follows it to 100% and stops.
@@ -124,6 +120,7 @@ def test_staff_take_a_pending_nonprofit_to_a_paid_grant(page: Page, staff, queue
     expect(page.get_by_role("progressbar")).to_have_attribute("value", "1")
     expect(progress).not_to_have_attribute("hx-trigger", re.compile("every"))
     assert_not_reloaded(page)
+    a11y.check(page)
 
     # The grant is disbursed, with the provider's reference, in its detail and history.
     disbursement = Disbursement.objects.get(grant=grant)
@@ -134,9 +131,10 @@ def test_staff_take_a_pending_nonprofit_to_a_paid_grant(page: Page, staff, queue
     expect(detail).to_contain_text(disbursement.provider_reference)
     expect(detail.locator("table.history")).to_contain_text("Payment: Paid")
     expect(detail.locator("table.history")).to_contain_text("Proposed → Approved")
+    a11y.check(page)
 
 
-def test_approving_over_budget_shows_the_refusal_in_the_row(page: Page, staff):
+def test_approving_over_budget_shows_the_refusal_in_the_row(page: Page, a11y, staff):
     fund = FundFactory(name="Small Fund", total=Decimal("30000.00"))
     taken = GrantFactory(
         fund=fund,
@@ -150,7 +148,7 @@ def test_approving_over_budget_shows_the_refusal_in_the_row(page: Page, staff):
         nonprofit=NonprofitFactory(legal_name="Too Late Org", verification_status="verified"),
     )
 
-    sign_in(page, staff.username)
+    open_the_pipeline(page, staff.username, a11y)
     mark_page(page)
     row = page.locator(f"#grant-{grant.pk}")
     row.get_by_role("button", name="Approve").click()
@@ -161,6 +159,7 @@ def test_approving_over_budget_shows_the_refusal_in_the_row(page: Page, staff):
     expect(row.locator(".badge")).to_have_text("Proposed")
     expect(row.get_by_role("button", name="Approve")).to_be_visible()
     assert_not_reloaded(page)
+    a11y.check(page)  # the refusal in the row
     grant.refresh_from_db()
     assert grant.status == Grant.Status.PROPOSED
 
@@ -173,10 +172,7 @@ def test_cancelling_without_javascript_asks_a_reason_and_redirects_back(
     grant = GrantFactory(
         fund=fund, nonprofit=NonprofitFactory(legal_name="Dropped Org"), purpose="Test"
     )
-    page.goto("/accounts/login/")
-    page.get_by_label("Username").fill(staff.username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.locator("main").get_by_role("button", name="Sign in").click()
+    sign_in(page, staff.username)
     page.goto("/staff/grants/?status=proposed")
 
     row = page.locator(f"#grant-{grant.pk}")
@@ -190,3 +186,36 @@ def test_cancelling_without_javascript_asks_a_reason_and_redirects_back(
     grant.refresh_from_db()
     assert grant.status == Grant.Status.CANCELLED
     assert grant.status_reason == "The creator nominated again"
+
+
+@pytest.mark.broker
+@pytest.mark.postgres
+def test_staff_approve_and_schedule_and_a_real_worker_pays(page: Page, a11y, staff, start_worker):
+    """The same steps with nothing played by the test: the web request queues the batch on
+    Redis and a real Celery worker pays it while the batch page polls."""
+    start_worker(pool="prefork", concurrency=2)
+    fund = FundFactory(name="Change Makers Fund 2026", total=Decimal("100000.00"))
+    nonprofits = [
+        NonprofitFactory(legal_name=name, verification_status=Nonprofit.Verification.VERIFIED)
+        for name in ("Readers of Nairobi", "Frames of Hope")
+    ]
+    grants = [
+        GrantFactory(fund=fund, nonprofit=nonprofit, amount=Decimal("25000.00"))
+        for nonprofit in nonprofits
+    ]
+
+    open_the_pipeline(page, staff.username, a11y)
+    for grant in grants:
+        row = page.locator(f"#grant-{grant.pk}")
+        row.get_by_role("button", name="Approve").click()
+        expect(row.locator(".badge")).to_have_text("Approved")
+        row.get_by_role("checkbox").check()
+    page.get_by_role("button", name="Schedule selected for payment").click()
+    expect(page).to_have_url(re.compile(r"/staff/batches/\d+/$"))
+
+    progress = page.locator("#batch-progress")
+    expect(progress).to_contain_text("100% done: all 2 payments finished", timeout=30_000)
+    expect(progress.locator("#count-succeeded")).to_have_text("2")
+    a11y.check(page)
+    assert set(Grant.objects.values_list("status", flat=True)) == {"disbursed"}
+    assert Disbursement.objects.filter(status=Disbursement.Status.SUCCEEDED).count() == 2

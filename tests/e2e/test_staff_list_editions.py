@@ -7,7 +7,8 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from creators.models import ChangeMakersList
-from tests.factories import PASSWORD, CreatorFactory, UserFactory
+from tests.e2e.journey import assert_not_reloaded, mark_page, sign_in
+from tests.factories import CreatorFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -28,14 +29,6 @@ def people():
     return UserFactory(username="staff@example.org", is_staff=True, is_superuser=True)
 
 
-def sign_in(page: Page, username: str) -> None:
-    page.goto("/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.locator("main").get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(re.compile(r"/staff/$"))
-
-
 def upload(page: Page, text: str) -> None:
     page.get_by_label("CSV file").set_input_files(
         files=[{"name": "list.csv", "mimeType": "text/csv", "buffer": text.encode()}]
@@ -47,25 +40,34 @@ def entry_names(page: Page) -> list[str]:
     return page.locator("#entries tbody th a").all_inner_texts()
 
 
-def test_staff_build_import_preview_and_publish_an_edition(page: Page, people):
-    sign_in(page, people.username)
+def test_staff_build_import_preview_and_publish_an_edition(page: Page, a11y, people):
+    sign_in(page, people.username, a11y=a11y)
+    expect(page).to_have_url(re.compile(r"/staff/$"))
+    a11y.check(page)
     page.locator(".site-nav").get_by_role("link", name="Lists").click()
     expect(page).to_have_url(re.compile(r"/staff/lists/$"))
+    a11y.check(page)
 
     page.get_by_role("link", name="New edition").click()
+    expect(page.get_by_label("Year")).to_be_visible()
+    a11y.check(page)
     page.get_by_label("Year").fill("2027")
     page.get_by_label("Title").fill("Change Makers 2027")
     page.get_by_role("button", name="Create the edition").click()
     expect(page).to_have_url(re.compile(r"/staff/lists/2027/$"))
     expect(page.locator(".badge")).to_have_text("Draft")
+    a11y.check(page)
 
     # A bad file: every problem listed, nothing imported.
     page.get_by_role("link", name="Import from CSV").click()
+    expect(page.get_by_label("CSV file")).to_be_visible()
+    a11y.check(page)
     upload(page, BAD)
     report = page.locator(".import-report")
     expect(report).to_contain_text("2 problems; nothing was imported.")
     expect(report.locator("tbody tr")).to_have_count(2)
     expect(report).to_contain_text("No creator has the handle @nobody_here.")
+    a11y.check(page)  # the report
     assert not ChangeMakersList.objects.get(year=2027).entries.exists()
 
     upload(page, GOOD)
@@ -76,12 +78,13 @@ def test_staff_build_import_preview_and_publish_an_edition(page: Page, people):
     # Reorder in place with htmx.
     page.wait_for_load_state("load")
     page.wait_for_function("window.htmx !== undefined")
-    page.evaluate("window.e2eNoReload = true")
+    mark_page(page)
     page.get_by_role("button", name="Up (move Eli Virkina up)").click()
     expect(page.locator("#entries tbody tr").nth(1)).to_contain_text("Eli Virkina")
     assert entry_names(page) == ["Joel Bervell", "Eli Virkina", "Kara Lewis"]
     expect(page.locator("#action-status")).to_have_text("Eli Virkina moved up.")
-    assert page.evaluate("window.e2eNoReload") is True
+    assert_not_reloaded(page)
+    a11y.check(page)
 
     # The handle field suggests creators not on the list yet, as staff type.
     CreatorFactory(display_name="Amara Diallo", handle="amara.sahel")
@@ -95,12 +98,15 @@ def test_staff_build_import_preview_and_publish_an_edition(page: Page, people):
     page.get_by_role("link", name="Preview").click()
     expect(page.locator(".preview-banner")).to_contain_text("Preview — not public")
     expect(page.locator("#results-title")).to_have_text("3 creators")
+    a11y.check(page)
     page.get_by_role("link", name="Back to the edition").click()
 
     page.get_by_role("button", name="Publish").click()
     expect(page.locator(".badge")).to_have_text("Published")
+    a11y.check(page)
     page.get_by_role("link", name="See it public").click()
     expect(page).to_have_url(re.compile(r"/list/2027/$"))
     expect(page.locator(".preview-banner")).to_have_count(0)
     names = page.locator("#results .entry__name a").all_inner_texts()
     assert names == ["Joel Bervell", "Eli Virkina", "Kara Lewis"]
+    a11y.check(page)
