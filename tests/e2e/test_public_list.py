@@ -116,3 +116,44 @@ def test_list_filter_works_without_javascript(page_without_js, published_list):
     expect(page.locator("#results-title")).to_have_text("2 creators")
     assert sorted(entry_names(page)) == KENYANS
     expect(page.get_by_label("Country")).to_have_value("KE")
+
+
+def test_the_list_works_from_the_keyboard_alone(page, a11y, published_list):
+    page.goto("/list/2026/")
+    page.wait_for_load_state("load")
+    page.wait_for_function("window.htmx !== undefined")
+    a11y.check(page)
+
+    # The first Tab reaches the skip link, shown when focused; Enter moves focus to the content.
+    page.keyboard.press("Tab")
+    skip = page.get_by_role("link", name="Skip to content")
+    expect(skip).to_be_focused()
+    expect(skip).to_be_in_viewport()
+    page.keyboard.press("Enter")
+    expect(page.locator("main")).to_be_focused()
+
+    # Tab on to the country filter and choose Kenya with the arrow keys: the results follow.
+    country = page.get_by_label("Country")
+    for _ in range(10):
+        page.keyboard.press("Tab")
+        if country.evaluate("element => element === document.activeElement"):
+            break
+    expect(country).to_be_focused()
+    for _ in range(300):
+        if country.input_value() == "KE":
+            break
+        page.keyboard.press("ArrowDown")
+    expect(page.locator("#results-title")).to_have_text("2 creators")
+
+    # Tab reaches the first creator's link; Enter opens the profile.
+    first = page.get_by_role("link", name=KENYANS[0])
+    for _ in range(15):
+        page.keyboard.press("Tab")
+        if first.evaluate("element => element === document.activeElement"):
+            break
+    expect(first).to_be_focused()
+    outline = first.evaluate("element => getComputedStyle(element).outlineStyle")
+    assert outline != "none"  # the focus is visible
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_have_text(KENYANS[0])
+    a11y.check(page)
