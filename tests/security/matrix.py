@@ -13,7 +13,7 @@ A URL pattern added to the project without a row here fails test_every_url_is_in
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, fields, replace
 
 from tests.security.world import World
 
@@ -99,7 +99,6 @@ class Url:
     case: str = ""  # tells apart two rows for one pattern
     # Also GET with `HX-Request: true` in the page checks (the view answers a fragment).
     htmx_fragment: bool = False
-    notes: str = field(default="", compare=False)
 
     @property
     def id(self) -> str:

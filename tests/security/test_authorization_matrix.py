@@ -5,8 +5,10 @@ says who gets what). One test per URL, reporting every role that got the wrong a
 A new URL pattern fails test_every_url_is_in_the_matrix until it has its row."""
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
 
-from tests.security.matrix import ADMIN_MATRIX, MATRIX, OWN, Redirect, Url
+from creators.roles import Role, role_of
+from tests.security.matrix import ADMIN, ADMIN_MATRIX, MATRIX, OWN, Redirect, Url
 from tests.security.probe import (
     database_snapshot,
     mismatch,
@@ -100,6 +102,22 @@ def test_urls_without_post_refuse_it(world, row: Url):
     assert response.status_code == 405, f"POST {path} as {insiders[0]}: {response.status_code}"
 
 
-def test_the_matrix_asks_every_role():
-    for row in ROWS:
-        assert [role for role, _ in row.get.items()] == list(ROLES), row.id
+def test_the_six_people_are_who_the_matrix_says(world):
+    """Each column of the matrix is one role, and each person in the world has that role."""
+    assert [role for role, _ in ADMIN.items()] == list(ROLES)
+    expected = {
+        "anonymous": Role.ANONYMOUS,
+        "creator_a": Role.CREATOR,
+        "creator_b": Role.CREATOR,
+        "nonprofit_x": Role.NONPROFIT,
+        "nonprofit_y": Role.NONPROFIT,
+        "staff": Role.STAFF,
+    }
+    assert {role: role_of(world.user(role) or AnonymousUser()) for role in ROLES} == expected
+    assert world.creator_a.user == world.user("creator_a") != world.user("creator_b")
+    assert world.contact_x.nonprofit == world.nonprofit_x != world.contact_y.nonprofit
+    # A's and X's objects are theirs, so B and Y are strangers to them.
+    assert world.milestone_a.enrolment.creator == world.creator_a
+    assert world.update_a.milestone.enrolment.creator == world.creator_a
+    assert (world.paid_x.nonprofit, world.paid_x.creator) == (world.nonprofit_x, world.creator_a)
+    assert world.offered_a.creator == world.creator_a
