@@ -5,6 +5,7 @@
 #   make test           the pytest suite (PYTEST_ARGS="-k grants -x" to narrow it)
 #   make lint           ruff check + ruff format --check
 #   make migrations-check   fails when models and migrations disagree
+#   make security       bandit on the product code, pip-audit on every locked dependency
 #   make bench-disburse pays GRANTS (10000) grants through WORKERS (1) x CONCURRENCY (3)
 #                       Celery processes on PostgreSQL + Redis: grants/s, latency, queries/grant
 #
@@ -32,10 +33,10 @@ SYNCED := $(VENV)/.synced-uv-lock
 export UV_PYTHON_DOWNLOADS := never
 export PYTHONUNBUFFERED := 1
 
-.PHONY: help venv sync run test lint format migrations-check deploy-check bench-disburse clean
+.PHONY: help venv sync run test lint format migrations-check deploy-check security bench-disburse clean
 
 help:
-	@sed -n '1,15p' $(MAKEFILE_LIST) | sed 's/^# \{0,1\}//'
+	@sed -n '1,16p' $(MAKEFILE_LIST) | sed 's/^# \{0,1\}//'
 
 # The first interpreter >= 3.12 that actually runs: $(PYTHON) if given, python3.13/3.12 on
 # PATH (a pyenv shim without a selected version fails the probe and is skipped), then every
@@ -101,6 +102,14 @@ deploy-check: $(SYNCED)
 	  DJANGO_SECRET_KEY="$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(64))')" \
 	  DJANGO_ALLOWED_HOSTS=changemakers.example \
 	  $(PY) manage.py check --deploy --fail-level WARNING
+
+# Bandit on the product code ([tool.bandit] in pyproject.toml), then pip-audit on every pin of
+# uv.lock (tests/security/dependency_audit.py): any finding fails. AUDIT_ARGS passes options to
+# the audit, e.g. AUDIT_ARGS="--unreachable warn" where no vulnerability service answers.
+AUDIT_ARGS ?=
+security: $(SYNCED)
+	$(VENV)/bin/bandit -c pyproject.toml -r . -q
+	$(PY) -m tests.security.dependency_audit $(AUDIT_ARGS)
 
 # Benchmarks print figures; they assert nothing but exactly-once payment (tests/perf/).
 # On 2 cores one worker with 2-3 pool processes was fastest (1x2 and 1x3 within noise of each

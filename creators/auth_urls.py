@@ -1,5 +1,6 @@
 """Sign-in, sign-out and password reset under the standard, un-namespaced names that
-LOGIN_URL and the admin refer to. Rate limiting is django-axes (see settings)."""
+LOGIN_URL and the admin refer to. Rate limiting is django-axes (see settings) for sign-in,
+and creators.views.PasswordResetView for reset emails."""
 
 from django.contrib.auth import views as auth_views
 from django.urls import path
@@ -9,7 +10,7 @@ from . import views
 urlpatterns = [
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("password-reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
+    path("password-reset/", views.PasswordResetView.as_view(), name="password_reset"),
     path(
         "password-reset/sent/",
         auth_views.PasswordResetDoneView.as_view(),

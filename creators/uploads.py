@@ -113,6 +113,8 @@ class RandomName:
 def upload_response(field_file: FieldFile, *, download_name: str, as_attachment: bool):
     """Serve a stored upload with the type its checked extension says, never as HTML."""
     extension = field_file.name.rsplit(".", 1)[-1].lower()
+    if extension not in CONTENT_TYPES:  # not a type we checked: opaque bytes, never a .html
+        extension = "bin"
     content_type = CONTENT_TYPES.get(extension, "application/octet-stream")
     response = FileResponse(
         field_file.open("rb"),

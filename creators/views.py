@@ -1,6 +1,7 @@
 """Public pages: program home, the yearly Change Makers list, creator profiles; sign-in;
 the creator's own profile page in the portal and the invitation link."""
 
+import hashlib
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -21,6 +22,7 @@ from . import selectors, services
 from .forms import ListFilterForm, ProfileForm, link_formset, links_from
 from .models import Cause, ChangeMakersList, Creator, handle_validator
 from .pagination import page_context
+from .ratelimit import client_address, rate_count, rate_exceeded
 from .roles import Role, creator_of, creator_required, role_of
 from .uploads import upload_response
 
@@ -206,6 +208,38 @@ def _errors_into_form(form, error: ValidationError) -> None:
             form.add_error(field if field in form.fields else None, errors)
     else:
         form.add_error(None, error)
+
+
+# The "email me a reset link" form, like the nonprofit sign-in link form: per client address and
+# per address asked for (so nobody's inbox can be flooded), in windows of an hour, counted
+# whether or not the address has an account, so the answer tells nobody who has one.
+RESET_RATE_WINDOW = 60 * 60
+RESET_RATE_PER_CLIENT = 10
+RESET_RATE_PER_EMAIL = 3
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    def form_valid(self, form):
+        # A digest: any length fits in a key, and the cache holds no address.
+        email = hashlib.sha256(form.cleaned_data["email"].strip().lower().encode()).hexdigest()
+        keys = [
+            (f"auth:reset:client:{client_address(self.request)}", RESET_RATE_PER_CLIENT),
+            (f"auth:reset:email:{email}", RESET_RATE_PER_EMAIL),
+        ]
+        if any(rate_exceeded(key, limit=limit) for key, limit in keys):
+            form.add_error(
+                None,
+                _(
+                    "Several reset links have been asked for in the last hour. Please use the "
+                    "latest one, or try again in an hour."
+                ),
+            )
+            response = self.render_to_response(self.get_context_data(form=form), status=429)
+            response["Retry-After"] = str(RESET_RATE_WINDOW)
+            return response
+        for key, _limit in keys:
+            rate_count(key, window=RESET_RATE_WINDOW)
+        return super().form_valid(form)
 
 
 # --- Invitations: set a password (or sign in) once, then the portal -----------------------

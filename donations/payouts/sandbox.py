@@ -117,7 +117,7 @@ class SandboxProvider(PayoutProvider):
                 reference = CASE WHEN t.paid_at IS NULL THEN %s ELSE t.reference END
             WHERE t.amount = EXCLUDED.amount AND t.currency = EXCLUDED.currency
             RETURNING reference, paid_at
-        """
+        """  # nosec B608 # only the model's quoted table name is formatted in; values are params
         params = [
             *(key, amount_db, currency, payee, description, now_db),
             *((now_db, reference) if pays_now else (None, "")),

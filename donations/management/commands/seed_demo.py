@@ -43,7 +43,8 @@ from programs.services import (
     progress_update_submit,
 )
 
-DEMO_PASSWORD = "changemakers-demo"
+# The README's demo password; handle() refuses it when DEBUG is off (pass --password).
+DEMO_PASSWORD = "changemakers-demo"  # nosec B105 # public demo login, refused outside DEBUG
 STAFF_LOGIN = "staff@changemakers.example"
 CREATOR_LOGINS = {
     "joelbervell": "joel@changemakers.example",

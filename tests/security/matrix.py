@@ -1,0 +1,548 @@
+"""Who gets what from every URL of the project: the authorisation matrix.
+
+One row per URL pattern (a few patterns have a second row for another case, such as a draft
+year). Each row names the objects to fill the pattern with, always A's or X's, and what each
+of the six roles of `world.ROLES` gets:
+
+- on GET, always;
+- on POST, for URLs that take it: the answer for everyone the action is not for, who must be
+  refused without anything changing. `OWN` marks the people the action is for; the matrix
+  does not post as them (their own tests do) except to prove CSRF protection.
+
+A URL pattern added to the project without a row here fails test_every_url_is_in_the_matrix.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, fields, replace
+
+from tests.security.world import World
+
+LOGIN = "302 to the sign-in page, back here after"
+ADMIN_LOGIN = "302 to the admin's sign-in page, back here after"
+OWN = None  # the action is for this role: not posted by the matrix
+
+
+@dataclass(frozen=True)
+class Redirect:
+    """302 to exactly this URL (a function of the world, or a string)."""
+
+    to: Callable[[World], str] | str
+
+    def url(self, world: World) -> str:
+        return self.to if isinstance(self.to, str) else self.to(world)
+
+
+Answer = int | str | Redirect | None
+
+
+@dataclass(frozen=True)
+class Answers:
+    anonymous: Answer
+    creator_a: Answer
+    creator_b: Answer
+    nonprofit_x: Answer
+    nonprofit_y: Answer
+    staff: Answer
+
+    @classmethod
+    def everyone(cls, answer: Answer) -> "Answers":
+        return cls(*(answer,) * len(fields(cls)))
+
+    def but(self, **changes: Answer) -> "Answers":
+        return replace(self, **changes)
+
+    def items(self) -> list[tuple[str, Answer]]:
+        return [(f.name, getattr(self, f.name)) for f in fields(self)]
+
+
+PUBLIC = Answers.everyone(200)
+STAFF_ONLY = Answers(
+    anonymous=LOGIN, creator_a=403, creator_b=403, nonprofit_x=403, nonprofit_y=403, staff=200
+)
+CREATORS_ONLY = Answers(
+    anonymous=LOGIN, creator_a=200, creator_b=200, nonprofit_x=403, nonprofit_y=403, staff=403
+)
+NONPROFITS_ONLY = Answers(
+    anonymous=LOGIN, creator_a=403, creator_b=403, nonprofit_x=200, nonprofit_y=200, staff=403
+)
+# GET of a POST-only view whose method check comes first (`@require_POST` outermost).
+POST_ONLY = Answers.everyone(405)
+# A public form or action: everyone may post it.
+ANYONE_POSTS = Answers.everyone(OWN)
+STAFF_POSTS = STAFF_ONLY.but(staff=OWN)
+CREATORS_POST = CREATORS_ONLY.but(creator_a=OWN, creator_b=OWN)
+NONPROFITS_POST = NONPROFITS_ONLY.but(nonprofit_x=OWN, nonprofit_y=OWN)
+ADMIN = Answers(
+    anonymous=ADMIN_LOGIN,
+    creator_a=ADMIN_LOGIN,
+    creator_b=ADMIN_LOGIN,
+    nonprofit_x=ADMIN_LOGIN,
+    nonprofit_y=ADMIN_LOGIN,
+    staff=200,
+)
+# The admin takes POST on every page (forms, actions); only staff's are let through.
+ADMIN_POSTS = ADMIN.but(staff=OWN)
+
+
+def _none(world: World) -> dict:
+    return {}
+
+
+@dataclass(frozen=True)
+class Url:
+    name: str
+    get: Answers
+    post: Answers | None = None  # None: the URL refuses POST (405) for everyone allowed in
+    kwargs: Callable[[World], dict] = _none
+    data: Callable[[World], dict] = _none  # what the POSTs send
+    query: str = ""
+    case: str = ""  # tells apart two rows for one pattern
+    # Also GET with `HX-Request: true` in the page checks (the view answers a fragment).
+    htmx_fragment: bool = False
+
+    @property
+    def id(self) -> str:
+        return f"{self.name}[{self.case}]" if self.case else self.name
+
+
+def _year(world: World, edition: str = "draft") -> dict:
+    return {"year": getattr(world, edition).year}
+
+
+MATRIX: list[Url] = [
+    # --- Public pages ----------------------------------------------------------------------
+    Url(
+        "favicon",
+        get=Answers.everyone(Redirect("/static/img/favicon.svg")),
+        post=ANYONE_POSTS,  # a RedirectView answers every method
+    ),
+    Url("creators:home", get=PUBLIC),
+    Url("creators:list", get=Answers.everyone(Redirect("/list/2026/"))),  # the latest year
+    Url(
+        "creators:list-year",
+        get=PUBLIC,
+        kwargs=lambda w: _year(w, "published"),
+        htmx_fragment=True,
+    ),
+    Url(
+        "creators:list-year",
+        case="draft",
+        get=Answers.everyone(404),  # drafts are never public, not even to staff here
+        kwargs=_year,
+    ),
+    Url("creators:creator-detail", get=PUBLIC, kwargs=lambda w: {"handle": w.creator_a.handle}),
+    Url("creators:creator-photo", get=PUBLIC, kwargs=lambda w: {"handle": w.creator_a.handle}),
+    Url("program:page", get=PUBLIC),
+    Url("programs:apply", get=PUBLIC, post=ANYONE_POSTS),
+    Url("programs:apply-done", get=PUBLIC),
+    Url("healthz", get=PUBLIC),
+    Url(
+        "set_language",
+        get=Answers.everyone(Redirect("/")),
+        post=ANYONE_POSTS,
+        data=lambda w: {"language": "fr", "next": "/"},
+    ),
+    # --- Signing in ------------------------------------------------------------------------
+    Url("login", get=PUBLIC, post=ANYONE_POSTS),
+    Url("logout", get=Answers.everyone(405), post=ANYONE_POSTS),
+    Url("password_reset", get=PUBLIC, post=ANYONE_POSTS),
+    Url("password_reset_done", get=PUBLIC),
+    Url(
+        "password_reset_confirm",
+        # Django keeps the token in the session and sends the browser on without it.
+        get=Answers.everyone(Redirect(lambda w: f"/accounts/reset/{w.reset_uid}/set-password/")),
+        post=ANYONE_POSTS,
+        kwargs=lambda w: {"uidb64": w.reset_uid, "token": w.reset_token},
+    ),
+    Url("password_reset_complete", get=PUBLIC),
+    Url(
+        "invitation-accept",
+        get=PUBLIC,  # the link is the credential: whoever holds it may set the password
+        post=ANYONE_POSTS,
+        kwargs=lambda w: dict(zip(("pk", "token"), w.invitation_path.split("/")[3:5], strict=True)),
+    ),
+    Url(
+        "nonprofit:sign-in",
+        get=PUBLIC.but(nonprofit_x=Redirect("/nonprofit/"), nonprofit_y=Redirect("/nonprofit/")),
+        post=ANYONE_POSTS,
+    ),
+    Url("nonprofit:sign-in-sent", get=PUBLIC),
+    Url(
+        "nonprofit:link",
+        get=PUBLIC,  # shows a button; only its POST signs in
+        post=ANYONE_POSTS,
+        kwargs=lambda w: dict(zip(("pk", "token"), w.link_x_path.split("/")[3:5], strict=True)),
+    ),
+    # --- The creator's portal: A's objects, so B is refused --------------------------------
+    Url("programs:portal", get=CREATORS_ONLY),
+    Url(
+        "creators:profile-edit",
+        get=CREATORS_ONLY,
+        post=CREATORS_POST,
+        data=lambda w: {"display_name": "Hijacked", "handle": "hijacked", "country": "KE"},
+    ),
+    Url(
+        "programs:portal-milestone",
+        get=CREATORS_ONLY.but(creator_b=404),
+        post=CREATORS_POST.but(creator_b=404),
+        kwargs=lambda w: {"pk": w.milestone_a.pk},
+        data=lambda w: {"body": "Written by someone else."},
+    ),
+    Url(
+        "programs:portal-enrolment-accept",
+        get=CREATORS_ONLY.but(creator_a=405, creator_b=405),
+        post=CREATORS_POST.but(creator_b=404),
+        kwargs=lambda w: {"pk": w.offered_a.pk},
+    ),
+    Url(
+        "programs:update-attachment",
+        get=Answers(
+            anonymous=LOGIN,
+            creator_a=200,
+            creator_b=404,
+            nonprofit_x=404,
+            nonprofit_y=404,
+            staff=200,
+        ),
+        kwargs=lambda w: {"pk": w.update_a.pk},
+    ),
+    Url("portal-donations:status", get=CREATORS_ONLY),
+    Url(
+        "portal-donations:nominate",
+        get=CREATORS_ONLY,
+        post=CREATORS_POST,
+        data=lambda w: {"choice": "verified", "nonprofit": w.nonprofit_y.pk},
+    ),
+    # --- The nonprofit's pages: X's grants, so Y is refused --------------------------------
+    Url("nonprofit:grant-list", get=NONPROFITS_ONLY),
+    Url(
+        "nonprofit:grant-detail",
+        get=NONPROFITS_ONLY.but(nonprofit_y=404),
+        kwargs=lambda w: {"pk": w.paid_x.pk},
+    ),
+    Url(
+        "nonprofit:grant-confirm-receipt",
+        get=POST_ONLY,
+        post=NONPROFITS_POST.but(nonprofit_y=404),
+        kwargs=lambda w: {"pk": w.paid_x.pk},
+    ),
+    Url(
+        "nonprofit:grant-receipt",
+        get=NONPROFITS_ONLY.but(nonprofit_y=404),
+        kwargs=lambda w: {"pk": w.paid_x.pk},
+    ),
+    Url(
+        "nonprofit:details",
+        get=NONPROFITS_ONLY,
+        post=NONPROFITS_POST,
+        data=lambda w: {"section": "payout", "payout-payout_reference": "acct-thief-0001"},
+    ),
+    Url(
+        "nonprofit:password",
+        get=NONPROFITS_ONLY,
+        post=NONPROFITS_POST,
+        data=lambda w: {
+            "new_password1": "a long new passphrase 7",
+            "new_password2": "a long new passphrase 7",
+        },
+    ),
+    # --- Staff: dashboard, exports, grants, batches, funds ---------------------------------
+    Url("donations:staff-home", get=STAFF_ONLY, htmx_fragment=True),
+    Url("donations:export-list", get=STAFF_ONLY),
+    Url("donations:export-creators", get=STAFF_ONLY),
+    Url("donations:export-milestones", get=STAFF_ONLY),
+    Url("donations:export-grants", get=STAFF_ONLY),
+    Url("donations:export-list-entries", get=STAFF_ONLY),
+    Url("donations:grant-list", get=STAFF_ONLY, htmx_fragment=True),
+    Url(
+        "donations:grant-create",
+        get=STAFF_ONLY,
+        post=STAFF_POSTS,
+        data=lambda w: {
+            "fund": w.fund.pk,
+            "nonprofit": w.nonprofit_x.pk,
+            "amount": "1000",
+            "purpose": "x",
+        },
+    ),
+    Url(
+        "donations:grants-schedule",
+        get=POST_ONLY,
+        post=STAFF_POSTS,
+        data=lambda w: {"grants": [w.approved_x.pk]},
+    ),
+    Url("donations:grant-detail", get=STAFF_ONLY, kwargs=lambda w: {"pk": w.paid_x.pk}),
+    Url(
+        "donations:grant-approve",
+        get=POST_ONLY,
+        post=STAFF_POSTS,
+        kwargs=lambda w: {"pk": w.proposed_x.pk},
+    ),
+    Url(
+        "donations:grant-schedule",
+        get=POST_ONLY,
+        post=STAFF_POSTS,
+        kwargs=lambda w: {"pk": w.approved_x.pk},
+    ),
+    Url(
+        "donations:grant-cancel",
+        get=POST_ONLY,
+        post=STAFF_POSTS,
+        kwargs=lambda w: {"pk": w.approved_x.pk},
+        data=lambda w: {"reason": "Not needed."},
+    ),
+    Url(
+        "donations:grant-retry",
+        get=POST_ONLY,
+        post=STAFF_POSTS,
+        kwargs=lambda w: {"pk": w.approved_x.pk},
+    ),
+    Url("donations:batch-list", get=STAFF_ONLY),
+    Url("donations:batch-detail", get=STAFF_ONLY, kwargs=lambda w: {"pk": w.batch.pk}),
+    Url("donations:fund-list", get=STAFF_ONLY),
+    # --- Staff: nonprofits, contacts, payout changes ---------------------------------------
+    Url("donations:nonprofit-list", get=STAFF_ONLY, htmx_fragment=True),
+    Url(
+        "donations:nonprofit-create",
+        get=STAFF_ONLY,
+        post=STAFF_POSTS,
+        data=lambda w: {
+            "legal_name": "Shell Company",
+            "registration_number": "S-1",
+            "country": "KE",
+            "contact_email": "shell@example.org",
+        },
+    ),
+    Url(
+        "donations:nonprofit-verify",
+        get=POST_ONLY,
+        post=STAFF_POSTS,
+        kwargs=lambda w: {"pk": w.nonprofit_pending.pk},
+    ),
+    Url(
+        "donations:nonprofit-reject",
+        get=POST_ONLY,
+        post=STAFF_POSTS,
+        kwargs=lambda w: {"pk": w.nonprofit_pending.pk},
+        data=lambda w: {"reason": "Unknown."},
+    ),
+    Url(
+        "donations:nonprofit-contacts",
+        get=STAFF_ONLY,
+        post=STAFF_POSTS,
+        kwargs=lambda w: {"pk": w.nonprofit_x.pk},
+        data=lambda w: {"email": "intruder@example.org", "name": "Intruder", "language": "en"},
+    ),
+    Url(
+        "donations:contact-send-link",
+        get=POST_ONLY,
+        post=STAFF_POSTS,
+        kwargs=lambda w: {"pk": w.nonprofit_x.pk, "contact_pk": w.contact_x.pk},
+    ),
+    Url(
+        "donations:contact-revoke-links",
+        get=POST_ONLY,
+        post=STAFF_POSTS,
+        kwargs=lambda w: {"pk": w.nonprofit_x.pk, "contact_pk": w.contact_x.pk},
+    ),
+    Url("donations:payout-change-list", get=STAFF_ONLY),
+    Url(
+        "donations:payout-change-approve",
+        get=POST_ONLY,
+        post=STAFF_POSTS,
+        kwargs=lambda w: {"pk": w.payout_change_x.pk},
+    ),
+    Url(
+        "donations:payout-change-reject",
+        get=POST_ONLY,
+        post=STAFF_POSTS,
+        kwargs=lambda w: {"pk": w.payout_change_x.pk},
+        data=lambda w: {"reason": "No."},
+    ),
+    # --- Staff: cohorts, reviews, applications ----------------------------------------------
+    Url("programs:cohort-list", get=STAFF_ONLY),
+    Url(
+        "programs:cohort-create",
+        get=STAFF_ONLY,
+        post=STAFF_POSTS,
+        data=lambda w: {"name": "Rogue", "start_date": "2027-09-01", "capacity": "10"},
+    ),
+    Url(
+        "programs:cohort-detail",
+        get=STAFF_ONLY,
+        kwargs=lambda w: {"pk": w.cohort.pk},
+        htmx_fragment=True,
+    ),
+    # Staff check first, then the method (`@staff_required` outermost in programs.views).
+    Url(
+        "programs:cohort-transition",
+        get=STAFF_ONLY.but(staff=405),
+        post=STAFF_POSTS,
+        kwargs=lambda w: {"pk": w.cohort.pk, "action": "complete"},
+    ),
+    Url(
+        "programs:cohort-invite",
+        get=STAFF_ONLY.but(staff=405),
+        post=STAFF_POSTS,
+        kwargs=lambda w: {"pk": w.cohort.pk},
+        data=lambda w: {"creator": w.invited_c.creator.pk, "email": "chidi@creators.example"},
+    ),
+    Url(
+        "programs:cohort-invite-new",
+        get=STAFF_ONLY.but(staff=405),
+        post=STAFF_POSTS,
+        kwargs=lambda w: {"pk": w.next_cohort.pk},
+        data=lambda w: {
+            "display_name": "Eve",
+            "handle": "eve.x",
+            "email": "eve@example.org",
+            "country": "KE",
+            "causes": ["education"],
+        },
+    ),
+    Url(
+        "programs:enrolment-invitation-resend",
+        get=STAFF_ONLY.but(staff=405),
+        post=STAFF_POSTS,
+        kwargs=lambda w: {"pk": w.invited_c.pk},
+    ),
+    Url(
+        "programs:enrolment-transition",
+        get=STAFF_ONLY.but(staff=405),
+        post=STAFF_POSTS,
+        kwargs=lambda w: {"pk": w.enrolment_a.pk, "action": "withdraw"},
+        data=lambda w: {"reason": "Removed."},
+    ),
+    Url("programs:review-list", get=STAFF_ONLY),
+    Url(
+        "programs:milestone-review",
+        get=STAFF_ONLY,
+        post=STAFF_POSTS,
+        kwargs=lambda w: {"pk": w.milestone_a.pk},
+        data=lambda w: {"decision": "approve", "feedback": "Fine."},
+    ),
+    Url("programs:application-list", get=STAFF_ONLY),
+    Url(
+        "programs:application-detail",
+        get=STAFF_ONLY,
+        post=STAFF_POSTS,
+        kwargs=lambda w: {"pk": w.application.pk},
+        data=lambda w: {"decision": "decline", "message": "No."},
+    ),
+    # --- Staff: the yearly list editions and the program page ------------------------------
+    Url("creators:edition-list", get=STAFF_ONLY),
+    Url(
+        "creators:edition-create",
+        get=STAFF_ONLY,
+        post=STAFF_POSTS,
+        data=lambda w: {"year": "2031", "title": "Rogue list"},
+    ),
+    Url("creators:edition-import-template", get=STAFF_ONLY),
+    Url("creators:edition-detail", get=STAFF_ONLY, kwargs=_year),
+    Url(
+        "creators:edition-edit",
+        get=POST_ONLY,
+        post=STAFF_POSTS,
+        kwargs=_year,
+        data=lambda w: {"title": "Renamed", "introduction": ""},
+    ),
+    Url(
+        "creators:edition-entry-add",
+        get=POST_ONLY,
+        post=STAFF_POSTS,
+        kwargs=_year,
+        data=lambda w: {"handle": w.creator_b.handle, "cause": "education", "citation": "x"},
+    ),
+    Url(
+        "creators:edition-handles",
+        get=STAFF_ONLY,
+        kwargs=_year,
+        query="handle=bru",
+    ),
+    Url(
+        "creators:edition-entry-edit",
+        get=STAFF_ONLY,
+        post=STAFF_POSTS,
+        kwargs=lambda w: {"year": w.draft.year, "pk": w.draft_entry_a.pk},
+        data=lambda w: {"country": "KE", "cause": "health", "citation": "Edited.", "position": 1},
+    ),
+    Url(
+        "creators:edition-entry-remove",
+        get=POST_ONLY,
+        post=STAFF_POSTS,
+        kwargs=lambda w: {"year": w.draft.year, "pk": w.draft_entry_a.pk},
+    ),
+    Url(
+        "creators:edition-entry-move",
+        get=POST_ONLY,
+        post=STAFF_POSTS,
+        kwargs=lambda w: {"year": w.draft.year, "pk": w.draft_entry_a.pk, "direction": "down"},
+    ),
+    Url("creators:edition-import", get=STAFF_ONLY, post=STAFF_POSTS, kwargs=_year),
+    Url("creators:edition-preview", get=STAFF_ONLY, kwargs=_year),
+    Url("creators:edition-publish", get=POST_ONLY, post=STAFF_POSTS, kwargs=_year),
+    Url(
+        "creators:edition-unpublish",
+        get=POST_ONLY,
+        post=STAFF_POSTS,
+        kwargs=lambda w: _year(w, "published"),
+        data=lambda w: {"reason": "Gone."},
+    ),
+    Url(
+        "creators:hub-edit",
+        get=STAFF_ONLY,
+        post=STAFF_POSTS,
+        data=lambda w: {"title": "Defaced", "hashtag": "#x", "introduction": "x", "body": "x"},
+    ),
+]
+
+# The admin is treated as a whole: a few of its pages stand for all of them. Only staff get
+# in; everyone else is sent to the admin's own sign-in page.
+ADMIN_MATRIX: list[Url] = [
+    Url("admin:index", get=ADMIN, post=ADMIN_POSTS),
+    Url(
+        "admin:login",
+        get=PUBLIC.but(staff=Redirect("/admin/")),
+        post=ANYONE_POSTS,
+    ),
+    Url(
+        "admin:logout",
+        # The admin sends whoever is not staff to its index (then to its sign-in page).
+        get=Answers.everyone(Redirect("/admin/")).but(staff=405),
+        post=ANYONE_POSTS,
+    ),
+    Url(
+        "admin:donations_grant_changelist",
+        get=ADMIN,
+        post=ADMIN_POSTS,  # an admin action on the ticked rows
+        data=lambda w: {
+            "action": "delete_selected",
+            "_selected_action": [w.proposed_x.pk],
+            "post": "yes",
+        },
+    ),
+    Url(
+        "admin:donations_grant_change",
+        get=ADMIN,
+        post=ADMIN_POSTS,
+        kwargs=lambda w: {"object_id": w.proposed_x.pk},
+        data=lambda w: {"purpose": "Changed through the admin"},
+    ),
+    Url(
+        "admin:creators_creator_change",
+        get=ADMIN,
+        post=ADMIN_POSTS,
+        kwargs=lambda w: {"object_id": w.creator_a.pk},
+        data=lambda w: {"display_name": "Renamed through the admin"},
+    ),
+    Url("admin:programs_progressupdate_changelist", get=ADMIN, post=ADMIN_POSTS),
+    Url("admin:auth_user_changelist", get=ADMIN, post=ADMIN_POSTS),
+    Url(
+        "admin:auth_user_password_change",
+        get=ADMIN,
+        post=ADMIN_POSTS,
+        kwargs=lambda w: {"id": w.creator_a.user.pk},
+        data=lambda w: {"password1": "taken over 12345", "password2": "taken over 12345"},
+    ),
+    Url("admin:password_change", get=ADMIN, post=ADMIN_POSTS),
+]

@@ -1,0 +1,93 @@
+"""`make security`'s dependency audit, run for real (uv export, pip-audit) against a stand-in
+OSV service on localhost, since the real ones are outside the product (and out of this
+machine's reach): a known vulnerability in a locked package fails it, a clean answer passes,
+and a service nobody can reach fails unless told to warn."""
+
+import json
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from tests.security.dependency_audit import BASE_DIR
+
+ADVISORY = {
+    "id": "PYSEC-0000-TEST",
+    "summary": "A stand-in advisory",
+    "affected": [
+        {
+            "package": {"name": "django", "ecosystem": "PyPI"},
+            "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "99.0"}]}],
+        }
+    ],
+}
+
+
+class FakeOsv(BaseHTTPRequestHandler):
+    vulnerable: set[str] = set()
+    asked: list[str] = []
+
+    def do_POST(self) -> None:
+        query = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        name = query["package"]["name"]
+        self.asked.append(name)
+        body = json.dumps({"vulns": [ADVISORY]} if name in self.vulnerable else {}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+@pytest.fixture
+def osv() -> Iterator[str]:
+    FakeOsv.vulnerable, FakeOsv.asked = set(), []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeOsv)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}/v1/query"
+    server.shutdown()
+    server.server_close()
+
+
+def audit(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "tests.security.dependency_audit", *args],
+        cwd=BASE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_every_locked_dependency_is_asked_about_and_a_clean_answer_passes(osv):
+    result = audit("--service", "osv", "--osv-url", osv)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "No known vulnerabilities found" in result.stdout + result.stderr
+    # The app's, the worker's and the dev tools' packages all; Windows-only ones are skipped.
+    assert {"django", "celery", "pillow", "psycopg", "pytest", "bandit"} <= set(FakeOsv.asked)
+    assert "colorama" not in FakeOsv.asked
+
+
+def test_a_known_vulnerability_fails_the_audit(osv):
+    FakeOsv.vulnerable = {"django"}
+    result = audit("--service", "osv", "--osv-url", osv)
+    assert result.returncode != 0
+    assert "PYSEC-0000-TEST" in result.stdout
+    assert "django" in result.stdout
+
+
+def test_an_unreachable_service_fails_unless_told_to_warn(osv):
+    nowhere = osv.rsplit(":", 1)[0] + ":9/v1/query"  # the discard port: nobody answers
+    failed = audit("--service", "osv", "--osv-url", nowhere)
+    assert failed.returncode == 1
+    assert "NOT AUDITED" in failed.stderr
+    warned = audit("--service", "osv", "--osv-url", nowhere, "--unreachable", "warn")
+    assert warned.returncode == 0
+    assert "NOT AUDITED" in warned.stderr

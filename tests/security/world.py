@@ -1,0 +1,265 @@
+"""One small program with two of everything, built through the services: creators A and B,
+nonprofits X and Y (each with a contact who signs in), staff, and whatever each page needs.
+
+The security proofs ask every URL of the project for A's or X's objects as six people
+(`ROLES`): A and X must get in, B and Y must be refused, and so must anyone without the role.
+"""
+
+import datetime
+from dataclasses import dataclass
+
+from django.contrib.auth.tokens import default_token_generator
+from django.test import Client
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+
+from creators import services as creator_services
+from creators.models import ChangeMakersList, Creator, CreatorInvitation, ListEntry
+from creators.uploads import attachment_check, image_check, rename_checked
+from donations import nonprofit_services, services
+from donations.models import (
+    DisbursementBatch,
+    Fund,
+    Grant,
+    Nonprofit,
+    NonprofitContact,
+    PayoutDetailsChange,
+)
+from donations.nominations import nomination_create
+from programs import services as program_services
+from programs.models import Application, Cohort, Enrolment, Milestone, ProgressUpdate
+from tests.factories import UserFactory
+from tests.uploads import image_file, pdf_file
+
+ROLES = ("anonymous", "creator_a", "creator_b", "nonprofit_x", "nonprofit_y", "staff")
+
+
+@dataclass
+class World:
+    staff: object
+    creator_a: Creator
+    creator_b: Creator
+    contact_x: NonprofitContact
+    contact_y: NonprofitContact
+    nonprofit_x: Nonprofit
+    nonprofit_y: Nonprofit
+    nonprofit_pending: Nonprofit
+    cohort: Cohort
+    next_cohort: Cohort
+    enrolment_a: Enrolment
+    offered_a: Enrolment  # A's place in the next cohort, offered and not yet taken up
+    invited_c: Enrolment  # a new creator's place, whose portal invitation is unused
+    milestone_a: Milestone  # submitted, with an attachment: waiting for review
+    update_a: ProgressUpdate
+    published: ChangeMakersList
+    draft: ChangeMakersList
+    draft_entry_a: ListEntry
+    fund: Fund
+    paid_x: Grant  # in A's name, paid to X
+    proposed_x: Grant
+    approved_x: Grant
+    proposed_y: Grant  # in B's name, to Y
+    batch: DisbursementBatch
+    payout_change_x: PayoutDetailsChange
+    application: Application
+    link_x_path: str  # a sign-in link of X's contact
+    invitation_path: str  # the portal invitation of the new creator
+    reset_uid: str  # a password-reset link of an account no test signs in with
+    reset_token: str
+
+    def user(self, role: str):
+        return {
+            "anonymous": None,
+            "creator_a": self.creator_a.user,
+            "creator_b": self.creator_b.user,
+            "nonprofit_x": self.contact_x.user,
+            "nonprofit_y": self.contact_y.user,
+            "staff": self.staff,
+        }[role]
+
+    def client(self, role: str, **kwargs) -> Client:
+        """A test client signed in as `role` (`Client` arguments pass through)."""
+        client = Client(**kwargs)
+        user = self.user(role)
+        if user is not None:
+            client.force_login(user)
+        return client
+
+
+def _creator(handle: str, name: str, country: str, staff) -> Creator:
+    user = UserFactory(username=f"{handle}@creators.example")
+    return creator_services.creator_create(
+        display_name=name,
+        handle=handle,
+        country=country,
+        causes=["education"],
+        bio="Teaching on camera.",
+        user=user,
+        actor=staff,
+    )
+
+
+def _nonprofit(name: str, number: str, staff, *, verified: bool = True) -> Nonprofit:
+    nonprofit = services.nonprofit_create(
+        legal_name=name,
+        registration_number=number,
+        country="KE",
+        contact_email=f"grants@{number.lower()}.example",
+        payout_reference=f"acct-{number.lower()}-1234",
+        actor=staff,
+    )
+    if verified:
+        nonprofit = services.nonprofit_verify(nonprofit=nonprofit, actor=staff)
+    return nonprofit
+
+
+def _contact(nonprofit: Nonprofit, username: str) -> NonprofitContact:
+    return services.nonprofit_contact_add(nonprofit=nonprofit, user=UserFactory(username=username))
+
+
+def _enrol(cohort: Cohort, creator: Creator, staff) -> Enrolment:
+    invited = program_services.enrolment_invite(cohort=cohort, creator=creator, actor=staff)
+    return program_services.enrolment_activate(enrolment=invited, actor=creator.user)
+
+
+def _paid(grant: Grant, staff) -> Grant:
+    grant = services.grant_approve(grant=grant, actor=staff)
+    grant = services.grant_schedule(grant=grant, actor=staff)
+    services.disbursement_pay(disbursement_id=grant.disbursement.pk)
+    return Grant.objects.get(pk=grant.pk)
+
+
+def build_world() -> World:
+    """Everything through the services, as the program would have made it."""
+    staff = UserFactory(username="staff@program.example", is_staff=True, is_superuser=True)
+    creator_a = _creator("ayana.teaches", "Ayana Mwangi", "KE", staff)
+    creator_b = _creator("bruno.builds", "Bruno Alves", "BR", staff)
+    for creator in (creator_a, creator_b):
+        photo = image_file("face.png")
+        creator_services.creator_profile_update(
+            creator=creator,
+            actor=creator.user,
+            photo=rename_checked(photo, image_check(photo, max_bytes=2 * 1024 * 1024)),
+        )
+
+    nonprofit_x = _nonprofit("Readers of Nairobi", "X-001", staff)
+    nonprofit_y = _nonprofit("Young Builders", "Y-002", staff)
+    nonprofit_pending = _nonprofit("Pending Trust", "P-003", staff, verified=False)
+    contact_x = _contact(nonprofit_x, "grants@readers.example")
+    contact_y = _contact(nonprofit_y, "grants@builders.example")
+
+    start = datetime.date(2026, 9, 1)
+    cohort = program_services.cohort_create(name="Cohort 1", start_date=start, actor=staff)
+    cohort = program_services.cohort_start(cohort=cohort, actor=staff)
+    next_cohort = program_services.cohort_create(
+        name="Cohort 2", start_date=datetime.date(2027, 3, 1), actor=staff
+    )
+    enrolment_a = _enrol(cohort, creator_a, staff)
+    _enrol(cohort, creator_b, staff)
+    offered_a = program_services.enrolment_invite(
+        cohort=next_cohort, creator=creator_a, actor=staff
+    )
+    invited_c = program_services.creator_onboard(
+        cohort=next_cohort,
+        email="chidi@creators.example",
+        actor=staff,
+        display_name="Chidi Okeke",
+        handle="chidi.codes",
+        country="NG",
+        causes=["education"],
+    )
+    invitation = CreatorInvitation.objects.get(creator=invited_c.creator)
+
+    milestone_a = enrolment_a.milestones.order_by("due_date").first()
+    attachment = pdf_file()
+    update_a = program_services.progress_update_submit(
+        milestone=milestone_a,
+        author=creator_a.user,
+        body="The first lessons are out.",
+        attachment=rename_checked(
+            attachment, attachment_check(attachment, max_bytes=5 * 1024 * 1024)
+        ),
+    )
+
+    published = creator_services.list_create(year=2026, title="Change Makers 2026", actor=staff)
+    for creator in (creator_a, creator_b):
+        creator_services.list_entry_add(
+            change_makers_list=published,
+            creator=creator,
+            cause="education",
+            citation="Makes learning travel.",
+            actor=staff,
+        )
+    published = creator_services.list_publish(change_makers_list=published, actor=staff)
+    draft = creator_services.list_create(year=2027, title="Change Makers 2027", actor=staff)
+    draft_entry_a = creator_services.list_entry_add(
+        change_makers_list=draft,
+        creator=creator_a,
+        cause="education",
+        citation="Still teaching.",
+        actor=staff,
+    )
+
+    fund = services.fund_create(name="Change Makers Fund 2026", total="1000000.00", actor=staff)
+    paid_x = _paid(
+        nomination_create(creator=creator_a, actor=creator_a.user, nonprofit=nonprofit_x), staff
+    )
+    proposed_x = services.grant_propose(
+        fund=fund, nonprofit=nonprofit_x, amount="5000.00", purpose="Books", actor=staff
+    )
+    approved_x = services.grant_approve(
+        grant=services.grant_propose(
+            fund=fund, nonprofit=nonprofit_x, amount="7000.00", purpose="Shelves", actor=staff
+        ),
+        actor=staff,
+    )
+    proposed_y = nomination_create(creator=creator_b, actor=creator_b.user, nonprofit=nonprofit_y)
+    payout_change_x = nonprofit_services.payout_change_request(
+        nonprofit=nonprofit_x, payout_reference="acct-x-new-9876", actor=contact_x.user
+    )
+    link_x = nonprofit_services.nonprofit_link_send(contact=contact_x, actor=staff)
+
+    application = program_services.application_submit(
+        display_name="Dana Applicant",
+        handle="dana.applies",
+        email="dana@applicants.example",
+        country="GB",
+        causes=["health"],
+        channel_url="https://video.example/dana",
+        mission="Make first aid viral.",
+    )
+
+    reset_user = UserFactory(username="member@program.example")
+
+    return World(
+        staff=staff,
+        creator_a=creator_a,
+        creator_b=creator_b,
+        contact_x=contact_x,
+        contact_y=contact_y,
+        nonprofit_x=nonprofit_x,
+        nonprofit_y=nonprofit_y,
+        nonprofit_pending=nonprofit_pending,
+        cohort=cohort,
+        next_cohort=next_cohort,
+        enrolment_a=enrolment_a,
+        offered_a=offered_a,
+        invited_c=invited_c,
+        milestone_a=Milestone.objects.get(pk=milestone_a.pk),
+        update_a=update_a,
+        published=published,
+        draft=draft,
+        draft_entry_a=draft_entry_a,
+        fund=fund,
+        paid_x=paid_x,
+        proposed_x=proposed_x,
+        approved_x=approved_x,
+        proposed_y=proposed_y,
+        batch=paid_x.disbursement.batch,
+        payout_change_x=payout_change_x,
+        application=application,
+        link_x_path=nonprofit_services.link_path(link_x),
+        invitation_path=creator_services.invitation_path(invitation),
+        reset_uid=urlsafe_base64_encode(force_bytes(reset_user.pk)),
+        reset_token=default_token_generator.make_token(reset_user),
+    )
