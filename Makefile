@@ -21,7 +21,7 @@ SHELL := /bin/bash
 PORT ?= 8000
 HOST ?= 127.0.0.1
 PYTEST_ARGS ?=
-UV_VERSION := 0.13.8
+UV_VERSION := 0.13.9
 
 VENV := .venv
 PY := $(VENV)/bin/python

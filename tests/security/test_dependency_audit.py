@@ -7,12 +7,19 @@ import json
 import subprocess
 import sys
 import threading
+import tomllib
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from tests.security.dependency_audit import BASE_DIR
+
+LOCKED = {
+    package["name"]: package["version"]
+    for package in tomllib.loads((BASE_DIR / "uv.lock").read_text())["package"]
+    if "version" in package
+}
 
 ADVISORY = {
     "id": "PYSEC-0000-TEST",
@@ -56,6 +63,51 @@ def osv() -> Iterator[str]:
     server.server_close()
 
 
+class FakePypiProjects(BaseHTTPRequestHandler):
+    """PyPI's project JSON (`/pypi/<name>/json`): every project's latest release is the locked
+    one, except those in `newer`; those in `vulnerable` carry an advisory."""
+
+    newer: dict[str, str] = {}
+    vulnerable: set[str] = set()
+
+    def do_GET(self) -> None:
+        name = self.path.split("/")[2]
+        if name not in LOCKED:
+            self.send_error(404)
+            return
+        advisory = {
+            "id": "PYSEC-0000-LATEST",
+            "aliases": ["CVE-0000-0000"],
+            "summary": "A stand-in advisory on the latest release",
+            "fixed_in": ["99.0"],
+            "withdrawn": None,
+        }
+        project = {
+            "info": {"name": name, "version": self.newer.get(name, LOCKED[name])},
+            "vulnerabilities": [advisory] if name in self.vulnerable else [],
+        }
+        body = json.dumps(project).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+@pytest.fixture
+def pypi_projects() -> Iterator[str]:
+    FakePypiProjects.newer, FakePypiProjects.vulnerable = {}, set()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), FakePypiProjects)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}/pypi/{{name}}/json"
+    server.shutdown()
+    server.server_close()
+
+
 def audit(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "tests.security.dependency_audit", *args],
@@ -91,3 +143,36 @@ def test_an_unreachable_service_fails_unless_told_to_warn(osv):
     warned = audit("--service", "osv", "--osv-url", nowhere, "--unreachable", "warn")
     assert warned.returncode == 0
     assert "NOT AUDITED" in warned.stderr
+
+
+def latest(url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    return audit("--service", "pypi-latest", "--pypi-project-url", url, *args)
+
+
+def test_pins_at_their_latest_release_are_audited_from_pypi_project_data(pypi_projects):
+    clean = latest(pypi_projects)
+    assert clean.returncode == 0, clean.stdout + clean.stderr
+    assert "No known vulnerabilities found" in clean.stdout + clean.stderr
+    pinned = int(clean.stdout.split(" locked dependencies")[0].rsplit(" ", 1)[-1])
+    assert f"{pinned} of {pinned} pins audited" in clean.stdout
+
+    FakePypiProjects.vulnerable = {"django"}
+    found = latest(pypi_projects)
+    assert found.returncode != 0
+    assert "PYSEC-0000-LATEST" in found.stdout
+    assert "django" in found.stdout
+
+
+def test_a_pin_behind_its_latest_release_is_named_as_not_audited(pypi_projects):
+    FakePypiProjects.newer = {"django": "99.0"}
+    result = latest(pypi_projects)
+    assert result.returncode == 0, result.stdout + result.stderr
+    behind = "NOT AUDITED, behind their latest release (upgrade to audit): "
+    assert f"{behind}django=={LOCKED['django']} (latest 99.0)" in result.stderr
+
+
+def test_unreachable_pypi_project_data_fails(pypi_projects):
+    nowhere = pypi_projects.replace(pypi_projects.split("/")[2].split(":")[1], "9", 1)
+    result = latest(nowhere)
+    assert result.returncode == 1
+    assert "NOT AUDITED. No answer from PyPI's project data" in result.stderr
