@@ -1,0 +1,84 @@
+"""axe-core on every page of the product, as each kind of person sees it.
+
+The journeys check the pages they pass through; this sweep checks the rest. It builds the
+security proofs' world (tests/security/world.py: creators A and B, nonprofits X and Y, staff, a
+program with something in every state), takes from the authorisation matrix every URL that
+answers a role with a page (200, HTML), opens each in Chromium signed in as that role, and runs
+axe-core on it: no serious or critical violation on any of them, in English or in French. The
+admin is Django's own and left out; its pages are not the product's.
+"""
+
+import pytest
+from django.conf import settings
+from django.test import Client
+from playwright.sync_api import Page
+
+from tests.e2e.a11y import Accessibility
+from tests.security.matrix import MATRIX
+from tests.security.probe import path_of, read
+from tests.security.world import World, build_world
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+# B and Y see the same pages as A and X, about their own objects.
+PEOPLE = ("anonymous", "creator_a", "nonprofit_x", "staff")
+
+
+@pytest.fixture
+def world(settings, tmp_path) -> World:
+    settings.MEDIA_ROOT = tmp_path
+    return build_world()
+
+
+def pages_for(world: World, role: str, client: Client) -> list[str]:
+    """The matrix's URLs that answer `role` with an HTML page (htmx fragments are checked
+    inside the pages that load them)."""
+    paths = []
+    for row in MATRIX:
+        if row.get is None or dict(row.get.items())[role] != 200:
+            continue
+        path = path_of(row, world)
+        response = client.get(path)
+        body = read(response)
+        html = response["Content-Type"].startswith("text/html")
+        if response.status_code == 200 and html and b"<html" in body:
+            paths.append(path)
+    return paths
+
+
+def sign_in_as(page: Page, world: World, role: str, live_server_url: str) -> Client:
+    """The role's session in the browser (the sign-in form has its own journeys)."""
+    client = world.client(role)
+    if role != "anonymous":
+        page.context.add_cookies(
+            [
+                {
+                    "name": settings.SESSION_COOKIE_NAME,
+                    "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+                    "url": live_server_url,
+                }
+            ]
+        )
+    return client
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+@pytest.mark.parametrize("role", PEOPLE)
+def test_every_page_a_person_can_open_passes_axe(
+    page: Page, a11y: Accessibility, live_server, world: World, role: str, language: str
+):
+    client = sign_in_as(page, world, role, live_server.url)
+    page.context.add_cookies(
+        [{"name": settings.LANGUAGE_COOKIE_NAME, "value": language, "url": live_server.url}]
+    )
+    paths = pages_for(world, role, client)
+    assert len(paths) >= {"anonymous": 12, "creator_a": 16, "nonprofit_x": 15, "staff": 35}[role]
+    opened = []
+    for path in paths:
+        response = page.goto(path)
+        assert response is not None, path
+        assert response.status == 200, f"{path}: {response.status}"
+        assert page.locator("html").get_attribute("lang") == language, path
+        a11y.check(page)
+        opened.append(path)
+    assert opened == paths
