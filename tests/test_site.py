@@ -58,3 +58,36 @@ def test_only_staff_get_the_staff_navigation(client, staff_user, creator_user, n
     assert staff_nav in page
     for path in ("/staff/", "/staff/grants/", "/staff/lists/", "/staff/payout-changes/"):
         assert f'href="{path}"' in page
+
+
+def test_an_unknown_address_gets_the_sites_not_found_page_in_the_visitors_language(client, db):
+    response = client.get("/no-such-page/")
+    assert response.status_code == 404
+    page = response.content.decode()
+    assert "<h1>Page not found</h1>" in page
+    assert 'href="#main"' in page  # the site's own layout, skip link and all
+    french = client.get("/no-such-page/", headers={"accept-language": "fr"})
+    assert french.status_code == 404
+    assert "<h1>Page introuvable</h1>" in french.content.decode()
+
+
+def test_a_refused_page_says_so_and_shows_nothing_of_it(client, creator_user):
+    client.force_login(creator_user)
+    response = client.get("/staff/grants/")
+    assert response.status_code == 403
+    page = response.content.decode()
+    assert "<h1>Not allowed</h1>" in page
+    assert "Grants" not in page.split('id="main"')[1]
+
+
+def test_a_server_error_page_stands_alone(rf, settings):
+    """Django renders 500.html without a request or context processors: it must still
+    render, with the stylesheet, and name no URL that could fail again."""
+    from django.views.defaults import server_error
+
+    response = server_error(rf.get("/"))
+    assert response.status_code == 500
+    page = response.content.decode()
+    assert "<h1>Something went wrong</h1>" in page
+    assert "css/app" in page
+    assert "<script" not in page
