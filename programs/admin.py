@@ -7,7 +7,9 @@ withdraw, milestones are approved or sent back, all through actions that call th
 from django import forms
 from django.contrib import admin
 from django.db.models import Count, Q
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -330,11 +332,19 @@ class ProgressUpdateAdmin(ReadOnlyAdmin):
     search_fields = ["body", "milestone__title", "milestone__enrolment__creator__handle"]
     list_filter = ["milestone__enrolment__cohort"]
     date_hierarchy = "created_at"
-    fields = ["milestone", "author", "body", "link", "attachment", "created_at"]
+    fields = ["milestone", "author", "body", "link", "attachment_download", "created_at"]
 
     @admin.display(description=_("creator"))
     def creator(self, obj: ProgressUpdate):
         return obj.milestone.enrolment.creator
+
+    @admin.display(description=_("attachment"))
+    def attachment_download(self, obj: ProgressUpdate):
+        """Through the checked download view: nothing is served from MEDIA_URL."""
+        if not obj.attachment:
+            return "-"
+        url = reverse("programs:update-attachment", kwargs={"pk": obj.pk})
+        return format_html('<a href="{}">{}</a>', url, gettext("Download"))
 
 
 # --- Applications, reminders and digests (decided and sent by the staff pages and jobs) ----

@@ -744,3 +744,23 @@ def test_the_schedule_action_names_the_grants_it_left_out(
 
     response = run_action(staff_client, Grant, "schedule", [proposed])
     assert any("None of these grants is approved" in m for m in messages_of(response))
+
+
+def test_an_update_attachment_opens_through_the_checked_download_in_the_admin(
+    staff_client, settings, tmp_path
+):
+    """The admin links the attachment to the view that checks who asks and serves it as a
+    download, not to MEDIA_URL, which nothing serves."""
+    from tests.uploads import pdf_file
+
+    settings.MEDIA_ROOT = tmp_path
+    update = ProgressUpdate.objects.create(
+        milestone=MilestoneFactory(), author=UserFactory(), body="Report", attachment=pdf_file()
+    )
+    page = staff_client.get(admin_url(ProgressUpdate, "change", update.pk)).content.decode()
+    download = reverse("programs:update-attachment", kwargs={"pk": update.pk})
+    assert f'<a href="{download}">Download</a>' in page
+    assert settings.MEDIA_URL not in page
+    response = staff_client.get(download)
+    assert response.status_code == 200
+    assert response["Content-Disposition"].startswith("attachment")
