@@ -9,7 +9,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     UV_PROJECT_ENVIRONMENT=/app/.venv \
     PATH=/app/.venv/bin:$PATH
 
-RUN pip install --no-cache-dir uv==0.13.8 \
+RUN pip install --no-cache-dir uv==0.13.9 \
     && useradd --system --create-home --home-dir /home/app --uid 10001 app
 
 WORKDIR /app
