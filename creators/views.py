@@ -249,7 +249,8 @@ class PasswordResetView(auth_views.PasswordResetView):
 def invitation_accept(request: HttpRequest, pk: int, token: str) -> HttpResponse:
     invitation = services.invitation_for_token(pk=pk, token=token)
     if invitation is None:
-        return render(request, "creators/invitation_invalid.html")
+        # Used, replaced or expired: gone, like a nonprofit's used sign-in link.
+        return render(request, "creators/invitation_invalid.html", status=410)
     user = invitation.creator.user
     if user.has_usable_password():
         # An account that already has a password signs in as usual; the link stays unused.
@@ -266,7 +267,7 @@ def invitation_accept(request: HttpRequest, pk: int, token: str) -> HttpResponse
                 invitation=invitation, token=token, password=form.cleaned_data["new_password1"]
             )
         except ValidationError:
-            return render(request, "creators/invitation_invalid.html")
+            return render(request, "creators/invitation_invalid.html", status=410)
         auth_login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(request, _("Welcome to your Change Makers portal."))
         return redirect("programs:portal")

@@ -242,10 +242,12 @@ def test_the_link_works_only_once(client, invited):
     client.logout()
 
     again = client.get(url)
+    assert again.status_code == 410
     assert "This link no longer works" in again.content.decode()
     response = client.post(
         url, {"new_password1": "another pass 99 x", "new_password2": "another pass 99 x"}
     )
+    assert response.status_code == 410
     assert "This link no longer works" in response.content.decode()
     assert SESSION_KEY not in client.session
     invited.creator.user.refresh_from_db()
@@ -278,7 +280,9 @@ def test_a_tampered_or_unknown_link_is_refused(client, invited):
     )
     unknown = reverse("invitation-accept", kwargs={"pk": invited.pk + 99, "token": token})
     for url in (tampered, unknown):
-        assert "This link no longer works" in client.get(url).content.decode()
+        response = client.get(url)
+        assert response.status_code == 410
+        assert "This link no longer works" in response.content.decode()
 
 
 def test_the_link_expires_after_seven_days(client, invited):
@@ -354,5 +358,5 @@ def test_a_link_whose_account_was_deleted_is_a_clear_page_not_an_error(client, i
     url = invitation_path(invited)
     invited.creator.user.delete()
     response = client.get(url)
-    assert response.status_code == 200
+    assert response.status_code == 410
     assert "no longer works" in response.content.decode()

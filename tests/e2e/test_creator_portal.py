@@ -42,7 +42,7 @@ def program(db):
 
 
 def test_invited_creator_completes_a_milestone_and_nominates_a_nonprofit(
-    page, new_page, a11y, program, tmp_path
+    page, new_page, a11y, browser_log, program, tmp_path
 ):
     # Staff invite a new creator from the cohort page (htmx form).
     sign_in(page, "staff@example.org", a11y=a11y)
@@ -78,6 +78,8 @@ def test_invited_creator_completes_a_milestone_and_nominates_a_nonprofit(
     # The link is single-use.
     creator_page.goto(link)
     expect(creator_page.get_by_role("heading", level=1)).to_have_text("This link no longer works")
+    browser_log.expected(link, 410)
+    a11y.check(creator_page)
 
     # They sign out, and sign in again with their email address and new password.
     creator_page.locator(".site-nav").get_by_role("button", name="Sign out").click()
