@@ -8,6 +8,8 @@
 #   make security       bandit on the product code, pip-audit on every locked dependency
 #   make bench-disburse pays GRANTS (10000) grants through WORKERS (1) x CONCURRENCY (3)
 #                       Celery processes on PostgreSQL + Redis: grants/s, latency, queries/grant
+#   make bench-web      seeds 10,000 creators, drives five key pages under gunicorn with wrk:
+#                       req/s, p50/p95, ratio to a trivial view (DURATION, CONNECTIONS, WEB_WORKERS)
 #
 # Variables: PORT (8000), HOST (127.0.0.1), PYTHON (an interpreter >= 3.12 to build .venv with),
 # PYTEST_ARGS. DATABASE_URL / REDIS_URL in the environment switch to PostgreSQL / Redis.
@@ -33,7 +35,7 @@ SYNCED := $(VENV)/.synced-uv-lock
 export UV_PYTHON_DOWNLOADS := never
 export PYTHONUNBUFFERED := 1
 
-.PHONY: help venv sync run test lint format migrations-check deploy-check security bench-disburse clean
+.PHONY: help venv sync run test lint format migrations-check deploy-check security bench-disburse bench-web test-faults clean
 
 help:
 	@sed -n '1,16p' $(MAKEFILE_LIST) | sed 's/^# \{0,1\}//'
@@ -121,6 +123,16 @@ POOL ?= prefork
 bench-disburse: $(SYNCED)
 	$(PY) -m tests.perf.bench_disburse --grants $(GRANTS) --workers $(WORKERS) \
 	  --concurrency $(CONCURRENCY) --pool $(POOL)
+
+# The key pages of a large program under load (tests/perf/bench_web.py); needs wrk.
+DURATION ?= 10
+CONNECTIONS ?= 8
+WEB_WORKERS ?= 2
+bench-web: $(SYNCED)
+	@command -v wrk >/dev/null || { echo "Installing wrk (Debian package)"; \
+	  apt-get install -y -qq wrk >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq wrk; }; }
+	$(PY) -m tests.perf.bench_web --duration $(DURATION) --connections $(CONNECTIONS) \
+	  --workers $(WEB_WORKERS) $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles

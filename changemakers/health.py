@@ -1,5 +1,10 @@
 """`/healthz`: the probe a load balancer, docker-compose and `make run` checks use.
 
+`/healthz/live` is the liveness probe: 200 whenever the web process answers at all, without
+touching the database or the broker (a process manager restarts the process when it stops
+answering; a database outage must not make it restart every web process). It is also the
+trivial view `make bench-web` compares the pages with.
+
 It answers 200 only when the database and the Celery broker both answer, 503 otherwise, within
 about two seconds whatever is down. Failures are logged here in full; the response names the
 failing part only, so a public probe leaks nothing about the servers behind it.
@@ -11,7 +16,7 @@ import time
 from typing import Any
 
 from django.db import connection
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -81,3 +86,9 @@ def healthz(request: HttpRequest) -> JsonResponse:
         {"status": "ok" if ok else "fail", "database": database, "broker": broker},
         status=200 if ok else 503,
     )
+
+
+@never_cache
+@require_GET
+def live(request: HttpRequest) -> HttpResponse:
+    return HttpResponse("ok", content_type="text/plain; charset=utf-8")

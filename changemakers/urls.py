@@ -30,6 +30,7 @@ urlpatterns = [
     path("staff/", include("donations.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("healthz", health.healthz, name="healthz"),
+    path("healthz/live", health.live, name="healthz-live"),
     path("admin/", admin.site.urls),
 ]
 

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
 
+from . import page_cache
 from .emails import absolute_url, email_send
 from .list_import import POSITION_MAX, ImportRow, ListImportRefused, list_import_check
 from .models import (
@@ -45,6 +46,7 @@ def audit_record(
     """Append one event to the audit log. Call it inside the transaction of the change."""
     if action not in AuditEvent.Action.values:
         raise ValueError(f"Unknown audit action {action!r}: add it to AuditEvent.Action.")
+    page_cache.data_changed()
     return AuditEvent.objects.create(
         actor=_actor_or_none(actor),
         content_type=ContentType.objects.get_for_model(obj),
@@ -78,6 +80,7 @@ def audit_changes(*, actor, changes: Sequence[tuple]) -> list[AuditEvent]:
                 note=note,
             )
         )
+    page_cache.data_changed()
     return AuditEvent.objects.bulk_create(events)
 
 

@@ -6,6 +6,7 @@ script, no inline style: the CSP forbids both). The filters form is a plain GET 
 htmx submits in place, swapping only the dashboard's body.
 """
 
+import datetime
 from collections import Counter
 from dataclasses import dataclass
 from decimal import Decimal
@@ -20,6 +21,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET
 
+from creators import page_cache
 from creators.models import AuditEvent
 from creators.roles import staff_required
 from programs.services import program_today
@@ -65,23 +67,21 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         country_choices=selectors.nonprofit_country_choices(),
     )
     filters = selectors.DashboardFilters(**form.filters(today=today))
-    charts = selectors.dashboard_charts(
-        filters, currency=chart_currency(funds, filters.fund), today=today
-    )
+    currency = chart_currency(funds, filters.fund)
     context = {
         "form": form,
         "today": today,
         "funds": funds,
         "filters": filters,
         "pipeline_query": urlencode(filters.pipeline_query()),
-        "needs_action": selectors.dashboard_needs_action(filters),
-        "failures": selectors.dashboard_failures(filters),
-        "overdue": selectors.dashboard_overdue(today=today, cohort=filters.cohort),
-        "events": [_event_row(event) for event in selectors.dashboard_recent_events()],
-        "charts": charts,
-        "month_chart": _columns(charts.by_month),
-        "country_chart": _rows(charts.by_country),
-        "cause_chart": _rows(charts.by_cause),
+        # The same for every member of staff: computed once per change of the data.
+        **page_cache.cached(
+            "staff-dashboard",
+            lambda: _dashboard_data(filters, currency=currency, today=today),
+            filters,
+            currency,
+            today,
+        ),
     }
     if _htmx_target(request) is None:
         template = DASHBOARD
@@ -91,6 +91,22 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     response = render(request, template, context)
     patch_vary_headers(response, ("HX-Request", "HX-Target"))
     return response
+
+
+def _dashboard_data(
+    filters: selectors.DashboardFilters, *, currency: str, today: datetime.date
+) -> dict:
+    charts = selectors.dashboard_charts(filters, currency=currency, today=today)
+    return {
+        "needs_action": selectors.dashboard_needs_action(filters),
+        "failures": selectors.dashboard_failures(filters),
+        "overdue": selectors.dashboard_overdue(today=today, cohort=filters.cohort),
+        "events": [_event_row(event) for event in selectors.dashboard_recent_events()],
+        "charts": charts,
+        "month_chart": _columns(charts.by_month),
+        "country_chart": _rows(charts.by_country),
+        "cause_chart": _rows(charts.by_cause),
+    }
 
 
 def chart_currency(funds: list[Fund], fund_id: int | None) -> str:

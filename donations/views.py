@@ -27,6 +27,7 @@ from django_htmx.http import (
     trigger_client_event,
 )
 
+from creators import page_cache
 from creators.pagination import page_context
 from creators.roles import staff_required
 
@@ -97,8 +98,12 @@ def grant_list(request: HttpRequest) -> HttpResponse:
         "funds": funds,
         "current_status": filters["status"],
         "filtered": any(filters.values()),
-        "counts": selectors.grant_status_counts(
-            selectors.grants_filtered(**{**filters, "status": ""})
+        "counts": page_cache.cached(
+            "grant-status-counts",
+            lambda: selectors.grant_status_counts(
+                selectors.grants_filtered(**{**filters, "status": ""})
+            ),
+            sorted((name, value) for name, value in filters.items() if name != "status"),
         ),
         "next": request.get_full_path(),
     }

@@ -100,3 +100,18 @@ def test_healthz_does_not_leak_database_error_details(client, db):
     assert response.json()["database"]["ok"] is False
     assert b"10.0.0.12" not in response.content
     assert b"password" not in response.content
+
+
+def test_liveness_answers_without_the_database_or_the_broker(client, broker_url):
+    """No `db` fixture: any query would fail the test. The broker is pointed at a closed port."""
+    broker_url(CLOSED_PORT_REDIS)
+    response = client.get("/healthz/live")
+    assert response.status_code == 200
+    assert response.content == b"ok"
+    assert "no-store" in response["Cache-Control"]
+    assert client.post("/healthz/live").status_code == 405
+
+
+def test_liveness_answers_plain_http_when_ssl_redirect_is_on(client, settings):
+    settings.SECURE_SSL_REDIRECT = True
+    assert client.get("/healthz/live").status_code == 200

@@ -19,7 +19,12 @@ STORAGES = {
 }
 # Each test process counts rate limits on its own: a shared Redis would carry counts from one
 # test into the next (tests/test_settings.py checks the Redis cache of production settings).
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    # Tests roll their data back, which no cache would see: parts of pages are computed afresh
+    # (tests/creators/test_page_cache.py turns a real cache on to prove it is kept right).
+    "pages": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"},
+}
 # Tests run tasks in-process unless they start a real worker on purpose.
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True

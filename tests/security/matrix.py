@@ -136,6 +136,7 @@ MATRIX: list[Url] = [
     Url("programs:apply", get=PUBLIC, post=ANYONE_POSTS),
     Url("programs:apply-done", get=PUBLIC),
     Url("healthz", get=PUBLIC),
+    Url("healthz-live", get=PUBLIC),
     Url(
         "set_language",
         get=Answers.everyone(Redirect("/")),

@@ -38,7 +38,7 @@ def test_browsers_are_held_to_https_for_a_year(monkeypatch):
     assert loaded["SECURE_HSTS_PRELOAD"] is True
     # The TLS proxy in front says the request was HTTPS; only the health probe skips HTTPS.
     assert loaded["SECURE_PROXY_SSL_HEADER"] == ("HTTP_X_FORWARDED_PROTO", "https")
-    assert loaded["SECURE_REDIRECT_EXEMPT"] == [r"^healthz$"]
+    assert loaded["SECURE_REDIRECT_EXEMPT"] == [r"^healthz$", r"^healthz/live$"]
 
 
 def test_pages_cannot_be_framed_sniffed_or_leak_their_address(monkeypatch):

@@ -1,0 +1,82 @@
+"""Costly parts of pages that are the same for everyone allowed to see them, cached until the
+program's data changes.
+
+Every change of the program's data goes through a service and is audited (creators/services.py);
+the audit bumps one *data version* when its transaction commits. A cached part's key holds that
+version, so a committed change retires every cached part at once, in every web process, and a
+change rolled back retires nothing. `PAGE_CACHE_TIMEOUT` bounds how long a part lives anyway.
+
+Only what does not depend on who asks is cached here (a public list's results, staff's counts
+and charts, which only staff pages show); the views decide who sees the page, as before.
+
+The "pages" cache is Redis when the app has one, shared by the web processes and the workers
+whose payments bump the version. Without Redis (the embedded defaults, where the worker is
+another process) and in tests it is Django's dummy cache: nothing is cached and every page is
+computed afresh.
+"""
+
+import hashlib
+import logging
+import uuid
+from collections.abc import Callable
+
+from django.conf import settings
+from django.core.cache import caches
+from django.core.cache.backends.dummy import DummyCache
+from django.db import transaction
+from django.utils import translation
+
+VERSION_KEY = "data-version"
+logger = logging.getLogger(__name__)
+
+
+def _pages():
+    return caches["pages"]
+
+
+def data_version() -> str:
+    """The current data version (a fresh one when the cache has none)."""
+    pages = _pages()
+    version = pages.get(VERSION_KEY)
+    if version is None:
+        pages.add(VERSION_KEY, uuid.uuid4().hex, timeout=None)
+        version = pages.get(VERSION_KEY) or "none"
+    return version
+
+
+def _new_version() -> None:
+    _pages().set(VERSION_KEY, uuid.uuid4().hex, timeout=None)
+
+
+def data_changed() -> None:
+    """Retire every cached part once the current transaction commits (now, outside one):
+    once per transaction, however many changes it holds; not at all without a cache."""
+    if isinstance(_pages(), DummyCache):
+        return
+    connection = transaction.get_connection()
+    if connection.in_atomic_block and any(
+        func is _new_version for _, func, _ in connection.run_on_commit
+    ):
+        return
+    # Robust: a cache that does not answer must not turn a committed change into an error.
+    transaction.on_commit(_new_version, robust=True)
+
+
+def cached[T](name: str, compute: Callable[[], T], *vary_on: object) -> T:
+    """`compute()`, or its value cached for this data version, language and `vary_on`. A
+    cache that does not answer costs the page its speed, never the page."""
+    parts = ":".join(str(part) for part in (translation.get_language(), *vary_on))
+    pages = _pages()
+    try:
+        key = f"{name}:{data_version()}:{hashlib.sha256(parts.encode()).hexdigest()[:32]}"
+        value = pages.get(key)
+    except Exception:
+        logger.warning("The pages cache did not answer; computing %s", name, exc_info=True)
+        return compute()
+    if value is None:
+        value = compute()
+        try:
+            pages.set(key, value, timeout=settings.PAGE_CACHE_TIMEOUT)
+        except Exception:
+            logger.warning("The pages cache did not answer; %s not kept", name, exc_info=True)
+    return value
