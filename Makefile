@@ -10,6 +10,8 @@
 #                       Celery processes on PostgreSQL + Redis: grants/s, latency, queries/grant
 #   make bench-web      seeds 10,000 creators, drives five key pages under gunicorn with wrk:
 #                       req/s, p50/p95, ratio to a trivial view (DURATION, CONNECTIONS, WEB_WORKERS)
+#   make test-faults    restarts Redis and PostgreSQL (private ones) and kills a worker with -9
+#                       during disbursement batches; every grant must be paid exactly once
 #
 # Variables: PORT (8000), HOST (127.0.0.1), PYTHON (an interpreter >= 3.12 to build .venv with),
 # PYTEST_ARGS. DATABASE_URL / REDIS_URL in the environment switch to PostgreSQL / Redis.
@@ -38,7 +40,7 @@ export PYTHONUNBUFFERED := 1
 .PHONY: help venv sync run test lint format migrations-check deploy-check security bench-disburse bench-web test-faults clean
 
 help:
-	@sed -n '1,16p' $(MAKEFILE_LIST) | sed 's/^# \{0,1\}//'
+	@sed -n '1,20p' $(MAKEFILE_LIST) | sed 's/^# \{0,1\}//'
 
 # The first interpreter >= 3.12 that actually runs: $(PYTHON) if given, python3.13/3.12 on
 # PATH (a pyenv shim without a selected version fails the probe and is skipped), then every
@@ -133,6 +135,11 @@ bench-web: $(SYNCED)
 	  apt-get install -y -qq wrk >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq wrk; }; }
 	$(PY) -m tests.perf.bench_web --duration $(DURATION) --connections $(CONNECTIONS) \
 	  --workers $(WEB_WORKERS) $(BENCH_ARGS)
+
+# Fault tests (tests/faults/run.py): private PostgreSQL and Redis servers, FAULT_GRANTS a batch.
+FAULT_GRANTS ?= 1500
+test-faults: $(SYNCED)
+	$(PY) -m tests.faults.run --grants $(FAULT_GRANTS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles

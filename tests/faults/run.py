@@ -1,0 +1,445 @@
+"""Fault tests: a disbursement batch survives Redis restarting, PostgreSQL restarting and a
+worker killed with -9, and still pays every grant exactly once.
+
+    python -m tests.faults.run [--grants N] [--scenario redis|postgres|kill-worker ...]
+
+or `make test-faults`. So as never to touch the machine's own servers (other tests may be using
+them), it starts a private PostgreSQL cluster (initdb, as the `postgres` user when run as root)
+and a private Redis (no persistence, like the machine's), each on a free port of 127.0.0.1, and
+removes them afterwards. For each scenario it recreates the database from a migrated template,
+seeds N approved grants, starts a real `celery worker` (1 x 3 prefork, production settings),
+schedules the batch with `grants_schedule`, and once a quarter of it is paid injects the fault:
+
+- redis: Redis shut down without saving and started again (~1 s): every queued and unacknowledged
+  message is gone; only the database knows what is still to pay.
+- postgres: PostgreSQL restarted (`pg_ctl restart -m fast`): every connection is cut mid-payment.
+- kill-worker: the worker and its pool processes killed with SIGKILL mid-payment; a new worker is
+  started, as a process manager would.
+
+The program heals by its own means: the sweeper (`sweep_disbursements`, sent through the broker
+every SWEEP_EVERY seconds as beat sends it every 60) reconciles payments the database says are
+unfinished and nobody has touched for PAYOUT_STALE_AFTER seconds (here 15 instead of 900, so a
+run takes minutes, not quarters of an hour). It then checks, from the database and the sandbox
+provider's ledger: every grant disbursed, exactly one paid sandbox payment per idempotency key,
+no payment outside the batch, references matching, and the amounts granted, paid and recorded
+as disbursed by the fund equal. It prints the figures and exits non-zero on any failure.
+"""
+
+import argparse
+import contextlib
+import glob
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from tests.perf.bench_disburse import BASE_DIR, BenchError, Workers, exactly_once, seed
+
+SCENARIOS = ("redis", "postgres", "kill-worker")
+DATABASE = "changemakers_faults"
+TEMPLATE = "changemakers_faults_template"
+STALE_AFTER = 15
+SWEEP_EVERY = 5.0
+HOST = "127.0.0.1"
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m tests.faults.run", description=__doc__.split("\n\n")[0]
+    )
+    parser.add_argument("--grants", type=int, default=1500, help="grants per batch (1500)")
+    parser.add_argument(
+        "--scenario", action="append", choices=SCENARIOS, help="one scenario (repeatable)"
+    )
+    parser.add_argument("--timeout", type=float, default=180, help="seconds to heal (180)")
+    args = parser.parse_args(argv)
+    args.scenario = args.scenario or list(SCENARIOS)
+    return args
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
+def wait_for(check, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.2)
+    raise BenchError(f"{what} did not come up within {timeout:.0f} s")
+
+
+# --- Private servers ---------------------------------------------------------------------------
+
+
+class PrivatePostgres:
+    """A throwaway PostgreSQL cluster in a temporary folder, on a free port."""
+
+    def __init__(self, root: Path):
+        found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=_version_key)
+        initdb = found[-1] if found else shutil.which("initdb")
+        if not initdb:
+            raise BenchError("PostgreSQL's initdb was not found (apt-get install postgresql)")
+        self.bin = Path(initdb).parent
+        self.data = root / "pg"
+        self.log = root / "pg.log"
+        self.port = free_port()
+        self.as_postgres = os.geteuid() == 0  # PostgreSQL refuses to run as root
+        if self.as_postgres:
+            shutil.chown(root, "postgres")
+        self._run("initdb", "-D", self.data, "-A", "trust", "-U", "postgres", "--no-sync", "-E",
+                  "UTF8")  # fmt: skip
+        self.url = f"postgres://postgres@{HOST}:{self.port}/{DATABASE}"
+
+    def _run(self, tool: str, *args) -> None:
+        command = [str(self.bin / tool), *map(str, args)]
+        if self.as_postgres:
+            command = ["runuser", "-u", "postgres", "--", *command]
+        result = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+        if result.returncode != 0:
+            raise BenchError(f"{tool} failed:\n{result.stdout}\n{result.stderr}")
+
+    def start(self) -> None:
+        options = (
+            f"-p {self.port} -c listen_addresses={HOST} -k {self.data} -c fsync=off "
+            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=50"
+        )
+        self._run("pg_ctl", "-D", self.data, "-l", self.log, "-o", options, "-w", "start")
+
+    def restart(self) -> None:
+        self._run("pg_ctl", "-D", self.data, "-l", self.log, "-m", "fast", "-w", "restart")
+
+    def stop(self) -> None:
+        if (self.data / "postmaster.pid").exists():
+            with contextlib.suppress(BenchError):
+                self._run("pg_ctl", "-D", self.data, "-m", "immediate", "-w", "stop")
+
+    def admin(self):
+        import psycopg
+
+        return psycopg.connect(
+            host=HOST, port=self.port, user="postgres", dbname="postgres", autocommit=True
+        )
+
+
+def _version_key(path: str) -> float:
+    try:
+        return float(Path(path).parent.parent.name)
+    except ValueError:
+        return 0.0
+
+
+class PrivateRedis:
+    """A throwaway redis-server that keeps nothing on disk, like the machine's."""
+
+    def __init__(self, root: Path):
+        self.binary = shutil.which("redis-server")
+        if not self.binary:
+            raise BenchError("redis-server was not found (apt-get install redis-server)")
+        self.port = free_port()
+        self.root = root
+        self.process: subprocess.Popen | None = None
+        self.url = f"redis://{HOST}:{self.port}/0"
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [self.binary, "--port", str(self.port), "--bind", HOST, "--save", "",
+             "--appendonly", "no", "--dir", str(self.root)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )  # fmt: skip
+        wait_for(self.answers, 10, "redis-server")
+
+    def answers(self) -> bool:
+        try:
+            with socket.create_connection((HOST, self.port), timeout=0.5) as sock:
+                sock.sendall(b"PING\r\n")
+                return sock.recv(16).startswith(b"+PONG")
+        except OSError:
+            return False
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+    def flush(self) -> None:
+        import redis
+
+        client = redis.Redis.from_url(self.url)
+        client.flushall()
+        client.close()
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()  # no save configured: nothing is kept
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+# --- One scenario ------------------------------------------------------------------------------
+
+
+def environment(postgres: PrivatePostgres, redis: PrivateRedis) -> dict[str, str]:
+    return {
+        "DJANGO_SETTINGS_MODULE": "changemakers.settings.base",
+        "DJANGO_DEBUG": "false",
+        "DJANGO_SECRET_KEY": "faults-only-throwaway-secret-key-never-used-anywhere-else-0123456789",
+        "DJANGO_ALLOWED_HOSTS": "localhost",
+        "DJANGO_LOG_LEVEL": "WARNING",
+        "DJANGO_PAYOUT_PROVIDER": "sandbox",
+        "DJANGO_PAYOUT_SANDBOX_MODE": "succeed",
+        "DJANGO_PAYOUT_SANDBOX_LATENCY": "0.01",
+        "DJANGO_PAYOUT_STALE_AFTER": str(STALE_AFTER),
+        "DATABASE_URL": postgres.url,
+        "REDIS_URL": redis.url,
+        "PYTHONUNBUFFERED": "1",
+    }
+
+
+def fresh_database(postgres: PrivatePostgres) -> None:
+    from django.db import connections
+
+    connections.close_all()
+    with postgres.admin() as admin:
+        admin.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
+        admin.execute(f"CREATE DATABASE {DATABASE} TEMPLATE {TEMPLATE}")
+
+
+class Sweeper(threading.Thread):
+    """Sends `sweep_disbursements` through the broker every SWEEP_EVERY seconds, as beat does
+    (a send that fails while Redis is down is tried again next time, as beat's would be)."""
+
+    def __init__(self):
+        super().__init__(daemon=True)
+        self.stopped = threading.Event()
+        self.sent = 0
+
+    def run(self) -> None:
+        from changemakers.celery import app
+
+        while not self.stopped.wait(SWEEP_EVERY):
+            try:
+                app.send_task("donations.tasks.sweep_disbursements")
+                self.sent += 1
+            except Exception:
+                pass
+
+
+def wait_ready(workers: Workers, timeout: float = 60) -> None:
+    """Ping the workers over a new broker connection each time: this process's pooled ones may
+    have been cut by an earlier fault."""
+    from changemakers.celery import app
+
+    deadline = time.monotonic() + timeout
+    waiting = set(workers.names)
+    while waiting:
+        if not workers.alive():
+            raise BenchError(f"a worker exited at start:\n{workers.log_tail()}")
+        if time.monotonic() > deadline:
+            raise BenchError(f"workers not ready after {timeout:.0f} s:\n{workers.log_tail()}")
+        with app.connection_for_write() as connection:
+            replies = app.control.ping(
+                destination=list(waiting), timeout=0.5, connection=connection
+            )
+        for reply in replies or []:
+            waiting -= set(reply)
+
+
+def progress(batch_id: int) -> dict[str, int]:
+    from django.db import OperationalError, connection
+    from django.db.models import Count
+
+    from donations.models import Disbursement
+
+    for _ in range(50):
+        try:
+            return dict(
+                Disbursement.objects.filter(batch_id=batch_id)
+                .values_list("status")
+                .annotate(n=Count("pk"))
+                .order_by()
+            )
+        except OperationalError:
+            connection.close()  # cut by the restart: reconnect
+            time.sleep(0.2)
+    raise BenchError("the database did not come back")
+
+
+def run_scenario(name: str, args, postgres, redis, env) -> tuple[list[str], dict]:
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.db.models import Max, Sum
+
+    from donations.models import Disbursement, SandboxPayment
+    from donations.services import grants_schedule
+
+    fresh_database(postgres)
+    redis.flush()  # an empty broker
+    actor = get_user_model().objects.create(username=f"faults-{name}", is_staff=True)
+    fund, grant_ids = seed(grants=args.grants, tag=name)
+    workers = Workers(count=1, concurrency=3, pool="prefork", env=env)
+    sweeper = Sweeper()
+    figures: dict = {"scenario": name, "grants": len(grant_ids)}
+    try:
+        workers.start()
+        wait_ready(workers)
+        sweeper.start()
+        started = time.monotonic()
+        batch = grants_schedule(grants=grant_ids, actor=actor)
+        while True:  # until a quarter is paid
+            done = progress(batch.pk).get(Disbursement.Status.SUCCEEDED, 0)
+            if done >= len(grant_ids) // 4:
+                break
+            if time.monotonic() - started > args.timeout:
+                raise BenchError(f"{name}: the batch did not start paying")
+            time.sleep(0.05)
+        figures["paid_before_fault"] = done
+        fault_at = time.monotonic()
+        if name == "redis":
+            redis.restart()
+        elif name == "postgres":
+            postgres.restart()
+            connection.close()
+        else:
+            for process in workers.processes:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+            workers = Workers(count=1, concurrency=3, pool="prefork", env=env)
+            workers.start()
+            wait_ready(workers)
+        figures["fault_took"] = time.monotonic() - fault_at
+
+        finished = (Disbursement.Status.SUCCEEDED, Disbursement.Status.FAILED)
+        while True:
+            counts = progress(batch.pk)
+            if sum(counts.get(status, 0) for status in finished) >= len(grant_ids):
+                break
+            if time.monotonic() - fault_at > args.timeout:
+                figures["healed_in"] = None
+                return [f"{name}: not healed after {args.timeout:.0f} s: {counts}"], figures
+            time.sleep(0.5)
+        figures["healed_in"] = time.monotonic() - fault_at
+    finally:
+        sweeper.stopped.set()
+        workers.stop()
+
+    connection.close()
+    failures, notes = exactly_once(batch.pk, fund.pk)
+    payments = SandboxPayment.objects.filter(
+        idempotency_key__in=Disbursement.objects.filter(batch_id=batch.pk).values("idempotency_key")
+    )
+    totals = payments.aggregate(asked=Sum("requests"), most=Max("requests"))
+    paid = payments.filter(paid_at__isnull=False)
+    figures.update(
+        paid=paid.count(),
+        provider_requests=totals["asked"] or 0,
+        most_requests_one_key=totals["most"] or 0,
+        duplicates=paid.count() - paid.values("idempotency_key").distinct().count(),
+        retried=Disbursement.objects.filter(batch_id=batch.pk, attempts__gt=1).count(),
+        sweeps_sent=sweeper.sent,
+        notes=notes,
+    )
+    return [f"{name}: {failure}" for failure in failures], figures
+
+
+# --- Main --------------------------------------------------------------------------------------
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, _interrupt)
+    root = Path(tempfile.mkdtemp(prefix="changemakers-faults-"))
+    postgres = redis = None
+    results, failures = [], []
+    try:
+        postgres = PrivatePostgres(root)
+        postgres.start()
+        redis = PrivateRedis(root)
+        redis.start()
+        env = environment(postgres, redis)
+        os.environ.update(env)
+        sys.path.insert(0, str(BASE_DIR))
+        import django
+
+        django.setup()
+        from django.conf import settings
+        from django.core.management import call_command
+        from django.db import connections
+
+        with postgres.admin() as admin:
+            admin.execute(f"CREATE DATABASE {TEMPLATE}")
+        settings.DATABASES["default"]["NAME"] = TEMPLATE
+        call_command("migrate", verbosity=0, interactive=False)
+        connections.close_all()
+        settings.DATABASES["default"]["NAME"] = DATABASE
+        print(
+            f"test-faults: private PostgreSQL on :{postgres.port}, Redis on :{redis.port}; "
+            f"{args.grants:,} grants a batch; stale after {STALE_AFTER} s, sweep every "
+            f"{SWEEP_EVERY:.0f} s",
+            flush=True,
+        )
+        for name in args.scenario:
+            print(f"\n== {name}", flush=True)
+            scenario_failures, figures = run_scenario(name, args, postgres, redis, env)
+            failures += scenario_failures
+            results.append(figures)
+            for note in figures.get("notes", []):
+                print(f"  {note}")
+            print(
+                f"  fault after {figures['paid_before_fault']:,} paid; healed in "
+                f"{figures['healed_in'] or float('nan'):.1f} s",
+                flush=True,
+            )
+    except BenchError as error:
+        print(f"test-faults: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("test-faults: interrupted", file=sys.stderr)
+        return 130
+    finally:
+        if redis is not None:
+            redis.stop()
+        if postgres is not None:
+            postgres.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+    print(
+        "\n| scenario | grants | paid before the fault | healed in | paid | provider requests "
+        "| most requests for one key | duplicates | retried |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
+    for f in results:
+        healed = f"{f['healed_in']:.1f} s" if f.get("healed_in") else "NOT HEALED"
+        print(
+            f"| {f['scenario']} | {f['grants']:,} | {f['paid_before_fault']:,} | {healed} | "
+            f"{f.get('paid', 0):,} | {f.get('provider_requests', 0):,} | "
+            f"{f.get('most_requests_one_key', 0)} | {f.get('duplicates', 0)} | "
+            f"{f.get('retried', 0)} |"
+        )
+    if failures:
+        print("\nFAILED:\n" + "\n".join(f"  {failure}" for failure in failures), file=sys.stderr)
+        return 1
+    print(f"\n{len(results)} passed, 0 failed")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
