@@ -9,6 +9,7 @@ import sys
 import threading
 import tomllib
 from collections.abc import Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -33,15 +34,11 @@ ADVISORY = {
 }
 
 
-class FakeOsv(BaseHTTPRequestHandler):
-    vulnerable: set[str] = set()
-    asked: list[str] = []
+class JsonService(BaseHTTPRequestHandler):
+    """A stand-in web service on localhost that answers JSON."""
 
-    def do_POST(self) -> None:
-        query = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        name = query["package"]["name"]
-        self.asked.append(name)
-        body = json.dumps({"vulns": [ADVISORY]} if name in self.vulnerable else {}).encode()
+    def answer(self, data: dict) -> None:
+        body = json.dumps(data).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
@@ -52,18 +49,36 @@ class FakeOsv(BaseHTTPRequestHandler):
         pass
 
 
+@contextmanager
+def serving(handler: type[JsonService]) -> Iterator[int]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield server.server_port
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+class FakeOsv(JsonService):
+    vulnerable: set[str] = set()
+    asked: list[str] = []
+
+    def do_POST(self) -> None:
+        query = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        name = query["package"]["name"]
+        self.asked.append(name)
+        self.answer({"vulns": [ADVISORY]} if name in self.vulnerable else {})
+
+
 @pytest.fixture
 def osv() -> Iterator[str]:
     FakeOsv.vulnerable, FakeOsv.asked = set(), []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeOsv)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}/v1/query"
-    server.shutdown()
-    server.server_close()
+    with serving(FakeOsv) as port:
+        yield f"http://127.0.0.1:{port}/v1/query"
 
 
-class FakePypiProjects(BaseHTTPRequestHandler):
+class FakePypiProjects(JsonService):
     """PyPI's project JSON (`/pypi/<name>/json`): every project's latest release is the locked
     one, except those in `newer`; those in `vulnerable` carry an advisory."""
 
@@ -86,26 +101,14 @@ class FakePypiProjects(BaseHTTPRequestHandler):
             "info": {"name": name, "version": self.newer.get(name, LOCKED[name])},
             "vulnerabilities": [advisory] if name in self.vulnerable else [],
         }
-        body = json.dumps(project).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args) -> None:
-        pass
+        self.answer(project)
 
 
 @pytest.fixture
 def pypi_projects() -> Iterator[str]:
     FakePypiProjects.newer, FakePypiProjects.vulnerable = {}, set()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), FakePypiProjects)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}/pypi/{{name}}/json"
-    server.shutdown()
-    server.server_close()
+    with serving(FakePypiProjects) as port:
+        yield f"http://127.0.0.1:{port}/pypi/{{name}}/json"
 
 
 def audit(*args: str) -> subprocess.CompletedProcess[str]:
