@@ -81,9 +81,14 @@ def test_a_change_rolled_back_retires_nothing(client, pages, published):
     _, entry = published
     list_page(client)
     before = page_cache.data_version()
-    with pytest.raises(RuntimeError), transaction.atomic():
-        creator_profile_update(creator=entry.creator, actor=entry.creator.user, bio="Changed")
-        raise RuntimeError("rolled back")
+
+    def change_then_fail() -> None:
+        with transaction.atomic():
+            creator_profile_update(creator=entry.creator, actor=entry.creator.user, bio="Changed")
+            raise RuntimeError("rolled back")
+
+    with pytest.raises(RuntimeError, match="rolled back"):
+        change_then_fail()
     assert page_cache.data_version() == before
 
 
@@ -91,10 +96,9 @@ def test_one_transaction_bumps_the_version_once(
     pages, published, django_capture_on_commit_callbacks
 ):
     _, entry = published
-    with django_capture_on_commit_callbacks() as callbacks:
-        with transaction.atomic():
-            creator_profile_update(creator=entry.creator, actor=entry.creator.user, bio="One")
-            creator_profile_update(creator=entry.creator, actor=entry.creator.user, bio="Two")
+    with django_capture_on_commit_callbacks() as callbacks, transaction.atomic():
+        creator_profile_update(creator=entry.creator, actor=entry.creator.user, bio="One")
+        creator_profile_update(creator=entry.creator, actor=entry.creator.user, bio="Two")
     assert [c for c in callbacks if c is page_cache._new_version] == [page_cache._new_version]
 
 
