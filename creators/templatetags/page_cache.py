@@ -1,6 +1,7 @@
 """`{% pagecache "name" vary_on... %}…{% endpagecache %}`: the enclosed markup, rendered once
 per data version, language and `vary_on` (creators/page_cache.py). Only for markup that is the
-same for everyone who may see the page: no user, no CSRF token inside."""
+same for everyone who may see the page: no user, no CSRF token inside. A `vary_on` value that
+is None renders the markup afresh, uncached (for keys a visitor could vary without bound)."""
 
 from django import template
 from django.utils.safestring import mark_safe
@@ -16,6 +17,8 @@ class PageCacheNode(template.Node):
 
     def render(self, context) -> str:
         vary_on = [value.resolve(context) for value in self.vary_on]
+        if any(value is None for value in vary_on):
+            return self.nodelist.render(context)
         html = page_cache.cached(
             f"fragment:{self.name.resolve(context)}",
             lambda: str(self.nodelist.render(context)),

@@ -136,3 +136,17 @@ def test_the_staff_dashboard_follows_approvals_and_stays_staff_only(
     refused = client.get("/staff/")
     assert refused.status_code == 403
     assert "needs_action" not in (refused.context or {})
+
+
+def test_no_query_string_can_fill_the_cache(client, pages, published):
+    """Cached parts are keyed on a bounded set (a country, a cause, a page), never on what a
+    visitor types: searches and stray parameters are computed afresh and kept nowhere."""
+    list_page(client)
+    kept = len(pages._cache)
+    assert kept >= 2  # the data version, the filters and the entries
+    for n in range(5):
+        assert client.get(f"/list/2031/?q=search{n}").status_code == 200
+        assert client.get(f"/list/2031/?utm_source=mail{n}&page={n}").status_code == 200
+    assert len(pages._cache) == kept
+    searched = client.get("/list/2031/?q=Ayana").content.decode()
+    assert "Ayana Mwangi" in searched
