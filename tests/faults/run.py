@@ -21,8 +21,9 @@ every SWEEP_EVERY seconds as beat sends it every 60) reconciles payments the dat
 unfinished and nobody has touched for PAYOUT_STALE_AFTER seconds (here 15 instead of 900, so a
 run takes minutes, not quarters of an hour). It then checks, from the database and the sandbox
 provider's ledger: every grant disbursed, exactly one paid sandbox payment per idempotency key,
-no payment outside the batch, references matching, and the amounts granted, paid and recorded
-as disbursed by the fund equal. It prints the figures and exits non-zero on any failure.
+no payment outside the batch, references matching, the amounts granted, paid and recorded as
+disbursed by the fund equal, and every state change of every grant and disbursement audited
+(each one's moves chain without a gap to its current state). It prints the figures and exits non-zero on any failure.
 """
 
 import argparse
@@ -278,6 +279,59 @@ def progress(batch_id: int) -> dict[str, int]:
     raise BenchError("the database did not come back")
 
 
+def audit_trail(batch_id: int, fund_id: int) -> list[str]:
+    """Failures unless every state change of the batch's grants and disbursements is audited:
+    each one's audited moves, in order, chain from where it started to where it is now with no
+    gap (a grant from proposed, or approved when seeded in bulk; a disbursement from nothing).
+    And the fund has not committed more than its total nor paid more than it committed (its
+    CHECK constraints forbid it; checked on the final row too)."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from creators.models import AuditEvent
+    from donations.models import Disbursement, Fund, Grant
+
+    failures = []
+    disbursements = dict(Disbursement.objects.filter(batch_id=batch_id).values_list("pk", "status"))
+    grants = dict(Grant.objects.filter(disbursement__batch_id=batch_id).values_list("pk", "status"))
+    for model, current, starts in (
+        (Grant, grants, (Grant.Status.PROPOSED, Grant.Status.APPROVED)),
+        (Disbursement, disbursements, ("",)),
+    ):
+        moves: dict[int, list[tuple[str, str]]] = {pk: [] for pk in current}
+        events = (
+            AuditEvent.objects.filter(
+                content_type=ContentType.objects.get_for_model(model), object_id__in=current
+            )
+            .exclude(to_state="")
+            .order_by("id")
+            .values_list("object_id", "from_state", "to_state")
+        )
+        for object_id, from_state, to_state in events.iterator(chunk_size=5000):
+            moves[object_id].append((from_state, to_state))
+        broken = 0
+        for pk, status in current.items():
+            state = moves[pk][0][0] if moves[pk] and moves[pk][0][0] in starts else starts[0]
+            for from_state, to_state in moves[pk]:
+                if from_state != state:
+                    broken += 1
+                    break
+                state = to_state
+            else:
+                if state != status:
+                    broken += 1
+        if broken:
+            failures.append(
+                f"{broken:,} {model._meta.verbose_name_plural} whose audit trail has a gap"
+            )
+    fund = Fund.objects.get(pk=fund_id)
+    if not (0 <= fund.disbursed <= fund.committed <= fund.total):
+        failures.append(
+            f"fund out of bounds: disbursed {fund.disbursed}, committed {fund.committed}, "
+            f"total {fund.total}"
+        )
+    return failures
+
+
 def run_scenario(name: str, args, postgres, redis, env) -> tuple[list[str], dict]:
     from django.contrib.auth import get_user_model
     from django.db import connection
@@ -338,6 +392,10 @@ def run_scenario(name: str, args, postgres, redis, env) -> tuple[list[str], dict
 
     connection.close()
     failures, notes = exactly_once(batch.pk, fund.pk)
+    audit_failures = audit_trail(batch.pk, fund.pk)
+    failures += audit_failures
+    if not audit_failures:
+        notes.append("audit: every move of every grant and disbursement recorded, fund in bounds")
     payments = SandboxPayment.objects.filter(
         idempotency_key__in=Disbursement.objects.filter(batch_id=batch.pk).values("idempotency_key")
     )
