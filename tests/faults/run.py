@@ -23,7 +23,8 @@ run takes minutes, not quarters of an hour). It then checks, from the database a
 provider's ledger: every grant disbursed, exactly one paid sandbox payment per idempotency key,
 no payment outside the batch, references matching, the amounts granted, paid and recorded as
 disbursed by the fund equal, and every state change of every grant and disbursement audited
-(each one's moves chain without a gap to its current state). It prints the figures and exits non-zero on any failure.
+(each one's moves chain without a gap to its current state). It prints the figures and
+exits non-zero on any failure.
 """
 
 import argparse
