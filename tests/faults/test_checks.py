@@ -4,8 +4,7 @@ themselves run with `make test-faults`, not here."""
 
 from decimal import Decimal
 
-from creators.models import AuditEvent
-from donations.models import Grant
+from donations.models import Disbursement, Grant
 from tests.donations.test_disbursement import approved_grant, schedule_and_run
 from tests.factories import FundFactory
 from tests.faults.run import audit_trail
@@ -29,8 +28,10 @@ def test_a_state_change_missing_from_the_audit_log_is_caught(
     staff_user, django_capture_on_commit_callbacks
 ):
     fund, grants, batch = paid_batch(staff_user, django_capture_on_commit_callbacks)
-    AuditEvent.objects.for_object(grants[0]).filter(to_state=Grant.Status.PROCESSING).delete()
-    AuditEvent.objects.for_object(grants[1].disbursement).filter(to_state="succeeded").delete()
+    # Moved by hand, not by a service: no audit event (the log itself refuses deletes on
+    # PostgreSQL, so a gap is made this way).
+    Grant.objects.filter(pk=grants[0].pk).update(status=Grant.Status.FAILED)
+    Disbursement.objects.filter(grant=grants[1]).update(status=Disbursement.Status.PENDING)
 
     assert audit_trail(batch.pk, fund.pk) == [
         "1 grants whose audit trail has a gap",
