@@ -19,6 +19,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 
+from changemakers.beat import BEAT_SCHEDULE
 from changemakers.celery import app
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -103,6 +104,17 @@ def test_embedded_defaults_use_sqlite_and_the_filesystem_broker(monkeypatch):
     assert Path(database["NAME"]) == BASE_DIR / "var" / "changemakers.sqlite3"
     assert loaded["CELERY_BROKER_URL"] == "filesystem://"
     assert (BASE_DIR / "var" / "celery" / "queue").is_dir()
+
+
+def test_beat_sends_the_sweeper_every_minute_unless_told_otherwise(monkeypatch):
+    default = settings_from(monkeypatch, DJANGO_DEBUG="true")["CELERY_BEAT_SCHEDULE"]
+    faster = settings_from(monkeypatch, DJANGO_DEBUG="true", DJANGO_PAYOUT_SWEEP_EVERY="5")
+
+    sweep = default["sweep-disbursements"]
+    assert sweep["task"] == "donations.tasks.sweep_disbursements"
+    assert (sweep["schedule"], sweep["options"]["expires"]) == (60.0, 54.0)
+    assert faster["CELERY_BEAT_SCHEDULE"]["sweep-disbursements"]["schedule"] == 5.0
+    assert default["send-milestone-reminders"] == BEAT_SCHEDULE["send-milestone-reminders"]
 
 
 def test_database_url_and_redis_url_are_honoured(monkeypatch):

@@ -295,9 +295,20 @@ PAYOUT_BATCH_CHUNK = env.int("DJANGO_PAYOUT_BATCH_CHUNK", default=25)
 # does not race a live retry (if it ever does, both send the same key: nothing is paid twice).
 PAYOUT_STALE_AFTER = env.int("DJANGO_PAYOUT_STALE_AFTER", default=900)
 
+# How often beat sends the sweeper (seconds). Every minute in production; the fault tests
+# (tests/faults/) shorten it, with PAYOUT_STALE_AFTER, so that healing takes seconds.
+PAYOUT_SWEEP_EVERY = env.float("DJANGO_PAYOUT_SWEEP_EVERY", default=60.0)
+
 from changemakers.beat import BEAT_SCHEDULE  # noqa: E402
 
-CELERY_BEAT_SCHEDULE = BEAT_SCHEDULE
+CELERY_BEAT_SCHEDULE = {
+    **BEAT_SCHEDULE,
+    "sweep-disbursements": {
+        **BEAT_SCHEDULE["sweep-disbursements"],
+        "schedule": PAYOUT_SWEEP_EVERY,
+        "options": {"expires": PAYOUT_SWEEP_EVERY * 0.9},  # a late sweep gives way to the next
+    },
+}
 
 LOGGING = {
     "version": 1,

@@ -16,13 +16,16 @@ schedules the batch with `grants_schedule`, and once a quarter of it is paid inj
 - kill-worker: the worker and its pool processes killed with SIGKILL mid-payment; a new worker is
   started, as a process manager would.
 
-The program heals by its own means: the sweeper (`sweep_disbursements`, sent through the broker
-every SWEEP_EVERY seconds as beat sends it every 60) reconciles payments the database says are
-unfinished and nobody has touched for PAYOUT_STALE_AFTER seconds (here 15 instead of 900, so a
-run takes minutes, not quarters of an hour). It then checks, from the database and the sandbox
+The program heals by its own means: the sweeper (`sweep_disbursements`, sent by a real
+`celery beat` every SWEEP_EVERY seconds through DJANGO_PAYOUT_SWEEP_EVERY; 60 in production)
+reconciles payments the database says are unfinished and nobody has touched for
+PAYOUT_STALE_AFTER seconds (here 15 instead of 900, so a run takes minutes, not quarters of an
+hour). It then checks, from the database and the sandbox
 provider's ledger: every grant disbursed, exactly one paid sandbox payment per idempotency key,
-no payment outside the batch, references matching, and the amounts granted, paid and recorded
-as disbursed by the fund equal. It prints the figures and exits non-zero on any failure.
+no payment outside the batch, references matching, the amounts granted, paid and recorded as
+disbursed by the fund equal, and every state change of every grant and disbursement audited
+(each one's moves chain without a gap to its current state). It prints the figures and
+exits non-zero on any failure.
 """
 
 import argparse
@@ -35,7 +38,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -203,6 +205,7 @@ def environment(postgres: PrivatePostgres, redis: PrivateRedis) -> dict[str, str
         "DJANGO_PAYOUT_SANDBOX_MODE": "succeed",
         "DJANGO_PAYOUT_SANDBOX_LATENCY": "0.01",
         "DJANGO_PAYOUT_STALE_AFTER": str(STALE_AFTER),
+        "DJANGO_PAYOUT_SWEEP_EVERY": str(SWEEP_EVERY),
         "DATABASE_URL": postgres.url,
         "REDIS_URL": redis.url,
         "PYTHONUNBUFFERED": "1",
@@ -218,24 +221,38 @@ def fresh_database(postgres: PrivatePostgres) -> None:
         admin.execute(f"CREATE DATABASE {DATABASE} TEMPLATE {TEMPLATE}")
 
 
-class Sweeper(threading.Thread):
-    """Sends `sweep_disbursements` through the broker every SWEEP_EVERY seconds, as beat does
-    (a send that fails while Redis is down is tried again next time, as beat's would be)."""
+class Beat:
+    """A real `celery beat` (the production schedule, the sweep every SWEEP_EVERY seconds through
+    DJANGO_PAYOUT_SWEEP_EVERY), in its own process group; always stopped."""
 
-    def __init__(self):
-        super().__init__(daemon=True)
-        self.stopped = threading.Event()
-        self.sent = 0
+    def __init__(self, env: dict[str, str], schedule: Path):
+        self.log = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 (closed in stop)
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "changemakers", "beat", "-l", "warning",
+             "-s", str(schedule)],
+            cwd=BASE_DIR,
+            env={**os.environ, **env},
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # fmt: skip
 
-    def run(self) -> None:
-        from changemakers.celery import app
+    def alive(self) -> bool:
+        return self.process.poll() is None
 
-        while not self.stopped.wait(SWEEP_EVERY):
+    def stop(self) -> None:
+        if self.alive():
+            os.killpg(self.process.pid, signal.SIGTERM)
             try:
-                app.send_task("donations.tasks.sweep_disbursements")
-                self.sent += 1
-            except Exception:
-                pass
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+        self.log.close()
+
+    def log_tail(self, lines: int = 20) -> str:
+        self.log.seek(0)
+        return "".join(self.log.readlines()[-lines:])
 
 
 def wait_ready(workers: Workers, timeout: float = 60) -> None:
@@ -278,6 +295,59 @@ def progress(batch_id: int) -> dict[str, int]:
     raise BenchError("the database did not come back")
 
 
+def audit_trail(batch_id: int, fund_id: int) -> list[str]:
+    """Failures unless every state change of the batch's grants and disbursements is audited:
+    each one's audited moves, in order, chain from where it started to where it is now with no
+    gap (a grant from proposed, or approved when seeded in bulk; a disbursement from nothing).
+    And the fund has not committed more than its total nor paid more than it committed (its
+    CHECK constraints forbid it; checked on the final row too)."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from creators.models import AuditEvent
+    from donations.models import Disbursement, Fund, Grant
+
+    failures = []
+    disbursements = dict(Disbursement.objects.filter(batch_id=batch_id).values_list("pk", "status"))
+    grants = dict(Grant.objects.filter(disbursement__batch_id=batch_id).values_list("pk", "status"))
+    for model, current, starts in (
+        (Grant, grants, (Grant.Status.PROPOSED, Grant.Status.APPROVED)),
+        (Disbursement, disbursements, ("",)),
+    ):
+        moves: dict[int, list[tuple[str, str]]] = {pk: [] for pk in current}
+        events = (
+            AuditEvent.objects.filter(
+                content_type=ContentType.objects.get_for_model(model), object_id__in=current
+            )
+            .exclude(to_state="")
+            .order_by("id")
+            .values_list("object_id", "from_state", "to_state")
+        )
+        for object_id, from_state, to_state in events.iterator(chunk_size=5000):
+            moves[object_id].append((from_state, to_state))
+        broken = 0
+        for pk, status in current.items():
+            state = moves[pk][0][0] if moves[pk] and moves[pk][0][0] in starts else starts[0]
+            for from_state, to_state in moves[pk]:
+                if from_state != state:
+                    broken += 1
+                    break
+                state = to_state
+            else:
+                if state != status:
+                    broken += 1
+        if broken:
+            failures.append(
+                f"{broken:,} {model._meta.verbose_name_plural} whose audit trail has a gap"
+            )
+    fund = Fund.objects.get(pk=fund_id)
+    if not (0 <= fund.disbursed <= fund.committed <= fund.total):
+        failures.append(
+            f"fund out of bounds: disbursed {fund.disbursed}, committed {fund.committed}, "
+            f"total {fund.total}"
+        )
+    return failures
+
+
 def run_scenario(name: str, args, postgres, redis, env) -> tuple[list[str], dict]:
     from django.contrib.auth import get_user_model
     from django.db import connection
@@ -291,12 +361,12 @@ def run_scenario(name: str, args, postgres, redis, env) -> tuple[list[str], dict
     actor = get_user_model().objects.create(username=f"faults-{name}", is_staff=True)
     fund, grant_ids = seed(grants=args.grants, tag=name)
     workers = Workers(count=1, concurrency=3, pool="prefork", env=env)
-    sweeper = Sweeper()
+    beat = None
     figures: dict = {"scenario": name, "grants": len(grant_ids)}
     try:
         workers.start()
         wait_ready(workers)
-        sweeper.start()
+        beat = Beat(env, postgres.data.parent / f"beat-{name}")
         started = time.monotonic()
         batch = grants_schedule(grants=grant_ids, actor=actor)
         while True:  # until a quarter is paid
@@ -329,15 +399,23 @@ def run_scenario(name: str, args, postgres, redis, env) -> tuple[list[str], dict
                 break
             if time.monotonic() - fault_at > args.timeout:
                 figures["healed_in"] = None
-                return [f"{name}: not healed after {args.timeout:.0f} s: {counts}"], figures
+                failure = f"{name}: not healed after {args.timeout:.0f} s: {counts}"
+                if not beat.alive():
+                    failure += f"; beat exited:\n{beat.log_tail()}"
+                return [failure], figures
             time.sleep(0.5)
         figures["healed_in"] = time.monotonic() - fault_at
     finally:
-        sweeper.stopped.set()
+        if beat is not None:
+            beat.stop()
         workers.stop()
 
     connection.close()
     failures, notes = exactly_once(batch.pk, fund.pk)
+    audit_failures = audit_trail(batch.pk, fund.pk)
+    failures += audit_failures
+    if not audit_failures:
+        notes.append("audit: every move of every grant and disbursement recorded, fund in bounds")
     payments = SandboxPayment.objects.filter(
         idempotency_key__in=Disbursement.objects.filter(batch_id=batch.pk).values("idempotency_key")
     )
@@ -349,7 +427,6 @@ def run_scenario(name: str, args, postgres, redis, env) -> tuple[list[str], dict
         most_requests_one_key=totals["most"] or 0,
         duplicates=paid.count() - paid.values("idempotency_key").distinct().count(),
         retried=Disbursement.objects.filter(batch_id=batch.pk, attempts__gt=1).count(),
-        sweeps_sent=sweeper.sent,
         notes=notes,
     )
     return [f"{name}: {failure}" for failure in failures], figures
