@@ -21,12 +21,12 @@ class FaviconView(RedirectView):
 urlpatterns = [
     path("favicon.ico", FaviconView.as_view(), name="favicon"),
     path("", include("creators.urls")),
-    # Issue #4: staff cohort pages, reviews, applications, the creator portal, /apply/.
     path("", include("programs.urls")),
     path("portal/donation/", include("donations.portal_urls")),
     path("nonprofit/", include("donations.nonprofit_urls")),
-    path("program/", include("donations.public_urls")),
+    path("program/", include("changemakers.backoffice.public_urls")),
     path("accounts/", include("creators.auth_urls")),
+    path("staff/", include("changemakers.backoffice.urls")),
     path("staff/", include("donations.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("healthz", health.healthz, name="healthz"),

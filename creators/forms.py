@@ -3,8 +3,9 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
-from .models import Cause, handle_validator, hashtag_validator
-from .uploads import image_check, rename_checked
+from changemakers.core.uploads import image_check, rename_checked
+
+from .models import Cause, handle_validator
 
 
 def country_choices() -> list[tuple[str, str]]:
@@ -180,11 +181,11 @@ class EntryAddForm(EntryEditForm):
         if suggest_url:  # htmx fills the datalist with a few matches as staff type
             self.fields["handle"].widget.attrs.update(
                 {
-                    "hx-get": suggest_url,
-                    "hx-trigger": "input changed delay:250ms",
-                    "hx-target": "#creator-handles",
-                    "hx-swap": "innerHTML",
-                    "hx-sync": "this:replace",
+                    "data-hx-get": suggest_url,
+                    "data-hx-trigger": "input changed delay:250ms",
+                    "data-hx-target": "#creator-handles",
+                    "data-hx-swap": "innerHTML",
+                    "data-hx-sync": "this:replace",
                 }
             )
         self.fields["country"].required = False
@@ -219,28 +220,3 @@ class ListImportForm(forms.Form):
 
 class UnpublishForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), max_length=500)
-
-
-class ProgramHubForm(forms.Form):
-    title = forms.CharField(label=_("Title"), max_length=120)
-    hashtag = forms.CharField(
-        label=_("Hashtag"),
-        max_length=60,
-        validators=[hashtag_validator],
-        help_text=_("Such as #ChangeMakers."),
-    )
-    introduction = forms.CharField(
-        label=_("Introduction"),
-        max_length=300,
-        help_text=_("One or two sentences under the title."),
-        widget=forms.Textarea(attrs={"rows": 2}),
-    )
-    body = forms.CharField(
-        label=_("Text"),
-        required=False,
-        max_length=5000,
-        help_text=_(
-            "Plain text; leave an empty line between paragraphs. Links and HTML are shown as typed."
-        ),
-        widget=forms.Textarea(attrs={"rows": 12}),
-    )

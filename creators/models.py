@@ -1,31 +1,34 @@
-"""Creators, the yearly Change Makers list, and the audit log shared by every app.
-
-The audit log lives here because `creators` is the app every other one depends on
-(creators <- programs <- donations): each app can record into it without a cycle.
-"""
+"""Creators, their portal invitations, and the yearly Change Makers list."""
 
 from django.conf import settings
-from django.contrib.contenttypes.fields import GenericForeignKey
-from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
-from changemakers.models import TimeStampedModel
-
-from .roles import nonprofit_contact_of
-from .uploads import RandomName
+from changemakers.core.models import SingleUseLink, TimeStampedModel
+from changemakers.core.roles import Role, linked, linked_roles
+from changemakers.core.uploads import RandomName
 
 handle_validator = RegexValidator(
     regex=r"^[A-Za-z0-9_.]{2,30}$",
     message=_("A handle is 2 to 30 letters, digits, dots or underscores, without the leading @."),
 )
+
+
+class AuditVerb(models.TextChoices):
+    """What this app records in the audit log (declared in `CreatorsConfig.ready`)."""
+
+    INVITED = "invited", _("Invited")
+    ACCEPTED = "accepted", _("Accepted")
+    IMPORTED = "imported", _("Imported")
+    PUBLISHED = "published", _("Published")
+    UNPUBLISHED = "unpublished", _("Unpublished")
+    REMOVED = "removed", _("Removed")
 
 
 class Cause(models.TextChoices):
@@ -126,7 +129,7 @@ class Creator(TimeStampedModel):
     def clean(self) -> None:
         # A user has one role; a nonprofit contact's account linked to a creator would sign in
         # as the creator and lose the nonprofit's pages (NonprofitContact refuses the reverse).
-        if self.user_id and nonprofit_contact_of(self.user) is not None:
+        if self.user_id and set(linked_roles(self.user)) - {Role.CREATOR}:
             raise ValidationError(
                 {
                     "user": _(
@@ -158,6 +161,11 @@ class Creator(TimeStampedModel):
         return f"{url}?v={version}"
 
 
+def creator_of(user) -> Creator | None:
+    """The Creator this user is, or None."""
+    return linked(user, "creator")
+
+
 class CreatorLink(models.Model):
     creator = models.ForeignKey(Creator, on_delete=models.CASCADE, related_name="links")
     label = models.CharField(_("label"), max_length=60)
@@ -171,30 +179,6 @@ class CreatorLink(models.Model):
 
     def __str__(self) -> str:
         return self.label
-
-
-class SingleUseLinkQuerySet(models.QuerySet):
-    def usable(self, now) -> "SingleUseLinkQuerySet":
-        return self.filter(used_at__isnull=True, revoked_at__isnull=True, expires_at__gt=now)
-
-
-class SingleUseLink(TimeStampedModel):
-    """What an emailed single-use link stores: a random nonce (the link carries an HMAC of it
-    under the site's key, `creators.services.link_token`), its expiry, and when it was used or
-    revoked. Creator invitations and nonprofit sign-in links are both one."""
-
-    nonce = models.CharField(max_length=64, unique=True, editable=False)
-    expires_at = models.DateTimeField(_("expires at"))
-    used_at = models.DateTimeField(_("used at"), null=True, blank=True)
-    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
-
-    objects = SingleUseLinkQuerySet.as_manager()
-
-    class Meta:
-        abstract = True
-
-    def is_usable(self, now) -> bool:
-        return self.used_at is None and self.revoked_at is None and self.expires_at > now
 
 
 class CreatorInvitation(SingleUseLink):
@@ -325,134 +309,3 @@ class ListEntry(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.position}. {self.creator}"
-
-
-hashtag_validator = RegexValidator(
-    regex=r"^#[A-Za-z0-9_]{1,59}$",
-    message=_("A hashtag is # followed by up to 59 letters, digits or underscores."),
-)
-
-
-class ProgramHub(TimeStampedModel):
-    """The text of the public program page (the "social impact hub"), edited by staff.
-
-    One row: the page reads the row with id 1 and `program_hub_update` writes it; a check
-    constraint keeps a second row out. Plain text, shown with paragraphs, never as HTML.
-    """
-
-    SINGLETON_ID = 1
-
-    id = models.PositiveSmallIntegerField(primary_key=True, default=SINGLETON_ID, editable=False)
-    title = models.CharField(_("title"), max_length=120)
-    hashtag = models.CharField(_("hashtag"), max_length=60, validators=[hashtag_validator])
-    introduction = models.CharField(
-        _("introduction"), max_length=300, help_text=_("One or two sentences under the title.")
-    )
-    body = models.TextField(
-        _("text"),
-        max_length=5000,
-        blank=True,
-        help_text=_("Plain text; leave an empty line between paragraphs."),
-    )
-    updated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("updated by"),
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
-
-    class Meta:
-        verbose_name = _("program page")
-        verbose_name_plural = _("program page")
-        constraints = [
-            models.CheckConstraint(condition=Q(id=1), name="program_hub_single_row"),
-        ]
-
-    def __str__(self) -> str:
-        return self.title
-
-
-class AuditEventQuerySet(models.QuerySet):
-    def for_object(self, obj: models.Model) -> "AuditEventQuerySet":
-        return self.filter(
-            content_type=ContentType.objects.get_for_model(obj), object_id=obj.pk
-        ).order_by("occurred_at", "id")
-
-
-class AuditEvent(models.Model):
-    """One state change: who moved what from where to where, when and why. Append-only."""
-
-    class Action(models.TextChoices):
-        CREATED = "created", _("Created")
-        PROPOSED = "proposed", _("Proposed")
-        VERIFIED = "verified", _("Verified")
-        REJECTED = "rejected", _("Rejected")
-        APPROVED = "approved", _("Approved")
-        CANCELLED = "cancelled", _("Cancelled")
-        STARTED = "started", _("Started")
-        INVITED = "invited", _("Invited")
-        ACTIVATED = "activated", _("Activated")
-        COMPLETED = "completed", _("Completed")
-        WITHDRAWN = "withdrawn", _("Withdrawn")
-        SUBMITTED = "submitted", _("Submitted")
-        CHANGES_REQUESTED = "changes_requested", _("Changes requested")
-        PUBLISHED = "published", _("Published")
-        UNPUBLISHED = "unpublished", _("Unpublished")
-        SCHEDULED = "scheduled", _("Scheduled for payment")
-        PAYMENT_STARTED = "payment_started", _("Payment started")
-        PAYMENT_ERROR = "payment_error", _("Payment attempt failed")
-        DISBURSED = "disbursed", _("Paid")
-        FAILED = "failed", _("Failed")
-        RETRIED = "retried", _("Retried")
-        RECONCILED = "reconciled", _("Reconciled with the provider")
-        UPDATED = "updated", _("Updated")
-        ACCEPTED = "accepted", _("Accepted")
-        DECLINED = "declined", _("Declined")
-        # Issue 5: nonprofit access, payout-detail reviews, list editions.
-        LINK_SENT = "link_sent", _("Sign-in link sent")
-        LINK_REVOKED = "link_revoked", _("Sign-in links revoked")
-        RECEIPT_CONFIRMED = "receipt_confirmed", _("Receipt confirmed")
-        CHANGE_REQUESTED = "change_requested", _("Change requested")
-        IMPORTED = "imported", _("Imported")
-        REMOVED = "removed", _("Removed")
-
-    occurred_at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("who"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        help_text=_("Empty when the system acted (a scheduled job, the seed command)."),
-    )
-    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
-    object_id = models.PositiveBigIntegerField()
-    subject = GenericForeignKey("content_type", "object_id")
-    object_repr = models.CharField(_("object"), max_length=200)
-    action = models.CharField(_("action"), max_length=40, choices=Action.choices)
-    from_state = models.CharField(_("from"), max_length=32, blank=True)
-    to_state = models.CharField(_("to"), max_length=32, blank=True)
-    note = models.TextField(_("note"), blank=True)
-
-    objects = AuditEventQuerySet.as_manager()
-
-    class Meta:
-        verbose_name = _("audit event")
-        verbose_name_plural = _("audit events")
-        ordering = ["-occurred_at", "-id"]
-        indexes = [models.Index(fields=["content_type", "object_id", "occurred_at"])]
-
-    def __str__(self) -> str:
-        return f"{self.object_repr}: {self.from_state or '-'} → {self.to_state or '-'}"
-
-    def save(self, *args, **kwargs) -> None:
-        # Money history is append-only: an event once written is never rewritten.
-        if self.pk is not None and not self._state.adding:
-            raise ValidationError(_("Audit events cannot be changed."), code="audit_immutable")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise ValidationError(_("Audit events cannot be deleted."), code="audit_immutable")

@@ -6,10 +6,11 @@ Drafts are never public, so every function here starts from published lists only
 from dataclasses import dataclass
 
 from django.db.models import Count, Q, QuerySet
-from django.utils.translation import gettext as _
 from django_countries import countries
 
-from .models import AuditEvent, Cause, ChangeMakersList, Creator, ListEntry, ProgramHub
+from changemakers.core.models import AuditEvent
+
+from .models import Cause, ChangeMakersList, Creator, ListEntry
 
 
 @dataclass(frozen=True)
@@ -91,18 +92,6 @@ def creator_public_entries(creator: Creator) -> QuerySet[ListEntry]:
         )
         .select_related("change_makers_list")
         .order_by("-change_makers_list__year")
-    )
-
-
-def program_hub() -> ProgramHub:
-    """The program page's text: the one staff saved, or a first text until they do."""
-    hub = ProgramHub.objects.filter(pk=ProgramHub.SINGLETON_ID).first()
-    if hub is not None:
-        return hub
-    return ProgramHub(
-        title=_("The Change Makers social impact hub"),
-        hashtag="#ChangeMakers",
-        introduction=_("Creators using their voice for change, and the nonprofits they support."),
     )
 
 

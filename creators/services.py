@@ -1,163 +1,31 @@
-"""Every write about creators and the yearly list, plus the two helpers all apps share:
-`audit_record` and `state_transition`."""
+"""Every write about creators, their invitations and the yearly list."""
 
 import datetime
 import itertools
 import secrets
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Sequence
 
 from django.contrib.auth import get_user_model
-from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.crypto import constant_time_compare, salted_hmac
+from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext as _
 
-from . import page_cache
-from .emails import absolute_url, email_send
+from changemakers.core.audit import actor_or_none, audit_record, fields_update, state_transition
+from changemakers.core.emails import absolute_url, email_send
+from changemakers.core.links import link_token
+from changemakers.core.roles import Role, role_of
+
 from .list_import import POSITION_MAX, ImportRow, ListImportRefused, list_import_check
 from .models import (
-    AuditEvent,
     ChangeMakersList,
     Creator,
     CreatorInvitation,
     CreatorLink,
     ListEntry,
-    ProgramHub,
 )
-from .roles import Role, role_of
-
-
-def _actor_or_none(actor):
-    return actor if getattr(actor, "is_authenticated", False) else None
-
-
-def audit_record(
-    *,
-    actor,
-    obj: models.Model,
-    action: str,
-    from_state: str = "",
-    to_state: str = "",
-    note: str = "",
-) -> AuditEvent:
-    """Append one event to the audit log. Call it inside the transaction of the change."""
-    if action not in AuditEvent.Action.values:
-        raise ValueError(f"Unknown audit action {action!r}: add it to AuditEvent.Action.")
-    page_cache.data_changed()
-    return AuditEvent.objects.create(
-        actor=_actor_or_none(actor),
-        content_type=ContentType.objects.get_for_model(obj),
-        object_id=obj.pk,
-        object_repr=str(obj)[:200],
-        action=action,
-        from_state=from_state,
-        to_state=to_state,
-        note=note,
-    )
-
-
-def audit_changes(*, actor, changes: Sequence[tuple]) -> list[AuditEvent]:
-    """Several events in one INSERT: `changes` holds (object, action, from, to, note) tuples.
-    For hot paths (a payment records its grant and its disbursement together)."""
-    now = timezone.now()
-    events = []
-    for obj, action, from_state, to_state, note in changes:
-        if action not in AuditEvent.Action.values:
-            raise ValueError(f"Unknown audit action {action!r}: add it to AuditEvent.Action.")
-        events.append(
-            AuditEvent(
-                occurred_at=now,
-                actor=_actor_or_none(actor),
-                content_type=ContentType.objects.get_for_model(obj),
-                object_id=obj.pk,
-                object_repr=str(obj)[:200],
-                action=action,
-                from_state=from_state,
-                to_state=to_state,
-                note=note,
-            )
-        )
-    page_cache.data_changed()
-    return AuditEvent.objects.bulk_create(events)
-
-
-def audit_record_many(
-    *,
-    actor,
-    objs: Sequence[models.Model],
-    action: str,
-    from_state: str = "",
-    to_state: str = "",
-    note: str = "",
-) -> list[AuditEvent]:
-    """The same event for many objects, in one INSERT (batch operations)."""
-    return audit_changes(
-        actor=actor, changes=[(obj, action, from_state, to_state, note) for obj in objs]
-    )
-
-
-def fields_update[M: models.Model](
-    *, locked: M, values: Mapping[str, object], actor, clean_exclude: Sequence[str] = ()
-) -> list[str]:
-    """Set the values that differ on a row the caller has locked, validate it, save only those
-    columns and audit them by name. Returns the names changed (empty: nothing was done)."""
-    changed = [name for name, value in values.items() if getattr(locked, name) != value]
-    if changed:
-        for name in changed:
-            setattr(locked, name, values[name])
-        locked.full_clean(exclude=list(clean_exclude) or None)
-        locked.save(update_fields=[*changed, "updated_at"])
-        audit_record(actor=actor, obj=locked, action="updated", note=", ".join(changed))
-    return changed
-
-
-def state_transition[M: models.Model](
-    obj: M,
-    *,
-    to: str,
-    allowed_from: Iterable[str],
-    actor,
-    action: str,
-    note: str = "",
-    field: str = "status",
-    changes: dict | None = None,
-) -> M:
-    """Move `obj` to state `to` under a row lock, audited. Returns the locked, updated row.
-
-    Idempotent: if the row already is in `to`, nothing is written and it is returned as it is.
-    An illegal move raises a ValidationError a person can read.
-    """
-    with transaction.atomic():
-        locked = type(obj)._default_manager.select_for_update().get(pk=obj.pk)
-        current = getattr(locked, field)
-        if current == to:
-            return locked
-        if current not in set(allowed_from):
-            choices = dict(locked._meta.get_field(field).choices or ())
-            raise ValidationError(
-                _("%(object)s cannot go from “%(current)s” to “%(target)s”.")
-                % {
-                    "object": locked,
-                    "current": choices.get(current, current),
-                    "target": choices.get(to, to),
-                },
-                code="illegal_transition",
-            )
-        setattr(locked, field, to)
-        update_fields = [field]
-        for name, value in (changes or {}).items():
-            setattr(locked, name, value)
-            update_fields.append(name)
-        if any(f.name == "updated_at" for f in locked._meta.concrete_fields):
-            update_fields.append("updated_at")
-        locked.save(update_fields=update_fields)
-        audit_record(
-            actor=actor, obj=locked, action=action, from_state=current, to_state=to, note=note
-        )
-        return locked
 
 
 @transaction.atomic
@@ -427,45 +295,6 @@ def list_unpublish(*, change_makers_list: ChangeMakersList, actor, reason: str =
     )
 
 
-# --- The program page's text -----------------------------------------------------------------
-
-HUB_FIELDS = ("title", "hashtag", "introduction", "body")
-
-
-def program_hub_update(
-    *, actor, title: str, hashtag: str, introduction: str, body: str = ""
-) -> ProgramHub:
-    """Save the text of the public program page (its one row, created the first time)."""
-    values = {"title": title, "hashtag": hashtag, "introduction": introduction, "body": body}
-    with transaction.atomic():
-        hub = ProgramHub.objects.select_for_update().filter(pk=ProgramHub.SINGLETON_ID).first()
-        creating = hub is None
-        hub = hub or ProgramHub(pk=ProgramHub.SINGLETON_ID)
-        changed = [name for name, value in values.items() if getattr(hub, name) != value]
-        if not changed:
-            return hub
-        for name in changed:
-            setattr(hub, name, values[name])
-        hub.updated_by = _actor_or_none(actor)
-        hub.full_clean(validate_unique=False)
-        try:
-            with transaction.atomic():
-                hub.save(force_insert=creating)
-        except IntegrityError:
-            # Two first saves at once: the other one made the row a moment ago.
-            raise ValidationError(
-                _("Someone else saved this page a moment ago; reload it and try again."),
-                code="hub_concurrent",
-            ) from None
-        audit_record(
-            actor=actor,
-            obj=hub,
-            action="created" if creating else "updated",
-            note=", ".join(changed),
-        )
-        return hub
-
-
 # --- The creator's own profile -------------------------------------------------------------
 
 PROFILE_FIELDS = ("display_name", "handle", "country", "causes", "bio", "language")
@@ -481,7 +310,8 @@ def creator_profile_update(
     **fields,
 ) -> Creator:
     """The creator edits their own profile. `photo` must already be content-checked
-    (`creators.uploads.image_check`); the replaced file is deleted once the change commits."""
+    (`changemakers.core.uploads.image_check`); the replaced file is deleted once the change
+    commits."""
     unknown = set(fields) - set(PROFILE_FIELDS)
     if unknown:
         raise TypeError(f"Not profile fields: {sorted(unknown)}")
@@ -519,13 +349,6 @@ def creator_profile_update(
 
 INVITATION_VALID_FOR = datetime.timedelta(days=7)
 _INVITATION_SALT = "creators.invitation"
-
-
-def link_token(*, salt: str, value: str) -> str:
-    """The secret in an emailed single-use link: an HMAC of its row's id, random nonce and
-    address under the site's key. Only the nonce is stored; it opens nothing without the key,
-    and a changed address or a new nonce makes every earlier link worthless."""
-    return salted_hmac(salt, value, algorithm="sha256").hexdigest()
 
 
 def invitation_token(invitation: CreatorInvitation) -> str:
@@ -604,7 +427,7 @@ def creator_invitation_send(*, creator: Creator, email: str, actor, note: str = 
             email=user.email or email,
             nonce=secrets.token_urlsafe(32),
             expires_at=now + INVITATION_VALID_FOR,
-            invited_by=_actor_or_none(actor),
+            invited_by=actor_or_none(actor),
             note=note,
         )
         invitation.full_clean()

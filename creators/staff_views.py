@@ -1,5 +1,5 @@
-"""Staff pages for the yearly list editions (build, import, preview, publish) and the text
-of the public program page, mounted under /staff/lists/ and /staff/program/.
+"""Staff pages for the yearly list editions (build, import, preview, publish), mounted under
+/staff/lists/.
 
 Function views: validate with a form, call a service, render or redirect. The entries table
 is a partial: with htmx a move or removal answers with the table re-rendered in place (and an
@@ -16,6 +16,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
+from changemakers.core.htmx import form_refusal
+from changemakers.core.pagination import page_context
+from changemakers.core.roles import staff_required
+
 from . import selectors, services
 from .forms import (
     EditionForm,
@@ -23,13 +27,10 @@ from .forms import (
     EntryAddForm,
     EntryEditForm,
     ListImportForm,
-    ProgramHubForm,
     UnpublishForm,
 )
 from .list_import import ListImportRefused, template_csv
 from .models import Cause, ChangeMakersList, Creator, ListEntry
-from .pagination import page_context
-from .roles import staff_required
 from .views import list_page
 
 EDITION = "creators/staff/edition_detail.html"
@@ -58,15 +59,6 @@ def _edition_or_404(year: int) -> ChangeMakersList:
     return get_object_or_404(ChangeMakersList, year=year)
 
 
-def _errors_into_form(form, error: ValidationError) -> None:
-    """A service's refusal, onto the field it is about when the form has that field."""
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
-
-
 @require_GET
 @staff_required
 def edition_list(request: HttpRequest) -> HttpResponse:
@@ -84,7 +76,7 @@ def edition_create(request: HttpRequest) -> HttpResponse:
         try:
             edition = services.list_create(**form.cleaned_data, actor=request.user)
         except ValidationError as error:
-            _errors_into_form(form, error)
+            form_refusal(form, error)
         else:
             messages.success(
                 request, _("%(title)s is created as a draft.") % {"title": edition.title}
@@ -138,7 +130,7 @@ def edition_edit(request: HttpRequest, year: int) -> HttpResponse:
             if edition.status != ChangeMakersList.Status.DRAFT:  # its page shows no form
                 messages.error(request, " ".join(error.messages))
                 return redirect("creators:edition-detail", year=year)
-            _errors_into_form(form, error)
+            form_refusal(form, error)
         else:
             messages.success(request, _("The title and introduction are saved."))
             return redirect("creators:edition-detail", year=year)
@@ -201,7 +193,7 @@ def entry_add(request: HttpRequest, year: int) -> HttpResponse:
             if edition.status != ChangeMakersList.Status.DRAFT:  # its page shows no form
                 messages.error(request, " ".join(error.messages))
                 return redirect("creators:edition-detail", year=year)
-            _errors_into_form(form, error)
+            form_refusal(form, error)
         else:
             messages.success(request, _("%(creator)s is added to the list.") % {"creator": creator})
             return _to_entry(edition, entry)
@@ -228,7 +220,7 @@ def entry_edit(request: HttpRequest, year: int, pk: int) -> HttpResponse:
         try:
             saved = services.list_entry_update(entry=entry, actor=request.user, **form.cleaned_data)
         except ValidationError as error:
-            _errors_into_form(form, error)
+            form_refusal(form, error)
         else:
             messages.success(
                 request, _("%(creator)s's entry is saved.") % {"creator": entry.creator}
@@ -320,7 +312,7 @@ def edition_import(request: HttpRequest, year: int) -> HttpResponse:
             problems = refused.problems
             form.add_error(None, refused)
         except ValidationError as error:
-            _errors_into_form(form, error)
+            form_refusal(form, error)
         else:
             messages.success(
                 request,
@@ -394,23 +386,3 @@ def edition_unpublish(request: HttpRequest, year: int) -> HttpResponse:
             _("%(title)s is back to draft and no longer public.") % {"title": edition.title},
         )
     return redirect("creators:edition-detail", year=year)
-
-
-# --- The program page's text ------------------------------------------------------------------
-
-
-@require_http_methods(["GET", "POST"])
-@staff_required
-def hub_edit(request: HttpRequest) -> HttpResponse:
-    hub = selectors.program_hub()
-    initial = {name: getattr(hub, name) for name in services.HUB_FIELDS}
-    form = ProgramHubForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.program_hub_update(actor=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            _errors_into_form(form, error)
-        else:
-            messages.success(request, _("The program page is saved."))
-            return redirect("creators:hub-edit")
-    return render(request, "creators/staff/hub_form.html", {"form": form, "hub": hub})

@@ -11,7 +11,7 @@ urlpatterns = [
     path("creators/<str:handle>/", views.creator_detail, name="creator-detail"),
     path("creators/<str:handle>/photo/", views.creator_photo, name="creator-photo"),
     path("portal/profile/", views.profile_edit, name="profile-edit"),
-    # Staff: the yearly list editions and the program page's text.
+    # Staff: the yearly list editions.
     path("staff/lists/", staff_views.edition_list, name="edition-list"),
     path("staff/lists/new/", staff_views.edition_create, name="edition-create"),
     path(
@@ -46,5 +46,4 @@ urlpatterns = [
         staff_views.edition_unpublish,
         name="edition-unpublish",
     ),
-    path("staff/program/", staff_views.hub_edit, name="hub-edit"),
 ]

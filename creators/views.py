@@ -18,13 +18,15 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import trigger_client_event
 
+from changemakers.core.htmx import form_refusal
+from changemakers.core.pagination import page_context
+from changemakers.core.ratelimit import client_address, rate_count, rate_exceeded
+from changemakers.core.roles import Role, creator_required, role_of
+from changemakers.core.uploads import upload_response
+
 from . import selectors, services
 from .forms import ListFilterForm, ProfileForm, link_formset, links_from
-from .models import Cause, ChangeMakersList, Creator, handle_validator
-from .pagination import page_context
-from .ratelimit import client_address, rate_count, rate_exceeded
-from .roles import Role, creator_of, creator_required, role_of
-from .uploads import upload_response
+from .models import Cause, ChangeMakersList, Creator, creator_of, handle_validator
 
 HOME_ENTRY_COUNT = 8
 LIST_PAGE_SIZE = 50
@@ -134,7 +136,7 @@ class LoginView(auth_views.LoginView):
     def get_default_redirect_url(self) -> str:
         role = role_of(self.request.user)
         if role == Role.STAFF:
-            return reverse("donations:staff-home")  # the dashboard: the whole program at a glance
+            return reverse("backoffice:dashboard")  # the dashboard: the whole program at a glance
         if role == Role.CREATOR:
             return reverse("programs:portal")
         if role == Role.NONPROFIT:
@@ -175,7 +177,7 @@ def profile_edit(request: HttpRequest) -> HttpResponse:
                     **{name: data[name] for name in services.PROFILE_FIELDS},
                 )
             except ValidationError as error:
-                _errors_into_form(form, error)
+                form_refusal(form, error)
             else:
                 if not request.htmx:
                     messages.success(request, _("Your profile is saved."))
@@ -206,15 +208,6 @@ def _profile_initial(creator: Creator) -> dict:
     return {name: getattr(creator, name) for name in services.PROFILE_FIELDS} | {
         "country": creator.country.code
     }
-
-
-def _errors_into_form(form, error: ValidationError) -> None:
-    """A service's refusal, onto the field it is about when the form has that field."""
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
 
 
 # The "email me a reset link" form, like the nonprofit sign-in link form: per client address and

@@ -12,7 +12,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django_countries.filters import CountryFilter
 
-from creators.admin import (
+from changemakers.core.admin import (
     BOTH_LOCATIONS,
     ReadOnlyAdmin,
     ReadOnlyMixin,

@@ -7,5 +7,13 @@ class DonationsConfig(AppConfig):
     verbose_name = _("Donations")
 
     def ready(self) -> None:
+        from changemakers.core.audit import verbs_declare
+        from changemakers.core.roles import Role, role_link_declare
+
+        from .models import AuditVerb
+
         # Connects the receiver that reloads payout providers when their settings change.
         from .payouts import registry  # noqa: F401
+
+        verbs_declare(AuditVerb)
+        role_link_declare(Role.NONPROFIT, "nonprofit_contact")

@@ -18,9 +18,10 @@ from django.db.models import F, OuterRef, Q, Subquery
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
-from changemakers.models import TimeStampedModel
-from creators.models import AuditEvent, Creator, SingleUseLink
-from creators.roles import creator_of
+from changemakers.core.audit import KernelVerb
+from changemakers.core.models import AuditEvent, SingleUseLink, TimeStampedModel
+from changemakers.core.roles import linked
+from creators.models import Creator, creator_of
 
 MONEY_DIGITS = 14
 MONEY_PLACES = 2
@@ -40,6 +41,28 @@ def currency_field() -> models.CharField:
     return models.CharField(
         _("currency"), max_length=3, default="USD", validators=[currency_validator]
     )
+
+
+class AuditVerb(models.TextChoices):
+    """What this app records in the audit log (declared in `DonationsConfig.ready`)."""
+
+    PROPOSED = "proposed", _("Proposed")
+    VERIFIED = "verified", _("Verified")
+    REJECTED = "rejected", _("Rejected")
+    APPROVED = "approved", _("Approved")
+    ACCEPTED = "accepted", _("Accepted")
+    CANCELLED = "cancelled", _("Cancelled")
+    SCHEDULED = "scheduled", _("Scheduled for payment")
+    PAYMENT_STARTED = "payment_started", _("Payment started")
+    PAYMENT_ERROR = "payment_error", _("Payment attempt failed")
+    DISBURSED = "disbursed", _("Paid")
+    FAILED = "failed", _("Failed")
+    RETRIED = "retried", _("Retried")
+    RECONCILED = "reconciled", _("Reconciled with the provider")
+    LINK_SENT = "link_sent", _("Sign-in link sent")
+    LINK_REVOKED = "link_revoked", _("Sign-in links revoked")
+    RECEIPT_CONFIRMED = "receipt_confirmed", _("Receipt confirmed")
+    CHANGE_REQUESTED = "change_requested", _("Change requested")
 
 
 class NonprofitQuerySet(models.QuerySet):
@@ -148,6 +171,11 @@ class NonprofitContact(TimeStampedModel):
                 },
                 code="account_has_role",
             )
+
+
+def nonprofit_contact_of(user) -> "NonprofitContact | None":
+    """The NonprofitContact this user is, or None."""
+    return linked(user, "nonprofit_contact")
 
 
 class NonprofitSignInLink(SingleUseLink):
@@ -481,7 +509,7 @@ class PayoutDetailsChangeQuerySet(models.QuerySet):
         email_changes = AuditEvent.objects.filter(
             content_type=ContentType.objects.get_for_model(Nonprofit),
             object_id=OuterRef("nonprofit_id"),
-            action=AuditEvent.Action.UPDATED,
+            action=KernelVerb.UPDATED,
             note__contains="contact_email",
             occurred_at__gte=OuterRef("created_at") - CONTACT_EMAIL_WARNING,
         ).order_by("-occurred_at")

@@ -17,9 +17,9 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext as _
 
-from creators.emails import absolute_url, email_send
-from creators.roles import nonprofit_contact_of
-from creators.services import audit_record, fields_update, link_token
+from changemakers.core.audit import audit_record, fields_update
+from changemakers.core.emails import absolute_url, email_send
+from changemakers.core.links import link_token
 
 from .models import (
     Grant,
@@ -27,6 +27,7 @@ from .models import (
     NonprofitContact,
     NonprofitSignInLink,
     PayoutDetailsChange,
+    nonprofit_contact_of,
 )
 
 _LINK_SALT = "donations.nonprofit-sign-in"

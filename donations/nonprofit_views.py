@@ -18,14 +18,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
-from creators.pagination import page_context
-from creators.ratelimit import client_address, rate_count, rate_exceeded
-from creators.roles import Role, nonprofit_contact_of, nonprofit_required, role_of
+from changemakers.core.htmx import form_refusal
+from changemakers.core.pagination import page_context
+from changemakers.core.ratelimit import client_address, rate_count, rate_exceeded
+from changemakers.core.roles import Role, nonprofit_required, role_of
 
 from . import nonprofit_services as services
 from . import selectors
-from .forms import add_service_error
-from .models import Grant, NonprofitContact, mask_reference
+from .models import Grant, NonprofitContact, mask_reference, nonprofit_contact_of
 from .nonprofit_forms import (
     ContactDetailsForm,
     OrganisationDetailsForm,
@@ -256,7 +256,7 @@ def details(request: HttpRequest) -> HttpResponse:
             try:
                 save(form.cleaned_data)
             except ValidationError as error:
-                add_service_error(form, error)
+                form_refusal(form, error)
             else:
                 messages.success(request, done)
                 return redirect("nonprofit:details")

@@ -8,21 +8,15 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from creators.roles import creator_of, creator_required
+from changemakers.core.htmx import form_refusal
+from changemakers.core.roles import creator_required
+from creators.models import creator_of
 
 from . import nominations, selectors
 from .models import Grant
 from .portal_forms import NominateVerifiedForm, ProposeNonprofitForm
 
 STEPS = ["proposed", "approved", "scheduled", "processing", "disbursed"]
-
-
-def _errors_into_form(form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
 
 
 @creator_required
@@ -75,7 +69,7 @@ def nominate(request: HttpRequest) -> HttpResponse:
                         creator=creator, actor=request.user, new_nonprofit=form.cleaned_data
                     )
             except ValidationError as error:
-                _errors_into_form(form, error)
+                form_refusal(form, error)
             else:
                 messages.success(
                     request,

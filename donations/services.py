@@ -23,8 +23,8 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from changemakers.core.audit import audit_changes, audit_record, audit_record_many, state_transition
 from creators.models import Creator
-from creators.services import audit_changes, audit_record, audit_record_many, state_transition
 
 from .models import (
     MONEY_PLACES,

@@ -1,18 +1,12 @@
-"""Staff pages, mounted under /staff/."""
+"""Staff pages about nonprofits, funds, grants and payments, mounted under /staff/."""
 
 from django.urls import path
 
-from . import dashboard_views, exports, views
+from . import views
 
 app_name = "donations"
 
 urlpatterns = [
-    path("", dashboard_views.dashboard, name="staff-home"),
-    path("exports/", exports.export_list, name="export-list"),
-    path("exports/creators.csv", exports.creators_csv, name="export-creators"),
-    path("exports/milestones.csv", exports.milestones_csv, name="export-milestones"),
-    path("exports/grants.csv", exports.grants_csv, name="export-grants"),
-    path("exports/list-entries.csv", exports.list_entries_csv, name="export-list-entries"),
     path("grants/", views.grant_list, name="grant-list"),
     path("grants/new/", views.grant_create, name="grant-create"),
     path("grants/schedule/", views.grants_schedule, name="grants-schedule"),

@@ -27,9 +27,10 @@ from django_htmx.http import (
     trigger_client_event,
 )
 
-from creators import page_cache
-from creators.pagination import page_context
-from creators.roles import staff_required
+from changemakers.core import page_cache
+from changemakers.core.htmx import form_refusal
+from changemakers.core.pagination import page_context
+from changemakers.core.roles import staff_required
 
 from . import nonprofit_services, selectors, services
 from .forms import (
@@ -38,7 +39,6 @@ from .forms import (
     NonprofitCreateForm,
     NonprofitFilterForm,
     ReasonForm,
-    add_service_error,
 )
 from .models import DisbursementBatch, Grant, Nonprofit, NonprofitContact, PayoutDetailsChange
 from .nonprofit_forms import ContactCreateForm
@@ -295,7 +295,7 @@ def grant_create(request: HttpRequest) -> HttpResponse:
                     actor=request.user,
                 )
             except ValidationError as error:
-                add_service_error(form, error)
+                form_refusal(form, error)
             else:
                 messages.success(
                     request,
@@ -445,7 +445,7 @@ def nonprofit_create(request: HttpRequest) -> HttpResponse:
             try:
                 nonprofit = services.nonprofit_create(**form.cleaned_data, actor=request.user)
             except ValidationError as error:
-                add_service_error(form, error)
+                form_refusal(form, error)
             else:
                 messages.success(
                     request,
@@ -481,7 +481,7 @@ def nonprofit_contacts(request: HttpRequest, pk: int) -> HttpResponse:
                 nonprofit=nonprofit, actor=request.user, **form.cleaned_data
             )
         except ValidationError as error:
-            add_service_error(form, error)
+            form_refusal(form, error)
         else:
             messages.success(
                 request,

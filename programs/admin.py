@@ -13,7 +13,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from creators.admin import (
+from changemakers.core.admin import (
     BOTH_LOCATIONS,
     ReadOnlyAdmin,
     ReadOnlyMixin,

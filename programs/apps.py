@@ -5,3 +5,10 @@ from django.utils.translation import gettext_lazy as _
 class ProgramsConfig(AppConfig):
     name = "programs"
     verbose_name = _("Programs")
+
+    def ready(self) -> None:
+        from changemakers.core.audit import verbs_declare
+
+        from .models import AuditVerb
+
+        verbs_declare(AuditVerb)

@@ -6,9 +6,9 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from changemakers.core.uploads import attachment_check, rename_checked
 from creators.forms import country_choices
 from creators.models import Cause, Creator, handle_validator
-from creators.uploads import attachment_check, rename_checked
 
 from .models import COHORT_EARLIEST, COHORT_LATEST, Cohort, Enrolment, MilestonePlanItem
 from .services import DEFAULT_MILESTONE_PLAN

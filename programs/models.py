@@ -12,14 +12,29 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
-from changemakers.models import TimeStampedModel
+from changemakers.core.models import TimeStampedModel
+from changemakers.core.uploads import RandomName
 from creators.models import Creator, handle_validator, validate_causes
-from creators.uploads import RandomName
 
 COHORT_MONTHS = 6
 # The dates a cohort may start between: guards against typos such as year 9999.
 COHORT_EARLIEST = datetime.date(2000, 1, 1)
 COHORT_LATEST = datetime.date(2100, 12, 31)
+
+
+class AuditVerb(models.TextChoices):
+    """What this app records in the audit log (declared in `ProgramsConfig.ready`)."""
+
+    STARTED = "started", _("Started")
+    INVITED = "invited", _("Invited")
+    ACTIVATED = "activated", _("Activated")
+    COMPLETED = "completed", _("Completed")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+    SUBMITTED = "submitted", _("Submitted")
+    APPROVED = "approved", _("Approved")
+    CHANGES_REQUESTED = "changes_requested", _("Changes requested")
+    ACCEPTED = "accepted", _("Accepted")
+    DECLINED = "declined", _("Declined")
 
 
 def add_months(day: datetime.date, months: int) -> datetime.date:

@@ -15,14 +15,10 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from creators.emails import absolute_url, email_send
+from changemakers.core.audit import audit_record, state_transition
+from changemakers.core.emails import absolute_url, email_send
 from creators.models import Creator
-from creators.services import (
-    audit_record,
-    creator_create,
-    creator_invitation_send,
-    state_transition,
-)
+from creators.services import creator_create, creator_invitation_send
 
 from .models import (
     COHORT_EARLIEST,
@@ -261,7 +257,7 @@ def progress_update_submit(
     *, milestone: Milestone, author, body: str, link: str = "", attachment=None
 ) -> ProgressUpdate:
     """A creator reports progress on a milestone, which then awaits staff review.
-    `attachment` must already be content-checked (`creators.uploads.attachment_check`)."""
+    `attachment` must already be content-checked (`changemakers.core.uploads.attachment_check`)."""
     with transaction.atomic():
         enrolment = Enrolment.objects.select_for_update().get(pk=milestone.enrolment_id)
         if enrolment.status != Enrolment.Status.ACTIVE:

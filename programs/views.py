@@ -12,11 +12,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
-from creators.pagination import page_context
-from creators.ratelimit import client_address, rate_count, rate_exceeded
-from creators.roles import Role, creator_of, creator_required, role_of, staff_required
+from changemakers.core.htmx import form_refusal
+from changemakers.core.pagination import page_context
+from changemakers.core.ratelimit import client_address, rate_count, rate_exceeded
+from changemakers.core.roles import Role, creator_required, role_of, staff_required
+from changemakers.core.uploads import upload_response
+from creators.models import creator_of
 from creators.services import creator_invitation_send
-from creators.uploads import upload_response
 
 from . import selectors, services
 from .forms import (
@@ -43,15 +45,6 @@ STAFF_PAGE_SIZE = 50
 # the form answers 429. A fixed window that starts with the address's first application.
 APPLY_RATE_LIMIT = 5
 APPLY_RATE_WINDOW = 60 * 60
-
-
-def _errors_into_form(form, error: ValidationError) -> None:
-    """A service's refusal goes back into the form, on its field when the form has it."""
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
 
 
 def _vary_on_htmx(response: HttpResponse) -> HttpResponse:
@@ -85,7 +78,7 @@ def cohort_create(request: HttpRequest) -> HttpResponse:
                 **form.cleaned_data, plan=plan_from(formset), actor=request.user
             )
         except ValidationError as error:
-            _errors_into_form(form, error)
+            form_refusal(form, error)
         else:
             messages.success(request, _("%(cohort)s is created.") % {"cohort": cohort})
             return redirect("programs:cohort-detail", pk=cohort.pk)
@@ -148,7 +141,7 @@ def cohort_invite(request: HttpRequest, pk: int) -> HttpResponse:
                 actor=request.user,
             )
         except ValidationError as error:
-            _errors_into_form(form, error)
+            form_refusal(form, error)
         else:
             return _invited(request, cohort, enrolment)
     return _invite_failed(request, cohort, invite_form=form)
@@ -176,7 +169,7 @@ def cohort_invite_new(request: HttpRequest, pk: int) -> HttpResponse:
                 causes=data["causes"],
             )
         except ValidationError as error:
-            _errors_into_form(form, error)
+            form_refusal(form, error)
         else:
             return _invited(request, cohort, enrolment)
     return _invite_failed(request, cohort, invite_new_form=form)
@@ -307,7 +300,7 @@ def milestone_review(request: HttpRequest, pk: int) -> HttpResponse:
                     "title": milestone.title
                 }
         except ValidationError as error:
-            _errors_into_form(form, error)
+            form_refusal(form, error)
         else:
             if not request.htmx:
                 messages.success(request, text)
@@ -389,7 +382,7 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
                     )
                     return redirect("programs:application-detail", pk=application.pk)
         except ValidationError as error:
-            _errors_into_form(accept_form if decision == "accept" else decline_form, error)
+            form_refusal(accept_form if decision == "accept" else decline_form, error)
         status = 422
     return render(
         request,
@@ -434,7 +427,7 @@ def apply(request: HttpRequest) -> HttpResponse:
             try:
                 services.application_submit(**data)
             except ValidationError as error:
-                _errors_into_form(form, error)
+                form_refusal(form, error)
             else:
                 _apply_rate_count(request)
                 return redirect("programs:apply-done")
@@ -507,7 +500,7 @@ def portal_milestone(request: HttpRequest, pk: int) -> HttpResponse:
                 attachment=data["attachment"],
             )
         except ValidationError as error:
-            _errors_into_form(form, error)
+            form_refusal(form, error)
         else:
             notice = _("Your update is sent. The program team will review it.")
             if not request.htmx:

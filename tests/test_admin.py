@@ -13,8 +13,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from creators.models import AuditEvent, Cause, ChangeMakersList, Creator, CreatorLink, ListEntry
-from creators.services import audit_record
+from changemakers.core.audit import audit_record
+from changemakers.core.models import AuditEvent
+from creators.models import Cause, ChangeMakersList, Creator, CreatorLink, ListEntry
 from donations.models import Disbursement, Fund, Grant, Nonprofit, NonprofitContact
 from donations.services import grant_approve, nonprofit_verify
 from programs.models import Cohort, Enrolment, Milestone, ProgressUpdate
@@ -764,3 +765,41 @@ def test_an_update_attachment_opens_through_the_checked_download_in_the_admin(
     response = staff_client.get(download)
     assert response.status_code == 200
     assert response["Content-Disposition"].startswith("attachment")
+
+
+def test_every_model_of_the_product_has_its_admin():
+    from django.apps import apps
+    from django.contrib import admin
+
+    ours = ("core", "creators", "programs", "donations", "backoffice")
+    # A model edited only with its parent (a creator's links, a cohort's plan) is an inline.
+    inlined = {
+        inline.model
+        for model_admin in admin.site._registry.values()
+        for inline in model_admin.inlines
+    }
+    missing = [
+        model._meta.label
+        for app in ours
+        for model in apps.get_app_config(app).get_models()
+        if model not in admin.site._registry and model not in inlined
+    ]
+    assert missing == []
+
+
+def test_the_program_page_text_is_edited_in_the_admin_through_its_service(staff_client):
+    from changemakers.backoffice.models import ProgramHub
+
+    assert staff_client.get(admin_url(ProgramHub, "add")).status_code == 200
+    data = {"title": "The hub", "hashtag": "#Hub", "introduction": "Hello.", "body": ""}
+    response = staff_client.post(admin_url(ProgramHub, "add"), data)
+    assert response.status_code == 302
+    hub = ProgramHub.objects.get()
+    assert audited(hub, "created").actor.is_staff
+    # One row: no second add, no delete.
+    assert staff_client.get(admin_url(ProgramHub, "add")).status_code == 403
+    assert staff_client.get(admin_url(ProgramHub, "delete", hub.pk)).status_code == 403
+    response = staff_client.post(admin_url(ProgramHub, "change", hub.pk), {**data, "title": "New"})
+    assert response.status_code == 302
+    assert ProgramHub.objects.get().title == "New"
+    assert audited(hub, "updated").note == "title"

@@ -26,7 +26,7 @@ def test_login_page_renders(client):
 def test_staff_lands_on_the_dashboard(client, staff_user):
     response = login(client, staff_user.username)
     assert response.status_code == 302
-    assert response.url == reverse("donations:staff-home")
+    assert response.url == reverse("backoffice:dashboard")
 
 
 def test_creator_lands_on_their_portal(client, creator_user):

@@ -44,9 +44,11 @@ INSTALLED_APPS = [
     "django_countries",
     "django_htmx",
     "axes",
+    "changemakers.core",
     "creators",
     "programs",
     "donations",
+    "changemakers.backoffice",
 ]
 
 MIDDLEWARE = [
@@ -81,8 +83,8 @@ TEMPLATES = [
                 "django.template.context_processors.csp",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "creators.context_processors.roles",
-                "creators.context_processors.program",
+                "changemakers.core.context_processors.roles",
+                "donations.context_processors.program",
             ],
         },
     }
@@ -130,7 +132,7 @@ AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_IPWARE_PROXY_COUNT = env.int("DJANGO_PROXY_COUNT", default=0)
 # Logins and the public forms' rate limits read the client's address the same way: behind
 # DJANGO_PROXY_COUNT proxies, from X-Forwarded-For counted from the right.
-AXES_CLIENT_IP_CALLABLE = "creators.ratelimit.client_address"
+AXES_CLIENT_IP_CALLABLE = "changemakers.core.ratelimit.client_address"
 
 # Internationalisation: the program is global. Dates are shown in the program's timezone.
 LANGUAGE_CODE = "en"

@@ -9,8 +9,9 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from changemakers.core.models import AuditEvent
 from creators.list_import import MAX_BYTES, ImportProblem, ListImportRefused, csv_rows
-from creators.models import AuditEvent, Cause, ChangeMakersList
+from creators.models import Cause, ChangeMakersList
 from creators.services import list_entries_import
 from tests.factories import ChangeMakersListFactory, CreatorFactory, ListEntryFactory
 

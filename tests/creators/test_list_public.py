@@ -232,5 +232,5 @@ def test_filtering_in_place_announces_the_count_not_the_whole_list(client):
         {"country": "KE"},
         headers={"HX-Request": "true"},
     ).content.decode()
-    assert '<div id="results-status" hx-swap-oob="innerHTML">20 creators</div>' in results
+    assert '<div id="results-status" data-hx-swap-oob="innerHTML">20 creators</div>' in results
     assert 'aria-live="polite"' not in results

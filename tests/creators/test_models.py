@@ -2,8 +2,9 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from creators.models import AuditEvent, Cause, ChangeMakersList, Creator
-from creators.services import audit_record
+from changemakers.core.audit import audit_record
+from changemakers.core.models import AuditEvent
+from creators.models import Cause, ChangeMakersList, Creator
 from tests.factories import (
     ChangeMakersListFactory,
     CreatorFactory,

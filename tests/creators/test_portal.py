@@ -11,7 +11,8 @@ from django.contrib.auth import SESSION_KEY
 from django.core import mail
 from django.urls import reverse
 
-from creators.models import AuditEvent, Creator, CreatorInvitation
+from changemakers.core.models import AuditEvent
+from creators.models import Creator, CreatorInvitation
 from creators.services import (
     creator_invitation_accept,
     creator_invitation_send,

@@ -1,14 +1,15 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from creators.models import AuditEvent, ChangeMakersList, Creator
+from changemakers.core.audit import state_transition
+from changemakers.core.models import AuditEvent
+from creators.models import ChangeMakersList, Creator
 from creators.services import (
     creator_create,
     list_create,
     list_entry_add,
     list_publish,
     list_unpublish,
-    state_transition,
 )
 from tests.factories import ChangeMakersListFactory, CreatorFactory
 

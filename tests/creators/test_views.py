@@ -229,7 +229,7 @@ def test_htmx_request_gets_only_the_results_partial(client):
     assert "<form" not in content
     # The results, after the count for the status region outside them (swapped out of band).
     status, results = content.split('<section id="results"')
-    assert status.strip() == '<div id="results-status" hx-swap-oob="innerHTML">1 creator</div>'
+    assert status.strip() == '<div id="results-status" data-hx-swap-oob="innerHTML">1 creator</div>'
     assert results
     assert "Teacher" in content
     assert "Gardener" not in content
@@ -252,9 +252,9 @@ def test_filter_form_works_with_and_without_htmx(client):
     form = re.search(r"<form class=\"filters\"[^>]*>", content).group(0)
     assert 'method="get"' in form
     assert f'action="{url}"' in form
-    assert f'hx-get="{url}"' in form
-    assert 'hx-target="#results"' in form
-    assert 'hx-push-url="true"' in form
+    assert f'data-hx-get="{url}"' in form
+    assert 'data-hx-target="#results"' in form
+    assert 'data-hx-push-url="true"' in form
 
 
 def test_list_is_paginated_by_fifty(client):
@@ -411,7 +411,7 @@ def test_layout_is_accessible_and_script_free(client):
     assert 'href="#main"' in content
     assert '<main id="main"' in content
     assert "/static/js/htmx.min.js" in content
-    assert "hx-headers" in content
+    assert "data-hx-headers" in content
     assert "X-CSRFToken" in content
     # The CSP forbids inline script and style: none may appear in our pages.
     assert "<script>" not in content

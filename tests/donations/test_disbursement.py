@@ -17,7 +17,7 @@ from django.db.models import Sum
 from django.test import override_settings
 from django.utils import timezone
 
-from creators.models import AuditEvent
+from changemakers.core.models import AuditEvent
 from donations.models import Disbursement, Fund, Grant, SandboxPayment
 from donations.payouts import get_provider
 from donations.services import (

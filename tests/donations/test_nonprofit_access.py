@@ -14,7 +14,7 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
-from creators.models import AuditEvent
+from changemakers.core.models import AuditEvent
 from donations.models import NonprofitContact, NonprofitSignInLink
 from donations.nonprofit_services import (
     LINK_REQUESTS_PER_WINDOW,

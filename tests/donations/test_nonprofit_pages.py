@@ -5,7 +5,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from creators.models import AuditEvent
+from changemakers.core.models import AuditEvent
 from donations.models import Grant, Nonprofit, PayoutDetailsChange
 from donations.nonprofit_services import (
     grant_receipt_confirm,

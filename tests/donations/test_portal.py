@@ -9,7 +9,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from creators.models import AuditEvent
+from changemakers.core.models import AuditEvent
 from donations.models import Grant, Nonprofit
 from donations.nominations import donation_fund, nomination_create
 from donations.services import grant_approve, grant_cancel, nonprofit_verify
@@ -267,7 +267,7 @@ def test_the_donation_page_queries_do_not_grow_with_its_history(
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from creators.services import audit_record
+    from changemakers.core.audit import audit_record
 
     grant = nomination_create(creator=creator_user.creator, nonprofit=verified, actor=creator_user)
     url = reverse("portal-donations:status")

@@ -5,7 +5,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
 
-from creators.models import AuditEvent
+from changemakers.core.models import AuditEvent
 from donations.models import Fund, Grant, Nonprofit
 from donations.services import (
     fund_create,

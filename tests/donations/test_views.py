@@ -10,8 +10,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from creators.models import AuditEvent
-from donations.forms import GrantProposeForm, add_service_error
+from changemakers.core.htmx import form_refusal
+from changemakers.core.models import AuditEvent
+from donations.forms import GrantProposeForm
 from donations.models import Disbursement, DisbursementBatch, Fund, Grant, Nonprofit
 from donations.services import (
     grant_approve,
@@ -71,7 +72,7 @@ def content(response) -> str:
 # --- Who may come in -------------------------------------------------------------------------
 
 PAGES = [
-    ("donations:staff-home", False),
+    ("backoffice:dashboard", False),
     ("donations:grant-list", False),
     ("donations:grant-create", False),
     ("donations:grant-detail", True),
@@ -194,13 +195,19 @@ def test_staff_lands_on_the_dashboard_after_signing_in(client, staff_user):
         reverse("login"), {"username": staff_user.username, "password": PASSWORD}
     )
     assert response.status_code == 302
-    assert response.url == reverse("donations:staff-home")
+    assert response.url == reverse("backoffice:dashboard")
 
 
 def test_staff_nav_links_to_the_staff_pages(staff_client):
     html = content(staff_client.get(reverse("donations:fund-list")))
-    for name in ("staff-home", "grant-list", "nonprofit-list", "fund-list", "batch-list"):
-        assert f'href="{reverse(f"donations:{name}")}"' in html
+    for name in (
+        "backoffice:dashboard",
+        "donations:grant-list",
+        "donations:nonprofit-list",
+        "donations:fund-list",
+        "donations:batch-list",
+    ):
+        assert f'href="{reverse(name)}"' in html
     assert f'href="{reverse("donations:fund-list")}" aria-current="page"' in html
 
 
@@ -332,7 +339,7 @@ def test_status_tabs_and_budget_refetch_as_fragments(staff_client, fund, staff_u
     tabs = content(staff_client.get(reverse("donations:grant-list"), headers=htmx("status-tabs")))
     budget = content(staff_client.get(reverse("donations:grant-list"), headers=htmx("budget")))
     assert tabs.lstrip().startswith('<nav id="status-tabs"')
-    assert 'hx-trigger="grantsChanged from:body"' in tabs
+    assert 'data-hx-trigger="grantsChanged from:body"' in tabs
     assert "<table" not in tabs
     assert budget.lstrip().startswith('<section id="budget"')
     assert "USD 75,000.00" in budget  # 100,000 - 25,000 committed
@@ -430,7 +437,7 @@ def test_approve_with_htmx_answers_the_updated_row_and_a_grants_changed_event(st
     assert "badge--approved" in html
     assert reverse("donations:grant-schedule", args=[grant.pk]) in html
     assert f'name="next" value="{next_url}"' in html.replace("&amp;", "&")
-    assert 'hx-swap-oob="innerHTML">The grant to' in html
+    assert 'data-hx-swap-oob="innerHTML">The grant to' in html
     assert response["HX-Trigger"] == '{"grantsChanged": {}}'
     assert status_of(grant) == Grant.Status.APPROVED
     fund.refresh_from_db()
@@ -661,11 +668,11 @@ def test_batch_progress_polls_while_payments_are_pending_and_stops_when_done(
 
     pending = staff_client.get(url, headers=htmx("batch-progress"))
     assert pending.status_code == 200
-    assert 'hx-trigger="every 1s"' in content(pending)
+    assert 'data-hx-trigger="every 1s"' in content(pending)
     assert "0% done: 0 of 2 payments finished" in content(pending)
     assert "<html" not in content(pending)
     full_page = content(staff_client.get(url))
-    assert 'hx-trigger="every 1s"' in full_page
+    assert 'data-hx-trigger="every 1s"' in full_page
     assert ">Refresh</a>" in full_page
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -674,7 +681,7 @@ def test_batch_progress_polls_while_payments_are_pending_and_stops_when_done(
 
     done = staff_client.get(url, headers=htmx("batch-progress"))
     assert done.status_code == 286
-    assert "hx-trigger" not in content(done)
+    assert "data-hx-trigger" not in content(done)
     assert "100% done: all 2 payments finished" in content(done)
     assert 'id="count-succeeded">2<' in content(done)
 
@@ -840,8 +847,8 @@ def test_service_errors_land_on_the_named_field_or_above_the_form(fund):
 
     form = GrantProposeForm(data={})
     form.is_valid()
-    add_service_error(form, ValidationError({"amount": "Too much.", "currency": "Wrong currency."}))
-    add_service_error(form, ValidationError("Refused."))
+    form_refusal(form, ValidationError({"amount": "Too much.", "currency": "Wrong currency."}))
+    form_refusal(form, ValidationError("Refused."))
     assert "Too much." in form.errors["amount"]
     assert form.non_field_errors() == ["Wrong currency.", "Refused."]
 
@@ -889,7 +896,7 @@ def test_the_waiting_for_review_count_is_re_fetched_on_its_own(staff_client):
     NonprofitFactory.create_batch(2)
     url = reverse("donations:nonprofit-list")
     page = content(staff_client.get(url))
-    assert 'hx-trigger="nonprofitsChanged from:body"' in page
+    assert 'data-hx-trigger="nonprofitsChanged from:body"' in page
     note = content(staff_client.get(url, headers=htmx("pending-note")))
     assert note.lstrip().startswith('<span id="pending-note"')
     assert "(2 waiting for review)" in " ".join(note.split())

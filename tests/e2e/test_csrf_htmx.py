@@ -1,5 +1,5 @@
 """CSRF in a real browser: an htmx POST gets through on the token base.html puts in
-`hx-headers` on <body> alone, and without any token the same POST is refused and changes
+`data-hx-headers` on <body> alone, and without any token the same POST is refused and changes
 nothing (tests/security/test_csrf.py proves the server side for every URL)."""
 
 import json
@@ -30,11 +30,11 @@ def test_an_htmx_post_gets_through_on_the_token_in_hx_headers_alone(page: Page, 
     nonprofit = NonprofitFactory(legal_name="Code Lagos Initiative", country="NG")
     open_vetting(page, a11y)
     row = page.locator(f"#nonprofit-{nonprofit.pk}")
-    # The form's own hidden token goes: only what htmx adds from <body hx-headers> is left.
+    # The form's own hidden token goes: only what htmx adds from <body data-hx-headers> is left.
     row.locator("input[name=csrfmiddlewaretoken]").evaluate_all(
         "fields => fields.forEach(f => f.remove())"
     )
-    body_token = json.loads(page.locator("body").get_attribute("hx-headers"))["X-CSRFToken"]
+    body_token = json.loads(page.locator("body").get_attribute("data-hx-headers"))["X-CSRFToken"]
     mark_page(page)
 
     with page.expect_request(lambda r: r.method == "POST" and "/verify/" in r.url) as sent:
@@ -58,7 +58,7 @@ def test_without_any_token_the_browser_post_is_refused(page: Page, a11y, browser
     row.locator("input[name=csrfmiddlewaretoken]").evaluate_all(
         "fields => fields.forEach(f => f.remove())"
     )
-    page.locator("body").evaluate("body => body.removeAttribute('hx-headers')")
+    page.locator("body").evaluate("body => body.removeAttribute('data-hx-headers')")
     path = f"/staff/nonprofits/{nonprofit.pk}/verify/"
 
     with page.expect_response(lambda r: r.url.endswith(path)) as answered:

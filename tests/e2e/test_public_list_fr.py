@@ -9,8 +9,9 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
+from changemakers.backoffice.services import program_hub_update
 from creators.models import Cause
-from creators.services import list_publish, program_hub_update
+from creators.services import list_publish
 from tests.factories import (
     ChangeMakersListFactory,
     CreatorFactory,

@@ -118,7 +118,7 @@ def test_staff_take_a_pending_nonprofit_to_a_paid_grant(page: Page, a11y, staff,
     expect(progress).to_contain_text("100% done: all 1 payments finished")
     expect(progress.locator("#count-succeeded")).to_have_text("1")
     expect(page.get_by_role("progressbar")).to_have_attribute("value", "1")
-    expect(progress).not_to_have_attribute("hx-trigger", re.compile("every"))
+    expect(progress).not_to_have_attribute("data-hx-trigger", re.compile("every"))
     assert_not_reloaded(page)
     a11y.check(page)
 

@@ -303,7 +303,7 @@ def audit_trail(batch_id: int, fund_id: int) -> list[str]:
     CHECK constraints forbid it; checked on the final row too)."""
     from django.contrib.contenttypes.models import ContentType
 
-    from creators.models import AuditEvent
+    from changemakers.core.models import AuditEvent
     from donations.models import Disbursement, Fund, Grant
 
     failures = []

@@ -44,7 +44,7 @@ PAGES = [
     ("trivial view", None, "healthz-live", "ok"),
     ("public list", None, "creators:list", "Bench Creator"),
     ("creator portal home", "creator", "programs:portal", "Bench cohort"),
-    ("staff dashboard", "staff", "donations:staff-home", "Bench"),
+    ("staff dashboard", "staff", "backoffice:dashboard", "Bench"),
     ("grant pipeline", "staff", "donations:grant-list", "Bench Nonprofit"),
     ("nonprofit status", "nonprofit", "nonprofit:grant-list", "Bench Creator"),
 ]

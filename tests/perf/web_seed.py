@@ -76,7 +76,8 @@ def seed(scale: Scale = Scale(), *, today: datetime.date | None = None) -> Seede
     from django.db import transaction
     from django.utils import timezone
 
-    from creators.models import AuditEvent, ChangeMakersList, Creator, ListEntry
+    from changemakers.core.models import AuditEvent
+    from creators.models import ChangeMakersList, Creator, ListEntry
     from donations.models import (
         Disbursement,
         DisbursementBatch,

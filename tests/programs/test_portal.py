@@ -6,7 +6,7 @@ import json
 import pytest
 from django.urls import reverse
 
-from creators.models import AuditEvent
+from changemakers.core.models import AuditEvent
 from programs.models import Enrolment, Milestone, ProgressUpdate
 from programs.services import enrolment_invite, progress_update_submit
 from tests.factories import CohortFactory
@@ -193,7 +193,7 @@ def test_attachment_download_is_for_its_creator_and_staff_only(
 
 
 def _checked(upload):
-    from creators.uploads import attachment_check, rename_checked
+    from changemakers.core.uploads import attachment_check, rename_checked
 
     return rename_checked(upload, attachment_check(upload, max_bytes=5 * 1024 * 1024))
 

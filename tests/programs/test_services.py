@@ -3,7 +3,7 @@ import datetime
 import pytest
 from django.core.exceptions import ValidationError
 
-from creators.models import AuditEvent
+from changemakers.core.models import AuditEvent
 from programs.models import Cohort, Enrolment, Milestone
 from programs.services import (
     cohort_complete,

@@ -12,7 +12,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from creators.models import AuditEvent, Creator, CreatorInvitation
+from changemakers.core.models import AuditEvent
+from creators.models import Creator, CreatorInvitation
 from programs.models import Application, Cohort, Enrolment, Milestone
 from programs.services import (
     application_submit,

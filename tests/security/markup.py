@@ -57,12 +57,14 @@ class Page(HTMLParser):
                 ("javascript:", "vbscript:")
             ):
                 self.problems.append(f"script URL in {name}: {where}")
-            elif name in {"hx-vals", "hx-vars", "hx-headers", "data-hx-vals"} and (
-                value.strip().startswith(("js:", "javascript:")) or name == "hx-vars"
+            elif name.removeprefix("data-") in {"hx-vals", "hx-vars", "hx-headers"} and (
+                value.strip().startswith(("js:", "javascript:"))
+                or name.removeprefix("data-") == "hx-vars"
             ):
                 self.problems.append(f"htmx evaluates {name}: {where}")
-        if tag == "body" and "hx-headers" in attributes:
-            self.body_headers = json.loads(attributes["hx-headers"])
+        headers = attributes.get("data-hx-headers", attributes.get("hx-headers"))
+        if tag == "body" and headers is not None:
+            self.body_headers = json.loads(headers)
         if tag == "form" and attributes.get("method", "get").lower() == "post":
             self.post_forms.append({"action": attributes.get("action", ""), "token": False})
         if (
@@ -73,8 +75,9 @@ class Page(HTMLParser):
         ):
             self.post_forms[-1]["token"] = True
         for verb in ("hx-post", "hx-put", "hx-patch", "hx-delete"):
-            if verb in attributes:
-                self.htmx_posts.append(attributes[verb])
+            for name in (verb, f"data-{verb}"):
+                if name in attributes:
+                    self.htmx_posts.append(attributes[name])
 
 
 def policy(header: str) -> dict[str, list[str]]:

@@ -7,7 +7,7 @@ A new URL pattern fails test_every_url_is_in_the_matrix until it has its row."""
 import pytest
 from django.contrib.auth.models import AnonymousUser
 
-from creators.roles import Role, role_of
+from changemakers.core.roles import Role, role_of
 from tests.security.matrix import ADMIN, ADMIN_MATRIX, MATRIX, OWN, Redirect, Url
 from tests.security.probe import (
     database_snapshot,

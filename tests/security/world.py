@@ -13,9 +13,9 @@ from django.test import Client
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
+from changemakers.core.uploads import attachment_check, image_check, rename_checked
 from creators import services as creator_services
 from creators.models import ChangeMakersList, Creator, CreatorInvitation, ListEntry
-from creators.uploads import attachment_check, image_check, rename_checked
 from donations import nonprofit_services, services
 from donations.models import (
     DisbursementBatch,

@@ -4,7 +4,7 @@ staff helping a contact whose email does not arrive. Earlier open links stop wor
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from creators.emails import absolute_url
+from changemakers.core.emails import absolute_url
 from donations.models import NonprofitContact
 from donations.nonprofit_services import link_path, nonprofit_link_send
 

@@ -1,0 +1,415 @@
+"""Load the demo program. Safe to run any number of times: what exists is left as it is."""
+
+import datetime
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from changemakers.backoffice import demo_data
+from changemakers.backoffice.models import ProgramHub
+from changemakers.backoffice.services import program_hub_update
+from creators.models import Cause, ChangeMakersList, Creator
+from creators.services import (
+    creator_create,
+    list_create,
+    list_entry_add,
+    list_publish,
+)
+from donations.models import Fund, Grant, Nonprofit, NonprofitContact, PayoutDetailsChange
+from donations.nonprofit_services import nonprofit_contact_create, payout_change_request
+from donations.services import (
+    disbursement_pay,
+    fund_create,
+    grant_approve,
+    grant_cancel,
+    grant_propose,
+    grant_schedule,
+    nonprofit_contact_add,
+    nonprofit_create,
+    nonprofit_reject,
+    nonprofit_verify,
+)
+from programs.models import Application, Cohort, Enrolment, Milestone
+from programs.services import (
+    application_submit,
+    cohort_create,
+    cohort_start,
+    enrolment_activate,
+    enrolment_invite,
+    milestone_approve,
+    milestone_request_changes,
+    progress_update_submit,
+)
+
+# The README's demo password; handle() refuses it when DEBUG is off (pass --password).
+DEMO_PASSWORD = "changemakers-demo"  # nosec B105 # public demo login, refused outside DEBUG
+STAFF_LOGIN = "staff@changemakers.example"
+CREATOR_LOGINS = {
+    "joelbervell": "joel@changemakers.example",
+    "karaxlewis": "kara@changemakers.example",
+    "dadlifejason": "jason@changemakers.example",
+    "elivirkina": "eli@changemakers.example",
+}
+NONPROFIT_LOGIN = ("INT-10001", "US", "grants@openmedicine.example")
+FUND_NAME = "Change Makers Fund 2026"
+COHORT_NAME = "Cohort 1 — autumn 2026"
+COHORT_START = datetime.date(2026, 9, 1)
+
+CITATIONS = {
+    Cause.EDUCATION: "Turns lessons into videos millions finish.",
+    Cause.ACTIVISM: "Gets a generation to show up and speak out.",
+    Cause.ADVOCACY: "Speaks up for people too rarely heard.",
+    Cause.ENVIRONMENT: "Makes caring for the planet something to share.",
+    Cause.HEALTH: "Brings trustworthy health advice to every feed.",
+    Cause.MENTAL_HEALTH: "Makes it normal to talk about how we feel.",
+    Cause.EQUALITY: "Builds a feed where everyone belongs.",
+    Cause.DISABILITY: "Shows the world through the eyes of disabled people.",
+    Cause.POVERTY: "Turns viewers into neighbours who help.",
+    Cause.ARTS: "Uses art to open conversations.",
+}
+
+
+class Command(BaseCommand):
+    help = "Load the demo Change Makers program (idempotent) and print the demo logins."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--password",
+            help="Password for the demo accounts it creates (required when DEBUG is off).",
+        )
+
+    def handle(self, *args, password=None, **options):
+        if password is None:
+            if not settings.DEBUG:
+                raise CommandError(
+                    "DEBUG is off: pass --password so no well-known demo password reaches a "
+                    "real deployment."
+                )
+            password = DEMO_PASSWORD
+        self.password = password
+        self.created_users: list[str] = []
+
+        staff = self.user(STAFF_LOGIN, is_staff=True, is_superuser=True)
+        creators = self.seed_creators(staff)
+        fund = self.seed_fund(staff)
+        nonprofits = self.seed_nonprofits(staff)
+        self.seed_cohort(staff, creators)
+        self.seed_grants(staff, fund, creators, nonprofits)
+        self.seed_nonprofit_contacts(staff, nonprofits)
+        self.seed_lists(staff, creators)
+        self.seed_program_hub(staff)
+        self.seed_applications()
+        self.report()
+
+    # -- people -------------------------------------------------------------------------------
+
+    def user(self, username: str, **flags):
+        user_model = get_user_model()
+        user = user_model.objects.filter(username=username).first()
+        if user is None:
+            user = user_model.objects.create_user(
+                username=username, email=username, password=self.password, **flags
+            )
+            self.created_users.append(username)
+        return user
+
+    def seed_creators(self, staff) -> dict[str, Creator]:
+        existing = {c.handle: c for c in Creator.objects.all()}
+        for name, handle, country, causes, followers, bio in demo_data.NAMED_CREATORS:
+            if handle not in existing:
+                existing[handle] = creator_create(
+                    display_name=name,
+                    handle=handle,
+                    country=country,
+                    causes=causes,
+                    bio=bio,
+                    follower_count=followers,
+                    links=[("TikTok", f"https://www.tiktok.com/@{handle}")],
+                    actor=staff,
+                )
+        for number, (name, handle, country, cause) in enumerate(demo_data.LIST_CREATORS):
+            if handle not in existing:
+                existing[handle] = creator_create(
+                    display_name=name,
+                    handle=handle,
+                    country=country,
+                    causes=[cause],
+                    bio=CITATIONS[cause],
+                    follower_count=50_000 + 37_000 * number,
+                    links=[("TikTok", f"https://www.tiktok.com/@{handle}")],
+                    actor=staff,
+                )
+        for handle, username in CREATOR_LOGINS.items():
+            creator = existing[handle]
+            if creator.user_id is None:
+                creator.user = self.user(username)
+                creator.save(update_fields=["user", "updated_at"])
+        return existing
+
+    # -- money --------------------------------------------------------------------------------
+
+    def seed_fund(self, staff) -> Fund:
+        fund = Fund.objects.filter(name=FUND_NAME).first()
+        return fund or fund_create(
+            name=FUND_NAME, total=Decimal("1000000.00"), currency="USD", actor=staff
+        )
+
+    def seed_nonprofits(self, staff) -> dict[str, Nonprofit]:
+        by_registration = {n.registration_number: n for n in Nonprofit.objects.all()}
+        for legal_name, registration, country, reach, status in demo_data.NONPROFITS:
+            nonprofit = by_registration.get(registration)
+            if nonprofit is None:
+                slug = registration.lower().replace("-", "")
+                nonprofit = nonprofit_create(
+                    legal_name=legal_name,
+                    registration_number=registration,
+                    country=country,
+                    reach=reach,
+                    contact_email=f"grants@{slug}.example",
+                    website=f"https://{slug}.example",
+                    payout_reference=demo_data.PAYOUT_REFERENCES.get(registration, f"acct-{slug}"),
+                    actor=staff,
+                )
+                if status == "verified":
+                    nonprofit = nonprofit_verify(nonprofit=nonprofit, actor=staff)
+                elif status == "rejected":
+                    nonprofit = nonprofit_reject(
+                        nonprofit=nonprofit,
+                        reason="Registration number not found in the national charity register.",
+                        actor=staff,
+                    )
+                by_registration[registration] = nonprofit
+        registration, country, username = NONPROFIT_LOGIN
+        nonprofit = by_registration[registration]
+        if not nonprofit.contacts.exists():
+            nonprofit_contact_add(
+                nonprofit=nonprofit, user=self.user(username), job_title="Grants manager"
+            )
+        return by_registration
+
+    def seed_grants(self, staff, fund, creators, nonprofits) -> None:
+        amount = Decimal(settings.PROGRAM_DONATION_AMOUNT)
+        for handle, registration, state in demo_data.DONATIONS:
+            creator = creators[handle]
+            if Grant.objects.filter(fund=fund, creator=creator).exists():
+                continue
+            with transaction.atomic():
+                grant = grant_propose(
+                    fund=fund,
+                    nonprofit=nonprofits[registration],
+                    creator=creator,
+                    amount=amount,
+                    purpose=f"Donation in the name of {creator.display_name}",
+                    actor=staff,
+                )
+            self.advance(grant, state, staff)
+        for registration, grant_amount, purpose, state in demo_data.PROGRAM_GRANTS:
+            nonprofit = nonprofits[registration]
+            if Grant.objects.filter(fund=fund, nonprofit=nonprofit, purpose=purpose).exists():
+                continue
+            grant = grant_propose(
+                fund=fund, nonprofit=nonprofit, amount=grant_amount, purpose=purpose, actor=staff
+            )
+            self.advance(grant, state, staff)
+
+    def advance(self, grant: Grant, state: str, staff) -> None:
+        if state in ("approved", "cancelled", "disbursed", "failed"):
+            grant = grant_approve(grant=grant, actor=staff)
+        if state in ("disbursed", "failed"):
+            # Paid here and now so the demo starts with paid grants; the task queued on commit
+            # finds the payment done and does nothing.
+            grant = grant_schedule(grant=grant, actor=staff)
+            disbursement_pay(disbursement_id=grant.disbursement.pk)
+        if state == "cancelled":
+            grant_cancel(
+                grant=grant,
+                actor=staff,
+                reason="The nonprofit is changing banks; the creator will nominate again.",
+            )
+
+    def seed_nonprofit_contacts(self, staff, nonprofits) -> None:
+        """Contacts who sign in by emailed link (no password), and one payout change waiting
+        for staff review."""
+        user_model = get_user_model()
+        for registration, email, name, job_title, language in demo_data.NONPROFIT_CONTACTS:
+            if not user_model.objects.filter(username=email).exists():
+                nonprofit_contact_create(
+                    nonprofit=nonprofits[registration],
+                    email=email,
+                    name=name,
+                    job_title=job_title,
+                    language=language,
+                    actor=staff,
+                )
+        registration, reference = demo_data.PAYOUT_CHANGE
+        nonprofit = nonprofits[registration]
+        if not PayoutDetailsChange.objects.filter(nonprofit=nonprofit).exists():
+            contact = NonprofitContact.objects.filter(nonprofit=nonprofit).select_related("user")
+            payout_change_request(
+                nonprofit=nonprofit, payout_reference=reference, actor=contact.first().user
+            )
+
+    # -- the cohort ---------------------------------------------------------------------------
+
+    def seed_cohort(self, staff, creators) -> None:
+        cohort = Cohort.objects.filter(name=COHORT_NAME).first() or cohort_create(
+            name=COHORT_NAME,
+            start_date=COHORT_START,
+            description="The first ten Change Makers, supported from September to March.",
+            actor=staff,
+        )
+        if cohort.status == Cohort.Status.PLANNING:
+            cohort = cohort_start(cohort=cohort, actor=staff)
+        for handle in demo_data.COHORT_HANDLES:
+            creator = creators[handle]
+            enrolment = Enrolment.objects.filter(cohort=cohort, creator=creator).first()
+            if enrolment is None:
+                enrolment = enrolment_invite(
+                    cohort=cohort,
+                    creator=creator,
+                    mission=f"{creator.display_name}: {creator.bio}",
+                    actor=staff,
+                )
+            if enrolment.status == Enrolment.Status.INVITED:
+                enrolment_activate(enrolment=enrolment, actor=creator.user or staff)
+        self.seed_milestone_progress(staff, cohort)
+
+    def seed_milestone_progress(self, staff, cohort: Cohort) -> None:
+        """Kickoff done by most; month 2 in every state, so the review queue has work in it."""
+        enrolments = list(
+            cohort.enrolments.select_related("creator", "creator__user").order_by("id")
+        )
+        for index, enrolment in enumerate(enrolments):
+            milestones = list(enrolment.milestones.order_by("due_date"))
+            if len(milestones) < 2:
+                continue
+            author = enrolment.creator.user or staff
+            kickoff, month_two = milestones[0], milestones[1]
+            if kickoff.status == Milestone.Status.PENDING and index < 9:
+                progress_update_submit(
+                    milestone=kickoff,
+                    author=author,
+                    body="Kickoff call done; mission and first three video ideas agreed.",
+                )
+                if index < 8:
+                    milestone_approve(milestone=kickoff, actor=staff, feedback="Great start!")
+            if month_two.status == Milestone.Status.PENDING and index < 6:
+                progress_update_submit(
+                    milestone=month_two,
+                    author=author,
+                    body="Four videos published; 2.3M views; nonprofit partner introduced.",
+                    link=f"https://www.tiktok.com/@{enrolment.creator.handle}",
+                )
+                if index < 3:
+                    milestone_approve(milestone=month_two, actor=staff)
+                elif index == 3:
+                    milestone_request_changes(
+                        milestone=month_two,
+                        actor=staff,
+                        feedback="Please add the view figures for each video.",
+                    )
+
+    # -- the lists ----------------------------------------------------------------------------
+
+    def seed_lists(self, staff, creators) -> None:
+        published = ChangeMakersList.objects.filter(year=2026).first() or list_create(
+            year=2026,
+            title="Change Makers 2026",
+            introduction=(
+                "Fifty creators from around the world who use their platforms to make a "
+                "difference in education, health, the environment and more."
+            ),
+            actor=staff,
+        )
+        if not published.entries.exists():
+            for _name, handle, *_rest in demo_data.NAMED_CREATORS:
+                creator = creators[handle]
+                list_entry_add(
+                    change_makers_list=published,
+                    creator=creator,
+                    cause=creator.causes[0],
+                    citation=CITATIONS[creator.causes[0]],
+                )
+            for _name, handle, _country, cause in demo_data.LIST_CREATORS:
+                list_entry_add(
+                    change_makers_list=published,
+                    creator=creators[handle],
+                    cause=cause,
+                    citation=CITATIONS[cause],
+                )
+        if published.status == ChangeMakersList.Status.DRAFT:
+            list_publish(change_makers_list=published, actor=staff)
+
+        draft = ChangeMakersList.objects.filter(year=2027).first() or list_create(
+            year=2027, title="Change Makers 2027", actor=staff
+        )
+        if not draft.entries.exists():
+            for handle in ("joelbervell", "wanjiru.reads", "lucia.incluye"):
+                creator = creators[handle]
+                list_entry_add(
+                    change_makers_list=draft,
+                    creator=creator,
+                    cause=creator.causes[0],
+                    citation="Shortlisted for 2027.",
+                )
+
+    def seed_program_hub(self, staff) -> None:
+        if not ProgramHub.objects.exists():
+            program_hub_update(actor=staff, **demo_data.PROGRAM_HUB)
+
+    # -- issue #4: applications awaiting review ----------------------------------------------
+
+    def seed_applications(self) -> None:
+        for (
+            display_name,
+            handle,
+            email,
+            country,
+            causes,
+            followers,
+            channel,
+            mission,
+            language,
+        ) in demo_data.APPLICATIONS:
+            if Application.objects.filter(handle=handle).exists():
+                continue
+            application_submit(
+                display_name=display_name,
+                handle=handle,
+                email=email,
+                country=country,
+                causes=causes,
+                follower_count=followers,
+                channel_url=channel,
+                mission=mission,
+                language=language,
+            )
+
+    # -- output -------------------------------------------------------------------------------
+
+    def report(self) -> None:
+        out = self.stdout
+        out.write(self.style.SUCCESS("Demo program ready."))
+        out.write(
+            f"  {Creator.objects.count()} creators, {Cohort.objects.count()} cohort(s), "
+            f"{Nonprofit.objects.count()} nonprofits, {Grant.objects.count()} grants, "
+            f"{ChangeMakersList.objects.count()} lists"
+        )
+        if self.created_users:
+            out.write(f"Demo logins created (password: {self.password}):")
+        else:
+            out.write("Demo logins (already there; password as when first seeded):")
+        out.write(f"  staff      {STAFF_LOGIN}  (admin: /admin/)")
+        for handle, username in CREATOR_LOGINS.items():
+            out.write(f"  creator    {username}  (@{handle})")
+        out.write(f"  nonprofit  {NONPROFIT_LOGIN[2]}  (Open Medicine Foundation International)")
+        out.write("Nonprofit contacts sign in by emailed link (no password):")
+        for registration, email, *_rest in demo_data.NONPROFIT_CONTACTS:
+            out.write(f"  nonprofit  {email}  ({registration})")
+        out.write(
+            "  Ask for a link at /nonprofit/sign-in/ (the console email backend prints it), "
+            "or print one: python manage.py nonprofit_link <email>"
+        )

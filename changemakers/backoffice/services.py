@@ -1,0 +1,45 @@
+"""Writes of the back office: the program page's text."""
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from changemakers.core.audit import KernelVerb, audit_record
+
+from .models import ProgramHub
+
+HUB_FIELDS = ("title", "hashtag", "introduction", "body")
+
+
+def program_hub_update(
+    *, actor, title: str, hashtag: str, introduction: str, body: str = ""
+) -> ProgramHub:
+    """Save the text of the public program page (its one row, created the first time)."""
+    values = {"title": title, "hashtag": hashtag, "introduction": introduction, "body": body}
+    with transaction.atomic():
+        hub = ProgramHub.objects.select_for_update().filter(pk=ProgramHub.SINGLETON_ID).first()
+        creating = hub is None
+        hub = hub or ProgramHub(pk=ProgramHub.SINGLETON_ID)
+        changed = [name for name, value in values.items() if getattr(hub, name) != value]
+        if not changed:
+            return hub
+        for name in changed:
+            setattr(hub, name, values[name])
+        hub.updated_by = actor if getattr(actor, "is_authenticated", False) else None
+        hub.full_clean(validate_unique=False)
+        try:
+            with transaction.atomic():
+                hub.save(force_insert=creating)
+        except IntegrityError:
+            # Two first saves at once: the other one made the row a moment ago.
+            raise ValidationError(
+                _("Someone else saved this page a moment ago; reload it and try again."),
+                code="hub_concurrent",
+            ) from None
+        audit_record(
+            actor=actor,
+            obj=hub,
+            action=KernelVerb.CREATED if creating else KernelVerb.UPDATED,
+            note=", ".join(changed),
+        )
+        return hub

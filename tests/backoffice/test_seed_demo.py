@@ -1,0 +1,132 @@
+from collections import Counter
+from decimal import Decimal
+from urllib.parse import urlsplit
+
+import pytest
+from django.apps import apps
+from django.core.management import CommandError, call_command
+
+from creators.models import ChangeMakersList, Creator
+from donations.models import Fund, Grant, Nonprofit
+from programs.models import Cohort, Enrolment, Milestone
+
+pytestmark = pytest.mark.django_db
+
+
+def _row_counts() -> dict[str, int]:
+    return {
+        model._meta.label: model._default_manager.count()
+        for app in ("creators", "programs", "donations", "auth")
+        for model in apps.get_app_config(app).get_models()
+    }
+
+
+@pytest.fixture
+def seeded(settings):
+    settings.DEBUG = True
+    call_command("seed_demo", verbosity=0)
+
+
+def test_seed_loads_the_program_of_the_announcement(seeded):
+    handles = set(Creator.objects.values_list("handle", flat=True))
+    assert {"joelbervell", "karaxlewis", "dadlifejason", "elivirkina"} <= handles
+
+    cohort = Cohort.objects.get()
+    assert cohort.status == Cohort.Status.ACTIVE
+    assert cohort.enrolments.filter(status=Enrolment.Status.ACTIVE).count() == 10
+    assert Milestone.objects.filter(enrolment__cohort=cohort).count() == 40
+
+    fund = Fund.objects.get()
+    assert (fund.currency, fund.total) == ("USD", Decimal("1000000.00"))
+    committed = sum(g.amount for g in Grant.objects.committing())
+    assert fund.committed == committed
+
+    assert Nonprofit.objects.count() == 30
+    assert set(Nonprofit.objects.values_list("reach", flat=True)) == {"global", "local"}
+
+    donations = Grant.objects.exclude(creator=None)
+    assert set(donations.values_list("amount", flat=True)) == {Decimal("25000.00")}
+    assert {"proposed", "approved", "cancelled"} <= set(donations.values_list("status", flat=True))
+
+
+def test_seed_publishes_a_fifty_entry_global_list(seeded):
+    published = ChangeMakersList.objects.published().get()
+    countries = set(published.entries.values_list("country", flat=True))
+    assert published.entries.count() == 50
+    assert {"KE", "SG", "SA", "EG", "GB", "PH", "ES", "NG", "CA"} <= countries
+    assert ChangeMakersList.objects.filter(status="draft").exists()
+
+
+def test_seed_gives_every_milestone_state_to_review(seeded):
+    states = Counter(Milestone.objects.values_list("status", flat=True))
+    assert set(states) == {"pending", "submitted", "changes_requested", "approved"}
+
+
+def test_seed_links_demo_logins_to_their_roles(seeded):
+    from django.contrib.auth import get_user_model
+
+    from changemakers.core.roles import Role, role_of
+
+    users = get_user_model().objects
+    assert role_of(users.get(username="staff@changemakers.example")) is Role.STAFF
+    assert role_of(users.get(username="joel@changemakers.example")) is Role.CREATOR
+    assert role_of(users.get(username="grants@openmedicine.example")) is Role.NONPROFIT
+    assert users.get(username="joel@changemakers.example").check_password("changemakers-demo")
+
+
+def test_running_the_seed_twice_changes_nothing(seeded, settings):
+    before = _row_counts()
+    committed = Fund.objects.get().committed
+    call_command("seed_demo", verbosity=0)
+    assert _row_counts() == before
+    assert Fund.objects.get().committed == committed
+
+
+def test_seed_refuses_a_well_known_password_outside_debug(settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="pass --password"):
+        call_command("seed_demo")
+    assert not Creator.objects.exists()
+
+
+def test_seed_adds_nonprofit_contacts_and_a_payout_change_waiting(seeded):
+    from donations.models import NonprofitContact, PayoutDetailsChange
+
+    amani = NonprofitContact.objects.select_related("user", "nonprofit").get(
+        user__email="amani@readersofnairobi.example"
+    )
+    assert amani.nonprofit.grants.filter(status="disbursed").exists()
+    assert not amani.user.has_usable_password()
+    assert PayoutDetailsChange.objects.pending().count() == 1
+
+    call_command("seed_demo", verbosity=0)  # idempotent
+    assert NonprofitContact.objects.count() == 4
+    assert PayoutDetailsChange.objects.count() == 1
+
+
+def test_nonprofit_link_prints_a_link_that_signs_in(seeded, client, capsys):
+    call_command("nonprofit_link", "amani@readersofnairobi.example")
+    url = next(
+        line for line in capsys.readouterr().out.splitlines() if "/nonprofit/sign-in/" in line
+    )
+
+    response = client.post(urlsplit(url.strip()).path)
+
+    assert response.status_code == 302
+    assert response.url == "/nonprofit/"
+    with pytest.raises(CommandError):
+        call_command("nonprofit_link", "nobody@example.org")
+
+
+def test_seed_gives_the_program_page_its_text_and_next_year_a_draft(seeded):
+    from changemakers.backoffice.models import ProgramHub
+
+    hub = ProgramHub.objects.get()
+    assert hub.hashtag.startswith("#")
+    assert "\n\n" in hub.body
+    published = ChangeMakersList.objects.published().get()
+    assert published.entries.values("country").distinct().count() >= 15
+    assert published.entries.values("cause").distinct().count() >= 8
+    draft = ChangeMakersList.objects.get(status="draft")
+    assert draft.year == published.year + 1
+    assert draft.entries.count() >= 3
