@@ -23,11 +23,10 @@ BEAT_SCHEDULE: dict[str, dict] = {
     },
     # Finds payments the database holds as unfinished that no worker is moving: a task lost
     # when the broker restarted (Redis here keeps nothing on disk), or a worker killed between
-    # the provider paying and the answer being recorded. Every minute, so nothing waits long
-    # once it is stale (PAYOUT_STALE_AFTER); a run that finds nothing costs one query.
+    # the provider paying and the answer being recorded. Every PAYOUT_SWEEP_EVERY seconds (a
+    # minute in production, so nothing waits long once it is stale); a run that finds nothing
+    # costs one query. The settings add its schedule, which is a setting itself.
     "sweep-disbursements": {
         "task": "donations.tasks.sweep_disbursements",
-        "schedule": 60.0,
-        "options": {"expires": 55},
     },
 }

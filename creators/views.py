@@ -89,7 +89,7 @@ def list_page(
         "change_makers_list": change_makers_list,
         "form": form,
         "filtered": any(filters.values()),
-        # Cached parts (creators/page_cache.py) only under keys from a bounded set, so no query
+        # Cached parts (core/page_cache.py) only under keys from a bounded set, so no query
         # string can fill the cache: the form as it first shows, the entries of a country and
         # cause page by page; a search is computed afresh (None: not cached).
         "filters_cache_key": None if form.is_bound else "",

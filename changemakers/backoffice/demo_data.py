@@ -171,7 +171,7 @@ PAYOUT_REFERENCES = {
     "ID-YAY-2290": "sandbox-flaky",
 }
 
-# --- Issue #4: applications awaiting review ---------------------------------------------------
+# --- Applications awaiting review --------------------------------------------------------------
 # Public applications for "the next cohort that fits" (staff create that cohort, then accept):
 # (name, handle, email, country, causes, followers, channel, mission, language).
 APPLICATIONS = [
@@ -201,7 +201,7 @@ APPLICATIONS = [
     ),
 ]
 
-# --- Issue #5: nonprofit contacts who sign in by emailed link ---------------------------------
+# --- Nonprofit contacts who sign in by emailed link ------------------------------------------
 # (registration number, email, name, job title, email language). Readers of Nairobi and
 # Frames of Hope have a paid donation to follow and confirm; their contacts have no password.
 NONPROFIT_CONTACTS = [

@@ -232,7 +232,7 @@ if REDIS_URL:
             "KEY_PREFIX": "changemakers",
         }
     }
-    # Parts of pages cached until the data changes (creators/page_cache.py).
+    # Parts of pages cached until the data changes (core/page_cache.py).
     CACHES["pages"] = {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": REDIS_URL,
@@ -255,7 +255,7 @@ else:
     # Kombu's filesystem transport expects its folders to exist; the web process sends to them too.
     (VAR_DIR / "celery" / "queue").mkdir(parents=True, exist_ok=True)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# Seconds a cached part of a page lives at most, changed data or not (creators/page_cache.py).
+# Seconds a cached part of a page lives at most, changed data or not (core/page_cache.py).
 PAGE_CACHE_TIMEOUT = env.int("DJANGO_PAGE_CACHE_TIMEOUT", default=600)
 # The queue tasks go to and workers read by default: stacks sharing one Redis set their own.
 CELERY_TASK_DEFAULT_QUEUE = env.str("DJANGO_CELERY_QUEUE", default="celery")
@@ -306,7 +306,7 @@ from changemakers.beat import BEAT_SCHEDULE  # noqa: E402
 CELERY_BEAT_SCHEDULE = {
     **BEAT_SCHEDULE,
     "sweep-disbursements": {
-        **BEAT_SCHEDULE["sweep-disbursements"],
+        **BEAT_SCHEDULE["sweep-disbursements"],  # the task; how often is the setting above
         "schedule": PAYOUT_SWEEP_EVERY,
         "options": {"expires": PAYOUT_SWEEP_EVERY * 0.9},  # a late sweep gives way to the next
     },

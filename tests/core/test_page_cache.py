@@ -1,4 +1,4 @@
-"""Parts of pages cached until the data changes (creators/page_cache.py), with a real cache.
+"""Parts of pages cached until the data changes (core/page_cache.py), with a real cache.
 
 The test settings turn the "pages" cache off (tests roll their data back, which no cache sees);
 these tests turn an in-memory one on and prove that what is cached is kept right: an audited

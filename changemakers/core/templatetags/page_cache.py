@@ -1,5 +1,5 @@
 """`{% pagecache "name" vary_on... %}…{% endpagecache %}`: the enclosed markup, rendered once
-per data version, language and `vary_on` (creators/page_cache.py). Only for markup that is the
+per data version, language and `vary_on` (core/page_cache.py). Only for markup that is the
 same for everyone who may see the page: no user, no CSRF token inside. A `vary_on` value that
 is None renders the markup afresh, uncached (for keys a visitor could vary without bound)."""
 

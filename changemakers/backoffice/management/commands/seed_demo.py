@@ -360,7 +360,7 @@ class Command(BaseCommand):
         if not ProgramHub.objects.exists():
             program_hub_update(actor=staff, **demo_data.PROGRAM_HUB)
 
-    # -- issue #4: applications awaiting review ----------------------------------------------
+    # -- applications awaiting review ----------------------------------------------
 
     def seed_applications(self) -> None:
         for (
