@@ -7,8 +7,8 @@ class CreatorsConfig(AppConfig):
     verbose_name = _("Creators")
 
     def ready(self) -> None:
-        from changemakers.core.audit import verbs_declare
         from changemakers.core.roles import Role, role_link_declare
+        from changemakers.core.verbs import verbs_declare
 
         from .models import AuditVerb
 

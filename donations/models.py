@@ -18,9 +18,9 @@ from django.db.models import F, OuterRef, Q, Subquery
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
-from changemakers.core.audit import KernelVerb
 from changemakers.core.models import AuditEvent, SingleUseLink, TimeStampedModel
 from changemakers.core.roles import linked
+from changemakers.core.verbs import KernelVerb
 from creators.models import Creator, creator_of
 
 MONEY_DIGITS = 14

@@ -7,7 +7,7 @@ class ProgramsConfig(AppConfig):
     verbose_name = _("Programs")
 
     def ready(self) -> None:
-        from changemakers.core.audit import verbs_declare
+        from changemakers.core.verbs import verbs_declare
 
         from .models import AuditVerb
 

@@ -4,7 +4,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from changemakers.core.audit import KernelVerb, audit_record
+from changemakers.core.audit import audit_record
+from changemakers.core.verbs import KernelVerb
 
 from .models import ProgramHub
 

@@ -21,8 +21,9 @@ from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from .audit import KernelVerb, audit_record, verb_choices
+from .audit import audit_record
 from .models import AuditEvent
+from .verbs import KernelVerb, verb_choices
 
 # Actions show in the changelist's drop-down and on each object's change page.
 BOTH_LOCATIONS = [admin.ActionLocation.CHANGE_LIST, admin.ActionLocation.CHANGE_FORM]

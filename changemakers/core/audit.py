@@ -1,9 +1,8 @@
-"""The audit log's writers, and the registry of the verbs it records.
+"""The audit log's writers.
 
 Every state change of the program is recorded with who, when, from, to and why, inside the
-transaction of the change. Each app declares its own verbs in its `AppConfig.ready()`
-(`verbs_declare(MyVerbs)`, a `TextChoices`); recording a verb nobody declared is a programming
-error, caught at once. The kernel declares only what its own helpers record.
+transaction of the change. The verb must have been declared by its app (`verbs.py`); recording
+a verb nobody declared is a programming error, caught at once.
 """
 
 from collections.abc import Iterable, Mapping, Sequence
@@ -13,47 +12,10 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from . import page_cache
 from .models import AuditEvent
-
-_VERBS: dict[str, object] = {}
-
-
-class KernelVerb(models.TextChoices):
-    """What the kernel's own helpers record (`fields_update`) and what every app may say."""
-
-    CREATED = "created", gettext_lazy("Created")
-    UPDATED = "updated", gettext_lazy("Updated")
-
-
-def verbs_declare(verbs: type[models.TextChoices]) -> None:
-    """Declare an app's audit verbs. Two apps may declare the same verb with the same label
-    (both approve things); a verb declared again with another label is refused."""
-    for value, label in verbs.choices:
-        known = _VERBS.get(value)
-        if known is not None and str(known) != str(label):
-            raise ValueError(f"Audit verb {value!r} is declared as {known!r} and as {label!r}.")
-        _VERBS[value] = label
-
-
-def verb_label(verb: str) -> str:
-    """The verb's label in the active language; an undeclared (retired) verb as it is."""
-    return str(_VERBS.get(verb, verb))
-
-
-def verb_choices() -> list[tuple[str, str]]:
-    return sorted(((verb, str(label)) for verb, label in _VERBS.items()), key=lambda c: c[1])
-
-
-def _declared(action: str) -> str:
-    if action not in _VERBS:
-        raise ValueError(f"Unknown audit verb {action!r}: declare it in its app's ready().")
-    return action
-
-
-verbs_declare(KernelVerb)
+from .verbs import KernelVerb, verb_declared
 
 
 def actor_or_none(actor):
@@ -76,7 +38,7 @@ def audit_record(
         content_type=ContentType.objects.get_for_model(obj),
         object_id=obj.pk,
         object_repr=str(obj)[:200],
-        action=_declared(action),
+        action=verb_declared(action),
         from_state=from_state,
         to_state=to_state,
         note=note,
@@ -94,7 +56,7 @@ def audit_changes(*, actor, changes: Sequence[tuple]) -> list[AuditEvent]:
             content_type=ContentType.objects.get_for_model(obj),
             object_id=obj.pk,
             object_repr=str(obj)[:200],
-            action=_declared(action),
+            action=verb_declared(action),
             from_state=from_state,
             to_state=to_state,
             note=note,

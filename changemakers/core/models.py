@@ -1,7 +1,7 @@
 """The kernel's rows: the timestamps every model carries, the single-use link every emailed
 link is, and the append-only audit log every app records its state changes in.
 
-Nothing here knows an app. Each app declares the verbs it records (`audit.verbs_declare` in its
+Nothing here knows an app. Each app declares the verbs it records (`verbs.verbs_declare` in its
 `AppConfig.ready`), so no app's migration exists for another app's vocabulary: the column holds
 a verb, the registry gives its label.
 """
@@ -13,6 +13,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from .verbs import verb_label
 
 
 class TimeStampedModel(models.Model):
@@ -108,6 +110,4 @@ class AuditEvent(models.Model):
         raise ValidationError(_("Audit events cannot be deleted."), code="audit_immutable")
 
     def get_action_display(self) -> str:
-        from .audit import verb_label  # the registry reads this model's verbs, not the reverse
-
         return verb_label(self.action)
