@@ -139,6 +139,9 @@ class LoginView(auth_views.LoginView):
             return reverse("nonprofit:grant-list")
         return reverse("creators:home")
 
+    def form_invalid(self, form):
+        return self.render_to_response(self.get_context_data(form=form), status=REFUSED)
+
 
 @require_GET
 def creator_photo(request: HttpRequest, handle: str) -> HttpResponse:
@@ -209,6 +212,9 @@ RESET_RATE_PER_EMAIL = 3
 
 
 class PasswordResetView(auth_views.PasswordResetView):
+    def form_invalid(self, form):
+        return self.render_to_response(self.get_context_data(form=form), status=REFUSED)
+
     def form_valid(self, form):
         # A digest: any length fits in a key, and the cache holds no address.
         email = hashlib.sha256(form.cleaned_data["email"].strip().lower().encode()).hexdigest()
