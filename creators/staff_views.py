@@ -2,8 +2,9 @@
 /staff/lists/.
 
 Function views: validate with a form, call a service, render or redirect. The entries table
-is a partial: with htmx a move or removal answers with the table re-rendered in place (and an
-`editionChanged` event); without JavaScript the same POST redirects back with a message.
+is a partial: with htmx a move or removal answers with the table re-rendered in place (a
+refusal shown above it, with a 422); without JavaScript the same POST redirects back with a
+message. A form that is refused is shown again with a 422.
 """
 
 from django.contrib import messages
@@ -14,9 +15,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_htmx.http import trigger_client_event
 
-from changemakers.core.htmx import form_refusal
+from changemakers.core.htmx import REFUSED, form_refusal, is_partial, partial_target, vary_on_htmx
 from changemakers.core.pagination import page_context
 from changemakers.core.roles import staff_required
 
@@ -34,7 +34,6 @@ from .models import Cause, ChangeMakersList, Creator, ListEntry
 from .views import list_page
 
 EDITION = "creators/staff/edition_detail.html"
-EDITION_CHANGED = "editionChanged"
 PAGE_SIZE = 50
 ENTRY_PAGE_SIZE = 50
 
@@ -82,7 +81,8 @@ def edition_create(request: HttpRequest) -> HttpResponse:
                 request, _("%(title)s is created as a draft.") % {"title": edition.title}
             )
             return redirect("creators:edition-detail", year=edition.year)
-    return render(request, "creators/staff/edition_form.html", {"form": form})
+    status = REFUSED if request.method == "POST" else 200
+    return render(request, "creators/staff/edition_form.html", {"form": form}, status=status)
 
 
 def _edition_context(
@@ -108,10 +108,11 @@ def _edition_context(
 
 @require_GET
 @staff_required
+@vary_on_htmx
 def edition_detail(request: HttpRequest, year: int) -> HttpResponse:
     edition = _edition_or_404(year)
     context = _edition_context(request, edition)
-    if request.htmx and request.htmx.target == "entries":
+    if partial_target(request) == "entries":
         return render(request, f"{EDITION}#entries", context)
     return render(request, EDITION, context)
 
@@ -135,7 +136,7 @@ def edition_edit(request: HttpRequest, year: int) -> HttpResponse:
             messages.success(request, _("The title and introduction are saved."))
             return redirect("creators:edition-detail", year=year)
     context = _edition_context(request, edition, text_form=form, text_open=True)
-    return render(request, EDITION, context)
+    return render(request, EDITION, context, status=REFUSED)
 
 
 HANDLE_SUGGESTIONS = 20
@@ -198,7 +199,7 @@ def entry_add(request: HttpRequest, year: int) -> HttpResponse:
             messages.success(request, _("%(creator)s is added to the list.") % {"creator": creator})
             return _to_entry(edition, entry)
     context = _edition_context(request, edition, add_form=form)
-    return render(request, EDITION, context)
+    return render(request, EDITION, context, status=REFUSED)
 
 
 @require_http_methods(["GET", "POST"])
@@ -230,6 +231,7 @@ def entry_edit(request: HttpRequest, year: int, pk: int) -> HttpResponse:
         request,
         "creators/staff/entry_form.html",
         {"entry": entry, "edition": entry.change_makers_list, "form": form},
+        status=REFUSED if request.method == "POST" else 200,
     )
 
 
@@ -253,7 +255,7 @@ def _entry_action(request: HttpRequest, year: int, pk: int, act, done: str) -> H
         if moved is not None:  # show the page the entry has moved to
             page = _entry_page(edition, moved.position)
     message = done % {"creator": entry.creator.display_name}
-    if not request.htmx:
+    if not is_partial(request):
         for error in errors:
             messages.error(request, error)
         if not errors:
@@ -263,14 +265,14 @@ def _entry_action(request: HttpRequest, year: int, pk: int, act, done: str) -> H
     context = _edition_context(
         request, edition, page=page, action_errors=errors, action_message="" if errors else message
     )
-    response = render(request, f"{EDITION}#entries_response", context)
-    if not errors:
-        trigger_client_event(response, EDITION_CHANGED)
-    return response
+    return render(
+        request, f"{EDITION}#entries_response", context, status=REFUSED if errors else 200
+    )
 
 
 @require_POST
 @staff_required
+@vary_on_htmx
 def entry_move(request: HttpRequest, year: int, pk: int, direction: str) -> HttpResponse:
     if direction not in ("up", "down"):
         return HttpResponse(status=404)
@@ -287,6 +289,7 @@ def entry_move(request: HttpRequest, year: int, pk: int, direction: str) -> Http
 
 @require_POST
 @staff_required
+@vary_on_htmx
 def entry_remove(request: HttpRequest, year: int, pk: int) -> HttpResponse:
     return _entry_action(
         request,
@@ -327,7 +330,8 @@ def edition_import(request: HttpRequest, year: int) -> HttpResponse:
         "cause_codes": ", ".join(Cause.values),
         "editable": edition.status == ChangeMakersList.Status.DRAFT,
     }
-    return render(request, "creators/staff/edition_import.html", context)
+    status = REFUSED if request.method == "POST" else 200
+    return render(request, "creators/staff/edition_import.html", context, status=status)
 
 
 @require_GET
@@ -340,6 +344,7 @@ def import_template(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @staff_required
+@vary_on_htmx
 def edition_preview(request: HttpRequest, year: int) -> HttpResponse:
     edition = _edition_or_404(year)
     return list_page(

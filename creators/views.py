@@ -13,12 +13,10 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
-from django_htmx.http import trigger_client_event
 
-from changemakers.core.htmx import form_refusal
+from changemakers.core.htmx import REFUSED, form_refusal, is_partial, vary_on_htmx
 from changemakers.core.pagination import page_context
 from changemakers.core.ratelimit import client_address, rate_count, rate_exceeded
 from changemakers.core.roles import Role, creator_required, role_of
@@ -57,6 +55,7 @@ def list_latest(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@vary_on_htmx
 def list_year(request: HttpRequest, year: int) -> HttpResponse:
     change_makers_list = selectors.published_list_for_year(year)
     if change_makers_list is None:
@@ -78,7 +77,8 @@ def list_page(
     preview: bool = False,
 ) -> HttpResponse:
     """One year's list as the public sees it: filtered, searched and paged; the results alone
-    for htmx. Staff's preview of a draft renders the same page, marked as not public."""
+    for htmx (so the views that use it are `@vary_on_htmx`). Staff's preview of a draft
+    renders the same page, marked as not public."""
     form = ListFilterForm(
         request.GET or None,
         country_choices=selectors.list_country_choices(change_makers_list),
@@ -101,12 +101,8 @@ def list_page(
         **page_context(request, entries, LIST_PAGE_SIZE),
         "other_years": other_years,
     }
-    # A history restore asks for the whole page even though it comes from htmx.
-    partial = request.htmx and not request.htmx.history_restore_request
-    template = "creators/list.html#results" if partial else "creators/list.html"
-    response = render(request, template, context)
-    patch_vary_headers(response, ("HX-Request",))
-    return response
+    template = "creators/list.html#results" if is_partial(request) else "creators/list.html"
+    return render(request, template, context)
 
 
 def _handle_or_404(handle: str) -> str:
@@ -143,6 +139,9 @@ class LoginView(auth_views.LoginView):
             return reverse("nonprofit:grant-list")
         return reverse("creators:home")
 
+    def form_invalid(self, form):
+        return self.render_to_response(self.get_context_data(form=form), status=REFUSED)
+
 
 @require_GET
 def creator_photo(request: HttpRequest, handle: str) -> HttpResponse:
@@ -156,8 +155,9 @@ def creator_photo(request: HttpRequest, handle: str) -> HttpResponse:
 # --- The creator's portal: their own profile ----------------------------------------------
 
 
-@creator_required
 @require_http_methods(["GET", "POST"])
+@creator_required
+@vary_on_htmx
 def profile_edit(request: HttpRequest) -> HttpResponse:
     creator = creator_of(request.user)
     initial_links = [{"label": link.label, "url": link.url} for link in creator.links.all()]
@@ -179,7 +179,7 @@ def profile_edit(request: HttpRequest) -> HttpResponse:
             except ValidationError as error:
                 form_refusal(form, error)
             else:
-                if not request.htmx:
+                if not is_partial(request):
                     messages.success(request, _("Your profile is saved."))
                     return redirect("creators:profile-edit")
                 saved = True
@@ -190,18 +190,11 @@ def profile_edit(request: HttpRequest) -> HttpResponse:
         form = ProfileForm(initial=_profile_initial(creator))
         formset = link_formset(initial=initial_links)
     context = {"creator": creator, "form": form, "formset": formset, "saved": saved}
-    if request.htmx:
-        invalid = not saved and request.method == "POST"
-        response = render(
-            request,
-            "creators/portal/profile_form.html#profile-form",
-            context,
-            status=422 if invalid else 200,
-        )
-        if saved:
-            trigger_client_event(response, "profileChanged")
-        return response
-    return render(request, "creators/portal/profile_form.html", context)
+    status = REFUSED if request.method == "POST" and not saved else 200
+    template = "creators/portal/profile_form.html"
+    if is_partial(request):
+        template += "#profile-form"
+    return render(request, template, context, status=status)
 
 
 def _profile_initial(creator: Creator) -> dict:
@@ -219,6 +212,9 @@ RESET_RATE_PER_EMAIL = 3
 
 
 class PasswordResetView(auth_views.PasswordResetView):
+    def form_invalid(self, form):
+        return self.render_to_response(self.get_context_data(form=form), status=REFUSED)
+
     def form_valid(self, form):
         # A digest: any length fits in a key, and the cache holds no address.
         email = hashlib.sha256(form.cleaned_data["email"].strip().lower().encode()).hexdigest()
@@ -272,5 +268,8 @@ def invitation_accept(request: HttpRequest, pk: int, token: str) -> HttpResponse
         messages.success(request, _("Welcome to your Change Makers portal."))
         return redirect("programs:portal")
     return render(
-        request, "creators/invitation_accept.html", {"invitation": invitation, "form": form}
+        request,
+        "creators/invitation_accept.html",
+        {"invitation": invitation, "form": form},
+        status=REFUSED if request.method == "POST" else 200,
     )

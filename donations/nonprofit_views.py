@@ -16,9 +16,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_htmx.http import trigger_client_event
 
-from changemakers.core.htmx import form_refusal
+from changemakers.core.htmx import REFUSED, form_refusal, is_partial, vary_on_htmx
 from changemakers.core.pagination import page_context
 from changemakers.core.ratelimit import client_address, rate_count, rate_exceeded
 from changemakers.core.roles import Role, nonprofit_required, role_of
@@ -36,7 +35,6 @@ from .nonprofit_forms import (
 PAGE_SIZE = 20
 GRANT_DETAIL = "donations/nonprofit/grant_detail.html"
 DETAILS = "donations/nonprofit/details.html"
-RECEIPT_CONFIRMED = "receiptConfirmed"
 
 # The public "email me a sign-in link" form: per client address, and per address asked for
 # (so nobody's inbox can be flooded), in windows of an hour.
@@ -94,7 +92,7 @@ def sign_in(request: HttpRequest) -> HttpResponse:
             rate_count(key, window=LINK_RATE_WINDOW)
         services.nonprofit_link_ask(email=form.cleaned_data["email"])
         return redirect("nonprofit:sign-in-sent")
-    status = 422 if request.method == "POST" else 200
+    status = REFUSED if request.method == "POST" else 200
     return render(request, "donations/nonprofit/sign_in.html", {"form": form}, status=status)
 
 
@@ -160,6 +158,7 @@ def grant_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @nonprofit_required
+@vary_on_htmx
 def grant_confirm_receipt(request: HttpRequest, pk: int) -> HttpResponse:
     grant = _grant_or_404(request, pk)
     errors: list[str] = []
@@ -167,22 +166,19 @@ def grant_confirm_receipt(request: HttpRequest, pk: int) -> HttpResponse:
         services.grant_receipt_confirm(grant=grant, actor=request.user)
     except ValidationError as error:
         errors = error.messages
-    if not request.htmx:
+    if not is_partial(request):
         for message in errors:
             messages.error(request, message)
         if not errors:
             messages.success(request, _("Thank you: the grant is confirmed as received."))
         return redirect("nonprofit:grant-detail", pk=pk)
     fresh = _grant_or_404(request, pk)
-    response = render(
+    return render(
         request,
         f"{GRANT_DETAIL}#progress",
         _grant_context(fresh, receipt_errors=errors),
-        status=422 if errors else 200,  # htmx swaps a 422 too (base.html's config)
+        status=REFUSED if errors else 200,
     )
-    if not errors:
-        trigger_client_event(response, RECEIPT_CONFIRMED)
-    return response
 
 
 @require_GET
@@ -260,7 +256,7 @@ def details(request: HttpRequest) -> HttpResponse:
             else:
                 messages.success(request, done)
                 return redirect("nonprofit:details")
-        status = 422
+        status = REFUSED
     pending = nonprofit.payout_changes.pending().first()
     context = {
         "contact": contact,
@@ -290,7 +286,7 @@ def password_set(request: HttpRequest) -> HttpResponse:
         update_session_auth_hash(request, request.user)
         messages.success(request, _("Your password is set: you can now also sign in with it."))
         return redirect("nonprofit:details")
-    status = 422 if request.method == "POST" else 200
+    status = REFUSED if request.method == "POST" else 200
     return render(
         request,
         "donations/nonprofit/password.html",

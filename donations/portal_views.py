@@ -8,7 +8,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from changemakers.core.htmx import form_refusal
+from changemakers.core.htmx import REFUSED, form_refusal
 from changemakers.core.roles import creator_required
 from creators.models import creator_of
 
@@ -19,8 +19,8 @@ from .portal_forms import NominateVerifiedForm, ProposeNonprofitForm
 STEPS = ["proposed", "approved", "scheduled", "processing", "disbursed"]
 
 
-@creator_required
 @require_GET
+@creator_required
 def donation_status(request: HttpRequest) -> HttpResponse:
     creator = creator_of(request.user)
     grants = list(Grant.objects.filter(creator=creator).with_related().order_by("-created_at"))
@@ -45,8 +45,8 @@ def donation_status(request: HttpRequest) -> HttpResponse:
     )
 
 
-@creator_required
 @require_http_methods(["GET", "POST"])
+@creator_required
 def nominate(request: HttpRequest) -> HttpResponse:
     creator = creator_of(request.user)
     live = nominations.donation_live(creator)
@@ -78,7 +78,7 @@ def nominate(request: HttpRequest) -> HttpResponse:
                     else _("Thank you! The program team will vet this nonprofit first."),
                 )
                 return redirect("portal-donations:status")
-        status = 422
+        status = REFUSED
     return render(
         request,
         "donations/portal/nominate.html",

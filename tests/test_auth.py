@@ -59,7 +59,7 @@ def test_unsafe_next_is_ignored(client, creator_user):
 
 def test_wrong_password_shows_error(client, creator_user):
     response = login(client, creator_user.username, password="wrong")
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert SESSION_KEY not in client.session
     assert 'role="alert"' in response.content.decode()
 
@@ -82,7 +82,7 @@ def test_five_bad_passwords_lock_the_account_out(client):
 
     for _attempt in range(4):
         response = login(client, user.username, password="wrong")
-        assert response.status_code == 200
+        assert response.status_code == 422
     fifth = login(client, user.username, password="wrong")
     assert fifth.status_code == 429
     assert "Too many sign-in attempts" in fifth.content.decode()

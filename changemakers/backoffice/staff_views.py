@@ -18,17 +18,15 @@ from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
-from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from changemakers.core import page_cache
-from changemakers.core.htmx import form_refusal
+from changemakers.core.htmx import REFUSED, form_refusal, is_partial, vary_on_htmx
 from changemakers.core.models import AuditEvent
 from changemakers.core.roles import staff_required
 from donations import selectors as donation_selectors
 from donations.models import Fund
-from donations.views import _htmx_target
 from programs.services import program_today
 
 from . import selectors, services
@@ -60,6 +58,7 @@ STAFF_PAGES = {
 
 @require_GET
 @staff_required
+@vary_on_htmx
 def dashboard(request: HttpRequest) -> HttpResponse:
     today = program_today()
     funds = donation_selectors.fund_choices()
@@ -86,14 +85,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             today,
         ),
     }
-    if _htmx_target(request) is None:
-        template = DASHBOARD
-    else:
+    if is_partial(request):
         template = f"{DASHBOARD}#body"
         context["updated"] = True
-    response = render(request, template, context)
-    patch_vary_headers(response, ("HX-Request", "HX-Target"))
-    return response
+    else:
+        template = DASHBOARD
+    return render(request, template, context)
 
 
 def _dashboard_data(
@@ -268,4 +265,5 @@ def hub_edit(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("The program page is saved."))
             return redirect("backoffice:hub-edit")
-    return render(request, "backoffice/hub_form.html", {"form": form, "hub": hub})
+    status = REFUSED if request.method == "POST" else 200
+    return render(request, "backoffice/hub_form.html", {"form": form, "hub": hub}, status=status)

@@ -27,9 +27,11 @@ HTMX_HEADERS = ("HX-Request", "HX-Target")
 
 
 class Event(StrEnum):
-    GRANTS_CHANGED = "grantsChanged"
-    NONPROFITS_CHANGED = "nonprofitsChanged"
-    EDITION_CHANGED = "editionChanged"
+    """Only events some template listens to (tests/core/test_htmx.py checks it)."""
+
+    GRANTS_CHANGED = "grantsChanged"  # the pipeline's status tabs and fund budgets
+    NONPROFITS_CHANGED = "nonprofitsChanged"  # the vetting page's "pending" note
+    COHORT_CHANGED = "cohortChanged"  # the cohort page's progress grid
 
 
 def partial_target(request: HttpRequest) -> str | None:

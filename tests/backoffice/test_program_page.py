@@ -176,7 +176,7 @@ def test_staff_edit_the_hub_text_on_their_page(client, staff_user):
     assert response.status_code == 302
     assert ProgramHub.objects.get().title == "The hub"
     bad = client.post(url, {"title": "", "hashtag": "#x y", "introduction": ""})
-    assert bad.status_code == 200
+    assert bad.status_code == 422
     assert "A hashtag is #" in bad.content.decode()
     assert ProgramHub.objects.get().hashtag == "#ChangeMakersForGood"
     page = client.get(URL).content.decode()

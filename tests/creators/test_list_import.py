@@ -267,7 +267,7 @@ def test_uploading_a_bad_file_shows_the_report_and_imports_nothing(
         2027,
         HEADER + "1,joelbervell,,,A.\r\n2,nobody,,,B.\r\n3,nora.learns,XX,,C.\r\n",
     )
-    assert response.status_code == 200
+    assert response.status_code == 422
     content = response.content.decode()
     assert "Problems found" in content
     assert "2 rows have problems, so nothing was imported." in content
@@ -289,7 +289,7 @@ def test_uploading_a_bad_file_shows_the_report_and_imports_nothing(
 def test_uploading_an_unreadable_file_says_why(client, staff_user, edition, data, message):
     client.force_login(staff_user)
     response = upload(client, 2027, data)
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert message in response.content.decode()
     assert not edition.entries.exists()
 

@@ -475,7 +475,7 @@ def test_approving_for_an_unverified_nonprofit_shows_the_refusal_in_the_row(staf
     )
 
     html = content(response)
-    assert response.status_code == 200  # htmx 2 swaps no 4xx by default
+    assert response.status_code == 422  # base.html's htmx config swaps it
     assert html.lstrip().startswith(f'<tr id="grant-{grant.pk}" class="row--invalid"')
     assert 'role="alert"' in html
     assert "Unvetted is not verified yet" in html
@@ -822,7 +822,7 @@ def test_propose_refuses_a_rejected_nonprofit_and_a_bad_amount(staff_client, fun
         reverse("donations:grant-create"),
         {"fund": fund.pk, "nonprofit": rejected.pk, "amount": "0"},
     )
-    assert response.status_code == 200
+    assert response.status_code == 422
     form = response.context["form"]
     assert set(form.errors) == {"nonprofit", "amount"}
     assert not Grant.objects.exists()
@@ -926,6 +926,7 @@ def test_rejecting_a_nonprofit_with_committed_grants_is_refused_in_the_row(
         headers=htmx(f"nonprofit-{nonprofit.pk}"),
     )
 
+    assert response.status_code == 422
     assert "has approved grants; cancel them before rejecting it" in content(response)
     assert "HX-Trigger" not in response
     nonprofit.refresh_from_db()
@@ -939,6 +940,7 @@ def test_reject_without_a_reason_is_refused_in_the_row(staff_client):
         {"reason": ""},
         headers=htmx(f"nonprofit-{nonprofit.pk}"),
     )
+    assert response.status_code == 422
     assert "This field is required." in content(response)
     nonprofit.refresh_from_db()
     assert nonprofit.verification_status == Nonprofit.Verification.PENDING
@@ -966,7 +968,7 @@ def test_add_a_nonprofit_creates_it_pending(staff_client, staff_user):
 def test_adding_a_duplicate_nonprofit_shows_the_error_on_the_form(staff_client):
     NonprofitFactory(registration_number="KE-NGO-1", country="KE")
     response = staff_client.post(reverse("donations:nonprofit-create"), NEW_NONPROFIT)
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert "already registered in this country" in content(response)
     assert response.context["form"]["legal_name"].value() == "Code Nairobi"
     assert Nonprofit.objects.count() == 1
@@ -975,6 +977,6 @@ def test_adding_a_duplicate_nonprofit_shows_the_error_on_the_form(staff_client):
 def test_schedule_selected_with_nothing_ticked_asks_for_a_tick(staff_client):
     url = reverse("donations:grants-schedule")
     fragment = staff_client.post(url, {"grants": ["²", "x"]}, headers=htmx("schedule-selected"))
-    assert fragment.status_code == 200
+    assert fragment.status_code == 422
     assert "Tick at least one approved grant." in content(fragment)
     assert not DisbursementBatch.objects.exists()

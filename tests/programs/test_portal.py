@@ -1,8 +1,6 @@
 """The creator's portal: home, milestone pages, progress updates (with attachments), taking up
 a place. Only the creator's own objects: anyone else's are a 404, never data."""
 
-import json
-
 import pytest
 from django.urls import reverse
 
@@ -120,7 +118,7 @@ def test_submit_an_update_with_htmx_answers_with_the_partial(creator_client, enr
     kickoff = enrolment.milestones.get(title="Kickoff")
     response = creator_client.post(kickoff.get_portal_url(), {"body": "Done."}, headers=HTMX)
     assert response.status_code == 200
-    assert json.loads(response["HX-Trigger"]) == {"milestoneChanged": {}}
+    assert "HX-Trigger" not in response  # the partial is all the page shows of it
     content = response.content.decode()
     assert content.lstrip().startswith('<div id="milestone-body">')
     assert "Your update is sent." in content

@@ -191,7 +191,7 @@ MATRIX: list[Url] = [
     ),
     Url(
         "programs:portal-enrolment-accept",
-        get=CREATORS_ONLY.but(creator_a=405, creator_b=405),
+        get=POST_ONLY,
         post=CREATORS_POST.but(creator_b=404),
         kwargs=lambda w: {"pk": w.offered_a.pk},
     ),
@@ -374,23 +374,22 @@ MATRIX: list[Url] = [
         kwargs=lambda w: {"pk": w.cohort.pk},
         htmx_fragment=True,
     ),
-    # Staff check first, then the method (`@staff_required` outermost in programs.views).
     Url(
         "programs:cohort-transition",
-        get=STAFF_ONLY.but(staff=405),
+        get=POST_ONLY,
         post=STAFF_POSTS,
         kwargs=lambda w: {"pk": w.cohort.pk, "action": "complete"},
     ),
     Url(
         "programs:cohort-invite",
-        get=STAFF_ONLY.but(staff=405),
+        get=POST_ONLY,
         post=STAFF_POSTS,
         kwargs=lambda w: {"pk": w.cohort.pk},
         data=lambda w: {"creator": w.invited_c.creator.pk, "email": "chidi@creators.example"},
     ),
     Url(
         "programs:cohort-invite-new",
-        get=STAFF_ONLY.but(staff=405),
+        get=POST_ONLY,
         post=STAFF_POSTS,
         kwargs=lambda w: {"pk": w.next_cohort.pk},
         data=lambda w: {
@@ -403,13 +402,13 @@ MATRIX: list[Url] = [
     ),
     Url(
         "programs:enrolment-invitation-resend",
-        get=STAFF_ONLY.but(staff=405),
+        get=POST_ONLY,
         post=STAFF_POSTS,
         kwargs=lambda w: {"pk": w.invited_c.pk},
     ),
     Url(
         "programs:enrolment-transition",
-        get=STAFF_ONLY.but(staff=405),
+        get=POST_ONLY,
         post=STAFF_POSTS,
         kwargs=lambda w: {"pk": w.enrolment_a.pk, "action": "withdraw"},
         data=lambda w: {"reason": "Removed."},

@@ -1,55 +1,44 @@
-"""Staff pages for cohorts, milestone reviews and applications; the creator's portal; the
-public application form. Function views: validate with a form, call a service or selector,
-render or redirect. htmx requests get the page's partial; every form also posts without JS."""
+"""Staff pages for cohorts, enrolments, milestone reviews and applications, mounted under
+/staff/. Function views: validate with a form, call a service or selector, render or
+redirect. htmx requests get the page's partial (a refusal too, answered 422); every form also
+posts without JavaScript."""
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_htmx.http import trigger_client_event
 
-from changemakers.core.htmx import form_refusal
+from changemakers.core.htmx import (
+    REFUSED,
+    Event,
+    announce,
+    form_refusal,
+    is_partial,
+    vary_on_htmx,
+)
 from changemakers.core.pagination import page_context
-from changemakers.core.ratelimit import client_address, rate_count, rate_exceeded
-from changemakers.core.roles import Role, creator_required, role_of, staff_required
-from changemakers.core.uploads import upload_response
-from creators.models import creator_of
+from changemakers.core.roles import staff_required
 from creators.services import creator_invitation_send
 
-from . import selectors, services
-from .forms import (
+from .. import selectors, services
+from ..forms import (
     ENROLMENT_ACTIONS,
     AcceptForm,
-    ApplicationForm,
     CohortForm,
     DeclineForm,
     InviteExistingForm,
     InviteNewForm,
-    ProgressUpdateForm,
     ReasonForm,
     ReviewForm,
     plan_formset,
     plan_from,
 )
-from .models import Application, Cohort, Enrolment, Milestone, ProgressUpdate
+from ..models import Application, Cohort, Enrolment, Milestone
 
 # Staff lists show this many rows a page (components/pagination.html links the rest).
 STAFF_PAGE_SIZE = 50
-
-# The public application form takes at most APPLY_RATE_LIMIT applications per client address
-# (client_address) in a window of APPLY_RATE_WINDOW seconds, counted in Django's cache; past it
-# the form answers 429. A fixed window that starts with the address's first application.
-APPLY_RATE_LIMIT = 5
-APPLY_RATE_WINDOW = 60 * 60
-
-
-def _vary_on_htmx(response: HttpResponse) -> HttpResponse:
-    patch_vary_headers(response, ("HX-Request",))
-    return response
 
 
 def _paginate(request: HttpRequest, rows) -> dict:
@@ -59,16 +48,16 @@ def _paginate(request: HttpRequest, rows) -> dict:
 # --- Staff: cohorts -------------------------------------------------------------------------
 
 
-@staff_required
 @require_GET
+@staff_required
 def cohort_list(request: HttpRequest) -> HttpResponse:
     context = _paginate(request, selectors.cohorts_with_counts())
     context["cohorts"] = context["page_obj"].object_list
     return render(request, "programs/staff/cohort_list.html", context)
 
 
-@staff_required
 @require_http_methods(["GET", "POST"])
+@staff_required
 def cohort_create(request: HttpRequest) -> HttpResponse:
     form = CohortForm(request.POST or None, initial={"capacity": 10})
     formset = plan_formset(request.POST or None)
@@ -82,7 +71,13 @@ def cohort_create(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("%(cohort)s is created.") % {"cohort": cohort})
             return redirect("programs:cohort-detail", pk=cohort.pk)
-    return render(request, "programs/staff/cohort_form.html", {"form": form, "formset": formset})
+    status = REFUSED if request.method == "POST" else 200
+    return render(
+        request,
+        "programs/staff/cohort_form.html",
+        {"form": form, "formset": formset},
+        status=status,
+    )
 
 
 def _cohort_detail_context(request, cohort: Cohort, **forms) -> dict:
@@ -98,18 +93,18 @@ def _cohort_detail_context(request, cohort: Cohort, **forms) -> dict:
     }
 
 
-@staff_required
 @require_GET
+@staff_required
+@vary_on_htmx
 def cohort_detail(request: HttpRequest, pk: int) -> HttpResponse:
     cohort = get_object_or_404(Cohort, pk=pk)
     context = _cohort_detail_context(request, cohort)
-    partial = request.htmx and not request.htmx.history_restore_request
-    template = "programs/staff/cohort_detail.html" + ("#progress" if partial else "")
-    return _vary_on_htmx(render(request, template, context))
+    template = "programs/staff/cohort_detail.html" + ("#progress" if is_partial(request) else "")
+    return render(request, template, context)
 
 
-@staff_required
 @require_POST
+@staff_required
 def cohort_transition(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     cohort = get_object_or_404(Cohort, pk=pk)
     transitions = {"start": services.cohort_start, "complete": services.cohort_complete}
@@ -124,8 +119,9 @@ def cohort_transition(request: HttpRequest, pk: int, action: str) -> HttpRespons
     return redirect("programs:cohort-detail", pk=cohort.pk)
 
 
-@staff_required
 @require_POST
+@staff_required
+@vary_on_htmx
 def cohort_invite(request: HttpRequest, pk: int) -> HttpResponse:
     """Offer an existing creator a place (and a portal invitation if they have no account)."""
     cohort = get_object_or_404(Cohort, pk=pk)
@@ -147,8 +143,9 @@ def cohort_invite(request: HttpRequest, pk: int) -> HttpResponse:
     return _invite_failed(request, cohort, invite_form=form)
 
 
-@staff_required
 @require_POST
+@staff_required
+@vary_on_htmx
 def cohort_invite_new(request: HttpRequest, pk: int) -> HttpResponse:
     """Invite a creator who is not in the program yet: their profile, their place, and the
     portal invitation by email, all at once."""
@@ -180,26 +177,27 @@ def _invited(request, cohort: Cohort, enrolment: Enrolment) -> HttpResponse:
         "creator": enrolment.creator.display_name,
         "cohort": cohort,
     }
-    if request.htmx:
+    if is_partial(request):
         context = _cohort_detail_context(request, cohort)
         context["invite_notice"] = text
         response = render(request, "programs/staff/cohort_detail.html#invite-forms", context)
-        return trigger_client_event(response, "cohortChanged")
+        return announce(response, Event.COHORT_CHANGED)
     messages.success(request, text)
     return redirect("programs:cohort-detail", pk=cohort.pk)
 
 
 def _invite_failed(request, cohort: Cohort, **forms) -> HttpResponse:
     context = _cohort_detail_context(request, cohort, **forms)
-    if request.htmx:
+    if is_partial(request):
         return render(
-            request, "programs/staff/cohort_detail.html#invite-forms", context, status=422
+            request, "programs/staff/cohort_detail.html#invite-forms", context, status=REFUSED
         )
-    return render(request, "programs/staff/cohort_detail.html", context, status=422)
+    return render(request, "programs/staff/cohort_detail.html", context, status=REFUSED)
 
 
-@staff_required
 @require_POST
+@staff_required
+@vary_on_htmx
 def enrolment_transition(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     enrolment = get_object_or_404(Enrolment.objects.select_related("creator", "cohort"), pk=pk)
     if action not in ENROLMENT_ACTIONS:
@@ -228,21 +226,22 @@ def enrolment_transition(request: HttpRequest, pk: int, action: str) -> HttpResp
             },
             True,
         )
-    if request.htmx:
+    if is_partial(request):
         # The grid re-fetches itself on the event; the notice says what happened.
         response = render(
             request,
             "programs/staff/cohort_detail.html#notice",
             {"notice": text, "ok": ok},
-            status=200 if ok else 422,
+            status=200 if ok else REFUSED,
         )
-        return trigger_client_event(response, "cohortChanged") if ok else response
+        return announce(response, Event.COHORT_CHANGED) if ok else response
     (messages.success if ok else messages.error)(request, text)
     return redirect("programs:cohort-detail", pk=enrolment.cohort_id)
 
 
-@staff_required
 @require_POST
+@staff_required
+@vary_on_htmx
 def enrolment_invitation_resend(request: HttpRequest, pk: int) -> HttpResponse:
     """A fresh portal invitation for a creator offered a place who has not set a password
     yet (the last link expired or went astray); the earlier link stops working."""
@@ -257,12 +256,12 @@ def enrolment_invitation_resend(request: HttpRequest, pk: int) -> HttpResponse:
             text, ok = " ".join(error.messages), False
         else:
             text, ok = _("Invitation sent again to %(email)s.") % {"email": user.email}, True
-    if request.htmx:
+    if is_partial(request):
         return render(
             request,
             "programs/staff/cohort_detail.html#notice",
             {"notice": text, "ok": ok},
-            status=200 if ok else 422,
+            status=200 if ok else REFUSED,
         )
     (messages.success if ok else messages.error)(request, text)
     return redirect("programs:cohort-detail", pk=enrolment.cohort_id)
@@ -271,16 +270,17 @@ def enrolment_invitation_resend(request: HttpRequest, pk: int) -> HttpResponse:
 # --- Staff: milestone reviews ---------------------------------------------------------------
 
 
-@staff_required
 @require_GET
+@staff_required
 def review_list(request: HttpRequest) -> HttpResponse:
     context = _paginate(request, selectors.review_queue())
     context.update(milestones=context["page_obj"].object_list, today=services.program_today())
     return render(request, "programs/staff/review_list.html", context)
 
 
-@staff_required
 @require_http_methods(["GET", "POST"])
+@staff_required
+@vary_on_htmx
 def milestone_review(request: HttpRequest, pk: int) -> HttpResponse:
     milestone = get_object_or_404(Milestone.objects.with_people(), pk=pk)
     form = ReviewForm(request.POST or None)
@@ -302,31 +302,32 @@ def milestone_review(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as error:
             form_refusal(form, error)
         else:
-            if not request.htmx:
+            if not is_partial(request):
                 messages.success(request, text)
                 return redirect("programs:milestone-review", pk=milestone.pk)
             milestone = Milestone.objects.with_people().get(pk=milestone.pk)
             form = ReviewForm()
             context = {"milestone": milestone, "form": form, "notice": text}
-            response = render(request, "programs/staff/milestone_review.html#review", context)
-            return trigger_client_event(response, "milestoneReviewed")
+            return render(request, "programs/staff/milestone_review.html#review", context)
     context = {
         "milestone": milestone,
         "form": form,
         "updates": selectors.milestone_updates(milestone),
         "today": services.program_today(),
     }
-    if request.htmx and request.method == "POST":
-        return render(request, "programs/staff/milestone_review.html#review", context, status=422)
-    status = 422 if request.method == "POST" else 200
+    if is_partial(request) and request.method == "POST":
+        return render(
+            request, "programs/staff/milestone_review.html#review", context, status=REFUSED
+        )
+    status = REFUSED if request.method == "POST" else 200
     return render(request, "programs/staff/milestone_review.html", context, status=status)
 
 
 # --- Staff: applications --------------------------------------------------------------------
 
 
-@staff_required
 @require_GET
+@staff_required
 def application_list(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", Application.Status.PENDING)
     if status not in Application.Status.values:
@@ -345,8 +346,8 @@ def application_list(request: HttpRequest) -> HttpResponse:
     return render(request, "programs/staff/application_list.html", context)
 
 
-@staff_required
 @require_http_methods(["GET", "POST"])
+@staff_required
 def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
     application = get_object_or_404(Application.objects.select_related("cohort", "creator"), pk=pk)
     accept_form = AcceptForm(initial={"cohort": application.cohort_id})
@@ -383,166 +384,10 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
                     return redirect("programs:application-detail", pk=application.pk)
         except ValidationError as error:
             form_refusal(accept_form if decision == "accept" else decline_form, error)
-        status = 422
+        status = REFUSED
     return render(
         request,
         "programs/staff/application_detail.html",
         {"application": application, "accept_form": accept_form, "decline_form": decline_form},
         status=status,
-    )
-
-
-# --- The public application form ------------------------------------------------------------
-
-
-def _apply_rate_key(request: HttpRequest) -> str:
-    return f"programs:apply:{client_address(request)}"
-
-
-def _apply_rate_count(request: HttpRequest) -> None:
-    rate_count(_apply_rate_key(request), window=APPLY_RATE_WINDOW)
-
-
-@require_http_methods(["GET", "POST"])
-def apply(request: HttpRequest) -> HttpResponse:
-    form = ApplicationForm(request.POST or None, initial={"language": request.LANGUAGE_CODE})
-    if request.method == "POST":
-        if rate_exceeded(_apply_rate_key(request), limit=APPLY_RATE_LIMIT):
-            form.add_error(
-                None,
-                _(
-                    "We have received several applications from your connection in the last "
-                    "hour. Please try again in an hour, or write to us if you need help."
-                ),
-            )
-            response = render(request, "programs/apply.html", {"form": form}, status=429)
-            response["Retry-After"] = str(APPLY_RATE_WINDOW)
-            return response
-        if form.is_bot():
-            # Looks accepted, so the bot learns nothing; nothing is stored.
-            _apply_rate_count(request)
-            return redirect("programs:apply-done")
-        if form.is_valid():
-            data = {k: v for k, v in form.cleaned_data.items() if k != form.HONEYPOT}
-            try:
-                services.application_submit(**data)
-            except ValidationError as error:
-                form_refusal(form, error)
-            else:
-                _apply_rate_count(request)
-                return redirect("programs:apply-done")
-    status = 422 if request.method == "POST" else 200
-    return render(request, "programs/apply.html", {"form": form}, status=status)
-
-
-@require_GET
-def apply_done(request: HttpRequest) -> HttpResponse:
-    return render(request, "programs/apply_done.html")
-
-
-# --- The creator's portal -------------------------------------------------------------------
-
-
-@creator_required
-@require_GET
-def portal(request: HttpRequest) -> HttpResponse:
-    creator = creator_of(request.user)
-    enrolments = selectors.portal_enrolments(creator)
-    current = enrolments[0] if enrolments else None
-    context = {
-        "creator": creator,
-        "enrolments": enrolments,
-        "current": current,
-        "today": services.program_today(),
-        "donation": selectors.portal_donation(creator),
-    }
-    return render(request, "programs/portal/home.html", context)
-
-
-@creator_required
-@require_POST
-def portal_enrolment_accept(request: HttpRequest, pk: int) -> HttpResponse:
-    """The creator takes up the place they were offered; the plan's milestones appear."""
-    enrolment = get_object_or_404(
-        Enrolment.objects.for_creator(creator_of(request.user)).select_related("cohort"), pk=pk
-    )
-    try:
-        services.enrolment_activate(enrolment=enrolment, actor=request.user)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
-        messages.success(
-            request,
-            _("Welcome to %(cohort)s! Your milestones are below.") % {"cohort": enrolment.cohort},
-        )
-    return redirect("programs:portal")
-
-
-@creator_required
-@require_http_methods(["GET", "POST"])
-def portal_milestone(request: HttpRequest, pk: int) -> HttpResponse:
-    """One of the creator's own milestones: its feedback, their updates, and the form to send
-    one. Anyone else's milestone is a 404: its existence is not revealed."""
-    creator = creator_of(request.user)
-    milestone = get_object_or_404(
-        Milestone.objects.for_creator(creator).select_related("enrolment__cohort"), pk=pk
-    )
-    form = ProgressUpdateForm(request.POST or None, request.FILES or None)
-    notice = ""
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            services.progress_update_submit(
-                milestone=milestone,
-                author=request.user,
-                body=data["body"],
-                link=data["link"],
-                attachment=data["attachment"],
-            )
-        except ValidationError as error:
-            form_refusal(form, error)
-        else:
-            notice = _("Your update is sent. The program team will review it.")
-            if not request.htmx:
-                messages.success(request, notice)
-                return redirect("programs:portal-milestone", pk=milestone.pk)
-            milestone.refresh_from_db()
-            form = ProgressUpdateForm()
-    context = {
-        "milestone": milestone,
-        "form": form,
-        "updates": selectors.milestone_updates(milestone),
-        "today": services.program_today(),
-        "notice": notice,
-    }
-    invalid = request.method == "POST" and not notice
-    if request.htmx and request.method == "POST":
-        response = render(
-            request,
-            "programs/portal/milestone.html#milestone-body",
-            context,
-            status=422 if invalid else 200,
-        )
-        return response if invalid else trigger_client_event(response, "milestoneChanged")
-    return render(
-        request, "programs/portal/milestone.html", context, status=422 if invalid else 200
-    )
-
-
-@login_required
-@require_GET
-def update_attachment(request: HttpRequest, pk: int) -> HttpResponse:
-    """A progress update's attachment, for staff and the creator who sent it; a 404 for
-    everyone else. Always a download, never rendered by the browser as a page of ours."""
-    updates = ProgressUpdate.objects.select_related("milestone__enrolment__creator")
-    if role_of(request.user) != Role.STAFF:
-        creator = creator_of(request.user)
-        if creator is None:
-            raise Http404
-        updates = updates.filter(milestone__enrolment__creator=creator)
-    update = get_object_or_404(updates, pk=pk)
-    if not update.attachment:
-        raise Http404
-    return upload_response(
-        update.attachment, download_name=f"update-{update.pk}", as_attachment=True
     )

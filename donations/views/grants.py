@@ -1,0 +1,263 @@
+"""The grant pipeline for staff: the list with its status tabs and fund budgets, a grant's
+page, proposing a grant, and the row actions (approve, schedule, cancel, retry).
+
+With htmx a row action answers with the re-rendered row (its refusal shown inside it, with a
+422) and, when it went through, a `grantsChanged` event that makes the counts and budgets
+re-fetch themselves; without JavaScript the same POST redirects back with a message.
+"""
+
+from collections.abc import Callable
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
+
+from changemakers.core import page_cache
+from changemakers.core.htmx import (
+    REFUSED,
+    Event,
+    announce,
+    form_refusal,
+    is_partial,
+    partial_target,
+    vary_on_htmx,
+)
+from changemakers.core.roles import staff_required
+
+from .. import selectors, services
+from ..forms import GrantFilterForm, GrantProposeForm, ReasonForm
+from ..models import Grant
+from .rows import is_id, next_url, paginate, redirect_with_messages, run_action
+
+GRANTS = "donations/staff/grants.html"
+GRANT_DETAIL = "donations/staff/grant_detail.html"
+
+
+@require_GET
+@staff_required
+@vary_on_htmx
+def grant_list(request: HttpRequest) -> HttpResponse:
+    target = partial_target(request)
+    funds = selectors.fund_choices()
+    if target == "budget":
+        return render(request, f"{GRANTS}#budget", {"funds": funds})
+    form = GrantFilterForm(
+        request.GET or None,
+        fund_choices=[(fund.pk, fund.name) for fund in funds],
+        cohort_choices=selectors.cohort_choices(),
+        country_choices=selectors.nonprofit_country_choices(),
+    )
+    filters = form.filters()
+    context = {
+        "form": form,
+        "funds": funds,
+        "current_status": filters["status"],
+        "filtered": any(filters.values()),
+        "counts": page_cache.cached(
+            "grant-status-counts",
+            lambda: selectors.grant_status_counts(
+                selectors.grants_filtered(**{**filters, "status": ""})
+            ),
+            sorted((name, value) for name, value in filters.items() if name != "status"),
+        ),
+        "next": request.get_full_path(),
+    }
+    if target == "status-tabs":
+        return render(request, f"{GRANTS}#tabs", context)
+    context.update(paginate(request, selectors.grants_filtered(**filters)))
+    template = GRANTS if target is None else f"{GRANTS}#pipeline"
+    return render(request, template, context)
+
+
+@require_GET
+@staff_required
+def grant_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    grant = _grant_or_404(pk)
+    return render(request, GRANT_DETAIL, _grant_detail_context(request, grant))
+
+
+def _grant_or_404(pk: int) -> Grant:
+    try:
+        return selectors.grant_for_staff(pk)
+    except Grant.DoesNotExist:
+        raise Http404 from None
+
+
+def _grant_detail_context(request: HttpRequest, grant: Grant, **extra) -> dict:
+    return {
+        "grant": grant,
+        "disbursement": selectors.grant_disbursement(grant),
+        "history": selectors.grant_history(grant),
+        "next": reverse("donations:grant-detail", args=[grant.pk]),
+        **extra,
+    }
+
+
+def _grant_action(
+    request: HttpRequest,
+    pk: int,
+    act: Callable[[Grant], object],
+    done: str,
+    form: ReasonForm | None = None,
+) -> HttpResponse:
+    """Run one row action on a grant and answer it: the re-rendered row (or detail panel) for
+    htmx, a redirect with a message otherwise. `done` is the success message, with
+    %(nonprofit)s."""
+    grant = get_object_or_404(Grant.objects.select_related("nonprofit"), pk=pk)
+    back = next_url(request, default=reverse("donations:grant-list"))
+    errors = run_action(grant, act, form)
+    message = done % {"nonprofit": grant.nonprofit}
+    target = partial_target(request)
+    if target is None:
+        return redirect_with_messages(request, back, errors, message)
+
+    fresh = selectors.grant_for_staff(pk)
+    context = {"row_errors": errors, "action_message": "" if errors else message}
+    status = REFUSED if errors else 200
+    if target == "grant-detail":
+        response = render(
+            request,
+            f"{GRANT_DETAIL}#detail_response",
+            _grant_detail_context(request, fresh, **context),
+            status=status,
+        )
+    else:
+        response = render(
+            request,
+            f"{GRANTS}#row_response",
+            {"grant": fresh, "next": back, **context},
+            status=status,
+        )
+    return response if errors else announce(response, Event.GRANTS_CHANGED)
+
+
+@require_POST
+@staff_required
+@vary_on_htmx
+def grant_approve(request: HttpRequest, pk: int) -> HttpResponse:
+    return _grant_action(
+        request,
+        pk,
+        lambda grant: services.grant_approve(grant=grant, actor=request.user),
+        _("The grant to %(nonprofit)s is approved."),
+    )
+
+
+@require_POST
+@staff_required
+@vary_on_htmx
+def grant_schedule(request: HttpRequest, pk: int) -> HttpResponse:
+    return _grant_action(
+        request,
+        pk,
+        lambda grant: services.grant_schedule(grant=grant, actor=request.user),
+        _("The grant to %(nonprofit)s is scheduled for payment."),
+    )
+
+
+@require_POST
+@staff_required
+@vary_on_htmx
+def grant_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    form = ReasonForm(request.POST)
+    return _grant_action(
+        request,
+        pk,
+        lambda grant: services.grant_cancel(
+            grant=grant, actor=request.user, reason=form.cleaned_data["reason"]
+        ),
+        _("The grant to %(nonprofit)s is cancelled."),
+        form=form,
+    )
+
+
+@require_POST
+@staff_required
+@vary_on_htmx
+def grant_retry(request: HttpRequest, pk: int) -> HttpResponse:
+    return _grant_action(
+        request,
+        pk,
+        lambda grant: services.grant_retry(grant=grant, actor=request.user),
+        _("The payment of the grant to %(nonprofit)s is tried again."),
+    )
+
+
+@require_POST
+@staff_required
+@vary_on_htmx
+def grants_schedule(request: HttpRequest) -> HttpResponse:
+    """Schedule the ticked approved grants as one batch, then show its progress."""
+    ids = [int(value) for value in request.POST.getlist("grants") if is_id(value)]
+    try:
+        if not ids:
+            raise ValidationError(_("Tick at least one approved grant."), code="none_ticked")
+        batch = services.grants_schedule(grants=ids, actor=request.user)
+    except ValidationError as error:
+        if is_partial(request):
+            response = render(
+                request,
+                f"{GRANTS}#bulk_status",
+                {"bulk_errors": error.messages},
+                status=REFUSED,
+            )
+            return reswap(retarget(response, "#bulk-status"), "outerHTML")
+        for message in error.messages:
+            messages.error(request, message)
+        return redirect(next_url(request, default=reverse("donations:grant-list")))
+    messages.success(
+        request,
+        ngettext(
+            "%(count)s grant scheduled for payment in %(batch)s.",
+            "%(count)s grants scheduled for payment in %(batch)s.",
+            batch.size,
+        )
+        % {"count": batch.size, "batch": batch},
+    )
+    url = reverse("donations:batch-detail", args=[batch.pk])
+    if is_partial(request):
+        return HttpResponseClientRedirect(url)
+    return redirect(url)
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required
+def grant_create(request: HttpRequest) -> HttpResponse:
+    """Propose a grant: from a fund, to a verified or pending nonprofit, optionally in a
+    creator's name."""
+    if request.method == "POST":
+        form = GrantProposeForm(request.POST)
+        if form.is_valid():
+            try:
+                grant = services.grant_propose(
+                    fund=form.cleaned_data["fund"],
+                    nonprofit=form.cleaned_data["nonprofit"],
+                    amount=form.cleaned_data["amount"],
+                    creator=form.cleaned_data["creator"],
+                    purpose=form.cleaned_data["purpose"],
+                    actor=request.user,
+                )
+            except ValidationError as error:
+                form_refusal(form, error)
+            else:
+                messages.success(
+                    request,
+                    _("Grant proposed to %(nonprofit)s; approve it to commit the money.")
+                    % {"nonprofit": grant.nonprofit},
+                )
+                return redirect("donations:grant-list")
+        status = REFUSED
+    else:
+        initial = {}
+        nonprofit = request.GET.get("nonprofit", "")
+        if is_id(nonprofit):
+            initial["nonprofit"] = int(nonprofit)
+        form = GrantProposeForm(initial=initial)
+        status = 200
+    return render(request, "donations/staff/grant_form.html", {"form": form}, status=status)

@@ -1,0 +1,227 @@
+"""Nonprofit vetting for staff (the list, adding one, verify, reject) and each nonprofit's
+contacts with their sign-in links.
+
+With htmx a row action answers with the re-rendered row (its refusal shown inside it, with a
+422); a verify or reject that went through also sends `nonprofitsChanged`, on which the
+"pending" note re-fetches itself. Without JavaScript the same POST redirects back with a
+message.
+"""
+
+from collections.abc import Callable
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from changemakers.core.htmx import (
+    REFUSED,
+    Event,
+    announce,
+    form_refusal,
+    partial_target,
+    vary_on_htmx,
+)
+from changemakers.core.roles import staff_required
+
+from .. import nonprofit_services, selectors, services
+from ..forms import NonprofitCreateForm, NonprofitFilterForm, ReasonForm
+from ..models import Nonprofit, NonprofitContact
+from ..nonprofit_forms import ContactCreateForm
+from .rows import next_url, paginate, redirect_with_messages, run_action
+
+NONPROFITS = "donations/staff/nonprofits.html"
+CONTACTS = "donations/staff/nonprofit_contacts.html"
+
+
+@require_GET
+@staff_required
+@vary_on_htmx
+def nonprofit_list(request: HttpRequest) -> HttpResponse:
+    target = partial_target(request)
+    if target == "pending-note":  # re-fetched after a verify or reject
+        return render(
+            request,
+            f"{NONPROFITS}#pending_note",
+            {"status_counts": selectors.nonprofit_status_counts()},
+        )
+    form = NonprofitFilterForm(request.GET or None)
+    filters = form.filters()
+    context = {
+        "form": form,
+        "filtered": any(filters.values()),
+        "status_counts": selectors.nonprofit_status_counts(),
+        "next": request.get_full_path(),
+        **paginate(request, selectors.nonprofits_for_vetting(**filters)),
+    }
+    template = NONPROFITS if target is None else f"{NONPROFITS}#results"
+    return render(request, template, context)
+
+
+def _nonprofit_action(
+    request: HttpRequest,
+    pk: int,
+    act: Callable[[Nonprofit], object],
+    done: str,
+    form: ReasonForm | None = None,
+) -> HttpResponse:
+    nonprofit = get_object_or_404(Nonprofit, pk=pk)
+    back = next_url(request, default=reverse("donations:nonprofit-list"))
+    errors = run_action(nonprofit, act, form)
+    message = done % {"nonprofit": nonprofit}
+    if partial_target(request) is None:
+        return redirect_with_messages(request, back, errors, message)
+    fresh = selectors.nonprofits_for_vetting().get(pk=pk)
+    response = render(
+        request,
+        f"{NONPROFITS}#row_response",
+        {
+            "nonprofit": fresh,
+            "next": back,
+            "row_errors": errors,
+            "action_message": "" if errors else message,
+        },
+        status=REFUSED if errors else 200,
+    )
+    return response if errors else announce(response, Event.NONPROFITS_CHANGED)
+
+
+@require_POST
+@staff_required
+@vary_on_htmx
+def nonprofit_verify(request: HttpRequest, pk: int) -> HttpResponse:
+    return _nonprofit_action(
+        request,
+        pk,
+        lambda nonprofit: services.nonprofit_verify(nonprofit=nonprofit, actor=request.user),
+        _("%(nonprofit)s is verified."),
+    )
+
+
+@require_POST
+@staff_required
+@vary_on_htmx
+def nonprofit_reject(request: HttpRequest, pk: int) -> HttpResponse:
+    form = ReasonForm(request.POST)
+    return _nonprofit_action(
+        request,
+        pk,
+        lambda nonprofit: services.nonprofit_reject(
+            nonprofit=nonprofit, reason=form.cleaned_data["reason"], actor=request.user
+        ),
+        _("%(nonprofit)s is rejected."),
+        form=form,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required
+def nonprofit_create(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        form = NonprofitCreateForm(request.POST)
+        if form.is_valid():
+            try:
+                nonprofit = services.nonprofit_create(**form.cleaned_data, actor=request.user)
+            except ValidationError as error:
+                form_refusal(form, error)
+            else:
+                messages.success(
+                    request,
+                    _("%(nonprofit)s is added and waits for review.") % {"nonprofit": nonprofit},
+                )
+                return redirect("donations:nonprofit-list")
+        status = REFUSED
+    else:
+        form = NonprofitCreateForm()
+        status = 200
+    return render(request, "donations/staff/nonprofit_form.html", {"form": form}, status=status)
+
+
+# --- Contacts and their sign-in links -----------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required
+def nonprofit_contacts(request: HttpRequest, pk: int) -> HttpResponse:
+    """A nonprofit's contacts, with their open sign-in links; staff add a contact here."""
+    nonprofit = get_object_or_404(Nonprofit, pk=pk)
+    form = ContactCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            contact = nonprofit_services.nonprofit_contact_create(
+                nonprofit=nonprofit, actor=request.user, **form.cleaned_data
+            )
+        except ValidationError as error:
+            form_refusal(form, error)
+        else:
+            messages.success(
+                request,
+                _("%(email)s is added; send them a sign-in link when they need one.")
+                % {"email": contact.user.email},
+            )
+            return redirect("donations:nonprofit-contacts", pk=pk)
+    context = {
+        "nonprofit": nonprofit,
+        "contacts": selectors.nonprofit_contacts(nonprofit),
+        "form": form,
+        "next": reverse("donations:nonprofit-contacts", args=[pk]),
+    }
+    status = REFUSED if request.method == "POST" else 200
+    return render(request, CONTACTS, context, status=status)
+
+
+def _contact_action(
+    request: HttpRequest, pk: int, contact_pk: int, act: Callable, done: str
+) -> HttpResponse:
+    contact = get_object_or_404(
+        NonprofitContact.objects.select_related("user"), pk=contact_pk, nonprofit_id=pk
+    )
+    back = next_url(request, default=reverse("donations:nonprofit-contacts", args=[pk]))
+    errors = run_action(contact, act, None)
+    message = done % {"email": contact.user.email}
+    if partial_target(request) is None:
+        return redirect_with_messages(request, back, errors, message)
+    fresh = selectors.nonprofit_contacts(contact.nonprofit_id).get(pk=contact_pk)
+    return render(
+        request,
+        f"{CONTACTS}#row_response",
+        {
+            "contact": fresh,
+            "nonprofit_id": pk,
+            "next": back,
+            "row_errors": errors,
+            "action_message": "" if errors else message,
+        },
+        status=REFUSED if errors else 200,
+    )
+
+
+@require_POST
+@staff_required
+@vary_on_htmx
+def contact_send_link(request: HttpRequest, pk: int, contact_pk: int) -> HttpResponse:
+    return _contact_action(
+        request,
+        pk,
+        contact_pk,
+        lambda contact: nonprofit_services.nonprofit_link_send(contact=contact, actor=request.user),
+        _("A sign-in link is on its way to %(email)s."),
+    )
+
+
+@require_POST
+@staff_required
+@vary_on_htmx
+def contact_revoke_links(request: HttpRequest, pk: int, contact_pk: int) -> HttpResponse:
+    return _contact_action(
+        request,
+        pk,
+        contact_pk,
+        lambda contact: nonprofit_services.nonprofit_links_revoke(
+            contact=contact, actor=request.user
+        ),
+        _("%(email)s is signed out everywhere and every sign-in link is revoked."),
+    )

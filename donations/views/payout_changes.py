@@ -1,0 +1,83 @@
+"""Changes of a nonprofit's payout details, which staff review before anything is applied:
+the list, approve, reject. With htmx an answer is the re-rendered row (a refusal with a 422);
+without JavaScript the POST redirects back with a message."""
+
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from changemakers.core.htmx import REFUSED, partial_target, vary_on_htmx
+from changemakers.core.roles import staff_required
+
+from .. import nonprofit_services, selectors
+from ..forms import ReasonForm
+from ..models import PayoutDetailsChange
+from .rows import next_url, paginate, redirect_with_messages, run_action
+
+PAYOUT_CHANGES = "donations/staff/payout_changes.html"
+
+
+@require_GET
+@staff_required
+def payout_change_list(request: HttpRequest) -> HttpResponse:
+    context = {
+        "next": request.get_full_path(),
+        "reviewed": selectors.payout_changes_reviewed(),
+        **paginate(request, selectors.payout_changes_pending()),
+    }
+    return render(request, PAYOUT_CHANGES, context)
+
+
+def _payout_change_action(
+    request: HttpRequest, pk: int, act: Callable, done: str, form: ReasonForm | None = None
+) -> HttpResponse:
+    change = get_object_or_404(PayoutDetailsChange.objects.select_related("nonprofit"), pk=pk)
+    back = next_url(request, default=reverse("donations:payout-change-list"))
+    errors = run_action(change, act, form)
+    message = done % {"nonprofit": change.nonprofit}
+    if partial_target(request) is None:
+        return redirect_with_messages(request, back, errors, message)
+    fresh = PayoutDetailsChange.objects.for_review().get(pk=pk)
+    return render(
+        request,
+        f"{PAYOUT_CHANGES}#row_response",
+        {
+            "change": fresh,
+            "next": back,
+            "row_errors": errors,
+            "action_message": "" if errors else message,
+        },
+        status=REFUSED if errors else 200,
+    )
+
+
+@require_POST
+@staff_required
+@vary_on_htmx
+def payout_change_approve(request: HttpRequest, pk: int) -> HttpResponse:
+    return _payout_change_action(
+        request,
+        pk,
+        lambda change: nonprofit_services.payout_change_approve(change=change, actor=request.user),
+        _("The new payout details of %(nonprofit)s are approved and in use."),
+    )
+
+
+@require_POST
+@staff_required
+@vary_on_htmx
+def payout_change_reject(request: HttpRequest, pk: int) -> HttpResponse:
+    form = ReasonForm(request.POST)
+    return _payout_change_action(
+        request,
+        pk,
+        lambda change: nonprofit_services.payout_change_reject(
+            change=change, reason=form.cleaned_data["reason"], actor=request.user
+        ),
+        _("The payout details change of %(nonprofit)s is rejected."),
+        form=form,
+    )

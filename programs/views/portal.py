@@ -1,0 +1,119 @@
+"""The creator's portal: their cohort, their milestones and the updates they send; and the
+attachments of those updates, for the creator who sent them and for staff."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from changemakers.core.htmx import REFUSED, form_refusal, is_partial, vary_on_htmx
+from changemakers.core.roles import Role, creator_required, role_of
+from changemakers.core.uploads import upload_response
+from creators.models import creator_of
+
+from .. import selectors, services
+from ..forms import ProgressUpdateForm
+from ..models import Enrolment, Milestone, ProgressUpdate
+
+
+@require_GET
+@creator_required
+def portal(request: HttpRequest) -> HttpResponse:
+    creator = creator_of(request.user)
+    enrolments = selectors.portal_enrolments(creator)
+    current = enrolments[0] if enrolments else None
+    context = {
+        "creator": creator,
+        "enrolments": enrolments,
+        "current": current,
+        "today": services.program_today(),
+        "donation": selectors.portal_donation(creator),
+    }
+    return render(request, "programs/portal/home.html", context)
+
+
+@require_POST
+@creator_required
+def portal_enrolment_accept(request: HttpRequest, pk: int) -> HttpResponse:
+    """The creator takes up the place they were offered; the plan's milestones appear."""
+    enrolment = get_object_or_404(
+        Enrolment.objects.for_creator(creator_of(request.user)).select_related("cohort"), pk=pk
+    )
+    try:
+        services.enrolment_activate(enrolment=enrolment, actor=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(
+            request,
+            _("Welcome to %(cohort)s! Your milestones are below.") % {"cohort": enrolment.cohort},
+        )
+    return redirect("programs:portal")
+
+
+@require_http_methods(["GET", "POST"])
+@creator_required
+@vary_on_htmx
+def portal_milestone(request: HttpRequest, pk: int) -> HttpResponse:
+    """One of the creator's own milestones: its feedback, their updates, and the form to send
+    one. Anyone else's milestone is a 404: its existence is not revealed."""
+    creator = creator_of(request.user)
+    milestone = get_object_or_404(
+        Milestone.objects.for_creator(creator).select_related("enrolment__cohort"), pk=pk
+    )
+    form = ProgressUpdateForm(request.POST or None, request.FILES or None)
+    notice = ""
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.progress_update_submit(
+                milestone=milestone,
+                author=request.user,
+                body=data["body"],
+                link=data["link"],
+                attachment=data["attachment"],
+            )
+        except ValidationError as error:
+            form_refusal(form, error)
+        else:
+            notice = _("Your update is sent. The program team will review it.")
+            if not is_partial(request):
+                messages.success(request, notice)
+                return redirect("programs:portal-milestone", pk=milestone.pk)
+            milestone.refresh_from_db()
+            form = ProgressUpdateForm()
+    context = {
+        "milestone": milestone,
+        "form": form,
+        "updates": selectors.milestone_updates(milestone),
+        "today": services.program_today(),
+        "notice": notice,
+    }
+    status = REFUSED if request.method == "POST" and not notice else 200
+    if is_partial(request) and request.method == "POST":
+        return render(
+            request, "programs/portal/milestone.html#milestone-body", context, status=status
+        )
+    return render(request, "programs/portal/milestone.html", context, status=status)
+
+
+@require_GET
+@login_required
+def update_attachment(request: HttpRequest, pk: int) -> HttpResponse:
+    """A progress update's attachment, for staff and the creator who sent it; a 404 for
+    everyone else. Always a download, never rendered by the browser as a page of ours."""
+    updates = ProgressUpdate.objects.select_related("milestone__enrolment__creator")
+    if role_of(request.user) != Role.STAFF:
+        creator = creator_of(request.user)
+        if creator is None:
+            raise Http404
+        updates = updates.filter(milestone__enrolment__creator=creator)
+    update = get_object_or_404(updates, pk=pk)
+    if not update.attachment:
+        raise Http404
+    return upload_response(
+        update.attachment, download_name=f"update-{update.pk}", as_attachment=True
+    )
