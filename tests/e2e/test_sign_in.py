@@ -53,12 +53,13 @@ def test_creator_signs_in_sees_their_profile_link_and_signs_out(page, a11y):
     expect(nav.get_by_role("link", name="My profile")).to_have_count(0)
 
 
-def test_wrong_password_shows_an_error_and_stays_signed_out(page, a11y):
+def test_wrong_password_shows_an_error_and_stays_signed_out(page, a11y, browser_log):
     user = UserFactory()
 
     sign_in(page, user.username, "not the password", a11y)
 
     expect(page).to_have_url(re.compile(r"/accounts/login/$"))
+    browser_log.expected("/accounts/login/", 422)  # refused, like every refused form
     expect(page.locator("main").get_by_role("alert")).to_contain_text("correct")
     a11y.check(page)  # the form with its error
     expect(page.locator(".site-nav").get_by_role("link", name="Sign in")).to_be_visible()

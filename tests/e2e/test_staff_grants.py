@@ -134,7 +134,7 @@ def test_staff_take_a_pending_nonprofit_to_a_paid_grant(page: Page, a11y, staff,
     a11y.check(page)
 
 
-def test_approving_over_budget_shows_the_refusal_in_the_row(page: Page, a11y, staff):
+def test_approving_over_budget_shows_the_refusal_in_the_row(page: Page, a11y, staff, browser_log):
     fund = FundFactory(name="Small Fund", total=Decimal("30000.00"))
     taken = GrantFactory(
         fund=fund,
@@ -159,6 +159,7 @@ def test_approving_over_budget_shows_the_refusal_in_the_row(page: Page, a11y, st
     expect(row.locator(".badge")).to_have_text("Proposed")
     expect(row.get_by_role("button", name="Approve")).to_be_visible()
     assert_not_reloaded(page)
+    browser_log.expected(f"/staff/grants/{grant.pk}/approve/", 422)  # swapped in all the same
     a11y.check(page)  # the refusal in the row
     grant.refresh_from_db()
     assert grant.status == Grant.Status.PROPOSED

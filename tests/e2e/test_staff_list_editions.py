@@ -40,7 +40,7 @@ def entry_names(page: Page) -> list[str]:
     return page.locator("#entries tbody th a").all_inner_texts()
 
 
-def test_staff_build_import_preview_and_publish_an_edition(page: Page, a11y, people):
+def test_staff_build_import_preview_and_publish_an_edition(page: Page, a11y, people, browser_log):
     sign_in(page, people.username, a11y=a11y)
     expect(page).to_have_url(re.compile(r"/staff/$"))
     a11y.check(page)
@@ -67,6 +67,7 @@ def test_staff_build_import_preview_and_publish_an_edition(page: Page, a11y, peo
     expect(report).to_contain_text("2 problems; nothing was imported.")
     expect(report.locator("tbody tr")).to_have_count(2)
     expect(report).to_contain_text("No creator has the handle @nobody_here.")
+    browser_log.expected("/staff/lists/2027/import/", 422)  # refused, nothing imported
     a11y.check(page)  # the report
     assert not ChangeMakersList.objects.get(year=2027).entries.exists()
 
