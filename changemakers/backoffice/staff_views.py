@@ -29,7 +29,7 @@ from changemakers.core.roles import staff_required
 from donations import selectors as donation_selectors
 from donations.models import Fund
 from donations.views import _htmx_target
-from programs.services import program_today
+from programs.clock import program_today
 
 from . import selectors, services
 from .forms import DashboardFilterForm, ProgramHubForm
