@@ -17,8 +17,14 @@ from celery import shared_task
 from celery.utils.time import get_exponential_backoff_interval
 from django.conf import settings
 
-from .models import Disbursement
-from .services import disbursement_pay, disbursement_reconcile, disbursements_sweep
+from .models import Disbursement, NonprofitSignInLink
+from .services import (
+    disbursement_pay,
+    disbursement_reconcile,
+    disbursements_sweep,
+    nonprofit_link_email,
+    nonprofit_link_request,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -121,9 +127,6 @@ def sweep_disbursements() -> int:
 )
 def send_nonprofit_link(link_id: int) -> bool:
     """Email a nonprofit contact their sign-in link (nothing if it is no longer usable)."""
-    from .models import NonprofitSignInLink
-    from .nonprofit_services import nonprofit_link_email
-
     link = (
         NonprofitSignInLink.objects.select_related("contact__user", "contact__nonprofit")
         .filter(pk=link_id)
@@ -144,6 +147,4 @@ def send_requested_nonprofit_link(email: str) -> bool:
     """Someone asked for a sign-in link for `email` on the public page: send one if it is an
     active contact's, within the hourly limit. Takes the address, not a contact's id: looking
     it up in the request would make the page slower for contacts than for anyone else."""
-    from .nonprofit_services import nonprofit_link_request
-
     return nonprofit_link_request(email=email) is not None

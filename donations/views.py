@@ -32,7 +32,8 @@ from changemakers.core.htmx import form_refusal
 from changemakers.core.pagination import page_context
 from changemakers.core.roles import staff_required
 
-from . import nonprofit_services, selectors, services
+from . import selectors, services
+from . import services as nonprofit_services  # merged into the services package
 from .forms import (
     GrantFilterForm,
     GrantProposeForm,
