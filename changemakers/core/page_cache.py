@@ -1,7 +1,7 @@
 """Costly parts of pages that are the same for everyone allowed to see them, cached until the
 program's data changes.
 
-Every change of the program's data goes through a service and is audited (creators/services.py);
+Every change of the program's data goes through a service and is audited (the apps' services);
 the audit bumps one *data version* when its transaction commits. A cached part's key holds that
 version, so a committed change retires every cached part at once, in every web process, and a
 change rolled back retires nothing. `PAGE_CACHE_TIMEOUT` bounds how long a part lives anyway.

@@ -1,6 +1,6 @@
 """Every write about nonprofits, funds, grants and their payment, by subject: nonprofits and
-their contacts, contacts' sign-in links, funds, grants, and paying them. Callers import from
-here (`from donations.services import grant_approve`)."""
+their contacts, contacts' sign-in links, funds, grants, creators' nominations, and paying
+them. Callers import from here (`from donations.services import grant_approve`)."""
 
 from .funds import fund_create
 from .grants import (
@@ -23,6 +23,7 @@ from .links import (
     nonprofit_link_use,
     nonprofit_links_revoke,
 )
+from .nominations import nomination_create
 from .nonprofits import (
     CONTACT_FIELDS,
     NONPROFIT_DETAIL_FIELDS,
@@ -71,6 +72,7 @@ __all__ = [
     "grants_schedule",
     "link_path",
     "link_token_for",
+    "nomination_create",
     "nonprofit_contact_add",
     "nonprofit_contact_create",
     "nonprofit_contact_set_password",

@@ -25,7 +25,7 @@ from donations.models import (
     NonprofitContact,
     PayoutDetailsChange,
 )
-from donations.nominations import nomination_create
+from donations.services.nominations import nomination_create
 from programs import services as program_services
 from programs.models import Application, Cohort, Enrolment, Milestone, ProgressUpdate
 from tests.factories import UserFactory
