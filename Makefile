@@ -3,7 +3,8 @@
 #   make run            venv + dependencies, migrate, demo data, then http://127.0.0.1:8000
 #                       with a Celery worker (+ embedded beat). Ctrl-C stops both.
 #   make test           the pytest suite (PYTEST_ARGS="-k grants -x" to narrow it)
-#   make lint           ruff check + ruff format --check
+#   make lint           ruff check + ruff format --check + lint-imports (layers depend one way:
+#                       the import-linter contracts in pyproject.toml)
 #   make migrations-check   fails when models and migrations disagree
 #   make security       bandit on the product code, pip-audit on every locked dependency
 #   make bench-disburse pays GRANTS (10000) grants through WORKERS (1) x CONCURRENCY (3)
@@ -40,7 +41,7 @@ export PYTHONUNBUFFERED := 1
 .PHONY: help venv sync run test lint format migrations-check deploy-check security bench-disburse bench-web test-faults clean
 
 help:
-	@sed -n '1,20p' $(MAKEFILE_LIST) | sed 's/^# \{0,1\}//'
+	@sed -n '1,21p' $(MAKEFILE_LIST) | sed 's/^# \{0,1\}//'
 
 # The first interpreter >= 3.12 that actually runs: $(PYTHON) if given, python3.13/3.12 on
 # PATH (a pyenv shim without a selected version fails the probe and is skipped), then every
@@ -90,6 +91,7 @@ test: $(SYNCED)
 lint: $(SYNCED)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 format: $(SYNCED)
 	$(VENV)/bin/ruff check --fix .

@@ -1,4 +1,7 @@
-"""Creator jobs: thin tasks that re-fetch their row and call one service."""
+"""Creator jobs: thin tasks that re-fetch their row and call one service.
+
+Each task's name is written out: services enqueue it by that name once they commit
+(`changemakers.core.jobs.enqueue_on_commit`), so renaming or moving a function keeps it."""
 
 from celery import shared_task
 
@@ -6,7 +9,13 @@ from .models import CreatorInvitation
 from .services import creator_invitation_email
 
 
-@shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+@shared_task(
+    name="creators.tasks.send_creator_invitation",
+    acks_late=True,
+    autoretry_for=(OSError,),
+    retry_backoff=True,
+    max_retries=5,
+)
 def send_creator_invitation(invitation_id: int) -> bool:
     invitation = (
         CreatorInvitation.objects.select_related("creator__user").filter(pk=invitation_id).first()

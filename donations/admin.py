@@ -33,11 +33,6 @@ from .models import (
     PayoutDetailsChange,
     SandboxPayment,
 )
-from .nonprofit_services import (
-    nonprofit_link_send,
-    nonprofit_links_revoke,
-    nonprofit_payout_reference_set,
-)
 from .services import (
     fund_create,
     grant_approve,
@@ -46,6 +41,9 @@ from .services import (
     grant_retry,
     grants_schedule,
     nonprofit_create,
+    nonprofit_link_send,
+    nonprofit_links_revoke,
+    nonprofit_payout_reference_set,
     nonprofit_reject,
     nonprofit_verify,
 )

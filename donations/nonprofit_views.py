@@ -22,8 +22,7 @@ from changemakers.core.pagination import page_context
 from changemakers.core.ratelimit import client_address, rate_count, rate_exceeded
 from changemakers.core.roles import Role, nonprofit_required, role_of
 
-from . import nonprofit_services as services
-from . import selectors
+from . import selectors, services
 from .models import Grant, NonprofitContact, mask_reference, nonprofit_contact_of
 from .nonprofit_forms import (
     ContactDetailsForm,

@@ -12,9 +12,10 @@ from changemakers.core.htmx import REFUSED, form_refusal
 from changemakers.core.roles import creator_required
 from creators.models import creator_of
 
-from . import nominations, selectors
+from . import selectors
 from .models import Grant
 from .portal_forms import NominateVerifiedForm, ProposeNonprofitForm
+from .services import nominations
 
 STEPS = ["proposed", "approved", "scheduled", "processing", "disbursed"]
 

@@ -3,6 +3,10 @@
 Every task is safe to run twice or concurrently: the services re-read the rows under lock and
 the provider recognises the grant's idempotency key. They are acknowledged late (settings), so
 a worker killed mid-task hands its message back to the broker.
+
+Each task's name is written out: services enqueue it by that name once they commit
+(`changemakers.core.jobs.enqueue_on_commit`) and beat schedules it by it, so renaming or
+moving a function keeps it.
 """
 
 import logging
@@ -13,8 +17,14 @@ from celery import shared_task
 from celery.utils.time import get_exponential_backoff_interval
 from django.conf import settings
 
-from .models import Disbursement
-from .services import disbursement_pay, disbursement_reconcile, disbursements_sweep
+from .models import Disbursement, NonprofitSignInLink
+from .services import (
+    disbursement_pay,
+    disbursement_reconcile,
+    disbursements_sweep,
+    nonprofit_link_email,
+    nonprofit_link_request,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -31,7 +41,7 @@ def retry_countdown(attempts: int) -> int:
     )
 
 
-@shared_task(acks_late=True)
+@shared_task(name="donations.tasks.start_disbursement_batch", acks_late=True)
 def start_disbursement_batch(batch_id: int) -> int:
     """Fan a scheduled batch out into payment tasks (here, not in the web request, so
     scheduling thousands stays instant): one `pay_disbursement` per grant for a small batch,
@@ -62,7 +72,7 @@ def _after_attempt(disbursement: Disbursement, *, retry) -> str:
     return "retrying"
 
 
-@shared_task(bind=True, acks_late=True, max_retries=None)
+@shared_task(name="donations.tasks.pay_disbursement", bind=True, acks_late=True, max_retries=None)
 def pay_disbursement(self, disbursement_id: int):
     """Pay one grant; a transient provider error is tried again with exponential backoff and
     full jitter (see `_after_attempt`)."""
@@ -77,7 +87,7 @@ def pay_disbursement(self, disbursement_id: int):
     return retried[0] if retried else status
 
 
-@shared_task(acks_late=True)
+@shared_task(name="donations.tasks.pay_disbursements", acks_late=True)
 def pay_disbursements(disbursement_ids: list[int]) -> dict[str, int]:
     """Pay several grants of a batch, one after the other, each exactly as `pay_disbursement`
     would: its own transactions, its own idempotency key. A grant that hits a transient error
@@ -102,18 +112,21 @@ def pay_disbursements(disbursement_ids: list[int]) -> dict[str, int]:
     return dict(outcomes)
 
 
-@shared_task(acks_late=True)
+@shared_task(name="donations.tasks.sweep_disbursements", acks_late=True)
 def sweep_disbursements() -> int:
     """Reconcile payments stuck pending or processing (see PAYOUT_STALE_AFTER)."""
     return disbursements_sweep()
 
 
-@shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+@shared_task(
+    name="donations.tasks.send_nonprofit_link",
+    acks_late=True,
+    autoretry_for=(OSError,),
+    retry_backoff=True,
+    max_retries=5,
+)
 def send_nonprofit_link(link_id: int) -> bool:
     """Email a nonprofit contact their sign-in link (nothing if it is no longer usable)."""
-    from .models import NonprofitSignInLink
-    from .nonprofit_services import nonprofit_link_email
-
     link = (
         NonprofitSignInLink.objects.select_related("contact__user", "contact__nonprofit")
         .filter(pk=link_id)
@@ -124,11 +137,14 @@ def send_nonprofit_link(link_id: int) -> bool:
     return nonprofit_link_email(link=link)
 
 
-@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+@shared_task(
+    name="donations.tasks.send_requested_nonprofit_link",
+    autoretry_for=(OSError,),
+    retry_backoff=True,
+    max_retries=5,
+)
 def send_requested_nonprofit_link(email: str) -> bool:
     """Someone asked for a sign-in link for `email` on the public page: send one if it is an
     active contact's, within the hourly limit. Takes the address, not a contact's id: looking
     it up in the request would make the page slower for contacts than for anyone else."""
-    from .nonprofit_services import nonprofit_link_request
-
     return nonprofit_link_request(email=email) is not None

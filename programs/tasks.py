@@ -1,5 +1,8 @@
 """Program jobs: thin tasks that re-fetch their row and call one service. The two periodic
-ones are scheduled in changemakers/beat.py."""
+ones are scheduled in changemakers/beat.py.
+
+Each task's name is written out: services enqueue it by that name once they commit
+(`changemakers.core.jobs.enqueue_on_commit`), so renaming or moving a function keeps it."""
 
 from celery import shared_task
 
@@ -14,19 +17,19 @@ from .services import (
 RETRY = {"autoretry_for": (OSError,), "retry_backoff": True, "max_retries": 5}
 
 
-@shared_task(acks_late=True)
+@shared_task(name="programs.tasks.send_milestone_reminders", acks_late=True)
 def send_milestone_reminders() -> int:
     """Daily: due-in-a-week, due-today and overdue reminders, each once per milestone."""
     return milestone_reminders_send()
 
 
-@shared_task(acks_late=True)
+@shared_task(name="programs.tasks.send_staff_digest", acks_late=True)
 def send_staff_digest() -> bool:
     """Weekly: overdue milestones and updates awaiting review, to every staff member."""
     return staff_digest_send()
 
 
-@shared_task(acks_late=True, **RETRY)
+@shared_task(name="programs.tasks.send_milestone_review", acks_late=True, **RETRY)
 def send_milestone_review(milestone_id: int) -> bool:
     milestone = (
         Milestone.objects.select_related("enrolment__creator__user").filter(pk=milestone_id).first()
@@ -34,7 +37,7 @@ def send_milestone_review(milestone_id: int) -> bool:
     return milestone is not None and milestone_review_email(milestone=milestone)
 
 
-@shared_task(acks_late=True, **RETRY)
+@shared_task(name="programs.tasks.send_application_declined", acks_late=True, **RETRY)
 def send_application_declined(application_id: int) -> bool:
     application = Application.objects.filter(pk=application_id).first()
     return application is not None and application_declined_email(application=application)

@@ -17,8 +17,8 @@ from changemakers.core.roles import staff_required
 from creators.models import Cause, Creator, ListEntry
 from donations import selectors as donation_selectors
 from donations.forms import GrantFilterForm
+from programs.clock import program_today
 from programs.models import Enrolment, Milestone
-from programs.services import program_today
 
 from . import selectors
 from .forms import (

@@ -27,7 +27,7 @@ from changemakers.core.models import AuditEvent
 from changemakers.core.roles import staff_required
 from donations import selectors as donation_selectors
 from donations.models import Fund
-from programs.services import program_today
+from programs.clock import program_today
 
 from . import selectors, services
 from .forms import DashboardFilterForm, ProgramHubForm

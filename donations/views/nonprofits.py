@@ -27,7 +27,7 @@ from changemakers.core.htmx import (
 )
 from changemakers.core.roles import staff_required
 
-from .. import nonprofit_services, selectors, services
+from .. import selectors, services
 from ..forms import NonprofitCreateForm, NonprofitFilterForm, ReasonForm
 from ..models import Nonprofit, NonprofitContact
 from ..nonprofit_forms import ContactCreateForm
@@ -151,7 +151,7 @@ def nonprofit_contacts(request: HttpRequest, pk: int) -> HttpResponse:
     form = ContactCreateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            contact = nonprofit_services.nonprofit_contact_create(
+            contact = services.nonprofit_contact_create(
                 nonprofit=nonprofit, actor=request.user, **form.cleaned_data
             )
         except ValidationError as error:
@@ -207,7 +207,7 @@ def contact_send_link(request: HttpRequest, pk: int, contact_pk: int) -> HttpRes
         request,
         pk,
         contact_pk,
-        lambda contact: nonprofit_services.nonprofit_link_send(contact=contact, actor=request.user),
+        lambda contact: services.nonprofit_link_send(contact=contact, actor=request.user),
         _("A sign-in link is on its way to %(email)s."),
     )
 
@@ -220,8 +220,6 @@ def contact_revoke_links(request: HttpRequest, pk: int, contact_pk: int) -> Http
         request,
         pk,
         contact_pk,
-        lambda contact: nonprofit_services.nonprofit_links_revoke(
-            contact=contact, actor=request.user
-        ),
+        lambda contact: services.nonprofit_links_revoke(contact=contact, actor=request.user),
         _("%(email)s is signed out everywhere and every sign-in link is revoked."),
     )

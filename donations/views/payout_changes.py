@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 from changemakers.core.htmx import REFUSED, partial_target, vary_on_htmx
 from changemakers.core.roles import staff_required
 
-from .. import nonprofit_services, selectors
+from .. import selectors, services
 from ..forms import ReasonForm
 from ..models import PayoutDetailsChange
 from .rows import next_url, paginate, redirect_with_messages, run_action
@@ -62,7 +62,7 @@ def payout_change_approve(request: HttpRequest, pk: int) -> HttpResponse:
     return _payout_change_action(
         request,
         pk,
-        lambda change: nonprofit_services.payout_change_approve(change=change, actor=request.user),
+        lambda change: services.payout_change_approve(change=change, actor=request.user),
         _("The new payout details of %(nonprofit)s are approved and in use."),
     )
 
@@ -75,7 +75,7 @@ def payout_change_reject(request: HttpRequest, pk: int) -> HttpResponse:
     return _payout_change_action(
         request,
         pk,
-        lambda change: nonprofit_services.payout_change_reject(
+        lambda change: services.payout_change_reject(
             change=change, reason=form.cleaned_data["reason"], actor=request.user
         ),
         _("The payout details change of %(nonprofit)s is rejected."),

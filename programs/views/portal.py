@@ -15,6 +15,7 @@ from changemakers.core.uploads import upload_response
 from creators.models import creator_of
 
 from .. import selectors, services
+from ..clock import program_today
 from ..forms import ProgressUpdateForm
 from ..models import Enrolment, Milestone, ProgressUpdate
 
@@ -29,7 +30,7 @@ def portal(request: HttpRequest) -> HttpResponse:
         "creator": creator,
         "enrolments": enrolments,
         "current": current,
-        "today": services.program_today(),
+        "today": program_today(),
         "donation": selectors.portal_donation(creator),
     }
     return render(request, "programs/portal/home.html", context)
@@ -89,7 +90,7 @@ def portal_milestone(request: HttpRequest, pk: int) -> HttpResponse:
         "milestone": milestone,
         "form": form,
         "updates": selectors.milestone_updates(milestone),
-        "today": services.program_today(),
+        "today": program_today(),
         "notice": notice,
     }
     status = REFUSED if request.method == "POST" and not notice else 200

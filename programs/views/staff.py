@@ -23,6 +23,7 @@ from changemakers.core.roles import staff_required
 from creators.services import creator_invitation_send
 
 from .. import selectors, services
+from ..clock import program_today
 from ..forms import (
     ENROLMENT_ACTIONS,
     AcceptForm,
@@ -81,7 +82,7 @@ def cohort_create(request: HttpRequest) -> HttpResponse:
 
 
 def _cohort_detail_context(request, cohort: Cohort, **forms) -> dict:
-    today = services.program_today()
+    today = program_today()
     return {
         "cohort": cohort,
         "today": today,
@@ -274,7 +275,7 @@ def enrolment_invitation_resend(request: HttpRequest, pk: int) -> HttpResponse:
 @staff_required
 def review_list(request: HttpRequest) -> HttpResponse:
     context = _paginate(request, selectors.review_queue())
-    context.update(milestones=context["page_obj"].object_list, today=services.program_today())
+    context.update(milestones=context["page_obj"].object_list, today=program_today())
     return render(request, "programs/staff/review_list.html", context)
 
 
@@ -313,7 +314,7 @@ def milestone_review(request: HttpRequest, pk: int) -> HttpResponse:
         "milestone": milestone,
         "form": form,
         "updates": selectors.milestone_updates(milestone),
-        "today": services.program_today(),
+        "today": program_today(),
     }
     if is_partial(request) and request.method == "POST":
         return render(

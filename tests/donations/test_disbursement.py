@@ -21,7 +21,6 @@ from changemakers.core.models import AuditEvent
 from donations.models import Disbursement, Fund, Grant, SandboxPayment
 from donations.payouts import get_provider
 from donations.services import (
-    _claim,
     disbursement_pay,
     disbursement_reconcile,
     disbursement_succeed,
@@ -35,6 +34,7 @@ from donations.services import (
     grants_schedule,
     nonprofit_verify,
 )
+from donations.services.payments import _claim
 from donations.tasks import pay_disbursement, pay_disbursements, retry_countdown
 from tests.factories import FundFactory, GrantFactory, NonprofitFactory, UserFactory
 

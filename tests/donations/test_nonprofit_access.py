@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from changemakers.core.models import AuditEvent
 from donations.models import NonprofitContact, NonprofitSignInLink
-from donations.nonprofit_services import (
+from donations.services import (
     LINK_REQUESTS_PER_WINDOW,
     link_path,
     link_token_for,

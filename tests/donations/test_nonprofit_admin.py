@@ -5,7 +5,7 @@ import pytest
 from django.utils import timezone
 
 from donations.models import Nonprofit, NonprofitContact, NonprofitSignInLink, PayoutDetailsChange
-from donations.nonprofit_services import nonprofit_link_send, payout_change_request
+from donations.services import nonprofit_link_send, payout_change_request
 from tests.factories import NonprofitContactFactory, NonprofitFactory
 from tests.test_admin import admin_url, audited, messages_of, run_action, staff_client  # noqa: F401
 

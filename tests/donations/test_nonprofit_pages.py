@@ -7,23 +7,21 @@ from django.db import IntegrityError, transaction
 
 from changemakers.core.models import AuditEvent
 from donations.models import Grant, Nonprofit, PayoutDetailsChange
-from donations.nonprofit_services import (
-    grant_receipt_confirm,
-    nonprofit_contact_update,
-    nonprofit_details_update,
-    payout_change_approve,
-    payout_change_reject,
-    payout_change_request,
-)
 from donations.selectors import grant_timeline
 from donations.services import (
     disbursement_pay,
     disbursement_record_error,
     grant_approve,
     grant_propose,
+    grant_receipt_confirm,
     grant_retry,
     grant_schedule,
+    nonprofit_contact_update,
+    nonprofit_details_update,
     nonprofit_verify,
+    payout_change_approve,
+    payout_change_reject,
+    payout_change_request,
 )
 from tests.factories import (
     CreatorFactory,
@@ -170,7 +168,7 @@ def test_the_timeline_shows_each_step_and_the_reference_but_no_payment_errors(
     grant = grant_approve(grant=grant, actor=staff_user)
     grant = grant_schedule(grant=grant, actor=staff_user)
     disbursement = grant.disbursement
-    from donations.services import _claim
+    from donations.services.payments import _claim
 
     _claim(disbursement.pk)
     disbursement_record_error(disbursement=disbursement, error="Bank gateway timeout 504")

@@ -11,8 +11,8 @@ from django.urls import reverse
 
 from changemakers.core.models import AuditEvent
 from donations.models import Grant, Nonprofit
-from donations.nominations import donation_fund, nomination_create
 from donations.services import grant_approve, grant_cancel, nonprofit_verify
+from donations.services.nominations import donation_fund, nomination_create
 from programs.services import cohort_create, enrolment_activate, enrolment_invite
 from tests.factories import FundFactory, NonprofitFactory
 

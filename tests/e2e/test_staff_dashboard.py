@@ -13,8 +13,8 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from donations.models import Disbursement, Grant
+from programs.clock import program_today
 from programs.models import Enrolment
-from programs.services import program_today
 from tests.e2e.journey import assert_not_reloaded, mark_page, sign_in
 from tests.factories import (
     CohortFactory,

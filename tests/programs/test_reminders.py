@@ -16,10 +16,10 @@ from django.test.utils import CaptureQueriesContext
 
 from changemakers.beat import BEAT_SCHEDULE
 from creators.models import Creator
+from programs.clock import program_today
 from programs.models import Milestone, MilestoneReminder, StaffDigest, StaffDigestDelivery
 from programs.services import (
     milestone_reminders_send,
-    program_today,
     progress_update_submit,
     staff_digest_send,
 )

@@ -6,12 +6,12 @@ import time
 import pytest
 
 from changemakers.celery import app
+from programs.clock import program_today
 from programs.models import MilestoneReminder
 from programs.services import (
     cohort_create,
     enrolment_activate,
     enrolment_invite,
-    program_today,
 )
 from programs.tasks import send_milestone_reminders
 from tests.factories import CreatorFactory, UserFactory

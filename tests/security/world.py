@@ -16,7 +16,7 @@ from django.utils.http import urlsafe_base64_encode
 from changemakers.core.uploads import attachment_check, image_check, rename_checked
 from creators import services as creator_services
 from creators.models import ChangeMakersList, Creator, CreatorInvitation, ListEntry
-from donations import nonprofit_services, services
+from donations import services
 from donations.models import (
     DisbursementBatch,
     Fund,
@@ -25,7 +25,7 @@ from donations.models import (
     NonprofitContact,
     PayoutDetailsChange,
 )
-from donations.nominations import nomination_create
+from donations.services.nominations import nomination_create
 from programs import services as program_services
 from programs.models import Application, Cohort, Enrolment, Milestone, ProgressUpdate
 from tests.factories import UserFactory
@@ -214,10 +214,10 @@ def build_world() -> World:
         actor=staff,
     )
     proposed_y = nomination_create(creator=creator_b, actor=creator_b.user, nonprofit=nonprofit_y)
-    payout_change_x = nonprofit_services.payout_change_request(
+    payout_change_x = services.payout_change_request(
         nonprofit=nonprofit_x, payout_reference="acct-x-new-9876", actor=contact_x.user
     )
-    link_x = nonprofit_services.nonprofit_link_send(contact=contact_x, actor=staff)
+    link_x = services.nonprofit_link_send(contact=contact_x, actor=staff)
 
     application = program_services.application_submit(
         display_name="Dana Applicant",
@@ -258,7 +258,7 @@ def build_world() -> World:
         batch=paid_x.disbursement.batch,
         payout_change_x=payout_change_x,
         application=application,
-        link_x_path=nonprofit_services.link_path(link_x),
+        link_x_path=services.link_path(link_x),
         invitation_path=creator_services.invitation_path(invitation),
         reset_uid=urlsafe_base64_encode(force_bytes(reset_user.pk)),
         reset_token=default_token_generator.make_token(reset_user),

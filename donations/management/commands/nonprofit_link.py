@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from changemakers.core.emails import absolute_url
 from donations.models import NonprofitContact
-from donations.nonprofit_services import link_path, nonprofit_link_send
+from donations.services import link_path, nonprofit_link_send
 
 
 class Command(BaseCommand):

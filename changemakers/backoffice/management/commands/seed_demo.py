@@ -19,7 +19,6 @@ from creators.services import (
     list_publish,
 )
 from donations.models import Fund, Grant, Nonprofit, NonprofitContact, PayoutDetailsChange
-from donations.nonprofit_services import nonprofit_contact_create, payout_change_request
 from donations.services import (
     disbursement_pay,
     fund_create,
@@ -28,9 +27,11 @@ from donations.services import (
     grant_propose,
     grant_schedule,
     nonprofit_contact_add,
+    nonprofit_contact_create,
     nonprofit_create,
     nonprofit_reject,
     nonprofit_verify,
+    payout_change_request,
 )
 from programs.models import Application, Cohort, Enrolment, Milestone
 from programs.services import (

@@ -1,8 +1,6 @@
 """A creator nominates the nonprofit for the donation given in their name: a verified one,
 or a new one that goes to staff vetting. Either way a proposed grant of the program's
 donation amount is created through `grant_propose`, on the program's fund.
-
-A separate module from services.py so the two can change independently.
 """
 
 from decimal import Decimal
@@ -16,8 +14,9 @@ from django.utils.translation import gettext as _
 from creators.models import Creator
 from programs.models import Enrolment
 
-from .models import Fund, Grant, Nonprofit
-from .services import grant_propose, nonprofit_create
+from ..models import Fund, Grant, Nonprofit
+from .grants import grant_propose
+from .nonprofits import nonprofit_create
 
 # A grant in any of these states is the creator's donation; a new nomination waits for it
 # to be cancelled. A failed one stays theirs: staff retry it once its details are fixed (the

@@ -1,36 +1,92 @@
-"""Every write about nonprofit access: contacts, their sign-in links, their details, receipt
-confirmations and payout-detail changes (which staff review before anything is applied).
+"""Nonprofits and the people who sign in for them: the record and its verification, contacts and
+their details, and changes of payout details (requested by a contact, applied only once staff
+approve). Each function a contact may call checks that they act for their own nonprofit."""
 
-A module of its own beside services.py (grants and payments) so the two change independently.
-Each function checks who acts: a nonprofit contact only ever touches its own nonprofit.
-"""
-
-import secrets
-from datetime import timedelta
-
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.urls import reverse
 from django.utils import timezone
-from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext as _
 
-from changemakers.core.audit import audit_record, fields_update
-from changemakers.core.emails import absolute_url, email_send
-from changemakers.core.links import link_token
+from changemakers.core.audit import audit_record, fields_update, state_transition
 
-from .models import (
-    Grant,
-    Nonprofit,
-    NonprofitContact,
-    NonprofitSignInLink,
-    PayoutDetailsChange,
-    nonprofit_contact_of,
-)
+from ..models import Nonprofit, NonprofitContact, PayoutDetailsChange, nonprofit_contact_of
 
-_LINK_SALT = "donations.nonprofit-sign-in"
+# --- The nonprofit ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def nonprofit_create(
+    *,
+    legal_name: str,
+    registration_number: str,
+    country: str,
+    contact_email: str,
+    website: str = "",
+    reach: str = Nonprofit.Reach.LOCAL,
+    payout_reference: str = "",
+    actor=None,
+) -> Nonprofit:
+    nonprofit = Nonprofit(
+        legal_name=legal_name,
+        registration_number=registration_number.strip(),
+        country=country,
+        contact_email=contact_email,
+        website=website,
+        reach=reach,
+        payout_reference=payout_reference,
+    )
+    nonprofit.full_clean()
+    nonprofit.save()
+    audit_record(
+        actor=actor, obj=nonprofit, action="created", to_state=nonprofit.verification_status
+    )
+    return nonprofit
+
+
+def nonprofit_verify(*, nonprofit: Nonprofit, actor) -> Nonprofit:
+    return state_transition(
+        nonprofit,
+        field="verification_status",
+        to=Nonprofit.Verification.VERIFIED,
+        allowed_from=[Nonprofit.Verification.PENDING, Nonprofit.Verification.REJECTED],
+        actor=actor,
+        action="verified",
+        changes={"rejection_reason": ""},
+    )
+
+
+def nonprofit_reject(*, nonprofit: Nonprofit, reason: str, actor) -> Nonprofit:
+    if not reason.strip():
+        raise ValidationError(_("Say why the nonprofit is rejected."), code="reason_empty")
+    with transaction.atomic():
+        # Locked first, so an approval (which locks the nonprofit too) cannot slip in between
+        # the check and the rejection.
+        locked = Nonprofit.objects.select_for_update(no_key=True).get(pk=nonprofit.pk)
+        if locked.grants.committing().exists():
+            raise ValidationError(
+                _("%(nonprofit)s has approved grants; cancel them before rejecting it.")
+                % {"nonprofit": locked},
+                code="has_committed_grants",
+            )
+        return state_transition(
+            locked,
+            field="verification_status",
+            to=Nonprofit.Verification.REJECTED,
+            allowed_from=[Nonprofit.Verification.PENDING, Nonprofit.Verification.VERIFIED],
+            actor=actor,
+            action="rejected",
+            note=reason,
+            changes={"rejection_reason": reason},
+        )
+
+
+@transaction.atomic
+def nonprofit_contact_add(*, nonprofit: Nonprofit, user, job_title: str = "") -> NonprofitContact:
+    contact = NonprofitContact(nonprofit=nonprofit, user=user, job_title=job_title)
+    contact.full_clean()
+    contact.save()
+    return contact
 
 
 # --- Contacts --------------------------------------------------------------------------------
@@ -131,198 +187,6 @@ def _require_own(actor, nonprofit_id: int) -> None:
         raise ValidationError(
             _("Only a contact of this nonprofit can do this."), code="not_own_nonprofit"
         )
-
-
-# --- Sign-in links ---------------------------------------------------------------------------
-
-
-def link_token_for(link: NonprofitSignInLink) -> str:
-    # The organisation is part of the secret: a contact moved to another nonprofit cannot
-    # use a link sent for the first one.
-    contact = link.contact
-    value = f"{link.pk}:{link.nonce}:{contact.user.email.lower()}:{contact.nonprofit_id}"
-    return link_token(salt=_LINK_SALT, value=value)
-
-
-def link_path(link: NonprofitSignInLink) -> str:
-    return reverse("nonprofit:link", kwargs={"pk": link.pk, "token": link_token_for(link)})
-
-
-def nonprofit_link_send(*, contact: NonprofitContact, actor) -> NonprofitSignInLink:
-    """A fresh sign-in link for the contact, emailed once this commits. Earlier open links are
-    revoked: only the newest works."""
-    from .tasks import send_nonprofit_link
-
-    with transaction.atomic():
-        locked = (
-            NonprofitContact.objects.select_for_update(of=("self",))
-            .select_related("user")
-            .get(pk=contact.pk)
-        )
-        if not locked.user.is_active:  # its link could never sign in
-            raise ValidationError(
-                _("%(email)s is switched off: switch the account on before sending a link.")
-                % {"email": locked.user.email},
-                code="account_inactive",
-            )
-        now = timezone.now()
-        locked.sign_in_links.usable(now).update(revoked_at=now, updated_at=now)
-        link = NonprofitSignInLink(
-            contact=locked,
-            nonce=secrets.token_urlsafe(32),
-            expires_at=now + timedelta(seconds=settings.NONPROFIT_LINK_MAX_AGE),
-            created_by=actor if getattr(actor, "is_authenticated", False) else None,
-        )
-        link.full_clean()
-        link.save()
-        audit_record(actor=actor, obj=locked, action="link_sent")
-        send_nonprofit_link.delay_on_commit(link.pk)
-        return link
-
-
-def nonprofit_link_ask(*, email: str) -> None:
-    """The public form's request for a link to `email`. Looking the address up and sending
-    happen in a job (`nonprofit_link_request`): the page then does the same work, in the same
-    time, whether or not the address is a contact's, so its timing tells nobody who is one."""
-    from .tasks import send_requested_nonprofit_link
-
-    send_requested_nonprofit_link.delay_on_commit(email.strip())
-
-
-# Links a contact may ask for on the public page in LINK_REQUEST_WINDOW, counted in the
-# database: a cache counter lives in one process, and gunicorn runs several.
-LINK_REQUESTS_PER_WINDOW = 3
-LINK_REQUEST_WINDOW = timedelta(hours=1)
-
-
-def nonprofit_link_request(*, email: str) -> NonprofitSignInLink | None:
-    """Someone asks for a sign-in link for `email` on the public page. A link goes out only to
-    an active nonprofit contact with that address, at most LINK_REQUESTS_PER_WINDOW an hour
-    (links staff send are not counted); the caller answers the same either way."""
-    contact = (
-        NonprofitContact.objects.select_related("user")
-        .filter(user__email__iexact=email.strip(), user__is_active=True)
-        .first()
-    )
-    if contact is None:
-        return None
-    with transaction.atomic():
-        # The contact's row lock (taken again by nonprofit_link_send) makes two requests at
-        # the same moment count one after the other.
-        locked = NonprofitContact.objects.select_for_update().get(pk=contact.pk)
-        asked = locked.sign_in_links.filter(
-            created_by__isnull=True, created_at__gt=timezone.now() - LINK_REQUEST_WINDOW
-        ).count()
-        if asked >= LINK_REQUESTS_PER_WINDOW:
-            return None  # the latest link sent still works
-        return nonprofit_link_send(contact=locked, actor=None)
-
-
-def nonprofit_links_revoke(*, contact: NonprofitContact, actor) -> int:
-    """Staff withdraw the contact's access: every open sign-in link is revoked, and every
-    session they have is ended, with the password they may have set (a forwarded link can
-    have opened a session, or set a password, for someone else). The contact signs in again
-    with a new link sent to their address. Returns how many links were open."""
-    with transaction.atomic():
-        locked = (
-            NonprofitContact.objects.select_for_update().select_related("user").get(pk=contact.pk)
-        )
-        now = timezone.now()
-        count = locked.sign_in_links.usable(now).update(revoked_at=now, updated_at=now)
-        # A new password hash changes the session hash Django checks on every request.
-        locked.user.set_unusable_password()
-        locked.user.save(update_fields=["password"])
-        audit_record(actor=actor, obj=locked, action="link_revoked", note=str(count))
-        return count
-
-
-def nonprofit_link_email(*, link: NonprofitSignInLink) -> bool:
-    """Send the link (from the task), in the contact's language. Nothing is sent for a link
-    that can no longer be used."""
-    if not link.is_usable(timezone.now()):
-        return False
-    contact = link.contact
-    email_send(
-        to=[contact.user.email],
-        template="donations/email/sign_in_link",
-        language=contact.language,
-        context={
-            "contact": contact,
-            "nonprofit": contact.nonprofit,
-            "link": absolute_url(link_path(link)),
-            "expires_at": link.expires_at,
-        },
-    )
-    return True
-
-
-def nonprofit_link_for_token(*, pk: int, token: str) -> NonprofitSignInLink | None:
-    """The link this URL opens, if it is genuine, unused, unrevoked and unexpired, and its
-    account still active."""
-    link = (
-        NonprofitSignInLink.objects.select_related("contact__user", "contact__nonprofit")
-        .filter(pk=pk)
-        .first()
-    )
-    if link is None or not constant_time_compare(link_token_for(link), token):
-        return None
-    if not link.contact.user.is_active or not link.is_usable(timezone.now()):
-        return None
-    return link
-
-
-def nonprofit_link_use(*, link: NonprofitSignInLink, token: str):
-    """Use the link once; returns the account to sign in. Two tabs at once: one wins."""
-    with transaction.atomic():
-        locked = (
-            NonprofitSignInLink.objects.select_for_update(of=("self",))
-            .select_related("contact__user")
-            .get(pk=link.pk)
-        )
-        user = locked.contact.user
-        if (
-            not constant_time_compare(link_token_for(locked), token)
-            or not locked.is_usable(timezone.now())
-            or not user.is_active
-        ):
-            raise ValidationError(
-                _("This sign-in link has already been used, was replaced or has expired."),
-                code="link_unusable",
-            )
-        locked.used_at = timezone.now()
-        locked.save(update_fields=["used_at", "updated_at"])
-        audit_record(actor=user, obj=locked, action="accepted")
-        return user
-
-
-# --- Grants: the nonprofit confirms the money arrived ---------------------------------------
-
-
-def grant_receipt_confirm(*, grant: Grant, actor) -> Grant:
-    """A contact of the grant's nonprofit confirms the paid money arrived. Idempotent: a second
-    confirmation changes nothing and keeps the first date."""
-    with transaction.atomic():
-        locked = Grant.objects.select_for_update(of=("self",)).get(pk=grant.pk)
-        contact = nonprofit_contact_of(actor)
-        if contact is None or contact.nonprofit_id != locked.nonprofit_id:
-            raise ValidationError(
-                _("Only a contact of the receiving nonprofit can confirm receipt."),
-                code="not_own_nonprofit",
-            )
-        if locked.receipt_confirmed_at is not None:
-            return locked
-        if locked.status != Grant.Status.DISBURSED:
-            raise ValidationError(
-                _("This grant has not been paid yet; confirm receipt once it is."),
-                code="not_disbursed",
-            )
-        locked.receipt_confirmed_at = timezone.now()
-        locked.receipt_confirmed_by = actor
-        locked.save(update_fields=["receipt_confirmed_at", "receipt_confirmed_by", "updated_at"])
-        # To "" rather than to "disbursed": a step of its own, not a non-change, in every
-        # history that leaves out events whose state did not move.
-        audit_record(actor=actor, obj=locked, action="receipt_confirmed", from_state=locked.status)
-        return locked
 
 
 # --- Payout details: requested by the nonprofit, applied only once staff approve ------------

@@ -1,0 +1,26 @@
+"""The verbs this app writes to the audit log."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class AuditVerb(models.TextChoices):
+    """What this app records in the audit log (declared in `DonationsConfig.ready`)."""
+
+    PROPOSED = "proposed", _("Proposed")
+    VERIFIED = "verified", _("Verified")
+    REJECTED = "rejected", _("Rejected")
+    APPROVED = "approved", _("Approved")
+    ACCEPTED = "accepted", _("Accepted")
+    CANCELLED = "cancelled", _("Cancelled")
+    SCHEDULED = "scheduled", _("Scheduled for payment")
+    PAYMENT_STARTED = "payment_started", _("Payment started")
+    PAYMENT_ERROR = "payment_error", _("Payment attempt failed")
+    DISBURSED = "disbursed", _("Paid")
+    FAILED = "failed", _("Failed")
+    RETRIED = "retried", _("Retried")
+    RECONCILED = "reconciled", _("Reconciled with the provider")
+    LINK_SENT = "link_sent", _("Sign-in link sent")
+    LINK_REVOKED = "link_revoked", _("Sign-in links revoked")
+    RECEIPT_CONFIRMED = "receipt_confirmed", _("Receipt confirmed")
+    CHANGE_REQUESTED = "change_requested", _("Change requested")

@@ -1,0 +1,40 @@
+"""Six-month cohorts, enrolments, milestones, the progress updates creators submit,
+applications and the records of scheduled emails, by subject. Every model is imported here, so
+Django and the migrations find them as `programs.models.<Model>` (0001 refers to
+`programs.models.AddMonths`)."""
+
+from .applications import Application
+from .cohorts import (
+    COHORT_EARLIEST,
+    COHORT_LATEST,
+    COHORT_MONTHS,
+    AddMonths,
+    Cohort,
+    Enrolment,
+    EnrolmentQuerySet,
+    MilestonePlanItem,
+    add_months,
+)
+from .milestones import Milestone, MilestoneQuerySet, ProgressUpdate
+from .reminders import MilestoneReminder, StaffDigest, StaffDigestDelivery
+from .verbs import AuditVerb
+
+__all__ = [
+    "COHORT_EARLIEST",
+    "COHORT_LATEST",
+    "COHORT_MONTHS",
+    "AddMonths",
+    "Application",
+    "AuditVerb",
+    "Cohort",
+    "Enrolment",
+    "EnrolmentQuerySet",
+    "Milestone",
+    "MilestonePlanItem",
+    "MilestoneQuerySet",
+    "MilestoneReminder",
+    "ProgressUpdate",
+    "StaffDigest",
+    "StaffDigestDelivery",
+    "add_months",
+]

@@ -1,0 +1,123 @@
+"""Milestones of an enrolment and the progress updates creators submit on them."""
+
+import datetime
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from changemakers.core.models import TimeStampedModel
+from changemakers.core.uploads import RandomName
+from creators.models import Creator
+
+from .cohorts import Enrolment
+
+
+class MilestoneQuerySet(models.QuerySet):
+    OPEN = ("pending", "changes_requested")
+
+    def open(self) -> "MilestoneQuerySet":
+        return self.filter(status__in=self.OPEN)
+
+    def overdue(self, today: datetime.date) -> "MilestoneQuerySet":
+        return self.open().filter(due_date__lt=today)
+
+    def due_between(self, first: datetime.date, last: datetime.date) -> "MilestoneQuerySet":
+        return self.open().filter(due_date__range=(first, last))
+
+    def of_active_enrolments(self) -> "MilestoneQuerySet":
+        """Milestones of places taken up, in a cohort that has not ended."""
+        return self.filter(enrolment__status="active").exclude(
+            enrolment__cohort__status="completed"
+        )
+
+    def for_creator(self, creator: Creator) -> "MilestoneQuerySet":
+        return self.filter(enrolment__creator=creator)
+
+    def awaiting_review(self) -> "MilestoneQuerySet":
+        return self.filter(status="submitted")
+
+    def with_people(self) -> "MilestoneQuerySet":
+        return self.select_related("enrolment__creator", "enrolment__cohort")
+
+
+class Milestone(TimeStampedModel):
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        SUBMITTED = "submitted", _("Submitted")
+        CHANGES_REQUESTED = "changes_requested", _("Changes requested")
+        APPROVED = "approved", _("Approved")
+
+    enrolment = models.ForeignKey(
+        Enrolment, verbose_name=_("enrolment"), on_delete=models.CASCADE, related_name="milestones"
+    )
+    title = models.CharField(_("title"), max_length=120)
+    description = models.TextField(_("description"), blank=True)
+    due_date = models.DateField(_("due date"))
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.PENDING
+    )
+    feedback = models.TextField(_("staff feedback"), blank=True)
+
+    objects = MilestoneQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("milestone")
+        verbose_name_plural = _("milestones")
+        ordering = ["enrolment", "due_date", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["enrolment", "title"],
+                name="milestone_title_unique_per_enrolment",
+                violation_error_message=_(
+                    "This enrolment already has a milestone with this title."
+                ),
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "due_date"])]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def is_overdue(self, today: datetime.date) -> bool:
+        """Overdue is derived from the date, never stored."""
+        return self.status in MilestoneQuerySet.OPEN and self.due_date < today
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in MilestoneQuerySet.OPEN
+
+    def get_portal_url(self) -> str:
+        return reverse("programs:portal-milestone", kwargs={"pk": self.pk})
+
+    def get_review_url(self) -> str:
+        return reverse("programs:milestone-review", kwargs={"pk": self.pk})
+
+
+class ProgressUpdate(TimeStampedModel):
+    milestone = models.ForeignKey(
+        Milestone, verbose_name=_("milestone"), on_delete=models.CASCADE, related_name="updates"
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("author"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    body = models.TextField(_("what happened"))
+    link = models.URLField(_("link"), max_length=500, blank=True)
+    attachment = models.FileField(
+        _("attachment"),
+        upload_to=RandomName("programs/attachments"),
+        blank=True,
+        help_text=_("A PDF or an image, at most 5 MB."),
+    )
+
+    class Meta:
+        verbose_name = _("progress update")
+        verbose_name_plural = _("progress updates")
+        ordering = ["milestone", "created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.milestone}: {self.body[:40]}"

@@ -1,0 +1,19 @@
+"""The verbs this app writes to the audit log."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class AuditVerb(models.TextChoices):
+    """What this app records in the audit log (declared in `ProgramsConfig.ready`)."""
+
+    STARTED = "started", _("Started")
+    INVITED = "invited", _("Invited")
+    ACTIVATED = "activated", _("Activated")
+    COMPLETED = "completed", _("Completed")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+    SUBMITTED = "submitted", _("Submitted")
+    APPROVED = "approved", _("Approved")
+    CHANGES_REQUESTED = "changes_requested", _("Changes requested")
+    ACCEPTED = "accepted", _("Accepted")
+    DECLINED = "declined", _("Declined")

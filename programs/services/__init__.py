@@ -1,0 +1,55 @@
+"""Every write about the program, by subject: cohorts and their places, milestones and their
+review, applications, and the scheduled reminders and staff digest. Callers import from here
+(`from programs.services import cohort_create`)."""
+
+from .applications import (
+    application_accept,
+    application_decline,
+    application_declined_email,
+    application_submit,
+)
+from .cohorts import (
+    DEFAULT_MILESTONE_PLAN,
+    cohort_complete,
+    cohort_create,
+    cohort_start,
+    creator_onboard,
+    enrolment_activate,
+    enrolment_complete,
+    enrolment_invite,
+    enrolment_withdraw,
+    milestones_stamp,
+)
+from .milestones import (
+    milestone_add,
+    milestone_approve,
+    milestone_request_changes,
+    milestone_review_email,
+    progress_update_submit,
+)
+from .reminders import milestone_reminder_deliver, milestone_reminders_send, staff_digest_send
+
+__all__ = [
+    "DEFAULT_MILESTONE_PLAN",
+    "application_accept",
+    "application_decline",
+    "application_declined_email",
+    "application_submit",
+    "cohort_complete",
+    "cohort_create",
+    "cohort_start",
+    "creator_onboard",
+    "enrolment_activate",
+    "enrolment_complete",
+    "enrolment_invite",
+    "enrolment_withdraw",
+    "milestone_add",
+    "milestone_approve",
+    "milestone_reminder_deliver",
+    "milestone_reminders_send",
+    "milestone_request_changes",
+    "milestone_review_email",
+    "milestones_stamp",
+    "progress_update_submit",
+    "staff_digest_send",
+]

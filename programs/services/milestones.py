@@ -1,0 +1,140 @@
+"""Milestones: one-off ones beside the cohort's plan, creators reporting progress on them and
+staff reviewing it (the outcome is emailed to the creator)."""
+
+import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from changemakers.core.audit import audit_record, state_transition
+from changemakers.core.emails import absolute_url, email_send
+from changemakers.core.jobs import enqueue_on_commit
+from creators.models import Creator
+
+from ..models import Enrolment, Milestone, ProgressUpdate
+
+
+@transaction.atomic
+def milestone_add(
+    *,
+    enrolment: Enrolment,
+    title: str,
+    due_date: datetime.date,
+    description: str = "",
+    actor,
+) -> Milestone:
+    """A one-off milestone beside the ones the cohort's plan stamped."""
+    milestone = Milestone(
+        enrolment=enrolment, title=title, due_date=due_date, description=description
+    )
+    milestone.full_clean()
+    milestone.save()
+    audit_record(actor=actor, obj=milestone, action="created", to_state=milestone.status)
+    return milestone
+
+
+def progress_update_submit(
+    *, milestone: Milestone, author, body: str, link: str = "", attachment=None
+) -> ProgressUpdate:
+    """A creator reports progress on a milestone, which then awaits staff review.
+    `attachment` must already be content-checked (`changemakers.core.uploads.attachment_check`)."""
+    with transaction.atomic():
+        enrolment = Enrolment.objects.select_for_update().get(pk=milestone.enrolment_id)
+        if enrolment.status != Enrolment.Status.ACTIVE:
+            raise ValidationError(
+                _("Progress can be reported only while the place in the cohort is active."),
+                code="enrolment_not_active",
+            )
+        update = ProgressUpdate(
+            milestone=milestone, author=author, body=body, link=link, attachment=attachment or ""
+        )
+        update.full_clean()
+        update.save()
+        try:
+            state_transition(
+                milestone,
+                to=Milestone.Status.SUBMITTED,
+                allowed_from=[Milestone.Status.PENDING, Milestone.Status.CHANGES_REQUESTED],
+                actor=author,
+                action="submitted",
+            )
+        except ValidationError:
+            # The row is rolled back; the file it stored must not outlive it.
+            if update.attachment:
+                update.attachment.storage.delete(update.attachment.name)
+            raise
+        return update
+
+
+def _milestone_review(*, milestone: Milestone, to: str, action: str, actor, feedback: str):
+    """Move a submitted milestone on; the creator is emailed the outcome once it commits
+    (and only when it really moved, so a double click sends one email)."""
+    with transaction.atomic():
+        locked = Milestone.objects.select_for_update().get(pk=milestone.pk)
+        if locked.status == to:
+            return locked
+        reviewed = state_transition(
+            locked,
+            to=to,
+            allowed_from=[Milestone.Status.SUBMITTED],
+            actor=actor,
+            action=action,
+            note=feedback,
+            changes={"feedback": feedback},
+        )
+        enqueue_on_commit("programs.tasks.send_milestone_review", reviewed.pk)
+        return reviewed
+
+
+def milestone_approve(*, milestone: Milestone, actor, feedback: str = "") -> Milestone:
+    return _milestone_review(
+        milestone=milestone,
+        to=Milestone.Status.APPROVED,
+        action="approved",
+        actor=actor,
+        feedback=feedback,
+    )
+
+
+def milestone_request_changes(*, milestone: Milestone, actor, feedback: str) -> Milestone:
+    if not feedback.strip():
+        raise ValidationError(
+            _("Say what should change, so the creator knows what to do."), code="feedback_empty"
+        )
+    return _milestone_review(
+        milestone=milestone,
+        to=Milestone.Status.CHANGES_REQUESTED,
+        action="changes_requested",
+        actor=actor,
+        feedback=feedback,
+    )
+
+
+def creator_email_address(creator: Creator) -> str:
+    """Where the creator is emailed: their account's address, if it is active."""
+    user = creator.user
+    return (user.email or "") if user is not None and user.is_active else ""
+
+
+def milestone_review_email(*, milestone: Milestone) -> bool:
+    """Tell the creator the outcome of a review, in their language (from the task)."""
+    creator = milestone.enrolment.creator
+    to = creator_email_address(creator)
+    if not to or milestone.status not in (
+        Milestone.Status.APPROVED,
+        Milestone.Status.CHANGES_REQUESTED,
+    ):
+        return False
+    email_send(
+        to=[to],
+        template="programs/email/milestone_review",
+        language=creator.language,
+        context={
+            "creator": creator,
+            "milestone": milestone,
+            "approved": milestone.status == Milestone.Status.APPROVED,
+            "link": absolute_url(milestone.get_portal_url()),
+        },
+    )
+    return True
