@@ -14,6 +14,7 @@ from changemakers.core.admin import (
     BOTH_LOCATIONS,
     ReadOnlyAdmin,
     ServiceModelAdmin,
+    TabularInline,
     run_transitions,
     transition_with_reason,
 )
@@ -72,7 +73,7 @@ class CreatorAdminForm(forms.ModelForm):
         return [code for code in Cause.values if code in picked]
 
 
-class CreatorLinkInline(admin.TabularInline):
+class CreatorLinkInline(TabularInline):
     model = CreatorLink
     extra = 1
     fields = ["label", "url", "position"]
@@ -137,7 +138,7 @@ class CreatorAdmin(ServiceModelAdmin):
 # --- The yearly list ------------------------------------------------------------------------
 
 
-class ListEntryInline(admin.TabularInline):
+class ListEntryInline(TabularInline):
     """The entries already on the list. The creator is fixed here (remove the entry and add it
     again to change it), so fifty rows cost one query instead of one per row."""
 
@@ -185,7 +186,7 @@ class NewListEntryForm(forms.ModelForm):
         return cleaned
 
 
-class NewListEntryInline(admin.TabularInline):
+class NewListEntryInline(TabularInline):
     model = ListEntry
     form = NewListEntryForm
     extra = 3

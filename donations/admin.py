@@ -17,6 +17,7 @@ from changemakers.core.admin import (
     ReadOnlyAdmin,
     ReadOnlyMixin,
     ServiceModelAdmin,
+    TabularInline,
     money,
     run_transitions,
     transition_with_reason,
@@ -53,7 +54,7 @@ from .services import (
 # --- Nonprofits -----------------------------------------------------------------------------
 
 
-class NonprofitContactInline(admin.TabularInline):
+class NonprofitContactInline(TabularInline):
     model = NonprofitContact
     extra = 0
     fields = ["user", "job_title"]
@@ -290,7 +291,7 @@ class GrantAdminForm(forms.ModelForm):
         return cleaned
 
 
-class DisbursementInline(ReadOnlyMixin, admin.TabularInline):
+class DisbursementInline(ReadOnlyMixin, TabularInline):
     """The grant's payment, read-only: it is made by the disbursement jobs."""
 
     model = Disbursement
