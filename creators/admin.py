@@ -5,6 +5,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count
+from django.urls import reverse
 from django.utils.formats import number_format
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -213,6 +214,13 @@ class ChangeMakersListAdmin(ServiceModelAdmin):
     actions = ["publish", "unpublish"]
 
     readonly_on_change = ["year"]
+
+    def view_on_site(self, obj: ChangeMakersList) -> str:
+        """A published list's public page; a draft is not public (its page is a 404), so
+        staff are shown the staff preview of what the public will see once it is published."""
+        if _list_is_draft(obj):
+            return reverse("creators:edition-preview", kwargs={"year": obj.year})
+        return obj.get_absolute_url()
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(entry_count=Count("entries"))

@@ -9,8 +9,9 @@ axe-core on it: no serious or critical violation on any of them, in English or i
 The admin staff use is swept too: its index, and for every registered model its list, its add
 page where staff may add and the change page of one row (both lists: the draft and the
 published one), with what this project's admin configuration puts on them (inlines,
-autocompletes, read-only fields, actions), and the page an action that asks why shows. What Django's own templates cause and the project
-cannot change is listed in `a11y.ADMIN_EXCLUSIONS`, each with its reason.
+autocompletes, read-only fields, actions), and the page an action that asks why shows. What
+Django's own admin causes and the project cannot change is listed in `a11y.ADMIN_EXCLUSIONS`,
+each with its reason.
 """
 
 import pytest
