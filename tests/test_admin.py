@@ -17,6 +17,7 @@ from django.urls import reverse
 
 from changemakers.core.audit import audit_record
 from changemakers.core.models import AuditEvent
+from creators.admin import NewListEntryForm
 from creators.models import Cause, ChangeMakersList, Creator, CreatorLink, ListEntry
 from donations.models import Disbursement, Fund, Grant, Nonprofit, NonprofitContact
 from donations.services import grant_approve, nonprofit_verify
@@ -676,6 +677,26 @@ def test_view_on_site_of_a_draft_list_opens_the_staff_preview(staff_client):
     link = _view_on_site(staff_client.get(admin_url(ChangeMakersList, "change", published.pk)))
     assert link == reverse("creators:list-year", kwargs={"year": published.year})
     assert staff_client.get(link).status_code == 200
+
+
+def test_tabular_inline_inputs_are_named_after_their_column(staff_client):
+    """Django's tabular inline renders its rows' inputs without a <label>: each gets its
+    column's label as aria-label (the browser sweep checks the page with axe-core)."""
+    draft = make_list()
+    ListEntryFactory(change_makers_list=draft)
+    page = staff_client.get(admin_url(ChangeMakersList, "change", draft.pk)).text
+    for field, label in [
+        ("entries-0-position", "Position"),
+        ("entries-0-DELETE", "Delete"),
+        ("entries-2-0-creator", "Creator"),
+        ("entries-2-0-country", "Country"),
+        ("entries-2-__prefix__-citation", "Citation"),  # the row "Add another" copies
+    ]:
+        tag = re.search(rf'<(?:input|select|textarea)[^>]*name="{field}"[^>]*>', page)
+        assert tag, field
+        assert f'aria-label="{label}"' in tag[0], tag[0]
+    # Only the rows' widgets are named: the form class's own fields are left as they were.
+    assert "aria-label" not in NewListEntryForm.base_fields["creator"].widget.attrs
 
 
 # --- Read-only models and access ---------------------------------------------------------------
