@@ -5,6 +5,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count
+from django.urls import reverse
 from django.utils.formats import number_format
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -14,6 +15,7 @@ from changemakers.core.admin import (
     BOTH_LOCATIONS,
     ReadOnlyAdmin,
     ServiceModelAdmin,
+    TabularInline,
     run_transitions,
     transition_with_reason,
 )
@@ -72,7 +74,7 @@ class CreatorAdminForm(forms.ModelForm):
         return [code for code in Cause.values if code in picked]
 
 
-class CreatorLinkInline(admin.TabularInline):
+class CreatorLinkInline(TabularInline):
     model = CreatorLink
     extra = 1
     fields = ["label", "url", "position"]
@@ -137,7 +139,7 @@ class CreatorAdmin(ServiceModelAdmin):
 # --- The yearly list ------------------------------------------------------------------------
 
 
-class ListEntryInline(admin.TabularInline):
+class ListEntryInline(TabularInline):
     """The entries already on the list. The creator is fixed here (remove the entry and add it
     again to change it), so fifty rows cost one query instead of one per row."""
 
@@ -185,7 +187,7 @@ class NewListEntryForm(forms.ModelForm):
         return cleaned
 
 
-class NewListEntryInline(admin.TabularInline):
+class NewListEntryInline(TabularInline):
     model = ListEntry
     form = NewListEntryForm
     extra = 3
@@ -212,6 +214,13 @@ class ChangeMakersListAdmin(ServiceModelAdmin):
     actions = ["publish", "unpublish"]
 
     readonly_on_change = ["year"]
+
+    def view_on_site(self, obj: ChangeMakersList) -> str:
+        """A published list's public page; a draft is not public (its page is a 404), so
+        staff are shown the staff preview of what the public will see once it is published."""
+        if _list_is_draft(obj):
+            return reverse("creators:edition-preview", kwargs={"year": obj.year})
+        return obj.get_absolute_url()
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(entry_count=Count("entries"))

@@ -18,6 +18,7 @@ from changemakers.core.admin import (
     ReadOnlyAdmin,
     ReadOnlyMixin,
     ServiceModelAdmin,
+    TabularInline,
     run_transitions,
     transition_with_reason,
 )
@@ -65,7 +66,7 @@ class CohortAdminForm(forms.ModelForm):
         return cleaned
 
 
-class MilestonePlanItemInline(admin.TabularInline):
+class MilestonePlanItemInline(TabularInline):
     model = MilestonePlanItem
     extra = 0
     fields = ["title", "offset_days", "description"]
@@ -141,7 +142,7 @@ def overdue(obj: Milestone) -> str:
     return _("Overdue") if obj.is_overdue(timezone.localdate()) else "—"
 
 
-class MilestoneInline(admin.TabularInline):
+class MilestoneInline(TabularInline):
     """An enrolment's milestones: titles and dates can be adjusted, states only move through
     the milestone actions."""
 

@@ -33,7 +33,10 @@ def _in_ci() -> bool:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """`postgres` and `broker` tests skip on a laptop without those servers, never in CI."""
+    """`postgres`, `broker` and `html_checker` tests skip on a laptop without what they need
+    (the servers; Java and vnu), never in CI."""
+    from tests.security import vnu
+
     on_postgres = os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://"))
     has_redis = bool(os.environ.get("REDIS_URL"))
     for item in items:
@@ -41,6 +44,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.skip(reason="needs DATABASE_URL=postgres://..."))
         if item.get_closest_marker("broker") and not has_redis and not _in_ci():
             item.add_marker(pytest.mark.skip(reason="needs REDIS_URL=redis://..."))
+        if item.get_closest_marker("html_checker") and not vnu.available() and not _in_ci():
+            item.add_marker(pytest.mark.skip(reason=vnu.MISSING))
 
 
 @pytest.fixture

@@ -3,7 +3,9 @@ state moves only through actions that call the services (audited), and the audit
 disbursements cannot be edited by hand."""
 
 import datetime
+import html
 import itertools
+import re
 from decimal import Decimal
 
 import pytest
@@ -15,6 +17,7 @@ from django.urls import reverse
 
 from changemakers.core.audit import audit_record
 from changemakers.core.models import AuditEvent
+from creators.admin import NewListEntryForm
 from creators.models import Cause, ChangeMakersList, Creator, CreatorLink, ListEntry
 from donations.models import Disbursement, Fund, Grant, Nonprofit, NonprofitContact
 from donations.services import grant_approve, nonprofit_verify
@@ -648,6 +651,52 @@ def test_list_publish_and_unpublish_actions(staff_client, staff_user):
     full.refresh_from_db()
     assert (full.status, full.published_at) == ("draft", None)
     assert audited(full, "unpublished").actor == staff_user
+
+
+def _view_on_site(response) -> str:
+    match = re.search(r'<a href="([^"]*)" class="viewsitelink"', response.text)
+    assert match, "no “View on site” link"
+    return html.unescape(match[1])
+
+
+def test_view_on_site_of_a_draft_list_opens_the_staff_preview(staff_client):
+    """A draft is not public (its public page is a 404): the admin's link leads staff to the
+    staff preview instead; a published list's leads to its public page."""
+    draft, published = make_list(), make_list()
+    ListEntryFactory(change_makers_list=draft)
+    ListEntryFactory(change_makers_list=published)
+    run_action(staff_client, ChangeMakersList, "publish", [published])
+    published.refresh_from_db()
+    assert published.status == "published"
+
+    link = _view_on_site(staff_client.get(admin_url(ChangeMakersList, "change", draft.pk)))
+    assert link == reverse("creators:edition-preview", kwargs={"year": draft.year})
+    assert staff_client.get(link).status_code == 200
+    assert staff_client.get(draft.get_absolute_url()).status_code == 404
+
+    link = _view_on_site(staff_client.get(admin_url(ChangeMakersList, "change", published.pk)))
+    assert link == reverse("creators:list-year", kwargs={"year": published.year})
+    assert staff_client.get(link).status_code == 200
+
+
+def test_tabular_inline_inputs_are_named_after_their_column(staff_client):
+    """Django's tabular inline renders its rows' inputs without a <label>: each gets its
+    column's label as aria-label (the browser sweep checks the page with axe-core)."""
+    draft = make_list()
+    ListEntryFactory(change_makers_list=draft)
+    page = staff_client.get(admin_url(ChangeMakersList, "change", draft.pk)).text
+    for field, label in [
+        ("entries-0-position", "Position"),
+        ("entries-0-DELETE", "Delete"),
+        ("entries-2-0-creator", "Creator"),
+        ("entries-2-0-country", "Country"),
+        ("entries-2-__prefix__-citation", "Citation"),  # the row "Add another" copies
+    ]:
+        tag = re.search(rf'<(?:input|select|textarea)[^>]*name="{field}"[^>]*>', page)
+        assert tag, field
+        assert f'aria-label="{label}"' in tag[0], tag[0]
+    # Only the rows' widgets are named: the form class's own fields are left as they were.
+    assert "aria-label" not in NewListEntryForm.base_fields["creator"].widget.attrs
 
 
 # --- Read-only models and access ---------------------------------------------------------------

@@ -11,8 +11,11 @@ from decimal import Decimal
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.contrib.admin.widgets import RelatedFieldWidgetWrapper
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.forms.models import BaseInlineFormSet
+from django.forms.utils import pretty_name
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, reverse
@@ -234,6 +237,37 @@ class ServiceModelAdmin(admin.ModelAdmin):
             # has rolled back; show the same form again, with what was typed and the refusal.
             request._service_refusal = ValidationError(error.messages)
             return super().changeform_view(request, object_id, form_url, extra_context)
+
+
+# --- Inlines --------------------------------------------------------------------------------
+
+
+class LabelledInlineFormSet(BaseInlineFormSet):
+    """Names every input of a tabular inline's rows after its column.
+
+    Django's tabular inline shows a field's label once, in the column's header, and renders
+    the rows' inputs without a <label>: a screen reader would announce "edit text" with no
+    name. Each input gets its column's label as `aria-label` (the "Delete?" box too), which is
+    also what a person sees above it.
+    """
+
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        for name, field in form.fields.items():
+            widget = field.widget
+            while isinstance(widget, RelatedFieldWidgetWrapper):  # the "+" and pencil links
+                widget = widget.widget
+            if widget.is_hidden or "aria-label" in widget.attrs:
+                continue
+            label = field.label if field.label is not None else pretty_name(name)
+            # A new dict: a wrapped widget's attrs can be shared with the form class's field.
+            widget.attrs = {**widget.attrs, "aria-label": str(label)}
+
+
+class TabularInline(admin.TabularInline):
+    """The project's tabular inline: each row's inputs are named (`LabelledInlineFormSet`)."""
+
+    formset = LabelledInlineFormSet
 
 
 class ReadOnlyMixin:

@@ -4,16 +4,24 @@ The journeys check the pages they pass through; this sweep checks the rest. It b
 security proofs' world (tests/security/world.py: creators A and B, nonprofits X and Y, staff, a
 program with something in every state), takes from the authorisation matrix every URL that
 answers a role with a page (200, HTML), opens each in Chromium signed in as that role, and runs
-axe-core on it: no serious or critical violation on any of them, in English or in French. The
-admin is Django's own and left out; its pages are not the product's.
+axe-core on it: no serious or critical violation on any of them, in English or in French.
+
+The admin staff use is swept too: its index, and for every registered model its list, its add
+page where staff may add and the change page of one row (both lists: the draft and the
+published one), with what this project's admin configuration puts on them (inlines,
+autocompletes, read-only fields, actions), and the page an action that asks why shows. What
+Django's own admin causes and the project cannot change is listed in `a11y.ADMIN_EXCLUSIONS`,
+each with its reason.
 """
 
 import pytest
 from django.conf import settings
+from django.contrib import admin
 from django.test import Client
+from django.urls import reverse
 from playwright.sync_api import Page
 
-from tests.e2e.a11y import Accessibility
+from tests.e2e.a11y import ADMIN_EXCLUSIONS, Accessibility
 from tests.security.matrix import MATRIX
 from tests.security.probe import path_of, read
 from tests.security.world import World, build_world
@@ -82,3 +90,48 @@ def test_every_page_a_person_can_open_passes_axe(
         a11y.check(page)
         opened.append(path)
     assert opened == paths
+
+
+def admin_pages(world: World, client: Client) -> list[str]:
+    """The admin's index, then each registered model's list, add page (when staff may add)
+    and the change page of its first row, as staff get them."""
+    paths = [reverse("admin:index")]
+    for model in sorted(admin.site._registry, key=lambda model: model._meta.label):
+        info = (model._meta.app_label, model._meta.model_name)
+        paths.append(reverse("admin:{}_{}_changelist".format(*info)))
+        add = reverse("admin:{}_{}_add".format(*info))
+        if client.get(add).status_code == 200:
+            paths.append(add)
+        rows = model._default_manager.order_by("pk")
+        if model is type(world.draft):  # the draft's page adds entries; the published one not
+            rows = rows.filter(pk__in=[world.draft.pk, world.published.pk])
+        for row in rows[: 2 if model is type(world.draft) else 1]:
+            paths.append(reverse("admin:{}_{}_change".format(*info), args=[row.pk]))
+    return paths
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_every_admin_page_passes_axe(
+    page: Page, a11y: Accessibility, live_server, world: World, language: str
+):
+    client = sign_in_as(page, world, "staff", live_server.url)
+    page.context.add_cookies(
+        [{"name": settings.LANGUAGE_COOKIE_NAME, "value": language, "url": live_server.url}]
+    )
+    a11y.exclusions = ADMIN_EXCLUSIONS
+    paths = admin_pages(world, client)
+    assert len(paths) >= 60, paths
+    for path in paths:
+        response = page.goto(path)
+        assert response is not None, path
+        assert response.status == 200, f"{path}: {response.status}"
+        assert page.locator("html").get_attribute("lang") == language, path
+        a11y.check(page)
+
+    # The project's own intermediate page of an action that asks why (admin/transition_reason).
+    page.goto(reverse("admin:donations_grant_changelist"))
+    page.locator(f"input[name='_selected_action'][value='{world.proposed_x.pk}']").check()
+    page.locator("select[name='action']").select_option("cancel")
+    page.locator("button[name='index']").click()
+    page.locator("textarea[name='transition-reason']").wait_for()
+    a11y.check(page)

@@ -1,0 +1,199 @@
+"""Grants: proposed through their service, approved, scheduled, retried and cancelled through
+actions; their payment shows read-only."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
+
+from changemakers.core.admin import (
+    BOTH_LOCATIONS,
+    ReadOnlyMixin,
+    ServiceModelAdmin,
+    TabularInline,
+    money,
+    run_transitions,
+    transition_with_reason,
+)
+
+from ..models import Disbursement, Grant
+from ..services import (
+    grant_approve,
+    grant_cancel,
+    grant_propose,
+    grant_retry,
+    grants_schedule,
+)
+
+
+class GrantAdminForm(forms.ModelForm):
+    class Meta:
+        model = Grant
+        fields = ["fund", "nonprofit", "creator", "amount", "purpose"]
+
+    def clean(self):
+        cleaned = super().clean()
+        # The currency is not asked for: a grant is always in its fund's currency.
+        if cleaned.get("fund") is not None and self.instance._state.adding:
+            self.instance.currency = cleaned["fund"].currency
+        return cleaned
+
+
+class DisbursementInline(ReadOnlyMixin, TabularInline):
+    """The grant's payment, read-only: it is made by the disbursement jobs."""
+
+    model = Disbursement
+    extra = 0
+    fields = [
+        "created_at",
+        "batch",
+        "provider",
+        "provider_reference",
+        "amount_money",
+        "status",
+        "attempts",
+        "last_error",
+        "completed_at",
+        "recheck_at",
+    ]
+    readonly_fields = fields
+
+    @admin.display(description=_("amount"))
+    def amount_money(self, obj: Disbursement) -> str:
+        return money(obj.amount, obj.currency)
+
+
+@admin.register(Grant)
+class GrantAdmin(ServiceModelAdmin):
+    form = GrantAdminForm
+    list_display = ["nonprofit", "creator", "fund", "amount_money", "status", "approved_at"]
+    list_select_related = ["nonprofit", "creator", "fund"]
+    list_filter = ["status", "fund", "currency", "nonprofit__reach"]
+    search_fields = [
+        "nonprofit__legal_name",
+        "creator__display_name",
+        "creator__handle",
+        "purpose",
+        "idempotency_key__exact",
+    ]
+    date_hierarchy = "created_at"
+    autocomplete_fields = ["fund", "nonprofit", "creator"]
+    add_fields = ["fund", "nonprofit", "creator", "amount", "purpose"]
+    fields = [
+        "fund",
+        "nonprofit",
+        "creator",
+        "amount_money",
+        "purpose",
+        "status",
+        "status_reason",
+        "approved_at",
+        "disbursed_at",
+        "idempotency_key",
+        "created_at",
+    ]
+    readonly_fields = [
+        "amount_money",
+        "status",
+        "status_reason",
+        "approved_at",
+        "disbursed_at",
+        "idempotency_key",
+        "created_at",
+    ]
+    # What was proposed is what gets approved: to change it, cancel and propose again.
+    readonly_on_change = ["fund", "nonprofit", "creator"]
+    inlines = [DisbursementInline]
+    inlines_on_add = False
+    actions = ["approve", "schedule", "retry", "cancel"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("amount"), ordering="amount")
+    def amount_money(self, obj: Grant) -> str:
+        return money(obj.amount, obj.currency)
+
+    def create_through_service(self, request, obj, form):
+        return grant_propose(
+            fund=obj.fund,
+            nonprofit=obj.nonprofit,
+            amount=obj.amount,
+            creator=obj.creator,
+            purpose=obj.purpose,
+            actor=request.user,
+        )
+
+    @admin.action(
+        description=_("Approve the selected grants (commits their amount)"),
+        permissions=["change"],
+        location=BOTH_LOCATIONS,
+    )
+    def approve(self, request, queryset):
+        run_transitions(
+            self, request, queryset, lambda obj: grant_approve(grant=obj, actor=request.user)
+        )
+
+    @admin.action(
+        description=_("Schedule the selected grants for payment"),
+        permissions=["change"],
+        location=BOTH_LOCATIONS,
+    )
+    def schedule(self, request, queryset):
+        """One batch for the selection; grants not approved are left out and named."""
+        selected = list(queryset.select_related("nonprofit", "creator"))
+        try:
+            batch = grants_schedule(grants=selected, actor=request.user)
+        except ValidationError as error:
+            self.message_user(request, " ".join(error.messages), messages.ERROR)
+            return
+        scheduled = set(batch.disbursements.values_list("grant_id", flat=True))
+        self.message_user(
+            request,
+            ngettext(
+                "%(batch)s: %(count)s grant scheduled for payment.",
+                "%(batch)s: %(count)s grants scheduled for payment.",
+                len(scheduled),
+            )
+            % {"batch": batch, "count": len(scheduled)},
+            messages.SUCCESS,
+        )
+        for grant in selected:
+            if grant.pk not in scheduled:
+                self.message_user(
+                    request,
+                    gettext("%(grant)s was not scheduled: it is “%(status)s”.")
+                    % {"grant": grant, "status": grant.get_status_display()},
+                    messages.WARNING,
+                )
+
+    @admin.action(
+        description=_("Retry the payment of the selected failed grants"),
+        permissions=["change"],
+        location=BOTH_LOCATIONS,
+    )
+    def retry(self, request, queryset):
+        run_transitions(
+            self, request, queryset, lambda obj: grant_retry(grant=obj, actor=request.user)
+        )
+
+    @admin.action(
+        description=_("Cancel the selected grants…"),
+        permissions=["change"],
+        location=BOTH_LOCATIONS,
+    )
+    def cancel(self, request, queryset):
+        return transition_with_reason(
+            self,
+            request,
+            queryset,
+            lambda obj, reason: grant_cancel(grant=obj, actor=request.user, reason=reason),
+            title=gettext("Cancel grants"),
+            intro=gettext(
+                "Cancelled grants are not paid; an approved grant gives its amount back to "
+                "its fund."
+            ),
+            submit_label=gettext("Cancel the grants"),
+            reason_label=gettext("Why are they cancelled?"),
+        )

@@ -1,0 +1,54 @@
+"""Disbursements, their batches and the sandbox provider's ledger: made by the disbursement jobs,
+read-only here."""
+
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from changemakers.core.admin import ReadOnlyAdmin, money
+
+from ..models import Disbursement, DisbursementBatch, SandboxPayment
+
+
+@admin.register(Disbursement)
+class DisbursementAdmin(ReadOnlyAdmin):
+    """Payments of grants, made by the disbursement jobs only."""
+
+    list_display = [
+        "created_at",
+        "grant",
+        "batch",
+        "provider",
+        "status",
+        "amount_money",
+        "attempts",
+        "started_at",
+        "completed_at",
+    ]
+    list_select_related = ["grant__nonprofit", "grant__creator"]
+    list_filter = ["status", "provider", "batch"]
+    search_fields = ["idempotency_key", "provider_reference", "grant__nonprofit__legal_name"]
+    date_hierarchy = "created_at"
+
+    @admin.display(description=_("amount"), ordering="amount")
+    def amount_money(self, obj: Disbursement) -> str:
+        return money(obj.amount, obj.currency)
+
+
+@admin.register(DisbursementBatch)
+class DisbursementBatchAdmin(ReadOnlyAdmin):
+    list_display = ["__str__", "created_at", "created_by", "size"]
+    list_select_related = ["created_by"]
+    date_hierarchy = "created_at"
+
+
+@admin.register(SandboxPayment)
+class SandboxPaymentAdmin(ReadOnlyAdmin):
+    """The sandbox provider's ledger: what it was asked to pay and what it paid."""
+
+    list_display = ["idempotency_key", "reference", "payee", "amount_money", "requests", "paid_at"]
+    list_filter = ["currency"]
+    search_fields = ["idempotency_key", "reference", "payee"]
+
+    @admin.display(description=_("amount"), ordering="amount")
+    def amount_money(self, obj: SandboxPayment) -> str:
+        return money(obj.amount, obj.currency)
