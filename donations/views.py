@@ -15,7 +15,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -30,6 +29,7 @@ from django_htmx.http import (
 from changemakers.core import page_cache
 from changemakers.core.htmx import form_refusal
 from changemakers.core.pagination import page_context
+from changemakers.core.redirects import safe_next_path
 from changemakers.core.roles import staff_required
 
 from . import nonprofit_services, selectors, services
@@ -59,17 +59,6 @@ def _htmx_target(request: HttpRequest) -> str | None:
     if not request.htmx or request.htmx.history_restore_request:
         return None
     return request.htmx.target or ""
-
-
-def _next_url(request: HttpRequest, default: str) -> str:
-    """Where a POST goes back to: the page it came from (kept with its query string) when it
-    is on this site, else `default`."""
-    candidate = request.POST.get("next") or request.GET.get("next") or ""
-    if candidate and url_has_allowed_host_and_scheme(
-        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return candidate
-    return default
 
 
 def _paginate(request: HttpRequest, queryset) -> dict:
@@ -175,7 +164,7 @@ def _grant_action(
     htmx, a redirect with a message otherwise. `done` is the success message, with
     %(nonprofit)s."""
     grant = get_object_or_404(Grant.objects.select_related("nonprofit"), pk=pk)
-    next_url = _next_url(request, default=reverse("donations:grant-list"))
+    next_url = safe_next_path(request, default=reverse("donations:grant-list"))
     errors = _run_action(grant, act, form)
     message = done % {"nonprofit": grant.nonprofit}
     if _htmx_target(request) is None:
@@ -261,7 +250,7 @@ def grants_schedule(request: HttpRequest) -> HttpResponse:
             return reswap(retarget(response, "#bulk-status"), "outerHTML")
         for message in error.messages:
             messages.error(request, message)
-        return redirect(_next_url(request, default=reverse("donations:grant-list")))
+        return redirect(safe_next_path(request, default=reverse("donations:grant-list")))
     messages.success(
         request,
         ngettext(
@@ -389,7 +378,7 @@ def _nonprofit_action(
     form: ReasonForm | None = None,
 ) -> HttpResponse:
     nonprofit = get_object_or_404(Nonprofit, pk=pk)
-    next_url = _next_url(request, default=reverse("donations:nonprofit-list"))
+    next_url = safe_next_path(request, default=reverse("donations:nonprofit-list"))
     errors = _run_action(nonprofit, act, form)
     message = done % {"nonprofit": nonprofit}
     if _htmx_target(request) is None:
@@ -505,7 +494,7 @@ def _contact_action(
     contact = get_object_or_404(
         NonprofitContact.objects.select_related("user"), pk=contact_pk, nonprofit_id=pk
     )
-    next_url = _next_url(request, default=reverse("donations:nonprofit-contacts", args=[pk]))
+    next_url = safe_next_path(request, default=reverse("donations:nonprofit-contacts", args=[pk]))
     errors = _run_action(contact, act, None)
     message = done % {"email": contact.user.email}
     if _htmx_target(request) is None:
@@ -568,7 +557,7 @@ def _payout_change_action(
     request: HttpRequest, pk: int, act: Callable, done: str, form: ReasonForm | None = None
 ) -> HttpResponse:
     change = get_object_or_404(PayoutDetailsChange.objects.select_related("nonprofit"), pk=pk)
-    next_url = _next_url(request, default=reverse("donations:payout-change-list"))
+    next_url = safe_next_path(request, default=reverse("donations:payout-change-list"))
     errors = _run_action(change, act, form)
     message = done % {"nonprofit": change.nonprofit}
     if _htmx_target(request) is None:
