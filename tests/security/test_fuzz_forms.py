@@ -18,7 +18,8 @@ digits. A formset's rows after its first are left out (the same fields again). A
 several pages (the language switch, signing out) is fuzzed once per role, and only the first
 role to meet it gets PER_FIELD values a field: the others get one (still every kind). Query
 strings get every value on every parameter. Everything is deterministic: the same plan runs
-every time. FUZZ_FULL=1 in the environment sends every value to every field.
+every time. FUZZ_FULL=1 in the environment sends every value to every field. As sampled, the
+module takes about two minutes on SQLite and two and a half on PostgreSQL on two shared cores.
 
 Each submission runs in a savepoint rolled back after it, so every one starts from the same
 world, and what a successful one changed never hides what a refused one did.
