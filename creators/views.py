@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from changemakers.core.htmx import REFUSED, form_refusal, is_partial, vary_on_htmx
 from changemakers.core.pagination import page_context
 from changemakers.core.ratelimit import client_address, rate_count, rate_exceeded
+from changemakers.core.redirects import safe_next_path
 from changemakers.core.roles import Role, creator_required, role_of
 from changemakers.core.uploads import upload_response
 
@@ -128,6 +129,9 @@ def creator_detail(request: HttpRequest, handle: str) -> HttpResponse:
 class LoginView(auth_views.LoginView):
     """Django's login (AuthenticationForm passes `request` to authenticate, as axes needs),
     landing each role on its own start page unless a safe `next` was given."""
+
+    def get_redirect_url(self) -> str:
+        return safe_next_path(self.request, default="")
 
     def get_default_redirect_url(self) -> str:
         role = role_of(self.request.user)

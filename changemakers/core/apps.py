@@ -10,3 +10,11 @@ class CoreConfig(AppConfig):
     name = "changemakers.core"
     label = "core"
     verbose_name = _("Audit and access")
+
+    def ready(self) -> None:
+        # django.contrib.admin comes first in INSTALLED_APPS: every admin module is loaded.
+        from django.contrib import admin
+
+        from .admin_guards import guard_admin_site
+
+        guard_admin_site(admin.site)

@@ -28,12 +28,13 @@ from changemakers.core.htmx import (
     partial_target,
     vary_on_htmx,
 )
+from changemakers.core.redirects import safe_next_path
 from changemakers.core.roles import staff_required
 
 from .. import selectors, services
 from ..forms import GrantFilterForm, GrantProposeForm, ReasonForm
 from ..models import Grant
-from .rows import is_id, next_url, paginate, redirect_with_messages, run_action
+from .rows import is_id, paginate, redirect_with_messages, run_action
 
 GRANTS = "donations/staff/grants.html"
 GRANT_DETAIL = "donations/staff/grant_detail.html"
@@ -110,7 +111,7 @@ def _grant_action(
     htmx, a redirect with a message otherwise. `done` is the success message, with
     %(nonprofit)s."""
     grant = get_object_or_404(Grant.objects.select_related("nonprofit"), pk=pk)
-    back = next_url(request, default=reverse("donations:grant-list"))
+    back = safe_next_path(request, default=reverse("donations:grant-list"))
     errors = run_action(grant, act, form)
     message = done % {"nonprofit": grant.nonprofit}
     target = partial_target(request)
@@ -210,7 +211,7 @@ def grants_schedule(request: HttpRequest) -> HttpResponse:
             return reswap(retarget(response, "#bulk-status"), "outerHTML")
         for message in error.messages:
             messages.error(request, message)
-        return redirect(next_url(request, default=reverse("donations:grant-list")))
+        return redirect(safe_next_path(request, default=reverse("donations:grant-list")))
     messages.success(
         request,
         ngettext(

@@ -25,13 +25,14 @@ from changemakers.core.htmx import (
     partial_target,
     vary_on_htmx,
 )
+from changemakers.core.redirects import safe_next_path
 from changemakers.core.roles import staff_required
 
 from .. import selectors, services
 from ..forms import NonprofitCreateForm, NonprofitFilterForm, ReasonForm
 from ..models import Nonprofit, NonprofitContact
 from ..nonprofit_forms import ContactCreateForm
-from .rows import next_url, paginate, redirect_with_messages, run_action
+from .rows import paginate, redirect_with_messages, run_action
 
 NONPROFITS = "donations/staff/nonprofits.html"
 CONTACTS = "donations/staff/nonprofit_contacts.html"
@@ -69,7 +70,7 @@ def _nonprofit_action(
     form: ReasonForm | None = None,
 ) -> HttpResponse:
     nonprofit = get_object_or_404(Nonprofit, pk=pk)
-    back = next_url(request, default=reverse("donations:nonprofit-list"))
+    back = safe_next_path(request, default=reverse("donations:nonprofit-list"))
     errors = run_action(nonprofit, act, form)
     message = done % {"nonprofit": nonprofit}
     if partial_target(request) is None:
@@ -179,7 +180,7 @@ def _contact_action(
     contact = get_object_or_404(
         NonprofitContact.objects.select_related("user"), pk=contact_pk, nonprofit_id=pk
     )
-    back = next_url(request, default=reverse("donations:nonprofit-contacts", args=[pk]))
+    back = safe_next_path(request, default=reverse("donations:nonprofit-contacts", args=[pk]))
     errors = run_action(contact, act, None)
     message = done % {"email": contact.user.email}
     if partial_target(request) is None:

@@ -11,12 +11,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from changemakers.core.htmx import REFUSED, partial_target, vary_on_htmx
+from changemakers.core.redirects import safe_next_path
 from changemakers.core.roles import staff_required
 
 from .. import selectors, services
 from ..forms import ReasonForm
 from ..models import PayoutDetailsChange
-from .rows import next_url, paginate, redirect_with_messages, run_action
+from .rows import paginate, redirect_with_messages, run_action
 
 PAYOUT_CHANGES = "donations/staff/payout_changes.html"
 
@@ -36,7 +37,7 @@ def _payout_change_action(
     request: HttpRequest, pk: int, act: Callable, done: str, form: ReasonForm | None = None
 ) -> HttpResponse:
     change = get_object_or_404(PayoutDetailsChange.objects.select_related("nonprofit"), pk=pk)
-    back = next_url(request, default=reverse("donations:payout-change-list"))
+    back = safe_next_path(request, default=reverse("donations:payout-change-list"))
     errors = run_action(change, act, form)
     message = done % {"nonprofit": change.nonprofit}
     if partial_target(request) is None:

@@ -8,7 +8,6 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
-from django.utils.http import url_has_allowed_host_and_scheme
 
 from changemakers.core.pagination import page_context
 
@@ -17,17 +16,6 @@ PAGE_SIZE = 50
 
 def paginate(request: HttpRequest, queryset) -> dict:
     return page_context(request, queryset, PAGE_SIZE)
-
-
-def next_url(request: HttpRequest, default: str) -> str:
-    """Where a POST goes back to: the page it came from (kept with its query string) when it
-    is on this site, else `default`."""
-    candidate = request.POST.get("next") or request.GET.get("next") or ""
-    if candidate and url_has_allowed_host_and_scheme(
-        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return candidate
-    return default
 
 
 def is_id(value: str) -> bool:
