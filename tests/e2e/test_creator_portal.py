@@ -11,12 +11,12 @@ from django.core import mail
 from playwright.sync_api import expect
 
 from donations.services import nonprofit_verify
+from programs.clock import program_today
 from programs.models import Milestone
 from programs.services import (
     cohort_create,
     cohort_start,
     milestone_reminders_send,
-    program_today,
 )
 from tests.e2e.journey import sign_in
 from tests.factories import FundFactory, NonprofitFactory, UserFactory
