@@ -14,6 +14,7 @@ from collections import Counter
 from itertools import batched
 
 from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded, Terminated, TimeLimitExceeded
 from celery.utils.time import get_exponential_backoff_interval
 from django.conf import settings
 
@@ -27,6 +28,9 @@ from .services import (
 )
 
 logger = logging.getLogger(__name__)
+
+# Raised into a task to stop it: never caught as one payment's error.
+INTERRUPTIONS = (SoftTimeLimitExceeded, TimeLimitExceeded, Terminated)
 
 
 def retry_countdown(attempts: int) -> int:
@@ -64,6 +68,8 @@ def _after_attempt(disbursement: Disbursement, *, retry) -> str:
     after a backoff (`retry(countdown)`), or, once PAYOUT_MAX_ATTEMPTS tries counted in the
     database are used up (a task re-queued by the sweeper does not start counting afresh),
     the grant fails unless the provider is found to have paid after all."""
+    if getattr(disbursement, "in_flight", False):
+        return "in_flight"  # another worker is paying it right now: it decides what follows
     if disbursement.status != Disbursement.Status.PROCESSING:
         return disbursement.status
     if disbursement.attempts >= settings.PAYOUT_MAX_ATTEMPTS:
@@ -92,7 +98,8 @@ def pay_disbursements(disbursement_ids: list[int]) -> dict[str, int]:
     """Pay several grants of a batch, one after the other, each exactly as `pay_disbursement`
     would: its own transactions, its own idempotency key. A grant that hits a transient error
     goes on alone as a `pay_disbursement` retry; an unexpected error on one is logged and left
-    to the sweeper, and the others are still paid. Returns the count of each outcome."""
+    to the sweeper, and the others are still paid; the soft time limit ends the whole task,
+    leaving the rest to the sweeper. Returns the count of each outcome."""
     outcomes: Counter[str] = Counter()
     for disbursement_id in disbursement_ids:
         try:
@@ -103,6 +110,10 @@ def pay_disbursements(disbursement_ids: list[int]) -> dict[str, int]:
                     (pk,), countdown=countdown
                 ),
             )
+        except INTERRUPTIONS:
+            # The soft time limit (or a termination) ends the task, not just this grant: the
+            # disbursements left pending or processing are the sweeper's to finish.
+            raise
         except Exception:
             logger.exception(
                 "Paying disbursement %s failed; the sweeper will retry it.", disbursement_id

@@ -175,3 +175,32 @@ def test_manage_py_in_a_deployment_keeps_debug_off():
         _manage_py_debug(DJANGO_SECRET_KEY=secret, DJANGO_ALLOWED_HOSTS="changemakers.example")
         == "DEBUG False"
     )
+
+
+@pytest.mark.parametrize(
+    "env",
+    [{}, {"DJANGO_PAYOUT_RETRY_BACKOFF_MAX": "900"}, {"DJANGO_PAYOUT_RETRY_BACKOFF_MAX": "5"}],
+)
+def test_the_redis_visibility_timeout_outlasts_any_countdown_plus_the_time_limit(monkeypatch, env):
+    """A retry waiting out its countdown sits unacknowledged in a worker: if Redis's
+    visibility timeout ran out first, Redis would hand it to a second worker as well."""
+    loaded = settings_from(monkeypatch, DJANGO_DEBUG="true", REDIS_URL="redis://r:6379/0", **env)
+    # The longest countdown: the payout backoff cap (full jitter stays under it) and the cap
+    # of every task that retries itself with Celery's backoff.
+    # (600 s unless the task says otherwise, as in celery.app.autoretry).
+    import donations.tasks  # noqa: F401  registers the tasks
+
+    caps = [loaded["PAYOUT_RETRY_BACKOFF_MAX"]] + [
+        getattr(task, "retry_backoff_max", 600)
+        for task in app.tasks.values()
+        if getattr(task, "retry_backoff", 0)
+    ]
+    assert len(caps) > 1  # the email tasks retry themselves
+    longest = max(caps) + loaded["CELERY_TASK_TIME_LIMIT"]
+
+    visibility = loaded["CELERY_BROKER_TRANSPORT_OPTIONS"]["visibility_timeout"]
+
+    assert visibility >= 2 * longest
+    if env:
+        backoff_max = int(env["DJANGO_PAYOUT_RETRY_BACKOFF_MAX"])
+        assert visibility >= 2 * (backoff_max + loaded["CELERY_TASK_TIME_LIMIT"])

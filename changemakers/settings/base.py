@@ -215,10 +215,7 @@ REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_BROKER_TRANSPORT_OPTIONS = {
-        # A message taken by a worker that died is redelivered after this many seconds. Kept
-        # above the longest retry countdown (PAYOUT_RETRY_BACKOFF_MAX), or Redis would hand
-        # a waiting retry to a second worker.
-        "visibility_timeout": 300,
+        # "visibility_timeout" is set below, from the time limit and the retry backoff caps.
         "socket_connect_timeout": 5,
         "socket_timeout": 10,
         "retry_on_timeout": True,
@@ -296,6 +293,18 @@ PAYOUT_BATCH_CHUNK = env.int("DJANGO_PAYOUT_BATCH_CHUNK", default=25)
 # above the task time limit (300) plus the backoff cap plus time waiting in the queue, so it
 # does not race a live retry (if it ever does, both send the same key: nothing is paid twice).
 PAYOUT_STALE_AFTER = env.int("DJANGO_PAYOUT_STALE_AFTER", default=900)
+# Redis hands an unacknowledged message to another worker once it has been out this long. A
+# retry waiting out its countdown is such a message (held by the worker until it is due), and
+# so is a task running up to its time limit: with a shorter timeout the same payment runs in
+# two workers at once. So it is twice the longest countdown plus the time limit. The longest
+# countdown is the payout backoff cap (full jitter only shortens it) or the 600 s cap Celery
+# gives tasks that retry themselves with `retry_backoff` (the email tasks), whichever is
+# longer. A killed worker's work is not waited for this long: the sweeper recovers it.
+AUTORETRY_BACKOFF_MAX = 600  # Celery's default `retry_backoff_max`
+if REDIS_URL:
+    CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] = 2 * (
+        max(PAYOUT_RETRY_BACKOFF_MAX, AUTORETRY_BACKOFF_MAX) + CELERY_TASK_TIME_LIMIT
+    )
 
 # How often beat sends the sweeper (seconds). Every minute in production; the fault tests
 # (tests/faults/) shorten it, with PAYOUT_STALE_AFTER, so that healing takes seconds.

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from changemakers.core.audit import audit_changes, audit_record, audit_record_many, state_transition
 from changemakers.core.jobs import enqueue_on_commit
+from changemakers.core.locks import try_lock
 
 from ..models import Disbursement, DisbursementBatch, Fund, Grant
 from ..payouts import FinalError, PayoutError, RetryableError, get_provider
@@ -139,7 +140,8 @@ def _locked_disbursement(disbursement_id: int) -> Disbursement:
 
 
 def _claim(disbursement_id: int) -> Disbursement | None:
-    """Step 1 of paying: mark the attempt as started. None when there is nothing to pay."""
+    """Step 1 of paying: mark the attempt as started, the last step before the provider is
+    called, and count it. None when there is nothing to pay."""
     with transaction.atomic(durable=True):
         disbursement = _locked_disbursement(disbursement_id)
         grant = disbursement.grant
@@ -148,6 +150,9 @@ def _claim(disbursement_id: int) -> Disbursement | None:
             Grant.Status.PROCESSING,
         ):
             return None  # paid, failed or cancelled meanwhile: a late or repeated task
+        # Everything that can go wrong before the request is done before the try is counted:
+        # a try counts a call to the provider, not a delivery of the task's message.
+        get_provider(disbursement.provider)
         now = timezone.now()
         changes = []
         if disbursement.status == Disbursement.Status.PENDING:
@@ -171,7 +176,21 @@ def disbursement_pay(*, disbursement_id: int) -> Disbursement:
     Returns the disbursement: succeeded, failed (the provider refused; the grant failed and
     its money went back to the fund), or still processing after a transient error, which the
     caller retries later (`last_error` says what happened). Anything else is returned as it is.
+
+    While one worker pays it, another (the same message delivered twice, a sweep's re-queue)
+    neither calls the provider nor counts a try: it gets the disbursement back as it is with
+    `in_flight` set, and leaves what follows to the first. The lock that tells is the
+    database connection's, so a worker that dies lets go of it.
     """
+    with try_lock(f"donations.disbursement_pay:{disbursement_id}") as mine:
+        if not mine:
+            current = Disbursement.objects.get(pk=disbursement_id)
+            current.in_flight = True
+            return current
+        return _pay(disbursement_id)
+
+
+def _pay(disbursement_id: int) -> Disbursement:
     disbursement = _claim(disbursement_id)
     if disbursement is None:
         return Disbursement.objects.get(pk=disbursement_id)
@@ -299,7 +318,17 @@ def disbursement_reconcile(*, disbursement: Disbursement, give_up: bool = False)
 def disbursements_sweep(*, now=None, limit: int = 500) -> int:
     """Reconcile payments the database says are unfinished but nobody has touched for
     PAYOUT_STALE_AFTER seconds (a lost task, a worker killed mid-payment), and ask once more
-    about payments given up on after timeouts (see `disbursement_recheck`). Returns how many."""
+    about payments given up on after timeouts (see `disbursement_recheck`). Returns how many.
+
+    One sweep at a time: a sweep that finds another still running (a slow provider, beat
+    sending the next one early) returns 0 at once and leaves the work to it."""
+    with try_lock("donations.disbursements_sweep") as mine:
+        if not mine:
+            return 0
+        return _sweep(now=now, limit=limit)
+
+
+def _sweep(*, now, limit: int) -> int:
     now = now or timezone.now()
     older_than = now - timedelta(seconds=settings.PAYOUT_STALE_AFTER)
     stale = list(Disbursement.objects.stale(older_than=older_than).order_by("pk")[:limit])

@@ -5,11 +5,13 @@ the sum of its approved-to-disbursed grants and `disbursed` the sum of its paid 
 """
 
 import threading
+import time
 import uuid
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection
@@ -20,6 +22,7 @@ from django.utils import timezone
 from changemakers.core.models import AuditEvent
 from donations.models import Disbursement, Fund, Grant, SandboxPayment
 from donations.payouts import get_provider
+from donations.payouts.sandbox import SandboxProvider
 from donations.services import (
     disbursement_pay,
     disbursement_reconcile,
@@ -34,6 +37,7 @@ from donations.services import (
     grants_schedule,
     nonprofit_verify,
 )
+from donations.services import payments as payments_service
 from donations.services.payments import _claim
 from donations.tasks import pay_disbursement, pay_disbursements, retry_countdown
 from tests.factories import FundFactory, GrantFactory, NonprofitFactory, UserFactory
@@ -463,9 +467,16 @@ def test_concurrent_pay_tasks_for_one_grant_pay_it_once(held_tasks):
     grants_schedule(grants=[grant], actor=staff)
     disbursement_id = grant.disbursement.pk
 
-    outcomes = run_together(8, lambda _: disbursement_pay(disbursement_id=disbursement_id).status)
+    def deliver(_):
+        disbursement = disbursement_pay(disbursement_id=disbursement_id)
+        return "in_flight" if getattr(disbursement, "in_flight", False) else disbursement.status
 
-    assert outcomes == ["succeeded"] * 8
+    outcomes = run_together(8, deliver)
+
+    # The ones that came while another was paying left it to that one; none counted a try.
+    assert "succeeded" in outcomes
+    assert set(outcomes) <= {"succeeded", "in_flight"}
+    assert Disbursement.objects.get(pk=disbursement_id).attempts == outcomes.count("succeeded")
     grant.refresh_from_db()
     assert grant.status == Grant.Status.DISBURSED
     assert SandboxPayment.objects.filter(paid_at__isnull=False).count() == 1
@@ -678,3 +689,135 @@ def test_a_retry_replaces_the_recheck(given_up, staff_user, django_capture_on_co
     given_up.refresh_from_db()
     assert given_up.status == Grant.Status.DISBURSED
     assert given_up.disbursement.recheck_at is None
+
+
+# --- Celery set for money: time limits, overlapping sweeps, what counts as an attempt --------
+
+
+def test_a_soft_time_limit_in_a_chunk_ends_the_task_and_leaves_the_payment_to_the_sweeper(
+    fund, staff_user, monkeypatch, django_capture_on_commit_callbacks
+):
+    """The soft limit is the warning before the worker is killed: the task must end, not log
+    it as one grant's error and go on paying the rest of the chunk into the hard limit."""
+    grants = [approved_grant(fund, staff_user) for _ in range(2)]
+    grants_schedule(grants=grants, actor=staff_user)  # on-commit tasks do not run here
+    ids = list(
+        Disbursement.objects.filter(grant__in=grants).order_by("pk").values_list("pk", flat=True)
+    )
+    real_pay = SandboxProvider.pay
+
+    def stalled(self, **kwargs):
+        raise SoftTimeLimitExceeded()
+
+    monkeypatch.setattr(SandboxProvider, "pay", stalled)
+
+    with pytest.raises(SoftTimeLimitExceeded):
+        pay_disbursements(ids)
+
+    assert not Grant.objects.filter(status=Grant.Status.FAILED).exists()
+    assert set(Disbursement.objects.values_list("status", flat=True)) <= {"pending", "processing"}
+    assert not SandboxPayment.objects.exists()
+    monkeypatch.setattr(SandboxProvider, "pay", real_pay)
+    with django_capture_on_commit_callbacks(execute=True):
+        later = timezone.now() + timedelta(seconds=settings.PAYOUT_STALE_AFTER + 60)
+        assert disbursements_sweep(now=later) == 2
+    assert Grant.objects.filter(status=Grant.Status.DISBURSED).count() == 2
+    assert_books_balance(fund)
+
+
+def test_a_soft_time_limit_while_paying_one_grant_leaves_it_processing(
+    fund, staff_user, monkeypatch
+):
+    grant = approved_grant(fund, staff_user)
+    grants_schedule(grants=[grant], actor=staff_user)
+
+    def stalled(self, **kwargs):
+        raise SoftTimeLimitExceeded()
+
+    monkeypatch.setattr(SandboxProvider, "pay", stalled)
+
+    with pytest.raises(SoftTimeLimitExceeded):
+        pay_disbursement(grant.disbursement.pk)
+
+    grant.refresh_from_db()
+    assert grant.status == Grant.Status.PROCESSING
+    assert grant.disbursement.status == Disbursement.Status.PROCESSING
+
+
+def test_a_message_delivered_again_while_the_first_is_paying_neither_pays_nor_counts(
+    fund, staff_user, monkeypatch
+):
+    """Redis handed the message to a second worker while the first is waiting on the
+    provider: the second must not call the provider nor use up one of the tries."""
+    grant = approved_grant(fund, staff_user)
+    grants_schedule(grants=[grant], actor=staff_user)
+    disbursement_id = grant.disbursement.pk
+    real_pay = SandboxProvider.pay
+    calls, second_delivery = [], []
+
+    def slow_pay(self, **kwargs):
+        calls.append(kwargs["idempotency_key"])
+        if len(calls) == 1:  # the duplicate arrives while this call is on its way
+            second_delivery.append(pay_disbursement(disbursement_id))
+        return real_pay(self, **kwargs)
+
+    monkeypatch.setattr(SandboxProvider, "pay", slow_pay)
+
+    assert pay_disbursement(disbursement_id) == "succeeded"
+
+    assert second_delivery == ["in_flight"]
+    assert len(calls) == 1
+    disbursement = Disbursement.objects.get(pk=disbursement_id)
+    assert disbursement.status == Disbursement.Status.SUCCEEDED
+    assert disbursement.attempts == 1
+    assert_books_balance(fund)
+
+
+@override_settings(PAYOUT_RETRY_BACKOFF=0)
+def test_a_worker_that_died_before_calling_the_provider_uses_up_no_try(
+    fund, staff_user, monkeypatch, django_capture_on_commit_callbacks
+):
+    """Attempts count calls to the provider, not deliveries of the message."""
+    grant = approved_grant(fund, staff_user, payee="sandbox-flaky")
+    grants_schedule(grants=[grant], actor=staff_user)
+    disbursement_id = grant.disbursement.pk
+    real_get_provider = payments_service.get_provider
+
+    def dying(*args, **kwargs):
+        raise SystemExit("worker killed")  # the process goes before any request is sent
+
+    monkeypatch.setattr(payments_service, "get_provider", dying)
+    with pytest.raises(SystemExit):
+        pay_disbursement(disbursement_id)
+    monkeypatch.setattr(payments_service, "get_provider", real_get_provider)
+
+    assert pay_disbursement.delay(disbursement_id).get() == "succeeded"  # flaky, then paid
+
+    disbursement = Disbursement.objects.get(pk=disbursement_id)
+    assert disbursement.attempts == SandboxPayment.objects.get().requests == 2
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_sweeps_at_once_never_handle_the_same_payment_twice(held_tasks, monkeypatch):
+    staff = UserFactory(is_staff=True)
+    fund = FundFactory(total=Decimal("1000000.00"))
+    grants = [approved_grant(fund, staff) for _ in range(6)]
+    grants_schedule(grants=grants, actor=staff)
+    for disbursement in Disbursement.objects.all():
+        _claim(disbursement.pk)  # workers that died mid-payment
+    lookups: list[str] = []
+    real_lookup = SandboxProvider.lookup
+
+    def counting_lookup(self, *, idempotency_key):
+        lookups.append(idempotency_key)
+        time.sleep(0.05)  # a network round trip: long enough for the sweeps to overlap
+        return real_lookup(self, idempotency_key=idempotency_key)
+
+    monkeypatch.setattr(SandboxProvider, "lookup", counting_lookup)
+    later = timezone.now() + timedelta(seconds=settings.PAYOUT_STALE_AFTER + 60)
+
+    outcomes = run_together(2, lambda _: disbursements_sweep(now=later))
+
+    assert sorted(outcomes) == [0, 6]
+    assert len(lookups) == len(set(lookups)) == 6
