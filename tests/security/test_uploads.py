@@ -125,12 +125,20 @@ def test_too_large_uploads_are_refused_saying_the_size_and_the_limit(world):
     assert "The file is 2.5\xa0MB; the limit is 2.0\xa0MB." in response.content.decode()
 
     milestone = open_milestone(world)
-    attachment = pdf_file(extra_bytes=6 * 1024 * 1024)
+    attachment = pdf_file(extra_bytes=int(5.5 * 1024 * 1024))
     response = client.post(
         f"/portal/milestones/{milestone.pk}/", {"body": "Big.", "attachment": attachment}
     )
     assert response.status_code == 422
-    assert "The file is 6.0\xa0MB; the limit is 5.0\xa0MB." in response.content.decode()
+    assert "The file is 5.5\xa0MB; the limit is 5.0\xa0MB." in response.content.decode()
+
+    # Past the request cap, the body is not even read: the site's 413 page answers.
+    attachment = pdf_file(extra_bytes=7 * 1024 * 1024)
+    response = client.post(
+        f"/portal/milestones/{milestone.pk}/", {"body": "Big.", "attachment": attachment}
+    )
+    assert response.status_code == 413
+    assert "Too much to send" in response.content.decode()
     assert not ProgressUpdate.objects.filter(milestone=milestone).exists()
 
 
