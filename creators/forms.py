@@ -3,7 +3,7 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
-from changemakers.core.uploads import image_check, rename_checked
+from changemakers.core.uploads import image_check, image_without_metadata, rename_checked
 
 from .models import Cause, handle_validator
 
@@ -85,7 +85,9 @@ class ProfileForm(forms.Form):
         photo = self.cleaned_data.get("photo")
         if not photo:
             return None
-        return rename_checked(photo, image_check(photo, max_bytes=PHOTO_MAX_BYTES))
+        checked = image_check(photo, max_bytes=PHOTO_MAX_BYTES)
+        # Public: stored without the location and camera details a phone writes into it.
+        return rename_checked(image_without_metadata(photo, checked), checked)
 
 
 class LinkForm(forms.Form):

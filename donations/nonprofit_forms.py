@@ -3,6 +3,7 @@ what, duplicates and pending requests are the services' to refuse."""
 
 from django import forms
 from django.conf import settings
+from django.contrib.auth.forms import PasswordChangeForm, SetPasswordForm
 from django.utils.translation import gettext_lazy as _
 
 
@@ -51,6 +52,14 @@ class PayoutChangeForm(forms.Form):
             "The program team checks it with you before it is used."
         ),
     )
+
+
+def contact_password_form(user, data=None) -> SetPasswordForm:
+    """The form to choose a password: a contact who has one gives it first, so a session left
+    open is not enough to take the account over; one who signs in by link only has none."""
+    if user.has_usable_password():
+        return PasswordChangeForm(user, data)
+    return SetPasswordForm(user, data)
 
 
 class ContactCreateForm(forms.Form):

@@ -10,7 +10,6 @@ import hashlib
 from django.contrib import messages
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import update_session_auth_hash
-from django.contrib.auth.forms import SetPasswordForm
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -29,6 +28,7 @@ from .nonprofit_forms import (
     OrganisationDetailsForm,
     PayoutChangeForm,
     SignInLinkRequestForm,
+    contact_password_form,
 )
 
 PAGE_SIZE = 20
@@ -274,9 +274,10 @@ def details(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @nonprofit_required
 def password_set(request: HttpRequest) -> HttpResponse:
-    """Choose (or change) a password, to sign in at the usual sign-in page as well."""
+    """Choose (or change) a password, to sign in at the usual sign-in page as well. Changing
+    one asks for the current one first."""
     contact = _contact(request)
-    form = SetPasswordForm(request.user, request.POST or None)
+    form = contact_password_form(request.user, request.POST or None)
     if request.method == "POST" and form.is_valid():
         services.nonprofit_contact_set_password(
             contact=contact, password=form.cleaned_data["new_password1"], actor=request.user

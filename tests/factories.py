@@ -92,6 +92,7 @@ class NonprofitFactory(factory.django.DjangoModelFactory):
     country = "GB"
     contact_email = factory.Sequence(lambda n: f"grants{n}@nonprofit.example")
     website = "https://nonprofit.example"
+    payout_reference = factory.Sequence(lambda n: f"acct-{n:05d}")
 
 
 class NonprofitContactFactory(factory.django.DjangoModelFactory):

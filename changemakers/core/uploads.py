@@ -5,17 +5,18 @@ we checked, `nosniff` and a sandboxing CSP, so an upload can never run as a page
 `creators` is the bottom of the app graph, so `programs` uses these helpers too.
 """
 
+import io
 import uuid
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.core.files.uploadedfile import UploadedFile
+from django.core.files.uploadedfile import SimpleUploadedFile, UploadedFile
 from django.db.models.fields.files import FieldFile
 from django.http import FileResponse
 from django.template.defaultfilters import filesizeformat
 from django.utils.deconstruct import deconstructible
 from django.utils.translation import gettext as _
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 # Pillow format name -> (extension we store, content type we serve).
 IMAGE_TYPES = {
@@ -68,6 +69,40 @@ def image_check(upload: UploadedFile, *, max_bytes: int) -> CheckedUpload:
     if checked is None:
         raise ValidationError(_("Upload a JPEG, PNG or WebP image."), code="invalid_image_type")
     return checked
+
+
+# What each format is written back with: close to the original's quality, nothing else.
+_REENCODE_OPTIONS = {
+    "JPEG": {"quality": 90},
+    "PNG": {"optimize": True},
+    "WEBP": {"quality": 90},
+}
+
+
+def image_without_metadata(upload: UploadedFile, checked: CheckedUpload) -> UploadedFile:
+    """The checked image written anew in its own format, keeping only its pixels: a phone's
+    photo carries where it was taken (EXIF GPS), the camera and more, which a public photo
+    must not give away. The EXIF orientation is applied first, so the picture stays upright;
+    the colour profile is kept, as it changes how the pixels look. Call after `image_check`,
+    which refused anything too big to decode."""
+    upload.seek(0)
+    with Image.open(upload) as original:
+        image_format = original.format
+        icc_profile = original.info.get("icc_profile")
+        # Only the first frame: a photo is a still picture.
+        image = ImageOps.exif_transpose(original)
+    options = dict(_REENCODE_OPTIONS[image_format])
+    if icc_profile:
+        options["icc_profile"] = icc_profile
+    if image_format == "JPEG" and image.mode not in ("RGB", "L", "CMYK"):
+        image = image.convert("RGB")
+    buffer = io.BytesIO()
+    # Pillow writes EXIF, XMP and comments only when asked to: none are passed here.
+    image.save(buffer, format=image_format, **options)
+    upload.seek(0)
+    return SimpleUploadedFile(
+        f"upload.{checked.extension}", buffer.getvalue(), content_type=checked.content_type
+    )
 
 
 def attachment_check(upload: UploadedFile, *, max_bytes: int) -> CheckedUpload:

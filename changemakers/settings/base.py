@@ -60,6 +60,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Before anything reads the body (views and CSRF's process_view come after every
+    # middleware's __call__); after sessions, language and user, so its 413 page is ours.
+    "changemakers.core.request_size.RequestSizeLimitMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -147,6 +150,18 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = env.path("DJANGO_MEDIA_ROOT", default=VAR_DIR / "media")
+# Request bodies. The largest upload a form takes is a milestone attachment (5 MB,
+# programs.forms.ATTACHMENT_MAX_BYTES); a photo is 2 MB. A request announcing more than
+# MAX_REQUEST_BYTES is refused with 413 before its body is read
+# (changemakers.core.request_size); the default leaves 1 MB for the rest of the form.
+MAX_REQUEST_BYTES = env.int("DJANGO_MAX_REQUEST_BYTES", default=6 * 1024 * 1024)
+# The fields of a form, files excepted: our largest text forms are a few tens of KB, so 1 MB
+# refuses a padded body well before it is parsed into memory (Django's default is 2.5 MB).
+DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+# Uploaded files up to this size stay in memory; larger ones (attachments, big photos) are
+# spooled to a temporary file, so one upload never holds more than 1 MB of a worker's memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

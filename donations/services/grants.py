@@ -60,6 +60,21 @@ def _require_verified(grant: Grant, *, doing: str) -> None:
         )
 
 
+def _require_payout_reference(grant: Grant) -> None:
+    """Refuse a grant whose nonprofit has nowhere to be paid: approving it would commit money
+    that the provider could only be asked to send to an empty payee. Call after
+    `_require_verified`, which holds the nonprofit's row."""
+    if not grant.nonprofit.payout_reference.strip():
+        raise ValidationError(
+            _(
+                "%(nonprofit)s has no payout reference yet; add the one its payout provider "
+                "gave before approving a grant."
+            )
+            % {"nonprofit": grant.nonprofit},
+            code="payout_reference_missing",
+        )
+
+
 def grant_approve(*, grant: Grant, actor) -> Grant:
     """Approve a proposed grant and commit its amount against the fund, never past its total."""
     with transaction.atomic():
@@ -67,6 +82,7 @@ def grant_approve(*, grant: Grant, actor) -> Grant:
         locked = Grant.objects.select_for_update(of=("self",)).get(pk=grant.pk)
         if locked.status == Grant.Status.PROPOSED:
             _require_verified(locked, doing=_("approving a grant"))
+            _require_payout_reference(locked)
             fund_commit(locked)  # the fund's lock serialises approvals
         # Idempotent when already approved; the helper phrases any illegal move.
         return state_transition(

@@ -2,6 +2,7 @@
 the single-use, expiring invitation link."""
 
 import datetime
+import io
 import re
 
 import pytest
@@ -9,6 +10,7 @@ import time_machine
 from django.contrib.auth import SESSION_KEY
 from django.core import mail
 from django.urls import reverse
+from PIL import Image
 
 from changemakers.core.models import AuditEvent
 from creators.models import Creator, CreatorInvitation
@@ -19,7 +21,7 @@ from creators.services import (
     invitation_token,
 )
 from tests.factories import PASSWORD, CreatorFactory, UserFactory
-from tests.uploads import big_file, html_disguised_as_png, image_file
+from tests.uploads import big_file, html_disguised_as_png, image_file, jpeg_with_gps
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root")]
 
@@ -129,6 +131,30 @@ def test_a_photo_is_stored_under_a_random_name_and_served_as_an_image(
     assert "sandbox" in response["Content-Security-Policy"]
     assert response["Content-Disposition"].startswith("inline;")
     assert creator.get_photo_url() in client.get(creator.get_absolute_url()).content.decode()
+
+
+def test_a_photo_is_stored_without_its_exif_location_but_turned_upright(
+    creator_client, creator_user
+):
+    upload = jpeg_with_gps(size=(80, 40))
+    with Image.open(io.BytesIO(upload.read())) as original:
+        assert original.getexif().get_ifd(0x8825)  # the upload does carry a location
+    upload.seek(0)
+
+    creator_client.post(PROFILE_URL, profile_data(photo=upload))
+
+    creator = Creator.objects.get(pk=creator_user.creator.pk)
+    assert creator.photo.name.endswith(".jpg")
+    with creator.photo.open("rb") as stored, Image.open(stored) as image:
+        assert image.format == "JPEG"
+        assert not image.getexif()  # no GPS, no camera, no orientation tag
+        assert "exif" not in image.info
+        assert "xmp" not in image.info
+        assert image.size == (40, 80)  # the orientation was applied before it was dropped
+    with creator.photo.open("rb") as stored:
+        content = stored.read()
+    assert b"Exif" not in content
+    assert b"PhoneMaker" not in content
 
 
 def test_replacing_the_photo_deletes_the_old_file(

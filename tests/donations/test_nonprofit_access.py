@@ -418,6 +418,8 @@ def test_a_contact_with_a_password_lands_on_their_grants(client, contact):
 
 
 def test_a_contact_signed_in_by_link_sets_a_password(client, contact):
+    contact.user.set_unusable_password()  # as staff add them: links only, no password to give
+    contact.user.save()
     client.force_login(contact.user)
 
     response = client.post(
@@ -515,3 +517,43 @@ def test_two_staff_adding_the_same_address_at_once_get_a_readable_refusal(monkey
     assert refused.value.message_dict == {
         "email": ["new@org.example already has an account; use another address."]
     }
+
+
+def test_a_contact_with_a_password_must_give_it_to_change_it(client, contact):
+    contact.user.set_password("the passphrase they chose")
+    contact.user.save()
+    client.force_login(contact.user)
+    new = {
+        "new_password1": "a long and unusual passphrase",
+        "new_password2": "a long and unusual passphrase",
+    }
+
+    without = client.post("/nonprofit/password/", new)
+    wrong = client.post("/nonprofit/password/", {**new, "old_password": "a guess"})
+
+    assert without.status_code == 422
+    assert "old_password" in without.context["form"].errors
+    assert wrong.status_code == 422
+    assert "old_password" in wrong.context["form"].errors
+    contact.user.refresh_from_db()
+    assert contact.user.check_password("the passphrase they chose")
+
+
+def test_a_contact_with_a_password_changes_it_with_the_current_one(client, contact):
+    contact.user.set_password("the passphrase they chose")
+    contact.user.save()
+    client.force_login(contact.user)
+
+    response = client.post(
+        "/nonprofit/password/",
+        {
+            "old_password": "the passphrase they chose",
+            "new_password1": "a long and unusual passphrase",
+            "new_password2": "a long and unusual passphrase",
+        },
+    )
+
+    assert response.status_code == 302
+    contact.user.refresh_from_db()
+    assert contact.user.check_password("a long and unusual passphrase")
+    assert client.get("/nonprofit/").status_code == 200  # still signed in

@@ -77,6 +77,25 @@ def test_only_a_verified_nonprofit_can_receive_an_approved_grant(staff_user):
 
 
 @pytest.mark.django_db
+def test_a_grant_to_a_nonprofit_without_payout_details_cannot_be_approved(staff_user):
+    unpayable = nonprofit_verify(
+        nonprofit=NonprofitFactory(legal_name="No Bank", payout_reference=""), actor=staff_user
+    )
+    fund = FundFactory()
+    grant = grant_propose(fund=fund, nonprofit=unpayable, amount="100", actor=staff_user)
+
+    with pytest.raises(ValidationError) as error:
+        grant_approve(grant=grant, actor=staff_user)
+
+    assert error.value.code == "payout_reference_missing"
+    assert "No Bank has no payout reference yet" in error.value.messages[0]
+    grant.refresh_from_db()
+    fund.refresh_from_db()
+    assert grant.status == Grant.Status.PROPOSED
+    assert fund.committed == 0
+
+
+@pytest.mark.django_db
 def test_cancelling_an_approved_grant_releases_its_commitment(staff_user, verified):
     fund = FundFactory()
     grant = grant_propose(fund=fund, nonprofit=verified, amount="25000", actor=staff_user)

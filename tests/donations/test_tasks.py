@@ -18,7 +18,7 @@ from tests.factories import FundFactory, GrantFactory, NonprofitFactory, UserFac
 pytestmark = [pytest.mark.broker, pytest.mark.postgres]
 
 
-def approved(fund, staff, payee=""):
+def approved(fund, staff, payee="acct-00001"):
     nonprofit = nonprofit_verify(nonprofit=NonprofitFactory(payout_reference=payee), actor=staff)
     return grant_approve(grant=GrantFactory(fund=fund, nonprofit=nonprofit), actor=staff)
 

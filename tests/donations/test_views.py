@@ -17,6 +17,7 @@ from donations.models import Disbursement, DisbursementBatch, Fund, Grant, Nonpr
 from donations.services import (
     grant_approve,
     grants_schedule,
+    nonprofit_verify,
 )
 from tests.factories import (
     CohortFactory,
@@ -483,6 +484,24 @@ def test_approving_for_an_unverified_nonprofit_shows_the_refusal_in_the_row(staf
     assert status_of(grant) == Grant.Status.PROPOSED
     fund.refresh_from_db()
     assert fund.committed == 0
+
+
+def test_approving_without_payout_details_shows_the_refusal_in_the_row(
+    staff_client, fund, staff_user
+):
+    nonprofit = nonprofit_verify(
+        nonprofit=NonprofitFactory(legal_name="No Bank", payout_reference=""), actor=staff_user
+    )
+    grant = GrantFactory(fund=fund, nonprofit=nonprofit)
+
+    response = staff_client.post(
+        reverse("donations:grant-approve", args=[grant.pk]), headers=htmx(f"grant-{grant.pk}")
+    )
+
+    assert response.status_code == 422
+    assert 'role="alert"' in content(response)
+    assert "No Bank has no payout reference yet" in content(response)
+    assert status_of(grant) == Grant.Status.PROPOSED
 
 
 def test_approving_over_budget_shows_what_remains_in_the_row_and_commits_nothing(
