@@ -41,7 +41,8 @@ def test_a_batch_is_paid_through_real_workers_each_grant_once(start_worker):
     worker = start_worker(pool="prefork", concurrency=2, env={"DJANGO_PAYOUT_RETRY_BACKOFF": "0"})
     staff = UserFactory(is_staff=True)
     fund = FundFactory(total=Decimal("1000000.00"))
-    payees = [""] * 20 + ["sandbox-flaky"] * 4 + ["sandbox-lose-response"] * 4
+    payees = [f"acct-{n:05d}" for n in range(20)] + ["sandbox-flaky"] * 4
+    payees += ["sandbox-lose-response"] * 4
     payees += ["sandbox-fail"] * 2
     grants = [approved(fund, staff, payee) for payee in payees]
 
