@@ -60,17 +60,17 @@ def _require_verified(grant: Grant, *, doing: str) -> None:
         )
 
 
-def _require_payout_reference(grant: Grant) -> None:
-    """Refuse a grant whose nonprofit has nowhere to be paid: approving it would commit money
-    that the provider could only be asked to send to an empty payee. Call after
-    `_require_verified`, which holds the nonprofit's row."""
+def require_payout_reference(grant: Grant, *, doing: str) -> None:
+    """Refuse a grant whose nonprofit has nowhere to be paid: approving, scheduling or
+    retrying it would ask the provider to send money to an empty payee. Call with the
+    nonprofit's row held (after `_require_verified`, or loaded under the grant's lock)."""
     if not grant.nonprofit.payout_reference.strip():
         raise ValidationError(
             _(
                 "%(nonprofit)s has no payout reference yet; add the one its payout provider "
-                "gave before approving a grant."
+                "gave before %(doing)s."
             )
-            % {"nonprofit": grant.nonprofit},
+            % {"nonprofit": grant.nonprofit, "doing": doing},
             code="payout_reference_missing",
         )
 
@@ -82,7 +82,7 @@ def grant_approve(*, grant: Grant, actor) -> Grant:
         locked = Grant.objects.select_for_update(of=("self",)).get(pk=grant.pk)
         if locked.status == Grant.Status.PROPOSED:
             _require_verified(locked, doing=_("approving a grant"))
-            _require_payout_reference(locked)
+            require_payout_reference(locked, doing=_("approving a grant"))
             fund_commit(locked)  # the fund's lock serialises approvals
         # Idempotent when already approved; the helper phrases any illegal move.
         return state_transition(
@@ -180,6 +180,7 @@ def grant_retry(*, grant: Grant, actor) -> Grant:
         locked = Grant.objects.select_for_update(of=("self",)).get(pk=grant.pk)
         if locked.status == Grant.Status.FAILED:
             _require_verified(locked, doing=_("paying a grant"))
+            require_payout_reference(locked, doing=_("paying a grant"))
             fund_commit(locked)
         retried = state_transition(
             locked,

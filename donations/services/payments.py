@@ -26,7 +26,7 @@ from changemakers.core.locks import try_lock
 from ..models import Disbursement, DisbursementBatch, Fund, Grant
 from ..payouts import FinalError, PayoutError, RetryableError, get_provider
 from .funds import fund_commit
-from .grants import grant_fail
+from .grants import grant_fail, require_payout_reference
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +59,8 @@ def grants_schedule(*, grants: Iterable[Grant | int], actor) -> DisbursementBatc
                 % {"nonprofit": unverified[0].nonprofit},
                 code="nonprofit_not_verified",
             )
+        for grant in locked:
+            require_payout_reference(grant, doing=_("scheduling a payment"))
         now = timezone.now()
         batch = DisbursementBatch.objects.create(created_by=_user_or_none(actor), size=len(locked))
         Grant.objects.filter(pk__in=[g.pk for g in locked]).update(

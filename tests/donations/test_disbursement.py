@@ -317,10 +317,13 @@ def test_a_retry_finds_a_payment_that_went_through_after_all(
     grant.refresh_from_db()
     assert grant.status == Grant.Status.FAILED
     # The provider's late payment, as its own ledger would show it.
-    grant.nonprofit.payout_reference = ""
+    grant.nonprofit.payout_reference = "acct-fixed"
     grant.nonprofit.save()
     late = get_provider().pay(
-        idempotency_key=str(grant.idempotency_key), amount=AMOUNT, currency="USD", payee=""
+        idempotency_key=str(grant.idempotency_key),
+        amount=AMOUNT,
+        currency="USD",
+        payee="acct-fixed",
     )
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -682,7 +685,7 @@ def test_a_grant_given_up_on_is_not_cancelled_before_the_recheck(given_up, staff
 
 
 def test_a_retry_replaces_the_recheck(given_up, staff_user, django_capture_on_commit_callbacks):
-    given_up.nonprofit.payout_reference = ""
+    given_up.nonprofit.payout_reference = "acct-fixed"
     given_up.nonprofit.save()
     with django_capture_on_commit_callbacks(execute=True):
         grant_retry(grant=given_up, actor=staff_user)

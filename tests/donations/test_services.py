@@ -6,12 +6,15 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 
 from changemakers.core.models import AuditEvent
-from donations.models import Fund, Grant, Nonprofit
+from donations.models import Disbursement, Fund, Grant, Nonprofit
 from donations.services import (
     fund_create,
     grant_approve,
     grant_cancel,
+    grant_fail,
     grant_propose,
+    grant_retry,
+    grants_schedule,
     nonprofit_create,
     nonprofit_reject,
     nonprofit_verify,
@@ -93,6 +96,40 @@ def test_a_grant_to_a_nonprofit_without_payout_details_cannot_be_approved(staff_
     fund.refresh_from_db()
     assert grant.status == Grant.Status.PROPOSED
     assert fund.committed == 0
+
+
+@pytest.mark.django_db
+def test_a_payout_reference_cleared_after_approval_stops_scheduling_and_retrying(staff_user):
+    nonprofit = nonprofit_verify(
+        nonprofit=NonprofitFactory(legal_name="Gone Bank"), actor=staff_user
+    )
+    fund = FundFactory()
+    approved = grant_approve(
+        grant=grant_propose(fund=fund, nonprofit=nonprofit, amount="100", actor=staff_user),
+        actor=staff_user,
+    )
+    to_fail = grant_approve(
+        grant=grant_propose(fund=fund, nonprofit=nonprofit, amount="50", actor=staff_user),
+        actor=staff_user,
+    )
+    grants_schedule(grants=[to_fail], actor=staff_user)
+    failed = grant_fail(grant=to_fail, reason="The bank refused.", actor=staff_user)
+    # Cleared behind the services' back (an old admin edit, a database fix): nothing may
+    # then ask the provider to pay an empty payee.
+    Nonprofit.objects.filter(pk=nonprofit.pk).update(payout_reference="")
+
+    with pytest.raises(ValidationError) as scheduling:
+        grants_schedule(grants=[approved], actor=staff_user)
+    assert scheduling.value.code == "payout_reference_missing"
+    assert "before scheduling a payment" in scheduling.value.messages[0]
+    with pytest.raises(ValidationError) as retrying:
+        grant_retry(grant=failed, actor=staff_user)
+    assert retrying.value.code == "payout_reference_missing"
+
+    approved.refresh_from_db()
+    failed.refresh_from_db()
+    assert (approved.status, failed.status) == (Grant.Status.APPROVED, Grant.Status.FAILED)
+    assert not Disbursement.objects.filter(grant=approved).exists()
 
 
 @pytest.mark.django_db

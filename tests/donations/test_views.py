@@ -585,7 +585,7 @@ def test_retry_pays_a_failed_grant(
     with django_capture_on_commit_callbacks(execute=True):
         grants_schedule(grants=[grant], actor=staff_user)
     assert status_of(grant) == Grant.Status.FAILED
-    Nonprofit.objects.filter(pk=grant.nonprofit_id).update(payout_reference="")
+    Nonprofit.objects.filter(pk=grant.nonprofit_id).update(payout_reference="acct-new-bank")
 
     with django_capture_on_commit_callbacks(execute=True):
         response = staff_client.post(
