@@ -3,7 +3,7 @@ audited like the staff page's."""
 
 from django.contrib import admin
 
-from changemakers.core.admin import ServiceModelAdmin
+from changemakers.core.admin import ServiceModelAdmin, adopt
 
 from .models import ProgramHub
 from .services import HUB_FIELDS, program_hub_update
@@ -26,7 +26,4 @@ class ProgramHubAdmin(ServiceModelAdmin):
         saved = program_hub_update(
             actor=request.user, **{name: form.cleaned_data[name] for name in HUB_FIELDS}
         )
-        for field in obj._meta.concrete_fields:
-            setattr(obj, field.attname, getattr(saved, field.attname))
-        obj._state.adding = False
-        obj._state.db = saved._state.db
+        adopt(obj, saved)

@@ -4,7 +4,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from changemakers.core.audit import audit_record
+from changemakers.core.audit import actor_or_none, audit_record
 from changemakers.core.verbs import KernelVerb
 
 from .models import ProgramHub
@@ -26,7 +26,7 @@ def program_hub_update(
             return hub
         for name in changed:
             setattr(hub, name, values[name])
-        hub.updated_by = actor if getattr(actor, "is_authenticated", False) else None
+        hub.updated_by = actor_or_none(actor)
         hub.full_clean(validate_unique=False)
         try:
             with transaction.atomic():

@@ -153,7 +153,7 @@ def transition_with_reason(
 # --- Base admin -----------------------------------------------------------------------------
 
 
-def _adopt(obj: models.Model, created: models.Model) -> None:
+def adopt(obj: models.Model, created: models.Model) -> None:
     """Make the admin's unsaved `obj` the row a service created, so the admin carries on with
     it (inlines, the log entry, the redirect) as if it had saved it itself."""
     for field in obj._meta.concrete_fields:
@@ -213,7 +213,7 @@ class ServiceModelAdmin(admin.ModelAdmin):
         created = self.create_through_service(request, obj, form)
         if created is None:
             return super().save_model(request, obj, form, change)
-        _adopt(obj, created)
+        adopt(obj, created)
         return None
 
     def get_form(self, request, obj=None, change=False, **kwargs):
