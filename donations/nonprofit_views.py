@@ -40,6 +40,10 @@ DETAILS = "donations/nonprofit/details.html"
 LINK_RATE_WINDOW = 60 * 60
 LINK_RATE_PER_CLIENT = 10
 LINK_RATE_PER_EMAIL = services.LINK_REQUESTS_PER_WINDOW
+# Wrong current passwords on the change-password form, per account: a session left open must
+# not become a way to guess the password it was signed in without.
+PASSWORD_RATE_WINDOW = 15 * 60
+PASSWORD_RATE_LIMIT = 5
 
 
 def _contact(request: HttpRequest) -> NonprofitContact:
@@ -278,6 +282,24 @@ def password_set(request: HttpRequest) -> HttpResponse:
     one asks for the current one first."""
     contact = _contact(request)
     form = contact_password_form(request.user, request.POST or None)
+    rate_key = f"rate:contact-password:{request.user.pk}"
+    if request.method == "POST" and rate_exceeded(rate_key, limit=PASSWORD_RATE_LIMIT):
+        # Not even checked: the answer to one more guess is not given.
+        refusal = _(
+            "The current password was wrong several times in a row. Try again in %(minutes)s "
+            "minutes, or sign in with a link from the sign-in page."
+        ) % {"minutes": PASSWORD_RATE_WINDOW // 60}
+        context = {"form": contact_password_form(request.user), "contact": contact}
+        response = render(
+            request,
+            "donations/nonprofit/password.html",
+            {**context, "refusal": refusal},
+            status=429,
+        )
+        response["Retry-After"] = str(PASSWORD_RATE_WINDOW)
+        return response
+    if request.method == "POST" and not form.is_valid() and "old_password" in form.errors:
+        rate_count(rate_key, window=PASSWORD_RATE_WINDOW)
     if request.method == "POST" and form.is_valid():
         services.nonprofit_contact_set_password(
             contact=contact, password=form.cleaned_data["new_password1"], actor=request.user

@@ -6,7 +6,12 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from changemakers.core.uploads import attachment_check, rename_checked
+from changemakers.core.uploads import (
+    PDF_TYPE,
+    attachment_check,
+    image_without_metadata,
+    rename_checked,
+)
 from creators.forms import country_choices
 from creators.models import Cause, Creator, handle_validator
 
@@ -173,9 +178,11 @@ class ProgressUpdateForm(forms.Form):
         attachment = self.cleaned_data.get("attachment")
         if not attachment:
             return None
-        return rename_checked(
-            attachment, attachment_check(attachment, max_bytes=ATTACHMENT_MAX_BYTES)
-        )
+        checked = attachment_check(attachment, max_bytes=ATTACHMENT_MAX_BYTES)
+        if checked.content_type != PDF_TYPE[1]:
+            # A photo of the work can carry where it was taken (EXIF GPS): kept pixels only.
+            attachment = image_without_metadata(attachment, checked)
+        return rename_checked(attachment, checked)
 
 
 class ApplicationForm(forms.Form):

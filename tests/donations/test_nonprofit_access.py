@@ -557,3 +557,46 @@ def test_a_contact_with_a_password_changes_it_with_the_current_one(client, conta
     contact.user.refresh_from_db()
     assert contact.user.check_password("a long and unusual passphrase")
     assert client.get("/nonprofit/").status_code == 200  # still signed in
+
+
+def test_guessing_the_current_password_is_stopped_after_five_wrong_tries(client, contact):
+    contact.user.set_password("the passphrase they chose")
+    contact.user.save()
+    client.force_login(contact.user)
+    new = {
+        "new_password1": "a long and unusual passphrase",
+        "new_password2": "a long and unusual passphrase",
+    }
+    for attempt in range(5):
+        guess = client.post("/nonprofit/password/", {**new, "old_password": f"guess {attempt}"})
+        assert guess.status_code == 422
+
+    # Even the right one is not checked now: a sixth guess learns nothing.
+    stopped = client.post(
+        "/nonprofit/password/", {**new, "old_password": "the passphrase they chose"}
+    )
+
+    assert stopped.status_code == 429
+    assert stopped["Retry-After"] == "900"
+    assert "wrong several times in a row" in stopped.content.decode()
+    contact.user.refresh_from_db()
+    assert contact.user.check_password("the passphrase they chose")
+
+
+def test_other_mistakes_on_the_password_form_do_not_count_as_guesses(client, contact):
+    contact.user.set_password("the passphrase they chose")
+    contact.user.save()
+    client.force_login(contact.user)
+    mismatched = {
+        "old_password": "the passphrase they chose",
+        "new_password1": "a long and unusual passphrase",
+        "new_password2": "another passphrase",
+    }
+    for _attempt in range(6):
+        assert client.post("/nonprofit/password/", mismatched).status_code == 422
+
+    response = client.post(
+        "/nonprofit/password/", {**mismatched, "new_password2": mismatched["new_password1"]}
+    )
+
+    assert response.status_code == 302

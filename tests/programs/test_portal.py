@@ -8,7 +8,7 @@ from changemakers.core.models import AuditEvent
 from programs.models import Enrolment, Milestone, ProgressUpdate
 from programs.services import enrolment_invite, progress_update_submit
 from tests.factories import CohortFactory
-from tests.uploads import big_file, html_disguised_as_png, image_file, pdf_file
+from tests.uploads import big_file, html_disguised_as_png, image_file, jpeg_with_gps, pdf_file
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root")]
 
@@ -159,6 +159,29 @@ def test_an_image_attachment_is_accepted(creator_client, enrolment):
     upload = image_file("shot.jpeg", image_format="JPEG")
     creator_client.post(kickoff.get_portal_url(), {"body": "Photo.", "attachment": upload})
     assert kickoff.updates.get().attachment.name.endswith(".jpg")
+
+
+def test_an_image_attachment_is_stored_without_its_exif_location(creator_client, enrolment):
+    kickoff = enrolment.milestones.get(title="Kickoff")
+    creator_client.post(
+        kickoff.get_portal_url(), {"body": "On site.", "attachment": jpeg_with_gps(size=(80, 40))}
+    )
+    attachment = kickoff.updates.get().attachment
+    with attachment.open("rb") as stored:
+        content = stored.read()
+    assert content.startswith(b"\xff\xd8")  # still a JPEG
+    assert b"Exif" not in content
+    assert b"PhoneMaker" not in content
+
+
+def test_a_pdf_attachment_is_stored_byte_for_byte(creator_client, enrolment):
+    kickoff = enrolment.milestones.get(title="Kickoff")
+    upload = pdf_file()
+    original = upload.read()
+    upload.seek(0)
+    creator_client.post(kickoff.get_portal_url(), {"body": "Report.", "attachment": upload})
+    with kickoff.updates.get().attachment.open("rb") as stored:
+        assert stored.read() == original
 
 
 def test_attachment_download_is_for_its_creator_and_staff_only(
