@@ -79,6 +79,16 @@ def _english_by_default():
     translation.deactivate()
 
 
+@pytest.fixture(autouse=True)
+def _rate_limits_start_at_zero():
+    """Rate-limit counts live in the cache, which a test's rollback does not empty: a count
+    kept under a user's id would follow the id into the next test that reuses it."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
