@@ -86,7 +86,6 @@ def _rate_limits_start_at_zero():
     from django.core.cache import cache
 
     cache.clear()
-    yield
 
 
 BASE_DIR = Path(__file__).resolve().parent.parent
