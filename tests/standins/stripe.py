@@ -193,7 +193,9 @@ class StripeStandin:
     def start(self, port: int = 0, host: str = "127.0.0.1") -> "StripeStandin":
         self.server = _Server((host, port), _Handler)
         self.server.standin = self
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        ).start()
         return self
 
     def stop(self) -> None:
