@@ -62,8 +62,8 @@ class PayoutProvider(ABC):
 
     The contract both methods keep: an idempotency key names one payment. `pay` with a key the
     provider has already paid returns that payment instead of paying again, even when the two
-    requests arrive at the same time; a refused request (`FinalError`) records nothing, so the
-    same key may be tried again once the cause is fixed.
+    requests arrive at the same time; a refused request (`FinalError`, `HoldError`) records
+    nothing, so the same key may be tried again once the cause is fixed.
     """
 
     #: Stored on each disbursement; must never change once payments were made with it.
