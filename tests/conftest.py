@@ -194,3 +194,18 @@ def media_root(settings, tmp_path):
     """Uploads go to a temporary MEDIA_ROOT, never into the checkout."""
     settings.MEDIA_ROOT = tmp_path / "media"
     return settings.MEDIA_ROOT
+
+
+@pytest.fixture
+def stripe_standin(settings):
+    """The Stripe API stand-in (tests/standins/stripe.py) on a free port of 127.0.0.1, with the
+    settings pointing the Stripe provider at it."""
+    from tests.standins.stripe import StripeStandin
+
+    standin = StripeStandin().start()
+    settings.STRIPE_API_BASE = standin.url
+    settings.STRIPE_SECRET_KEY = standin.secret_key
+    settings.STRIPE_WEBHOOK_SECRET = standin.webhook_secret
+    settings.STRIPE_TIMEOUT = 5.0
+    yield standin
+    standin.stop()

@@ -289,13 +289,25 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # Payouts: providers by dotted path (see donations/payouts), and the one the program pays with.
 PAYOUT_PROVIDERS = env.list(
-    "DJANGO_PAYOUT_PROVIDERS", default=["donations.payouts.sandbox.SandboxProvider"]
+    "DJANGO_PAYOUT_PROVIDERS",
+    default=[
+        "donations.payouts.sandbox.SandboxProvider",
+        "donations.payouts.stripe.StripeProvider",
+    ],
 )
 PAYOUT_PROVIDER = env.str("DJANGO_PAYOUT_PROVIDER", default="sandbox")
 # What the sandbox does for payees without a sandbox-* payout reference: succeed, fail,
 # timeout, flaky or lose-response. And its pause per request, in seconds.
 PAYOUT_SANDBOX_MODE = env.str("DJANGO_PAYOUT_SANDBOX_MODE", default="succeed")
 PAYOUT_SANDBOX_LATENCY = env.float("DJANGO_PAYOUT_SANDBOX_LATENCY", default=0.0)
+# Stripe Connect (donations/payouts/stripe.py): the platform's secret key, the signing secret
+# of its webhook endpoint, the API's address (a stand-in's in tests and `make run
+# STRIPE=standin`) and the seconds one request may take before it counts as timed out (the
+# payment is then asked about again, never sent under a new key).
+STRIPE_SECRET_KEY = env.str("DJANGO_STRIPE_SECRET_KEY", default="")
+STRIPE_WEBHOOK_SECRET = env.str("DJANGO_STRIPE_WEBHOOK_SECRET", default="")
+STRIPE_API_BASE = env.str("DJANGO_STRIPE_API_BASE", default="https://api.stripe.com")
+STRIPE_TIMEOUT = env.float("DJANGO_STRIPE_TIMEOUT", default=30.0)
 # Tries per payment before a transient error fails the grant, and the exponential backoff
 # between them (seconds: base, cap; with full jitter).
 PAYOUT_MAX_ATTEMPTS = env.int("DJANGO_PAYOUT_MAX_ATTEMPTS", default=6)

@@ -2,16 +2,19 @@
 
 Like Django's email backends, providers are classes listed by dotted path in the
 `PAYOUT_PROVIDERS` setting; `PAYOUT_PROVIDER` names the identifier the program pays with.
-Each implements the small interface of `base.PayoutProvider` and raises one of its two error
-kinds: `RetryableError` (try again later with the same key) or `FinalError` (nothing was paid;
-trying again as it is will not help).
+Each implements the small interface of `base.PayoutProvider` and raises one of its error
+kinds: `RetryableError` (try again later with the same key), `FinalError` (nothing was paid;
+trying again as it is will not help) or `HoldError` (nothing was paid; hold the payment, or
+the payee's or the whole batch's by its `scope`, until the cause named in its `reason` is
+fixed, then try again with the same key).
 """
 
-from .base import FinalError, Payment, PayoutError, PayoutProvider, RetryableError
+from .base import FinalError, HoldError, Payment, PayoutError, PayoutProvider, RetryableError
 from .registry import get_provider, providers
 
 __all__ = [
     "FinalError",
+    "HoldError",
     "Payment",
     "PayoutError",
     "PayoutProvider",

@@ -34,13 +34,36 @@ class FinalError(PayoutError):
     """
 
 
+class HoldError(PayoutError):
+    """The provider made no payment, for a cause outside the grant that someone must fix
+    before paying is worth trying again: the payee's account cannot receive money yet, or the
+    platform's own account is short of funds or refuses our credentials.
+
+    Neither retryable (trying again soon will not help) nor final (nothing is wrong with the
+    grant): the payment waits, held, and is tried again with the same key once the cause is
+    fixed. `scope` says what waits: `PAYEE`, this payee's payments (its other grants would get
+    the same answer); `PLATFORM`, every payment from the platform's account (the whole batch).
+    `reason` is the provider's own explanation, to show to staff.
+    """
+
+    PAYEE = "payee"
+    PLATFORM = "platform"
+
+    def __init__(self, reason: str, *, scope: str):
+        if scope not in (self.PAYEE, self.PLATFORM):
+            raise ValueError(f"Unknown hold scope {scope!r}.")
+        super().__init__(reason)
+        self.reason = reason
+        self.scope = scope
+
+
 class PayoutProvider(ABC):
     """One way to pay a nonprofit.
 
     The contract both methods keep: an idempotency key names one payment. `pay` with a key the
     provider has already paid returns that payment instead of paying again, even when the two
-    requests arrive at the same time; a refused request (`FinalError`) records nothing, so the
-    same key may be tried again once the cause is fixed.
+    requests arrive at the same time; a refused request (`FinalError`, `HoldError`) records
+    nothing, so the same key may be tried again once the cause is fixed.
     """
 
     #: Stored on each disbursement; must never change once payments were made with it.

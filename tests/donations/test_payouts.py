@@ -30,13 +30,13 @@ def test_the_configured_provider_is_the_sandbox_by_default():
     provider = get_provider()
     assert isinstance(provider, SandboxProvider)
     assert provider.identifier == "sandbox"
-    assert set(providers()) == {"sandbox"}
+    assert set(providers()) == {"sandbox", "stripe"}
 
 
 def test_an_unknown_provider_identifier_is_a_configuration_error():
-    with pytest.raises(ImproperlyConfigured, match="No payout provider 'stripe'"):
-        get_provider("stripe")
-    with override_settings(PAYOUT_PROVIDER="stripe"), pytest.raises(ImproperlyConfigured):
+    with pytest.raises(ImproperlyConfigured, match="No payout provider 'carrier-pigeon'"):
+        get_provider("carrier-pigeon")
+    with override_settings(PAYOUT_PROVIDER="carrier-pigeon"), pytest.raises(ImproperlyConfigured):
         get_provider()
 
 
