@@ -1,12 +1,12 @@
 """One way to turn a template into a PDF download, for every app's printed documents.
 
-WeasyPrint lays out the HTML with the template's print stylesheet. It never reaches the
-network: every URL a document names (a stylesheet, an image, a font, even one inside an SVG)
-goes through `StaticFileFetcher`, which reads our own static files from disk and refuses
-everything else. A document that names a foreign URL is still made, without that resource.
+WeasyPrint lays out the HTML with the template's print stylesheet (`pdf_layout`). It never
+reaches the network: every URL a document names (a stylesheet, an image, a font, even one
+inside an SVG) is looked up by `static_file_path`, which finds our own static files on disk
+and refuses everything else. A document that names a foreign URL is still made, without that
+resource.
 """
 
-import mimetypes
 import posixpath
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -18,8 +18,6 @@ from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 from django.utils.cache import patch_cache_control
 from django.utils.http import content_disposition_header
-from weasyprint import HTML, URLFetcher
-from weasyprint.urls import URLFetcherResponse
 
 # The documents' base URL. `.invalid` never resolves (RFC 2606): a relative URL in a document
 # becomes one under it, and only the fetcher below gives it a meaning.
@@ -73,27 +71,12 @@ def static_file_path(url: str) -> Path:
     return Path(found)
 
 
-class StaticFileFetcher(URLFetcher):
-    """WeasyPrint's fetcher, narrowed to our static files on disk: no network, no `file:`,
-    no `data:`, no redirects. Subclassed (not a plain function) because WeasyPrint reads its
-    settings from the fetcher."""
-
-    def __init__(self) -> None:
-        super().__init__(allowed_protocols=(), allow_redirects=False, fail_on_errors=False)
-
-    def fetch(self, url: str, headers: dict | None = None) -> URLFetcherResponse:
-        path = static_file_path(url)
-        content_type = RESOURCE_TYPES.get(path.suffix.lower()) or mimetypes.guess_type(path)[0]
-        return URLFetcherResponse(
-            url, body=path.read_bytes(), headers={"Content-Type": content_type}
-        )
-
-
 def pdf_render(template: str, context: dict, request: HttpRequest | None = None) -> bytes:
     """The PDF of `template` rendered with `context`, in the active language."""
-    html = render_to_string(template, context, request=request)
-    document = HTML(string=html, base_url=RESOURCE_ORIGIN + "/", url_fetcher=StaticFileFetcher())
-    return document.write_pdf()
+    # WeasyPrint takes seconds to import: only the processes that make a PDF pay for it.
+    from .pdf_layout import html_to_pdf
+
+    return html_to_pdf(render_to_string(template, context, request=request))
 
 
 def pdf_response(pdf: bytes, *, filename: str) -> HttpResponse:

@@ -4,6 +4,9 @@ files."""
 
 import io
 import logging
+import os
+import subprocess
+import sys
 from decimal import Decimal
 from types import SimpleNamespace
 
@@ -13,13 +16,8 @@ from django.template.loader import render_to_string
 from django.utils import translation
 from pypdf import PdfReader
 
-from changemakers.core.pdf import (
-    RESOURCE_ORIGIN,
-    ResourceRefused,
-    StaticFileFetcher,
-    pdf_render,
-    static_file_path,
-)
+from changemakers.core.pdf import RESOURCE_ORIGIN, ResourceRefused, pdf_render, static_file_path
+from changemakers.core.pdf_layout import StaticFileFetcher
 from donations.models import Grant
 from donations.services import (
     disbursement_pay,
@@ -319,3 +317,23 @@ def test_a_document_naming_a_remote_resource_is_made_without_it(tmp_path, settin
     for url in ("https://example.com/evil.css", "169.254.169.254", "file:///etc/hostname"):
         assert url in refused
     assert "ResourceRefused" in refused
+
+
+def test_the_app_starts_without_importing_weasyprint():
+    """WeasyPrint takes seconds to import: web and worker processes load it only when they
+    make a PDF, and start (and serve every other page) without Pango."""
+    code = (
+        "import sys, django; django.setup(); from django.urls import resolve; resolve('/'); "
+        "import donations.nonprofit_views, donations.views.receipts, changemakers.core.pdf; "
+        "print('weasyprint' in sys.modules)"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "changemakers.settings.test"}
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert result.stdout.strip() == "False"
