@@ -200,6 +200,7 @@ def test_the_payment_advice_pdf_is_for_staff(client, paid, staff_user):
     assert "USD 25,000.00" in text
     assert paid.disbursement.provider_reference in text
     assert "sandbox" in text
+    assert "UTC" in text  # times say their zone
     assert "Exchange rate" not in text  # paid in the fund's own currency
 
 
@@ -262,6 +263,21 @@ def test_an_amount_received_in_another_currency_shows_with_its_rate(paid):
     text = pdf_text(pdf_render("donations/pdf/payment_advice.html", context))
     assert "EUR 23,125.50" in text
     assert "tr_1Q2w3E4r5T6y" in text
+
+
+def test_markup_in_a_name_is_printed_as_text_and_loads_nothing(client, staff_user, fund, caplog):
+    nonprofit = nonprofit_verify(
+        nonprofit=NonprofitFactory(legal_name='<img src="http://169.254.169.254/x"> Evil Org'),
+        actor=staff_user,
+    )
+    grant = _grant(nonprofit, fund, staff_user)
+    client.force_login(staff_user)
+
+    with caplog.at_level(logging.WARNING, logger="weasyprint"):
+        response = client.get(f"/staff/grants/{grant.pk}/payment-advice/pdf/")
+
+    assert '<img src="http://169.254.169.254/x"> Evil Org' in pdf_text(response.content)
+    assert not [record for record in caplog.records if record.name == "weasyprint"]
 
 
 # --- Nothing but our own static files ---------------------------------------------------------
