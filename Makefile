@@ -38,7 +38,7 @@ SYNCED := $(VENV)/.synced-uv-lock
 export UV_PYTHON_DOWNLOADS := never
 export PYTHONUNBUFFERED := 1
 
-.PHONY: help venv sync run test lint format migrations-check deploy-check security bench-disburse bench-web test-faults clean
+.PHONY: help venv sync pdf-libs run test lint format migrations-check deploy-check security bench-disburse bench-web test-faults clean
 
 help:
 	@sed -n '1,21p' $(MAKEFILE_LIST) | sed 's/^# \{0,1\}//'
@@ -77,7 +77,23 @@ $(SYNCED): uv.lock pyproject.toml | $(PY)
 
 venv sync: $(SYNCED)
 
-run: $(SYNCED)
+# The PDF receipts are laid out by WeasyPrint, which needs Pango and a font from the system:
+# Debian's packages, installed when missing (as root or through sudo, like .ci/run does);
+# elsewhere a hint (README, "PDF receipts"). Only the PDF downloads need them.
+PDF_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
+
+pdf-libs:
+	@if command -v dpkg >/dev/null 2>&1; then \
+	  dpkg -s $(PDF_PACKAGES) >/dev/null 2>&1 || { \
+	    sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	    echo "Installing the PDF receipts' system libraries: $(PDF_PACKAGES)"; \
+	    $$sudo apt-get update -qq && \
+	    $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(PDF_PACKAGES); }; \
+	elif ! { ldconfig -p 2>/dev/null || true; } | grep -q 'libpangoft2-1\.0'; then \
+	  echo "Note: PDF receipts need Pango >= 1.44 (README, \"PDF receipts\")." >&2; \
+	fi
+
+run: $(SYNCED) | pdf-libs
 	@export DJANGO_DEBUG="$${DJANGO_DEBUG:-1}" PATH="$(CURDIR)/$(VENV)/bin:$$PATH"; \
 	export DJANGO_SITE_URL="$${DJANGO_SITE_URL:-http://$(HOST):$(PORT)}"; \
 	python manage.py migrate --noinput; \
@@ -85,7 +101,7 @@ run: $(SYNCED)
 	echo "Change Makers on http://$(HOST):$(PORT)/ (Ctrl-C stops the web server and the worker)"; \
 	DEV_ADDR="$(HOST):$(PORT)" exec honcho --no-colour -f Procfile.dev start
 
-test: $(SYNCED)
+test: $(SYNCED) | pdf-libs
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 lint: $(SYNCED)

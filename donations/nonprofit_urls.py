@@ -18,6 +18,7 @@ urlpatterns = [
         name="grant-confirm-receipt",
     ),
     path("grants/<int:pk>/receipt/", views.grant_receipt, name="grant-receipt"),
+    path("grants/<int:pk>/receipt/pdf/", views.grant_receipt_pdf, name="grant-receipt-pdf"),
     path("details/", views.details, name="details"),
     path("password/", views.password_set, name="password"),
 ]

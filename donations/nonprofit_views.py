@@ -1,5 +1,5 @@
 """The nonprofit's pages, under /nonprofit/: signing in by emailed link, then its own grants,
-their timeline and receipt, and its contact and payout details.
+their timeline and receipt (a printable page and a PDF), and its contact and payout details.
 
 Every grant is looked up through `Grant.objects.for_nonprofit_pages(<the contact's nonprofit>)`,
 so another organisation's grant id answers 404, like one that does not exist.
@@ -13,11 +13,14 @@ from django.contrib.auth import update_session_auth_hash
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.text import slugify
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from changemakers.core.htmx import REFUSED, form_refusal, is_partial, vary_on_htmx
 from changemakers.core.pagination import page_context
+from changemakers.core.pdf import pdf_render, pdf_response
 from changemakers.core.ratelimit import client_address, rate_count, rate_exceeded
 from changemakers.core.roles import Role, nonprofit_required, role_of
 
@@ -184,14 +187,30 @@ def grant_confirm_receipt(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+def _paid_grant_or_404(request: HttpRequest, pk: int) -> Grant:
+    grant = _grant_or_404(request, pk)
+    if grant.status != Grant.Status.DISBURSED:
+        raise Http404
+    return grant
+
+
 @require_GET
 @nonprofit_required
 def grant_receipt(request: HttpRequest, pk: int) -> HttpResponse:
     """A printable acknowledgement of a paid grant."""
-    grant = _grant_or_404(request, pk)
-    if grant.status != Grant.Status.DISBURSED:
-        raise Http404
+    grant = _paid_grant_or_404(request, pk)
     return render(request, "donations/nonprofit/receipt.html", _grant_context(grant))
+
+
+@require_GET
+@nonprofit_required
+def grant_receipt_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    """The acknowledgement of a paid grant as a PDF file, in the reader's language."""
+    grant = _paid_grant_or_404(request, pk)
+    pdf = pdf_render("donations/pdf/acknowledgement.html", _grant_context(grant), request)
+    # The file's name in the reader's language, as a slug: `grant-acknowledgement-42.pdf`.
+    name = slugify(pgettext("file name", "grant acknowledgement"))
+    return pdf_response(pdf, filename=f"changemakers-{name}-{grant.pk}.pdf")
 
 
 # --- The contact's and the organisation's details ------------------------------------------

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import batches, funds, grants, nonprofits, payout_changes
+from .views import batches, funds, grants, nonprofits, payout_changes, receipts
 
 app_name = "donations"
 
@@ -15,6 +15,11 @@ urlpatterns = [
     path("grants/<int:pk>/schedule/", grants.grant_schedule, name="grant-schedule"),
     path("grants/<int:pk>/cancel/", grants.grant_cancel, name="grant-cancel"),
     path("grants/<int:pk>/retry/", grants.grant_retry, name="grant-retry"),
+    path(
+        "grants/<int:pk>/payment-advice/pdf/",
+        receipts.grant_payment_advice,
+        name="grant-payment-advice",
+    ),
     path("batches/", batches.batch_list, name="batch-list"),
     path("batches/<int:pk>/", batches.batch_detail, name="batch-detail"),
     path("funds/", funds.fund_list, name="fund-list"),

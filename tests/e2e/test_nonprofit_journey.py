@@ -1,6 +1,6 @@
 """A nonprofit follows its grant in a real browser: its contact asks for a sign-in link on the
-page, opens it from the email, sees the grant's timeline, confirms receipt in place and opens
-the printable acknowledgement."""
+page, opens it from the email, sees the grant's timeline, confirms receipt in place, opens
+the printable acknowledgement and downloads it as a PDF."""
 
 import re
 from urllib.parse import urlsplit
@@ -111,6 +111,14 @@ def test_a_nonprofit_follows_its_grant_from_the_email_link_to_received(
     expect(receipt).to_contain_text(paid_grant.disbursement.provider_reference)
     expect(receipt).not_to_contain_text("Not confirmed yet")
     a11y.check(page)
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="Download PDF").click()
+    download = download_info.value
+    assert download.suggested_filename == (
+        f"changemakers-grant-acknowledgement-{paid_grant.pk}.pdf"
+    )
+    with open(download.path(), "rb") as pdf:
+        assert pdf.read(5) == b"%PDF-"
 
     # The link worked once: opened again, it signs nobody in.
     page.locator(".site-nav").get_by_role("button", name="Sign out").click()

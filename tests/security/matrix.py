@@ -233,6 +233,11 @@ MATRIX: list[Url] = [
         kwargs=lambda w: {"pk": w.paid_x.pk},
     ),
     Url(
+        "nonprofit:grant-receipt-pdf",
+        get=NONPROFITS_ONLY.but(nonprofit_y=404),
+        kwargs=lambda w: {"pk": w.paid_x.pk},
+    ),
+    Url(
         "nonprofit:details",
         get=NONPROFITS_ONLY,
         post=NONPROFITS_POST,
@@ -273,6 +278,7 @@ MATRIX: list[Url] = [
         data=lambda w: {"grants": [w.approved_x.pk]},
     ),
     Url("donations:grant-detail", get=STAFF_ONLY, kwargs=lambda w: {"pk": w.paid_x.pk}),
+    Url("donations:grant-payment-advice", get=STAFF_ONLY, kwargs=lambda w: {"pk": w.paid_x.pk}),
     Url(
         "donations:grant-approve",
         get=POST_ONLY,
