@@ -43,7 +43,12 @@ def remember_on_sign_in(sender, request, user, **kwargs) -> None:
 def owed_step(request) -> str | None:
     """The page this session must pass before any other: VERIFY, SETUP, or None."""
     user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated or user.is_verified():
+    if user is None or not user.is_authenticated:
+        return None
+    # Right after `login()` the request's user is the plain account, without django-otp's
+    # `is_verified`: a fresh sign-in has passed no second factor yet.
+    is_verified = getattr(user, "is_verified", None)
+    if is_verified is not None and is_verified():
         return None
     on = request.session.get(SESSION_KEY)
     if on is None:  # a session signed in before two-factor sign-in existed
