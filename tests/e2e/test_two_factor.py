@@ -55,9 +55,7 @@ def test_staff_sign_in_with_the_code_of_their_authenticator_app(page: Page, a11y
     a11y.check(page)
 
 
-def test_staff_without_a_second_factor_set_up_an_app_after_the_password(
-    page: Page, a11y, staff
-):
+def test_staff_without_a_second_factor_set_up_an_app_after_the_password(page: Page, a11y, staff):
     sign_in(page, staff.username, PASSWORD, a11y)
 
     expect(page).to_have_url(re.compile(r"/accounts/two-factor/setup/\?next=%2Fstaff%2F$"))
