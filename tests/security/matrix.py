@@ -180,7 +180,7 @@ MATRIX: list[Url] = [
     Url(
         "twofactor:verify",
         # Nothing to ask for: on to where they were going (their start page).
-        get=Answers.everyone(Redirect("/accounts/two-factor/")).but(
+        get=Answers.everyone(Redirect("/")).but(
             anonymous=LOGIN, staff=Redirect("/staff/")
         ),
         post=Answers.everyone(OWN).but(anonymous=LOGIN),

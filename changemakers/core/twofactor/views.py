@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, redirect, render, resolve_url
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -41,10 +41,10 @@ TOO_MANY = 429
 
 
 def _home(request: HttpRequest) -> str:
-    role = role_of(request.user)
-    if role == Role.STAFF:
+    """Where a sign-in goes when it carried no `next` (the sign-in page always gives one)."""
+    if role_of(request.user) == Role.STAFF:
         return reverse("backoffice:dashboard")
-    return reverse("twofactor:security")
+    return resolve_url(settings.LOGIN_REDIRECT_URL)
 
 
 def _next(request: HttpRequest) -> str:
