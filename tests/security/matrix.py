@@ -195,13 +195,13 @@ MATRIX: list[Url] = [
     Url(
         "twofactor:recovery-codes",
         get=SIGNED_IN,
-        # Codes are issued only to an account with a second factor.
-        post=Answers.everyone(404).but(anonymous=LOGIN),
+        # For anyone signed in with a second factor (tests/core/test_twofactor.py).
+        post=Answers.everyone(OWN).but(anonymous=LOGIN),
     ),
     Url(
         "twofactor:device-remove",
         get=POST_ONLY,
-        post=Answers.everyone(404).but(anonymous=LOGIN),
+        post=Answers.everyone(OWN).but(anonymous=LOGIN),
         kwargs=lambda w: {"kind": "app", "pk": 1},
     ),
     Url("twofactor-staff:list", get=STAFF_ONLY),

@@ -10,6 +10,7 @@ reads it afresh, so a factor reset by a colleague is noticed there.
 
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.i18n import set_language
@@ -86,6 +87,10 @@ class SecondFactorMiddleware:
 
     def process_view(self, request, view_func, view_args, view_kwargs):
         if getattr(view_func, "second_factor_exempt", False) or view_func is set_language:
+            return None
+        if settings.SESSION_COOKIE_NAME not in request.COOKIES:
+            # No session, nobody signed in: the session is left unread, so a page that does
+            # not read it either (the health check) stays free of `Vary: Cookie`.
             return None
         step = owed_step(request)
         if step is None:

@@ -290,40 +290,38 @@ def _accounts_with_factors():
     )
 
 
-def _staff_page(request: HttpRequest, *, refused: dict | None = None, status: int = 200):
-    context = {
-        "verified": request.user.is_verified(),
-        "refused": refused or {},
-        **page_context(request, _accounts_with_factors(), STAFF_PAGE_SIZE),
-    }
-    return render(request, "twofactor/staff_list.html", context, status=status)
-
-
 @require_http_methods(["GET"])
 @staff_required
 def staff_list(request: HttpRequest) -> HttpResponse:
     """Staff accounts and everyone with two-factor sign-in on, to reset a lost factor."""
-    return _staff_page(request)
+    context = {
+        "verified": request.user.is_verified(),
+        **page_context(request, _accounts_with_factors(), STAFF_PAGE_SIZE),
+    }
+    return render(request, "twofactor/staff_list.html", context)
 
 
 @require_POST
 @staff_required
 def staff_reset(request: HttpRequest, user_id: int) -> HttpResponse:
-    """Reset a colleague's second factors, with the reason; never one's own. A refusal shows
-    the list again with the reason beside that account (422)."""
+    """Reset a colleague's second factors, with the reason; never one's own. Like every row
+    action, it goes back to the list, saying what was done or why not."""
     account = get_object_or_404(get_user_model(), pk=user_id)
     form = ResetForm(request.POST)
     if not request.user.is_verified():
-        errors = [_("Sign in with your own second factor before resetting someone else's.")]
+        messages.error(
+            request, _("Sign in with your own second factor before resetting someone else's.")
+        )
     elif not form.is_valid():
-        errors = form.errors.get("reason", [])
+        messages.error(request, _("Say why the second factor is reset."))
     else:
         try:
             services.second_factor_reset(
                 user=account, actor=request.user, reason=form.cleaned_data["reason"]
             )
         except ValidationError as error:
-            errors = error.messages
+            for message in error.messages:
+                messages.error(request, message)
         else:
             messages.success(
                 request,
@@ -333,5 +331,4 @@ def staff_reset(request: HttpRequest, user_id: int) -> HttpResponse:
                 )
                 % {"user": account},
             )
-            return redirect("twofactor-staff:list")
-    return _staff_page(request, refused={"pk": account.pk, "errors": errors}, status=REFUSED)
+    return redirect("twofactor-staff:list")
