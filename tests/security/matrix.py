@@ -180,9 +180,7 @@ MATRIX: list[Url] = [
     Url(
         "twofactor:verify",
         # Nothing to ask for: on to where they were going (their start page).
-        get=Answers.everyone(Redirect("/")).but(
-            anonymous=LOGIN, staff=Redirect("/staff/")
-        ),
+        get=Answers.everyone(Redirect("/")).but(anonymous=LOGIN, staff=Redirect("/staff/")),
         post=Answers.everyone(OWN).but(anonymous=LOGIN),
         data=lambda w: {"code": "123456"},
     ),
