@@ -521,3 +521,29 @@ def test_staff_must_have_it_only_when_required(settings):
     assert not services.required_for(creator)
     settings.STAFF_2FA_REQUIRED = False
     assert not services.required_for(staff_member)
+
+
+def test_setting_up_an_app_is_rate_limited_too(client, staff, settings):
+    settings.TWO_FACTOR_RATE_LIMIT = 2
+    client.force_login(staff)
+    client.get(SETUP)
+    key = client.session["twofactor_pending_key"]
+    for _attempt in range(2):
+        assert client.post(SETUP, {"code": code_for(key, offset=10)}).status_code == 422
+
+    limited = client.post(SETUP, {"code": code_for(key)})
+
+    assert limited.status_code == 429
+    assert limited["Retry-After"] == str(settings.TWO_FACTOR_RATE_WINDOW)
+    assert not TOTPDevice.objects.exists()
+
+
+def test_passing_the_second_factor_gives_the_session_a_new_id(client, staff, required):
+    with_app(staff)
+    sign_in(client, staff)
+    before = client.cookies["sessionid"].value
+
+    client.post(VERIFY, {"code": code_for()})
+
+    assert client.cookies["sessionid"].value != before
+    assert client.get("/staff/").status_code == 200

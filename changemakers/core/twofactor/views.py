@@ -94,10 +94,7 @@ def verify(request: HttpRequest) -> HttpResponse:
         if rate_exceeded(key, limit=settings.TWO_FACTOR_RATE_LIMIT):
             form.add_error(
                 None,
-                _(
-                    "Too many wrong codes. Wait a quarter of an hour, or sign out and ask a "
-                    "colleague on the staff to reset your second factor."
-                ),
+                _("Too many wrong codes. Wait a quarter of an hour and try again."),
             )
             status = TOO_MANY
         else:
@@ -105,6 +102,7 @@ def verify(request: HttpRequest) -> HttpResponse:
             if device is not None:
                 rate_clear(key)
                 otp_login(request, device)
+                request.session.cycle_key()  # a new session id for the fully signed-in session
                 if isinstance(device, StaticDevice):
                     left = services.recovery_codes_left(user)
                     messages.warning(
@@ -145,9 +143,11 @@ def setup(request: HttpRequest) -> HttpResponse:
     next_path = _next(request)
     if not _verified_or_new(request):
         return redirect(step_url(VERIFY, request.get_full_path()))
-    key = None if services.totp_devices(user) else request.session.get(PENDING_KEY)
-    if key is None and not services.totp_devices(user):
-        key = request.session[PENDING_KEY] = services.totp_key_new()
+    key = None
+    if not services.totp_devices(user):  # one authenticator app per person
+        key = request.session.get(PENDING_KEY)
+        if key is None:
+            key = request.session[PENDING_KEY] = services.totp_key_new()
     form = TOTPConfirmForm(request.POST or None)
     status = 200
     if request.method == "POST":
@@ -170,6 +170,7 @@ def setup(request: HttpRequest) -> HttpResponse:
                 rate_clear(rate_key)
                 del request.session[PENDING_KEY]
                 otp_login(request, device)
+                request.session.cycle_key()
                 remember(request, on=True)
                 messages.success(request, _("Your authenticator app is set up."))
                 return _codes_then(request, next_path)
@@ -185,7 +186,10 @@ def setup(request: HttpRequest) -> HttpResponse:
         context["qr_code"] = qr_svg(
             pending.config_url, label=_("QR code for your authenticator app")
         )
-    return render(request, "twofactor/setup.html", context, status=status)
+    response = render(request, "twofactor/setup.html", context, status=status)
+    if status == TOO_MANY:
+        response["Retry-After"] = str(settings.TWO_FACTOR_RATE_WINDOW)
+    return response
 
 
 def _grouped(key: bytes) -> str:
