@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.generic import RedirectView
 
 from changemakers import health
+from changemakers.core.twofactor.urls import passkey_urls
 
 admin.site.site_header = _("Change Makers administration")
 admin.site.site_title = _("Change Makers admin")
@@ -25,7 +26,10 @@ urlpatterns = [
     path("portal/donation/", include("donations.portal_urls")),
     path("nonprofit/", include("donations.nonprofit_urls")),
     path("program/", include("changemakers.backoffice.public_urls")),
+    path("accounts/two-factor/webauthn/", passkey_urls),
+    path("accounts/two-factor/", include("changemakers.core.twofactor.urls")),
     path("accounts/", include("creators.auth_urls")),
+    path("staff/two-factor/", include("changemakers.core.twofactor.staff_urls")),
     path("staff/", include("changemakers.backoffice.urls")),
     path("staff/", include("donations.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -21,6 +21,7 @@ from changemakers.core.pagination import page_context
 from changemakers.core.ratelimit import client_address, rate_count, rate_exceeded
 from changemakers.core.redirects import safe_next_path
 from changemakers.core.roles import Role, creator_required, role_of
+from changemakers.core.twofactor.middleware import after_sign_in
 from changemakers.core.uploads import upload_response
 
 from . import selectors, services
@@ -132,6 +133,10 @@ class LoginView(auth_views.LoginView):
 
     def get_redirect_url(self) -> str:
         return safe_next_path(self.request, default="")
+
+    def get_success_url(self) -> str:
+        # Signed in by password: the second factor next, when the account owes one.
+        return after_sign_in(self.request, super().get_success_url())
 
     def get_default_redirect_url(self) -> str:
         role = role_of(self.request.user)

@@ -231,3 +231,37 @@ PROGRAM_HUB = {
         "Share what you learn from them with #ChangeMakersForGood."
     ),
 }
+
+
+# --- Two-factor sign-in for the demo staff (development only) ---------------------------------
+# Every demo staff account's authenticator app shares this one secret, RFC 6238's published
+# test key: `oathtool --totp -b GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ` (or any authenticator app
+# given the secret) shows the code. seed_demo adds it only when DEBUG is on; a deployment's
+# staff set up their own app at their first sign-in.
+DEMO_STAFF_LOGINS = [
+    "staff@changemakers.example",
+    "finance@changemakers.example",
+    "finance2@changemakers.example",
+    "vetter@changemakers.example",
+    "auditor@changemakers.example",
+]
+DEMO_TOTP_SECRET = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"  # nosec B105 - public development-only key
+
+
+def demo_second_factors(users) -> list[str]:
+    """Give each of `users` that has none an authenticator app with DEMO_TOTP_SECRET (audited
+    like any other, as added by the system). Returns the usernames given one."""
+    from base64 import b32decode
+
+    from django_otp.oath import totp
+
+    from changemakers.core.twofactor import services
+
+    key = b32decode(DEMO_TOTP_SECRET)
+    given = []
+    for user in users:
+        if services.totp_devices(user):
+            continue
+        services.totp_device_add(user=user, key=key.hex(), code=f"{totp(key):06d}", actor=None)
+        given.append(user.username)
+    return given

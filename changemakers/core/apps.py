@@ -1,6 +1,8 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+OTP_APP_LABELS = {"otp_totp", "otp_static", "django_otp_webauthn"}
+
 
 class CoreConfig(AppConfig):
     """The kernel every app uses: the audit log, single-use links, roles, htmx answers,
@@ -14,7 +16,17 @@ class CoreConfig(AppConfig):
     def ready(self) -> None:
         # django.contrib.admin comes first in INSTALLED_APPS: every admin module is loaded.
         from django.contrib import admin
+        from django.contrib.auth.signals import user_logged_in
 
         from .admin_guards import guard_admin_site
+        from .twofactor.middleware import remember_on_sign_in
+        from .twofactor.verbs import AuditVerb
+        from .verbs import verbs_declare
 
+        verbs_declare(AuditVerb)
+        user_logged_in.connect(remember_on_sign_in, dispatch_uid="twofactor-remember")
+        # Second factors change only through changemakers.core.twofactor, which audits every
+        # change: the admins django-otp and django-otp-webauthn register would not.
+        for model in [m for m in admin.site._registry if m._meta.app_label in OTP_APP_LABELS]:
+            admin.site.unregister(model)
         guard_admin_site(admin.site)

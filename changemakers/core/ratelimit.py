@@ -46,3 +46,11 @@ def client_address(request) -> str:
         if len(hops) >= count:
             return hops[-count]
     return request.META.get("REMOTE_ADDR", "")
+
+
+def rate_clear(key: str) -> None:
+    """Forget the uses counted for `key` (a success ends the count of failures before it)."""
+    try:
+        cache.delete(key)
+    except Exception:
+        logger.exception("Rate limit %s not cleared: the cache is unreachable", key)

@@ -7,6 +7,7 @@ allowed hosts are required.
 """
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from django.utils.csp import CSP
@@ -44,6 +45,11 @@ INSTALLED_APPS = [
     "django_countries",
     "django_htmx",
     "axes",
+    # Second factors (changemakers/core/twofactor): authenticator apps, recovery codes, passkeys.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "django_otp_webauthn",
     "changemakers.core",
     "creators",
     "programs",
@@ -60,12 +66,16 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # `request.user.is_verified()`: whether this session has passed a second factor.
+    "django_otp.middleware.OTPMiddleware",
     # Before anything reads the body (views and CSRF's process_view come after every
     # middleware's __call__); after sessions, language and user, so its 413 page is ours.
     "changemakers.core.request_size.RequestSizeLimitMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # A signed-in account that owes a second factor sees only the pages that take it.
+    "changemakers.core.twofactor.middleware.SecondFactorMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into its lockout response.
     "axes.middleware.AxesMiddleware",
 ]
@@ -136,6 +146,31 @@ AXES_IPWARE_PROXY_COUNT = env.int("DJANGO_PROXY_COUNT", default=0)
 # Logins and the public forms' rate limits read the client's address the same way: behind
 # DJANGO_PROXY_COUNT proxies, from X-Forwarded-For counted from the right.
 AXES_CLIENT_IP_CALLABLE = "changemakers.core.ratelimit.client_address"
+
+# Two-factor sign-in (changemakers/core/twofactor). Staff must use a second factor whenever DEBUG
+# is off; in development (and in the test settings) a setting decides. Creators and nonprofit
+# contacts may turn one on; once on, every sign-in of theirs asks for it.
+STAFF_2FA_REQUIRED = env.bool("DJANGO_STAFF_2FA_REQUIRED", default=not DEBUG)
+# Wrong codes one account may try in TWO_FACTOR_RATE_WINDOW seconds, on top of django-otp's own
+# growing delay per device after each failure.
+TWO_FACTOR_RATE_LIMIT = env.int("DJANGO_TWO_FACTOR_RATE_LIMIT", default=5)
+TWO_FACTOR_RATE_WINDOW = 15 * 60
+OTP_TOTP_ISSUER = "Change Makers"
+# Device rows are never shown with their secrets, not even to staff in the admin.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+# Passkeys (WebAuthn) are bound to a domain, never an address: the site's host, with the
+# development default 127.0.0.1 read as localhost (browsers allow passkeys on
+# http://localhost only, every other origin needs HTTPS).
+_site = urlsplit(SITE_URL)
+_webauthn_host = "localhost" if _site.hostname in {"127.0.0.1", "::1"} else _site.hostname
+_webauthn_port = f":{_site.port}" if _site.port else ""
+OTP_WEBAUTHN_RP_ID = env.str("DJANGO_WEBAUTHN_RP_ID", default=_webauthn_host)
+OTP_WEBAUTHN_RP_NAME = "Change Makers"
+OTP_WEBAUTHN_ALLOWED_ORIGINS = env.list(
+    "DJANGO_WEBAUTHN_ORIGINS", default=[f"{_site.scheme}://{_webauthn_host}{_webauthn_port}"]
+)
+# A passkey is a second factor after the password, never a way round it (and round django-axes).
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False
 
 # Internationalisation: the program is global. Dates are shown in the program's timezone.
 LANGUAGE_CODE = "en"

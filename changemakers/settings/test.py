@@ -7,6 +7,9 @@ os.environ.setdefault("DJANGO_DEBUG", "false")
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-secret-key-not-used-anywhere-else-0123456789")
 os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "false")
+# Tests sign staff in with force_login or the password form alone; the tests of two-factor
+# sign-in (tests/core/test_twofactor*.py, tests/e2e/test_two_factor.py) turn the requirement on.
+os.environ.setdefault("DJANGO_STAFF_2FA_REQUIRED", "false")
 
 from .base import *  # noqa: F403
 from .base import STORAGES

@@ -130,3 +130,39 @@ def test_seed_gives_the_program_page_its_text_and_next_year_a_draft(seeded):
     draft = ChangeMakersList.objects.get(status="draft")
     assert draft.year == published.year + 1
     assert draft.entries.count() >= 3
+
+
+def test_seed_gives_every_demo_staff_account_the_documented_development_second_factor(
+    settings, capsys
+):
+    from base64 import b32decode
+
+    from django_otp.oath import totp
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from changemakers.backoffice.demo_data import DEMO_STAFF_LOGINS, DEMO_TOTP_SECRET
+    from changemakers.core.twofactor.services import code_check
+
+    settings.DEBUG = True
+    call_command("seed_demo")
+    printed = capsys.readouterr().out
+    call_command("seed_demo", verbosity=0)  # idempotent
+
+    assert f"oathtool --totp -b {DEMO_TOTP_SECRET}" in printed
+    devices = TOTPDevice.objects.select_related("user").filter(confirmed=True)
+    assert sorted(device.user.username for device in devices) == sorted(DEMO_STAFF_LOGINS)
+    assert all(device.user.is_staff for device in devices)
+    key = b32decode(DEMO_TOTP_SECRET)
+    assert {device.key for device in devices} == {key.hex()}
+    # The code of the next 30 seconds (the current one was spent on setting it up).
+    next_code = f"{totp(key, t0=-30):06d}"
+    assert code_check(user=devices[0].user, code=next_code) == devices[0]
+
+
+def test_seed_outside_debug_gives_no_well_known_second_factor(settings):
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    settings.DEBUG = False
+    call_command("seed_demo", "--password", "a long deployment passphrase", verbosity=0)
+
+    assert not TOTPDevice.objects.exists()

@@ -65,6 +65,7 @@ CREATORS_ONLY = Answers(
 NONPROFITS_ONLY = Answers(
     anonymous=LOGIN, creator_a=403, creator_b=403, nonprofit_x=200, nonprofit_y=200, staff=403
 )
+SIGNED_IN = Answers.everyone(200).but(anonymous=LOGIN)
 # GET of a POST-only view whose method check comes first (`@require_POST` outermost).
 POST_ONLY = Answers.everyone(405)
 # A public form or action: everyone may post it.
@@ -174,6 +175,57 @@ MATRIX: list[Url] = [
         post=ANYONE_POSTS,
         kwargs=lambda w: dict(zip(("pk", "token"), w.link_x_path.split("/")[3:5], strict=True)),
     ),
+    # --- Two-factor sign-in: nobody in the world has a second factor -----------------------
+    Url("twofactor:security", get=SIGNED_IN),
+    Url(
+        "twofactor:verify",
+        # Nothing to ask for: on to where they were going (their start page).
+        get=Answers.everyone(Redirect("/")).but(anonymous=LOGIN, staff=Redirect("/staff/")),
+        post=Answers.everyone(OWN).but(anonymous=LOGIN),
+        data=lambda w: {"code": "123456"},
+    ),
+    Url(
+        "twofactor:setup",
+        get=SIGNED_IN,
+        post=Answers.everyone(OWN).but(anonymous=LOGIN),
+        data=lambda w: {"code": "123456"},
+    ),
+    Url(
+        "twofactor:recovery-codes",
+        get=SIGNED_IN,
+        # For anyone signed in with a second factor (tests/core/test_twofactor.py).
+        post=Answers.everyone(OWN).but(anonymous=LOGIN),
+    ),
+    Url(
+        "twofactor:device-remove",
+        get=POST_ONLY,
+        post=Answers.everyone(OWN).but(anonymous=LOGIN),
+        kwargs=lambda w: {"kind": "app", "pk": 1},
+    ),
+    Url("twofactor-staff:list", get=STAFF_ONLY),
+    Url(
+        "twofactor-staff:reset",
+        get=POST_ONLY,
+        post=STAFF_POSTS,
+        kwargs=lambda w: {"user_id": w.creator_a.user.pk},
+        data=lambda w: {"reason": "Taken over."},
+    ),
+    # django-otp-webauthn's passkey ceremony (JSON, POST only); no passwordless sign-in.
+    *(
+        Url(
+            f"otp_webauthn:credential-{step}",
+            # Who may take part is checked before the method: strangers get 403 either way.
+            get=Answers.everyone(405).but(anonymous=403),
+            post=Answers.everyone(OWN).but(anonymous=403),
+        )
+        for step in (
+            "registration-begin",
+            "registration-complete",
+            "authentication-begin",
+            "authentication-complete",
+        )
+    ),
+    Url("otp_webauthn:js-i18n-catalog", get=PUBLIC),
     # --- The creator's portal: A's objects, so B is refused --------------------------------
     Url("programs:portal", get=CREATORS_ONLY),
     Url(

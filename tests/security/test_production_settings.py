@@ -139,3 +139,40 @@ def test_plain_http_is_sent_to_https_except_the_health_probe(answered):
     assert health["status"] == 200
     # Browsers ignore HSTS over plain HTTP; Django does not send it there.
     assert "Strict-Transport-Security" not in health["headers"]
+
+
+def test_production_requires_staff_to_sign_in_with_a_second_factor(monkeypatch):
+    loaded = production(monkeypatch)
+    assert loaded["STAFF_2FA_REQUIRED"] is True
+    middleware = loaded["MIDDLEWARE"]
+    # django-otp reads the session's verified device after the user is known; the gate after
+    # both (and after htmx, whose requests it answers with a client redirect).
+    assert (
+        middleware.index("django.contrib.auth.middleware.AuthenticationMiddleware")
+        < middleware.index("django_otp.middleware.OTPMiddleware")
+        < middleware.index("django_htmx.middleware.HtmxMiddleware")
+        < middleware.index("changemakers.core.twofactor.middleware.SecondFactorMiddleware")
+    )
+    # A passkey is a second factor, never a way round the password (and its lockout).
+    assert loaded["OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN"] is False
+    assert loaded["OTP_ADMIN_HIDE_SENSITIVE_DATA"] is True
+
+
+def test_only_development_may_let_staff_in_without_a_second_factor(monkeypatch):
+    assert settings_from(monkeypatch, DJANGO_DEBUG="true")["STAFF_2FA_REQUIRED"] is False
+    asked = settings_from(monkeypatch, DJANGO_DEBUG="true", DJANGO_STAFF_2FA_REQUIRED="true")
+    assert asked["STAFF_2FA_REQUIRED"] is True
+
+
+def test_passkeys_belong_to_the_sites_domain(monkeypatch):
+    loaded = settings_from(
+        monkeypatch,
+        DJANGO_SECRET_KEY=secrets.token_urlsafe(64),
+        DJANGO_SITE_URL="https://changemakers.example",
+        **PRODUCTION_ENV,
+    )
+    assert loaded["OTP_WEBAUTHN_RP_ID"] == "changemakers.example"
+    assert loaded["OTP_WEBAUTHN_ALLOWED_ORIGINS"] == ["https://changemakers.example"]
+    development = settings_from(monkeypatch, DJANGO_DEBUG="true")
+    assert development["OTP_WEBAUTHN_RP_ID"] == "localhost"
+    assert development["OTP_WEBAUTHN_ALLOWED_ORIGINS"] == ["http://localhost:8000"]

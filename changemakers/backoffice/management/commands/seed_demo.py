@@ -94,6 +94,7 @@ class Command(BaseCommand):
         self.created_users: list[str] = []
 
         staff = self.user(STAFF_LOGIN, is_staff=True, is_superuser=True)
+        self.seed_staff_second_factors(staff)
         creators = self.seed_creators(staff)
         fund = self.seed_fund(staff)
         nonprofits = self.seed_nonprofits(staff)
@@ -116,6 +117,18 @@ class Command(BaseCommand):
             )
             self.created_users.append(username)
         return user
+
+    def seed_staff_second_factors(self, staff) -> None:
+        """The other demo staff accounts, and for every one of them (in DEBUG only) an
+        authenticator app with the documented development secret."""
+        team = [staff] + [
+            self.user(username, is_staff=True)
+            for username in demo_data.DEMO_STAFF_LOGINS
+            if username != STAFF_LOGIN
+        ]
+        self.second_factors = settings.DEBUG
+        if settings.DEBUG:
+            demo_data.demo_second_factors(team)
 
     def seed_creators(self, staff) -> dict[str, Creator]:
         existing = {c.handle: c for c in Creator.objects.all()}
@@ -404,6 +417,18 @@ class Command(BaseCommand):
         else:
             out.write("Demo logins (already there; password as when first seeded):")
         out.write(f"  staff      {STAFF_LOGIN}  (admin: /admin/)")
+        for username in demo_data.DEMO_STAFF_LOGINS:
+            if username != STAFF_LOGIN:
+                out.write(f"  staff      {username}")
+        if self.second_factors:
+            out.write(
+                "Staff sign in with a second factor: the code of the development-only secret "
+                f"{demo_data.DEMO_TOTP_SECRET}"
+            )
+            out.write(
+                f"  oathtool --totp -b {demo_data.DEMO_TOTP_SECRET}  (or add it to any "
+                "authenticator app)"
+            )
         for handle, username in CREATOR_LOGINS.items():
             out.write(f"  creator    {username}  (@{handle})")
         out.write(f"  nonprofit  {NONPROFIT_LOGIN[2]}  (Open Medicine Foundation International)")
