@@ -55,6 +55,12 @@ def staff_user(db):
 
 
 @pytest.fixture
+def proposer_user(db):
+    """Staff who propose grants: someone else (staff_user) approves and schedules them."""
+    return UserFactory(is_staff=True, is_superuser=True, username="proposer@example.org")
+
+
+@pytest.fixture
 def creator_user(db):
     return CreatorFactory(user=UserFactory()).user
 
