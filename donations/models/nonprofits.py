@@ -220,7 +220,7 @@ class PayoutDetailsChangeQuerySet(models.QuerySet):
             occurred_at__gte=OuterRef("created_at") - CONTACT_EMAIL_WARNING,
         ).order_by("-occurred_at")
         return (
-            self.select_related("nonprofit", "requested_by", "reviewed_by")
+            self.select_related("nonprofit", "requested_by", "first_approved_by", "reviewed_by")
             .annotate(contact_email_changed_at=Subquery(email_changes.values("occurred_at")[:1]))
             .order_by("created_at", "pk")
         )

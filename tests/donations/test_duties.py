@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 
 from changemakers.core.models import AuditEvent
 from donations.models import Grant, Nonprofit, NonprofitContact, PayoutDetailsChange
@@ -331,3 +332,178 @@ def test_without_a_recent_contact_email_change_one_approver_is_enough(
 
     assert approved.status == PayoutDetailsChange.Status.APPROVED
     assert (approved.first_approved_by, approved.reviewed_by) == (None, approver_a)
+
+
+# --- What the staff pages show and answer ----------------------------------------------------
+
+
+def in_row(grant) -> dict[str, str]:
+    return {"HX-Request": "true", "HX-Target": f"grant-{grant.pk}"}
+
+
+def row_of(page: str, row_id: str) -> str:
+    return page.split(f'id="{row_id}"')[1].split("</tr>")[0]
+
+
+def test_the_proposer_is_refused_in_the_row_and_offered_no_approve_button(
+    client, fund, nonprofit, proposer
+):
+    grant = propose(fund, nonprofit, proposer, amount="5000.00")
+    client.force_login(proposer)
+
+    row = row_of(client.get(reverse("donations:grant-list")).content.decode(), f"grant-{grant.pk}")
+    assert "Proposed by proposer@program.example" in row
+    assert "You proposed it: someone else approves it." in row
+    assert reverse("donations:grant-approve", args=[grant.pk]) not in row
+
+    response = client.post(
+        reverse("donations:grant-approve", args=[grant.pk]), headers=in_row(grant)
+    )
+
+    assert response.status_code == 422
+    assert "You proposed this grant; someone else approves it." in response.content.decode()
+    assert Grant.objects.get(pk=grant.pk).status == Grant.Status.PROPOSED
+
+
+def test_a_large_grant_on_the_pages_awaits_a_second_approver(
+    two_approvals_above_10000, client, fund, nonprofit, proposer, approver_a, approver_b
+):
+    grant = propose(fund, nonprofit, proposer, amount="25000.00")
+    approve_url = reverse("donations:grant-approve", args=[grant.pk])
+    client.force_login(approver_a)
+
+    first = client.post(approve_url, headers=in_row(grant))
+
+    assert first.status_code == 200
+    body = first.content.decode()
+    assert "it awaits a second approval by someone else" in body  # the announcement
+    assert (
+        "Awaiting a second approval by someone else "
+        "(first approved by approver-a@program.example)" in body
+    )
+    assert approve_url not in body  # no button for the first approver
+    assert "You gave the first approval: someone else gives the second." in body
+
+    again = client.post(approve_url, headers=in_row(grant))
+    assert again.status_code == 422
+    assert "the second approval is someone else&#x27;s" in again.content.decode()
+
+    client.force_login(approver_b)
+    row = row_of(client.get(reverse("donations:grant-list")).content.decode(), f"grant-{grant.pk}")
+    assert approve_url in row  # the button stays for a different approver
+    assert "Awaiting a second approval by someone else" in row
+
+    second = client.post(approve_url, headers=in_row(grant))
+
+    assert second.status_code == 200
+    assert "The grant to Readers of Nairobi is approved." in second.content.decode()
+    detail = client.get(reverse("donations:grant-detail", args=[grant.pk])).content.decode()
+    assert "by proposer@program.example" in detail
+    assert "by approver-a@program.example" in detail  # the first approval
+    assert "by approver-b@program.example" in detail  # the approval
+    assert "First of two approvals" in detail  # in the history
+
+
+def test_a_refusal_without_javascript_comes_back_as_a_message(client, fund, nonprofit, proposer):
+    grant = propose(fund, nonprofit, proposer, amount="5000.00")
+    client.force_login(proposer)
+
+    response = client.post(reverse("donations:grant-approve", args=[grant.pk]), follow=True)
+
+    assert "You proposed this grant; someone else approves it." in response.content.decode()
+
+
+def test_the_proposer_is_refused_scheduling_in_the_row_and_in_a_batch(
+    client, fund, nonprofit, proposer, approver_a
+):
+    grant = grant_approve(grant=propose(fund, nonprofit, proposer), actor=approver_a)
+    client.force_login(proposer)
+
+    row = row_of(client.get(reverse("donations:grant-list")).content.decode(), f"grant-{grant.pk}")
+    assert "Approved by approver-a@program.example" in row
+    assert "You proposed it: someone else schedules its payment." in row
+    assert 'name="grants"' not in row  # not offered for a batch either
+
+    one = client.post(reverse("donations:grant-schedule", args=[grant.pk]), headers=in_row(grant))
+    batch = client.post(
+        reverse("donations:grants-schedule"), {"grants": [grant.pk]}, headers={"HX-Request": "true"}
+    )
+
+    message = "You proposed the grant to Readers of Nairobi; someone else schedules its payment."
+    assert one.status_code == batch.status_code == 422
+    assert message in one.content.decode()
+    assert message in batch.content.decode()
+    assert Grant.objects.get(pk=grant.pk).status == Grant.Status.APPROVED
+
+
+def test_verifying_a_nonprofit_one_added_is_refused_in_the_row(client, proposer):
+    nonprofit = nonprofit_create(
+        legal_name="Code Lagos Initiative",
+        registration_number="NG-2",
+        country="NG",
+        contact_email="hello@codelagos.example",
+        actor=proposer,
+    )
+    client.force_login(proposer)
+
+    response = client.post(
+        reverse("donations:nonprofit-verify", args=[nonprofit.pk]),
+        headers={"HX-Request": "true", "HX-Target": f"nonprofit-{nonprofit.pk}"},
+    )
+
+    assert response.status_code == 422
+    assert "You added Code Lagos Initiative; someone else verifies it." in (
+        response.content.decode()
+    )
+
+
+def test_a_payout_change_after_an_email_change_awaits_a_second_approver_on_its_page(
+    client, nonprofit, contact, approver_a, approver_b
+):
+    nonprofit_details_update(
+        nonprofit=nonprofit, contact_email="finance@lookalike.example", actor=contact.user
+    )
+    change = payout_change_request(
+        nonprofit=nonprofit, payout_reference="acct-new-0005", actor=contact.user
+    )
+    url = reverse("donations:payout-change-approve", args=[change.pk])
+    headers = {"HX-Request": "true", "HX-Target": f"payout-change-{change.pk}"}
+    client.force_login(approver_a)
+
+    first = client.post(url, headers=headers)
+
+    assert first.status_code == 200
+    body = first.content.decode()
+    assert "someone else gives the second approval" in body
+    assert (
+        "Awaiting a second approval by someone else "
+        "(first approved by approver-a@program.example)" in body
+    )
+    assert url not in body
+    again = client.post(url, headers=headers)
+    assert again.status_code == 422
+    assert "the second approval is someone else&#x27;s" in again.content.decode()
+
+    client.force_login(approver_b)
+    page = client.get(reverse("donations:payout-change-list")).content.decode()
+    assert url in row_of(page, f"payout-change-{change.pk}")
+    second = client.post(url, headers=headers)
+
+    assert second.status_code == 200
+    assert "are approved and in use" in second.content.decode()
+    assert PayoutDetailsChange.objects.get(pk=change.pk).status == "approved"
+
+
+def test_the_requester_of_a_payout_change_is_refused_on_its_page(client, nonprofit, approver_a):
+    change = payout_change_request(
+        nonprofit=nonprofit, payout_reference="acct-new-0006", actor=approver_a
+    )
+    client.force_login(approver_a)
+
+    response = client.post(
+        reverse("donations:payout-change-approve", args=[change.pk]),
+        headers={"HX-Request": "true", "HX-Target": f"payout-change-{change.pk}"},
+    )
+
+    assert response.status_code == 422
+    assert "You asked for this change; someone else approves it." in response.content.decode()
