@@ -27,6 +27,10 @@ from .models import (
 
 # --- The grant pipeline ------------------------------------------------------------------------
 
+# Who proposed and approved a grant, shown with it (and deciding which buttons each person
+# gets: nobody is offered a step the separation of duties refuses them).
+GRANT_DECIDERS = ("proposed_by", "first_approved_by", "approved_by")
+
 
 def grants_filtered(
     *,
@@ -37,7 +41,7 @@ def grants_filtered(
     search: str = "",
 ) -> QuerySet[Grant]:
     """Grants matching the staff pipeline's filters, with what a row shows, newest first."""
-    grants = Grant.objects.with_related().select_related("disbursement")
+    grants = Grant.objects.with_related().select_related("disbursement", *GRANT_DECIDERS)
     if fund:
         grants = grants.filter(fund_id=fund)
     if cohort:
@@ -91,7 +95,7 @@ def grant_for_staff(pk: int) -> Grant:
     """A grant with everything its detail page and row show. Raises Grant.DoesNotExist."""
     return (
         Grant.objects.with_related()
-        .select_related("disbursement", "disbursement__batch")
+        .select_related("disbursement", "disbursement__batch", *GRANT_DECIDERS)
         .get(pk=pk)
     )
 
@@ -303,6 +307,6 @@ def payout_changes_reviewed(limit: int = 20) -> list[PayoutDetailsChange]:
     """The latest reviewed changes, newest first, for the record under the pending ones."""
     return list(
         PayoutDetailsChange.objects.exclude(status=PayoutDetailsChange.Status.PENDING)
-        .select_related("nonprofit", "requested_by", "reviewed_by")
+        .select_related("nonprofit", "requested_by", "first_approved_by", "reviewed_by")
         .order_by("-reviewed_at", "-pk")[:limit]
     )

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import tempfile
 import uuid
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -54,6 +55,12 @@ def staff_user(db):
 
 
 @pytest.fixture
+def proposer_user(db):
+    """Staff who propose grants: someone else (staff_user) approves and schedules them."""
+    return UserFactory(is_staff=True, is_superuser=True, username="proposer@example.org")
+
+
+@pytest.fixture
 def creator_user(db):
     return CreatorFactory(user=UserFactory()).user
 
@@ -66,6 +73,14 @@ def other_creator_user(db):
 @pytest.fixture
 def nonprofit_user(db):
     return NonprofitContactFactory().user
+
+
+@pytest.fixture(autouse=True)
+def _one_approver_unless_a_test_asks(settings):
+    """Most tests are about something else than the second approval, and approve a $25,000
+    grant with one approver; those about it set SECOND_APPROVAL_ABOVE themselves (see
+    tests/donations/test_duties.py). The production default is checked in test_settings.py."""
+    settings.SECOND_APPROVAL_ABOVE = Decimal("1000000000")
 
 
 @pytest.fixture(autouse=True)

@@ -11,6 +11,7 @@ import runpy
 import secrets
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import environ
@@ -115,6 +116,17 @@ def test_beat_sends_the_sweeper_every_minute_unless_told_otherwise(monkeypatch):
     assert (sweep["schedule"], sweep["options"]["expires"]) == (60.0, 54.0)
     assert faster["CELERY_BEAT_SCHEDULE"]["sweep-disbursements"]["schedule"] == 5.0
     assert default["send-milestone-reminders"] == BEAT_SCHEDULE["send-milestone-reminders"]
+
+
+def test_large_grants_take_two_approvers_above_10000_unless_told_otherwise(monkeypatch):
+    default = settings_from(monkeypatch, DJANGO_DEBUG="true")["SECOND_APPROVAL_ABOVE"]
+    higher = settings_from(
+        monkeypatch, DJANGO_DEBUG="true", DJANGO_SECOND_APPROVAL_ABOVE="50000.50"
+    )
+
+    assert default == Decimal("10000")
+    assert higher["SECOND_APPROVAL_ABOVE"] == Decimal("50000.50")
+    assert isinstance(higher["SECOND_APPROVAL_ABOVE"], Decimal)  # money, never a float
 
 
 def test_database_url_and_redis_url_are_honoured(monkeypatch):

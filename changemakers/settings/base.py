@@ -6,6 +6,7 @@ Celery broker under `var/`, so `make run` needs no server. Outside DEBUG the sec
 allowed hosts are required.
 """
 
+from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -402,6 +403,10 @@ MILESTONE_REMINDER_DAYS_BEFORE = env.int("DJANGO_MILESTONE_REMINDER_DAYS_BEFORE"
 # The fund creators' donations are proposed against; empty: the program-currency fund with the
 # most money left.
 PROGRAM_DONATION_FUND = env.str("DJANGO_PROGRAM_DONATION_FUND", default="")
+# A grant of more than this amount (in its fund's currency) needs two approvers, neither its
+# proposer: the first approval is recorded, the second commits the money. The program's
+# $25,000 donations are above the default.
+SECOND_APPROVAL_ABOVE = env("DJANGO_SECOND_APPROVAL_ABOVE", cast=Decimal, default=Decimal("10000"))
 # Nonprofit contacts sign in with an emailed link: single use, and only this many seconds
 # (default three days: long enough to open it from a shared grants inbox).
 NONPROFIT_LINK_MAX_AGE = env.int("DJANGO_NONPROFIT_LINK_MAX_AGE", default=3 * 24 * 3600)

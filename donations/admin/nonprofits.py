@@ -55,8 +55,25 @@ class NonprofitAdmin(ServiceModelAdmin):
         "contact_email",
         "payout_reference",
     ]
-    fields = [*add_fields, "verification_status", "rejection_reason"]
-    readonly_fields = ["verification_status", "rejection_reason"]
+    fields = [
+        *add_fields,
+        "verification_status",
+        "rejection_reason",
+        "created_by",
+        "verified_by",
+        "verified_at",
+        "rejected_by",
+        "rejected_at",
+    ]
+    readonly_fields = [
+        "verification_status",
+        "rejection_reason",
+        "created_by",
+        "verified_by",
+        "verified_at",
+        "rejected_by",
+        "rejected_at",
+    ]
     inlines = [NonprofitContactInline]
     actions = ["verify", "reject"]
 

@@ -136,6 +136,34 @@ class Grant(TimeStampedModel):
     idempotency_key = models.UUIDField(
         _("idempotency key"), default=uuid.uuid4, unique=True, editable=False
     )
+    # Who decided, on the row itself (the audit log has every step too). Empty on grants
+    # from before these were recorded. The approver is never the proposer; a grant above
+    # SECOND_APPROVAL_ABOVE has two approvers, the first recorded while it stays proposed.
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("proposed by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    first_approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("first approved by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    first_approved_at = models.DateTimeField(_("first approved at"), null=True, blank=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("approved by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
     approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
     disbursed_at = models.DateTimeField(_("disbursed at"), null=True, blank=True)
     # The nonprofit's word that the money arrived (see `grant_receipt_confirm`).
@@ -178,6 +206,27 @@ class Grant(TimeStampedModel):
                 ),
                 name="grant_receipt_only_when_disbursed",
                 violation_error_message=_("Only a paid grant can be confirmed as received."),
+            ),
+            # Separation of duties, held by the database as well as by the services.
+            models.CheckConstraint(
+                condition=Q(proposed_by__isnull=True)
+                | Q(approved_by__isnull=True)
+                | ~Q(approved_by=F("proposed_by")),
+                name="grant_approver_not_proposer",
+                violation_error_message=_(
+                    "A grant is approved by someone other than its proposer."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=Q(first_approved_by__isnull=True)
+                | (
+                    (Q(proposed_by__isnull=True) | ~Q(first_approved_by=F("proposed_by")))
+                    & (Q(approved_by__isnull=True) | ~Q(first_approved_by=F("approved_by")))
+                ),
+                name="grant_two_distinct_approvers",
+                violation_error_message=_(
+                    "A grant's two approvers are two different people, neither its proposer."
+                ),
             ),
         ]
         indexes = [models.Index(fields=["status", "fund"])]

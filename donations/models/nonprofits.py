@@ -7,7 +7,7 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import F, OuterRef, Q, Subquery
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
@@ -45,6 +45,34 @@ class Nonprofit(TimeStampedModel):
         default=Verification.PENDING,
     )
     rejection_reason = models.TextField(_("reason for rejection"), blank=True)
+    # Who added it and who decided on it (empty on rows from before these were recorded);
+    # the audit log keeps every step. Whoever added a nonprofit does not verify it.
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("added by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("verified by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    verified_at = models.DateTimeField(_("verified at"), null=True, blank=True)
+    rejected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("rejected by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    rejected_at = models.DateTimeField(_("rejected at"), null=True, blank=True)
     # Bank details live with the payout provider; we hold only its opaque reference to them.
     payout_reference = models.CharField(
         _("payout reference"),
@@ -76,6 +104,15 @@ class Nonprofit(TimeStampedModel):
                 condition=~Q(verification_status="rejected") | ~Q(rejection_reason=""),
                 name="nonprofit_rejection_has_reason",
                 violation_error_message=_("Say why the nonprofit was rejected."),
+            ),
+            models.CheckConstraint(
+                condition=Q(created_by__isnull=True)
+                | Q(verified_by__isnull=True)
+                | ~Q(verified_by=F("created_by")),
+                name="nonprofit_verifier_not_creator",
+                violation_error_message=_(
+                    "A nonprofit is verified by someone other than who added it."
+                ),
             ),
         ]
 
@@ -183,7 +220,7 @@ class PayoutDetailsChangeQuerySet(models.QuerySet):
             occurred_at__gte=OuterRef("created_at") - CONTACT_EMAIL_WARNING,
         ).order_by("-occurred_at")
         return (
-            self.select_related("nonprofit", "requested_by", "reviewed_by")
+            self.select_related("nonprofit", "requested_by", "first_approved_by", "reviewed_by")
             .annotate(contact_email_changed_at=Subquery(email_changes.values("occurred_at")[:1]))
             .order_by("created_at", "pk")
         )
@@ -214,6 +251,17 @@ class PayoutDetailsChange(TimeStampedModel):
     status = models.CharField(
         _("status"), max_length=16, choices=Status.choices, default=Status.PENDING
     )
+    # The first of two approvals, when a change needs two (the nonprofit's contact email was
+    # changed lately, see `for_review`): it stays pending until someone else approves it too.
+    first_approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("first approved by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    first_approved_at = models.DateTimeField(_("first approved at"), null=True, blank=True)
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("reviewed by"),
@@ -244,6 +292,19 @@ class PayoutDetailsChange(TimeStampedModel):
                 condition=~Q(status="rejected") | ~Q(reason=""),
                 name="payout_change_rejection_has_reason",
                 violation_error_message=_("Say why the change is rejected."),
+            ),
+            # Separation of duties, held by the database as well as by the service (which
+            # alone checks the approver against the requester: rows from before may not pass).
+            models.CheckConstraint(
+                condition=Q(first_approved_by__isnull=True)
+                | (
+                    ~Q(first_approved_by=F("requested_by"))
+                    & (~Q(status="approved") | ~Q(first_approved_by=F("reviewed_by")))
+                ),
+                name="payout_change_two_distinct_approvers",
+                violation_error_message=_(
+                    "A payout details change's two approvers are two different people."
+                ),
             ),
         ]
 

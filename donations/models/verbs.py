@@ -10,6 +10,7 @@ class AuditVerb(models.TextChoices):
     PROPOSED = "proposed", _("Proposed")
     VERIFIED = "verified", _("Verified")
     REJECTED = "rejected", _("Rejected")
+    FIRST_APPROVED = "first_approved", _("First of two approvals")
     APPROVED = "approved", _("Approved")
     ACCEPTED = "accepted", _("Accepted")
     CANCELLED = "cancelled", _("Cancelled")

@@ -45,7 +45,28 @@ def fund_commit(grant: Grant) -> None:
     # FOR NO KEY UPDATE: it serialises approvals without blocking grants being proposed on
     # the fund (their foreign key check takes a key-share lock on it).
     fund = Fund.objects.select_for_update(no_key=True).get(pk=grant.fund_id)
-    exhausted = ValidationError(
+    exhausted = _exhausted(fund, grant)
+    if fund.committed + grant.amount > fund.total:
+        raise exhausted
+    try:
+        with transaction.atomic():
+            Fund.objects.filter(pk=fund.pk).update(
+                committed=F("committed") + grant.amount, updated_at=timezone.now()
+            )
+    except IntegrityError as error:  # the CHECK constraint: the last line of defence
+        raise exhausted from error
+
+
+def fund_room_check(grant: Grant) -> None:
+    """Refuse if `grant.amount` does not fit in what its fund has left now. Holds nothing:
+    only `fund_commit` reserves the money."""
+    fund = Fund.objects.get(pk=grant.fund_id)
+    if fund.committed + grant.amount > fund.total:
+        raise _exhausted(fund, grant)
+
+
+def _exhausted(fund: Fund, grant: Grant) -> ValidationError:
+    return ValidationError(
         _(
             "Not enough left in %(fund)s: %(currency)s %(remaining)s remaining, "
             "%(currency)s %(amount)s asked."
@@ -58,15 +79,6 @@ def fund_commit(grant: Grant) -> None:
         },
         code="fund_exhausted",
     )
-    if fund.committed + grant.amount > fund.total:
-        raise exhausted
-    try:
-        with transaction.atomic():
-            Fund.objects.filter(pk=fund.pk).update(
-                committed=F("committed") + grant.amount, updated_at=timezone.now()
-            )
-    except IntegrityError as error:  # the CHECK constraint: the last line of defence
-        raise exhausted from error
 
 
 def fund_release(grant: Grant) -> None:

@@ -9,13 +9,14 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from changemakers.core.audit import audit_record, state_transition
+from changemakers.core.audit import actor_or_none, audit_record, state_transition
 from changemakers.core.jobs import enqueue_on_commit
 from creators.models import Creator
 
 from ..models import Disbursement, Fund, Grant, Nonprofit, nonprofit_contact_of
 from ..payouts import get_provider
-from .funds import fund_commit, fund_release, money_amount
+from .duties import needs_second_approval, require_named, same_person, second_approval_above
+from .funds import fund_commit, fund_release, fund_room_check, money_amount
 
 
 @transaction.atomic
@@ -35,6 +36,7 @@ def grant_propose(
         amount=money_amount(amount),
         currency=fund.currency,
         purpose=purpose,
+        proposed_by=actor_or_none(actor),
     )
     grant.full_clean()
     grant.save()
@@ -76,13 +78,20 @@ def require_payout_reference(grant: Grant, *, doing: str) -> None:
 
 
 def grant_approve(*, grant: Grant, actor) -> Grant:
-    """Approve a proposed grant and commit its amount against the fund, never past its total."""
+    """Approve a proposed grant and commit its amount against the fund, never past its total.
+
+    The approver is not the proposer. A grant above SECOND_APPROVAL_ABOVE takes two approvers:
+    the first approval is recorded and the grant stays proposed; a second approver, someone
+    else, approves it and commits the money."""
     with transaction.atomic():
         # Lock order everywhere: grant, nonprofit, fund. Only the grant's own row here.
         locked = Grant.objects.select_for_update(of=("self",)).get(pk=grant.pk)
         if locked.status == Grant.Status.PROPOSED:
+            _require_independent_approver(locked, actor)
             _require_verified(locked, doing=_("approving a grant"))
             require_payout_reference(locked, doing=_("approving a grant"))
+            if needs_second_approval(locked) and locked.first_approved_by_id is None:
+                return _grant_first_approve(locked, actor)
             fund_commit(locked)  # the fund's lock serialises approvals
         # Idempotent when already approved; the helper phrases any illegal move.
         return state_transition(
@@ -91,8 +100,52 @@ def grant_approve(*, grant: Grant, actor) -> Grant:
             allowed_from=[Grant.Status.PROPOSED],
             actor=actor,
             action="approved",
-            changes={"approved_at": timezone.now()},
+            changes={"approved_at": timezone.now(), "approved_by": actor_or_none(actor)},
         )
+
+
+def _require_independent_approver(grant: Grant, actor) -> None:
+    if same_person(grant.proposed_by_id, actor):
+        raise ValidationError(
+            _("You proposed this grant; someone else approves it."),
+            code="approver_is_proposer",
+        )
+    if same_person(grant.first_approved_by_id, actor):
+        raise ValidationError(
+            _("You gave this grant its first approval; the second approval is someone else's."),
+            code="approver_already_approved",
+        )
+
+
+def _grant_first_approve(grant: Grant, actor) -> Grant:
+    """The first of a large grant's two approvals: recorded on the grant, which stays
+    proposed and commits nothing yet. Call with the grant's row locked."""
+    require_named(actor, what=_("A grant above %(currency)s %(limit)s") % _limit(grant))
+    fund_room_check(grant)  # no point in asking a second person for money that is not there
+    grant.first_approved_by = actor
+    grant.first_approved_at = timezone.now()
+    grant.save(update_fields=["first_approved_by", "first_approved_at", "updated_at"])
+    audit_record(
+        actor=actor,
+        obj=grant,
+        action="first_approved",
+        from_state=grant.status,
+        to_state=grant.status,
+        note=_("Above %(currency)s %(limit)s: a second approver, someone else, completes it.")
+        % _limit(grant),
+    )
+    return grant
+
+
+def _limit(grant: Grant) -> dict:
+    return {"currency": grant.currency, "limit": f"{second_approval_above():,}"}
+
+
+def require_not_proposer(grant: Grant, actor, *, message: str, code: str) -> None:
+    """Refuse `actor` a step on a grant they proposed (scheduling or retrying its payment).
+    `message` names the nonprofit as %(nonprofit)s."""
+    if same_person(grant.proposed_by_id, actor):
+        raise ValidationError(message % {"nonprofit": grant.nonprofit}, code=code)
 
 
 def grant_cancel(*, grant: Grant, actor, reason: str) -> Grant:
@@ -179,6 +232,12 @@ def grant_retry(*, grant: Grant, actor) -> Grant:
     with transaction.atomic(durable=True):
         locked = Grant.objects.select_for_update(of=("self",)).get(pk=grant.pk)
         if locked.status == Grant.Status.FAILED:
+            require_not_proposer(
+                locked,
+                actor,
+                message=_("You proposed the grant to %(nonprofit)s; someone else retries it."),
+                code="retrier_is_proposer",
+            )
             _require_verified(locked, doing=_("paying a grant"))
             require_payout_reference(locked, doing=_("paying a grant"))
             fund_commit(locked)

@@ -8,9 +8,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from changemakers.core.audit import audit_record, fields_update, state_transition
+from changemakers.core.audit import actor_or_none, audit_record, fields_update, state_transition
 
 from ..models import Nonprofit, NonprofitContact, PayoutDetailsChange, nonprofit_contact_of
+from .duties import require_named, same_person
 
 # --- The nonprofit ---------------------------------------------------------------------------
 
@@ -35,6 +36,7 @@ def nonprofit_create(
         website=website,
         reach=reach,
         payout_reference=payout_reference,
+        created_by=actor_or_none(actor),
     )
     nonprofit.full_clean()
     nonprofit.save()
@@ -45,15 +47,31 @@ def nonprofit_create(
 
 
 def nonprofit_verify(*, nonprofit: Nonprofit, actor) -> Nonprofit:
-    return state_transition(
-        nonprofit,
-        field="verification_status",
-        to=Nonprofit.Verification.VERIFIED,
-        allowed_from=[Nonprofit.Verification.PENDING, Nonprofit.Verification.REJECTED],
-        actor=actor,
-        action="verified",
-        changes={"rejection_reason": ""},
-    )
+    """Verify a nonprofit: someone other than who added it vouches for it."""
+    with transaction.atomic():
+        current = Nonprofit.objects.only("verification_status", "created_by").get(pk=nonprofit.pk)
+        if current.verification_status != Nonprofit.Verification.VERIFIED and same_person(
+            current.created_by_id, actor
+        ):
+            raise ValidationError(
+                _("You added %(nonprofit)s; someone else verifies it.") % {"nonprofit": current},
+                code="verifier_is_creator",
+            )
+        return state_transition(
+            nonprofit,
+            field="verification_status",
+            to=Nonprofit.Verification.VERIFIED,
+            allowed_from=[Nonprofit.Verification.PENDING, Nonprofit.Verification.REJECTED],
+            actor=actor,
+            action="verified",
+            changes={
+                "rejection_reason": "",
+                "verified_by": actor_or_none(actor),
+                "verified_at": timezone.now(),
+                "rejected_by": None,
+                "rejected_at": None,
+            },
+        )
 
 
 def nonprofit_reject(*, nonprofit: Nonprofit, reason: str, actor) -> Nonprofit:
@@ -77,7 +95,13 @@ def nonprofit_reject(*, nonprofit: Nonprofit, reason: str, actor) -> Nonprofit:
             actor=actor,
             action="rejected",
             note=reason,
-            changes={"rejection_reason": reason},
+            changes={
+                "rejection_reason": reason,
+                "rejected_by": actor_or_none(actor),
+                "rejected_at": timezone.now(),
+                "verified_by": None,
+                "verified_at": None,
+            },
         )
 
 
@@ -221,7 +245,12 @@ def payout_change_request(
 
 
 def payout_change_approve(*, change: PayoutDetailsChange, actor) -> PayoutDetailsChange:
-    """Staff approve a pending change: it is applied to the nonprofit, audited on both."""
+    """Staff approve a pending change: it is applied to the nonprofit, audited on both.
+
+    The approver is neither the requester nor a contact of the nonprofit. When the
+    nonprofit's contact email was changed lately (`for_review`), the address staff would
+    check the request with may be the fraudster's: the change then takes two approvers, the
+    first recorded while it stays pending, the second (someone else) applying it."""
     with transaction.atomic():
         # Lock order: nonprofit, then the request (as a request is made).
         nonprofit = Nonprofit.objects.select_for_update(no_key=True).get(pk=change.nonprofit_id)
@@ -230,6 +259,9 @@ def payout_change_approve(*, change: PayoutDetailsChange, actor) -> PayoutDetail
             return locked
         _require_pending(locked)
         _require_requester_still_speaks_for(locked, nonprofit)
+        _require_independent_reviewer(locked, nonprofit, actor)
+        if locked.first_approved_by_id is None and _contact_email_changed_lately(locked):
+            return _payout_change_first_approve(locked, actor)
         now = timezone.now()
         locked.status = PayoutDetailsChange.Status.APPROVED
         locked.reviewed_by = actor
@@ -242,6 +274,62 @@ def payout_change_approve(*, change: PayoutDetailsChange, actor) -> PayoutDetail
         nonprofit.save(update_fields=["payout_reference", "updated_at"])
         audit_record(actor=actor, obj=nonprofit, action="updated", note="payout_reference")
         return locked
+
+
+def _require_independent_reviewer(change: PayoutDetailsChange, nonprofit: Nonprofit, actor) -> None:
+    if same_person(change.requested_by_id, actor):
+        raise ValidationError(
+            _("You asked for this change; someone else approves it."),
+            code="approver_is_requester",
+        )
+    # The model keeps staff accounts from being contacts; this holds even if one slipped by.
+    if (
+        getattr(actor, "is_authenticated", False)
+        and NonprofitContact.objects.filter(user_id=actor.pk, nonprofit=nonprofit).exists()
+    ):
+        raise ValidationError(
+            _(
+                "You sign in for %(nonprofit)s; its payout details are approved by the "
+                "program team, not by the nonprofit."
+            )
+            % {"nonprofit": nonprofit},
+            code="approver_is_contact",
+        )
+    if same_person(change.first_approved_by_id, actor):
+        raise ValidationError(
+            _(
+                "You gave this change its first approval; as the nonprofit's contact email "
+                "changed lately, the second approval is someone else's."
+            ),
+            code="approver_already_approved",
+        )
+
+
+def _contact_email_changed_lately(change: PayoutDetailsChange) -> bool:
+    changed_at = (
+        PayoutDetailsChange.objects.for_review()
+        .filter(pk=change.pk)
+        .values_list("contact_email_changed_at", flat=True)
+        .get()
+    )
+    return changed_at is not None
+
+
+def _payout_change_first_approve(change: PayoutDetailsChange, actor) -> PayoutDetailsChange:
+    """The first of two approvals: recorded, nothing applied. Call with the change locked."""
+    require_named(actor, what=_("This change"))
+    change.first_approved_by = actor
+    change.first_approved_at = timezone.now()
+    change.save(update_fields=["first_approved_by", "first_approved_at", "updated_at"])
+    audit_record(
+        actor=actor,
+        obj=change,
+        action="first_approved",
+        from_state="pending",
+        to_state="pending",
+        note=_("The contact email changed lately: a second approver, someone else, applies it."),
+    )
+    return change
 
 
 def payout_change_reject(*, change: PayoutDetailsChange, reason: str, actor) -> PayoutDetailsChange:

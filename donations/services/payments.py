@@ -26,7 +26,7 @@ from changemakers.core.locks import try_lock
 from ..models import Disbursement, DisbursementBatch, Fund, Grant
 from ..payouts import FinalError, PayoutError, RetryableError, get_provider
 from .funds import fund_commit
-from .grants import grant_fail, require_payout_reference
+from .grants import grant_fail, require_not_proposer, require_payout_reference
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +51,15 @@ def grants_schedule(*, grants: Iterable[Grant | int], actor) -> DisbursementBatc
             raise ValidationError(
                 _("None of these grants is approved and waiting to be paid."),
                 code="nothing_to_schedule",
+            )
+        for grant in locked:
+            require_not_proposer(
+                grant,
+                actor,
+                message=_(
+                    "You proposed the grant to %(nonprofit)s; someone else schedules its payment."
+                ),
+                code="scheduler_is_proposer",
             )
         unverified = [g for g in locked if g.nonprofit.verification_status != "verified"]
         if unverified:

@@ -104,21 +104,21 @@ def _grant_action(
     request: HttpRequest,
     pk: int,
     act: Callable[[Grant], object],
-    done: str,
+    done: str | Callable[[Grant], str],
     form: ReasonForm | None = None,
 ) -> HttpResponse:
     """Run one row action on a grant and answer it: the re-rendered row (or detail panel) for
     htmx, a redirect with a message otherwise. `done` is the success message, with
-    %(nonprofit)s."""
+    %(nonprofit)s, or picks it from the grant as the action left it."""
     grant = get_object_or_404(Grant.objects.select_related("nonprofit"), pk=pk)
     back = safe_next_path(request, default=reverse("donations:grant-list"))
     errors = run_action(grant, act, form)
-    message = done % {"nonprofit": grant.nonprofit}
+    fresh = selectors.grant_for_staff(pk)
+    message = (done(fresh) if callable(done) else done) % {"nonprofit": grant.nonprofit}
     target = partial_target(request)
     if target is None:
         return redirect_with_messages(request, back, errors, message)
 
-    fresh = selectors.grant_for_staff(pk)
     context = {"row_errors": errors, "action_message": "" if errors else message}
     status = REFUSED if errors else 200
     if target == "grant-detail":
@@ -146,8 +146,17 @@ def grant_approve(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         pk,
         lambda grant: services.grant_approve(grant=grant, actor=request.user),
-        _("The grant to %(nonprofit)s is approved."),
+        _approve_done,
     )
+
+
+def _approve_done(grant: Grant) -> str:
+    if grant.status == Grant.Status.PROPOSED:  # the first of two approvals
+        return _(
+            "Your approval of the grant to %(nonprofit)s is recorded; it awaits a second "
+            "approval by someone else."
+        )
+    return _("The grant to %(nonprofit)s is approved.")
 
 
 @require_POST

@@ -34,15 +34,21 @@ def payout_change_list(request: HttpRequest) -> HttpResponse:
 
 
 def _payout_change_action(
-    request: HttpRequest, pk: int, act: Callable, done: str, form: ReasonForm | None = None
+    request: HttpRequest,
+    pk: int,
+    act: Callable,
+    done: str | Callable[[PayoutDetailsChange], str],
+    form: ReasonForm | None = None,
 ) -> HttpResponse:
+    """`done` is the success message, with %(nonprofit)s, or picks it from the change as the
+    action left it."""
     change = get_object_or_404(PayoutDetailsChange.objects.select_related("nonprofit"), pk=pk)
     back = safe_next_path(request, default=reverse("donations:payout-change-list"))
     errors = run_action(change, act, form)
-    message = done % {"nonprofit": change.nonprofit}
+    fresh = PayoutDetailsChange.objects.for_review().get(pk=pk)
+    message = (done(fresh) if callable(done) else done) % {"nonprofit": change.nonprofit}
     if partial_target(request) is None:
         return redirect_with_messages(request, back, errors, message)
-    fresh = PayoutDetailsChange.objects.for_review().get(pk=pk)
     return render(
         request,
         f"{PAYOUT_CHANGES}#row_response",
@@ -64,8 +70,17 @@ def payout_change_approve(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         pk,
         lambda change: services.payout_change_approve(change=change, actor=request.user),
-        _("The new payout details of %(nonprofit)s are approved and in use."),
+        _approve_done,
     )
+
+
+def _approve_done(change: PayoutDetailsChange) -> str:
+    if change.status == PayoutDetailsChange.Status.PENDING:  # the first of two approvals
+        return _(
+            "Your approval of the new payout details of %(nonprofit)s is recorded; as its "
+            "contact email changed lately, someone else gives the second approval."
+        )
+    return _("The new payout details of %(nonprofit)s are approved and in use.")
 
 
 @require_POST

@@ -166,3 +166,25 @@ def test_seed_outside_debug_gives_no_well_known_second_factor(settings):
     call_command("seed_demo", "--password", "a long deployment passphrase", verbosity=0)
 
     assert not TOTPDevice.objects.exists()
+
+
+def test_demo_grants_are_proposed_by_staff_and_approved_by_two_others(settings):
+    """With the production threshold (10,000): each approved demo grant above it has two
+    approvers from finance, neither staff@, who proposed every demo grant; vetter@ verified
+    the nonprofits staff@ added."""
+    settings.DEBUG = True
+    settings.SECOND_APPROVAL_ABOVE = Decimal("10000")
+    call_command("seed_demo", verbosity=0)
+
+    grants = Grant.objects.select_related("proposed_by", "first_approved_by", "approved_by")
+    assert {grant.proposed_by.username for grant in grants} == {"staff@changemakers.example"}
+    decided = [grant for grant in grants if grant.approved_by_id]
+    assert decided
+    assert all(grant.amount > Decimal("10000") for grant in decided)
+    assert {(g.first_approved_by.username, g.approved_by.username) for g in decided} == {
+        ("finance@changemakers.example", "finance2@changemakers.example")
+    }
+    verified = Nonprofit.objects.filter(verification_status="verified")
+    assert set(verified.values_list("verified_by__username", flat=True)) == {
+        "vetter@changemakers.example"
+    }

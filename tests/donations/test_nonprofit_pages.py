@@ -59,14 +59,14 @@ def fund(db):
     return FundFactory(name="Change Makers Fund 2026")
 
 
-def _paid_grant(nonprofit, fund, staff_user, *, creator=None) -> Grant:
+def _paid_grant(nonprofit, fund, staff_user, proposer_user, *, creator=None) -> Grant:
     grant = grant_propose(
         fund=fund,
         nonprofit=nonprofit,
         amount="25000.00",
         creator=creator or CreatorFactory(display_name="Wanjiru Kamau", handle="wanjiru.reads"),
         purpose="Donation in the name of Wanjiru Kamau",
-        actor=staff_user,
+        actor=proposer_user,
     )
     grant = grant_approve(grant=grant, actor=staff_user)
     grant = grant_schedule(grant=grant, actor=staff_user)
@@ -75,8 +75,8 @@ def _paid_grant(nonprofit, fund, staff_user, *, creator=None) -> Grant:
 
 
 @pytest.fixture
-def paid(nonprofit, fund, staff_user):
-    return _paid_grant(nonprofit, fund, staff_user)
+def paid(nonprofit, fund, staff_user, proposer_user):
+    return _paid_grant(nonprofit, fund, staff_user, proposer_user)
 
 
 def _urls(grant_pk: int) -> list[tuple[str, str]]:
@@ -160,10 +160,10 @@ def test_the_list_answers_in_the_same_queries_for_2_and_30_grants(
 
 
 def test_the_timeline_shows_each_step_and_the_reference_but_no_payment_errors(
-    client, nonprofit, fund, staff_user, contact
+    client, nonprofit, fund, staff_user, contact, proposer_user
 ):
     grant = grant_propose(
-        fund=fund, nonprofit=nonprofit, amount="1000.00", creator=None, actor=staff_user
+        fund=fund, nonprofit=nonprofit, amount="1000.00", creator=None, actor=proposer_user
     )
     grant = grant_approve(grant=grant, actor=staff_user)
     grant = grant_schedule(grant=grant, actor=staff_user)
@@ -213,9 +213,11 @@ def test_receipt_is_confirmed_once(paid, contact):
     assert AuditEvent.objects.filter(action="receipt_confirmed").count() == 1
 
 
-def test_an_unpaid_grant_cannot_be_confirmed(client, nonprofit, fund, staff_user, contact):
+def test_an_unpaid_grant_cannot_be_confirmed(
+    client, nonprofit, fund, staff_user, contact, proposer_user
+):
     grant = grant_approve(
-        grant=grant_propose(fund=fund, nonprofit=nonprofit, amount="10.00", actor=staff_user),
+        grant=grant_propose(fund=fund, nonprofit=nonprofit, amount="10.00", actor=proposer_user),
         actor=staff_user,
     )
     with pytest.raises(ValidationError):
@@ -445,13 +447,13 @@ def test_the_creator_sees_that_the_nonprofit_received_it(client, paid, contact):
 
 
 def test_after_a_retry_the_timeline_shows_no_step_ahead_of_where_the_grant_stands(
-    client, fund, staff_user, contact
+    client, fund, staff_user, contact, proposer_user
 ):
     nonprofit = contact.nonprofit
     nonprofit.payout_reference = "sandbox-fail"
     nonprofit.save()
     grant = grant_propose(
-        fund=fund, nonprofit=nonprofit, amount="1000.00", creator=None, actor=staff_user
+        fund=fund, nonprofit=nonprofit, amount="1000.00", creator=None, actor=proposer_user
     )
     grant = grant_schedule(grant=grant_approve(grant=grant, actor=staff_user), actor=staff_user)
     disbursement_pay(disbursement_id=grant.disbursement.pk)

@@ -36,17 +36,21 @@ def test_money_is_never_a_float(staff_user):
 
 
 @pytest.mark.django_db
-def test_a_grant_takes_its_funds_currency(staff_user, verified):
+def test_a_grant_takes_its_funds_currency(staff_user, verified, proposer_user):
     fund = FundFactory(currency="EUR")
-    grant = grant_propose(fund=fund, nonprofit=verified, amount="25000", actor=staff_user)
+    grant = grant_propose(fund=fund, nonprofit=verified, amount="25000", actor=proposer_user)
     assert (grant.currency, grant.amount, grant.status) == ("EUR", Decimal("25000.00"), "proposed")
 
 
 @pytest.mark.django_db
-def test_approving_commits_the_amount_against_the_fund(staff_user, verified):
+def test_approving_commits_the_amount_against_the_fund(staff_user, verified, proposer_user):
     fund = FundFactory(total=Decimal("50000.00"))
     grant = grant_propose(
-        fund=fund, nonprofit=verified, creator=CreatorFactory(), amount="25000", actor=staff_user
+        fund=fund,
+        nonprofit=verified,
+        creator=CreatorFactory(),
+        amount="25000",
+        actor=proposer_user,
     )
     approved = grant_approve(grant=grant, actor=staff_user)
     again = grant_approve(grant=grant, actor=staff_user)  # a double click
@@ -57,10 +61,12 @@ def test_approving_commits_the_amount_against_the_fund(staff_user, verified):
 
 
 @pytest.mark.django_db
-def test_approval_beyond_the_budget_is_refused_with_what_remains(staff_user, verified):
+def test_approval_beyond_the_budget_is_refused_with_what_remains(
+    staff_user, verified, proposer_user
+):
     fund = FundFactory(total=Decimal("30000.00"))
-    first = grant_propose(fund=fund, nonprofit=verified, amount="25000", actor=staff_user)
-    second = grant_propose(fund=fund, nonprofit=verified, amount="25000", actor=staff_user)
+    first = grant_propose(fund=fund, nonprofit=verified, amount="25000", actor=proposer_user)
+    second = grant_propose(fund=fund, nonprofit=verified, amount="25000", actor=proposer_user)
     grant_approve(grant=first, actor=staff_user)
     with pytest.raises(ValidationError) as error:
         grant_approve(grant=second, actor=staff_user)
@@ -72,20 +78,22 @@ def test_approval_beyond_the_budget_is_refused_with_what_remains(staff_user, ver
 
 
 @pytest.mark.django_db
-def test_only_a_verified_nonprofit_can_receive_an_approved_grant(staff_user):
+def test_only_a_verified_nonprofit_can_receive_an_approved_grant(staff_user, proposer_user):
     pending = NonprofitFactory()
-    grant = grant_propose(fund=FundFactory(), nonprofit=pending, amount="100", actor=staff_user)
+    grant = grant_propose(fund=FundFactory(), nonprofit=pending, amount="100", actor=proposer_user)
     with pytest.raises(ValidationError, match="is not verified yet"):
         grant_approve(grant=grant, actor=staff_user)
 
 
 @pytest.mark.django_db
-def test_a_grant_to_a_nonprofit_without_payout_details_cannot_be_approved(staff_user):
+def test_a_grant_to_a_nonprofit_without_payout_details_cannot_be_approved(
+    staff_user, proposer_user
+):
     unpayable = nonprofit_verify(
         nonprofit=NonprofitFactory(legal_name="No Bank", payout_reference=""), actor=staff_user
     )
     fund = FundFactory()
-    grant = grant_propose(fund=fund, nonprofit=unpayable, amount="100", actor=staff_user)
+    grant = grant_propose(fund=fund, nonprofit=unpayable, amount="100", actor=proposer_user)
 
     with pytest.raises(ValidationError) as error:
         grant_approve(grant=grant, actor=staff_user)
@@ -99,17 +107,19 @@ def test_a_grant_to_a_nonprofit_without_payout_details_cannot_be_approved(staff_
 
 
 @pytest.mark.django_db
-def test_a_payout_reference_cleared_after_approval_stops_scheduling_and_retrying(staff_user):
+def test_a_payout_reference_cleared_after_approval_stops_scheduling_and_retrying(
+    staff_user, proposer_user
+):
     nonprofit = nonprofit_verify(
         nonprofit=NonprofitFactory(legal_name="Gone Bank"), actor=staff_user
     )
     fund = FundFactory()
     approved = grant_approve(
-        grant=grant_propose(fund=fund, nonprofit=nonprofit, amount="100", actor=staff_user),
+        grant=grant_propose(fund=fund, nonprofit=nonprofit, amount="100", actor=proposer_user),
         actor=staff_user,
     )
     to_fail = grant_approve(
-        grant=grant_propose(fund=fund, nonprofit=nonprofit, amount="50", actor=staff_user),
+        grant=grant_propose(fund=fund, nonprofit=nonprofit, amount="50", actor=proposer_user),
         actor=staff_user,
     )
     grants_schedule(grants=[to_fail], actor=staff_user)
@@ -133,9 +143,9 @@ def test_a_payout_reference_cleared_after_approval_stops_scheduling_and_retrying
 
 
 @pytest.mark.django_db
-def test_cancelling_an_approved_grant_releases_its_commitment(staff_user, verified):
+def test_cancelling_an_approved_grant_releases_its_commitment(staff_user, verified, proposer_user):
     fund = FundFactory()
-    grant = grant_propose(fund=fund, nonprofit=verified, amount="25000", actor=staff_user)
+    grant = grant_propose(fund=fund, nonprofit=verified, amount="25000", actor=proposer_user)
     grant_approve(grant=grant, actor=staff_user)
     with pytest.raises(ValidationError, match="Say why"):
         grant_cancel(grant=grant, actor=staff_user, reason="")
@@ -176,10 +186,12 @@ def test_a_duplicate_nonprofit_is_refused(staff_user):
 
 
 @pytest.mark.django_db
-def test_rejecting_needs_a_reason_and_is_refused_with_committed_grants(staff_user, verified):
+def test_rejecting_needs_a_reason_and_is_refused_with_committed_grants(
+    staff_user, verified, proposer_user
+):
     with pytest.raises(ValidationError, match="Say why"):
         nonprofit_reject(nonprofit=verified, reason=" ", actor=staff_user)
-    grant = grant_propose(fund=FundFactory(), nonprofit=verified, amount="10", actor=staff_user)
+    grant = grant_propose(fund=FundFactory(), nonprofit=verified, amount="10", actor=proposer_user)
     grant_approve(grant=grant, actor=staff_user)
     with pytest.raises(ValidationError, match="has approved grants"):
         nonprofit_reject(nonprofit=verified, reason="Fraud", actor=staff_user)
@@ -191,10 +203,11 @@ def test_concurrent_approvals_never_overspend_the_fund():
     """Twenty staff approve twenty $25,000 grants at once against a $100,000 fund: exactly
     four are approved, the rest are refused, and the fund is committed to the cent."""
     staff = UserFactory(is_staff=True)
+    proposer = UserFactory(is_staff=True)
     nonprofit = nonprofit_verify(nonprofit=NonprofitFactory(), actor=staff)
     fund = FundFactory(total=Decimal("100000.00"))
     grants = [
-        grant_propose(fund=fund, nonprofit=nonprofit, amount="25000", actor=staff)
+        grant_propose(fund=fund, nonprofit=nonprofit, amount="25000", actor=proposer)
         for _ in range(20)
     ]
     barrier = threading.Barrier(len(grants))

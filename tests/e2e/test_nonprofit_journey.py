@@ -48,7 +48,7 @@ def paid_grant() -> Grant:
         creator=creator,
         amount="25000.00",
         purpose="Donation in the name of Wanjiru Kamau",
-        actor=staff,
+        actor=UserFactory(username="proposer@example.org", is_staff=True, is_superuser=True),
     )
     grant = grant_schedule(grant=grant_approve(grant=grant, actor=staff), actor=staff)
     disbursement_pay(disbursement_id=grant.disbursement.pk)

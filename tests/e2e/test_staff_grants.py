@@ -1,6 +1,8 @@
 """Staff take a nonprofit from pending review to a paid grant in a real browser: verify it,
-propose a grant to it, approve it in place, schedule it and watch the batch pay out."""
+propose a grant to it, someone else approves it in place (two people for a large grant),
+schedules it and watches the batch pay out."""
 
+import json
 import re
 from decimal import Decimal
 
@@ -29,6 +31,11 @@ def staff():
 
 
 @pytest.fixture
+def approver():
+    return UserFactory(username="finance@example.org", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
 def queued_batches(monkeypatch) -> list[int]:
     """Batches the web request handed to Celery, held here instead of run at once: the test
     plays the worker, so the batch page is seen pending first and then paying out."""
@@ -49,7 +56,9 @@ def open_the_pipeline(page: Page, username: str, a11y: Accessibility) -> None:
     a11y.check(page)
 
 
-def test_staff_take_a_pending_nonprofit_to_a_paid_grant(page: Page, a11y, staff, queued_batches):
+def test_staff_take_a_pending_nonprofit_to_a_paid_grant(
+    page: Page, new_page, a11y, staff, approver, queued_batches
+):
     FundFactory(name="Change Makers Fund 2026", total=Decimal("1000000.00"))
     nonprofit = NonprofitFactory(legal_name="Code Lagos Initiative", country="NG")
     creator = CreatorFactory(display_name="Chiamaka Okafor", handle="chiamaka.codes")
@@ -86,9 +95,15 @@ def test_staff_take_a_pending_nonprofit_to_a_paid_grant(page: Page, a11y, staff,
     expect(page).to_have_url(re.compile(r"/staff/grants/$"))
     expect(page.locator(".messages")).to_contain_text("Grant proposed to Code Lagos Initiative")
     grant = Grant.objects.get()
+    # Its proposer is offered no Approve button: someone else approves it.
+    row = page.locator(f"#grant-{grant.pk}")
+    expect(row).to_contain_text("You proposed it: someone else approves it.")
+    expect(row.get_by_role("button", name="Approve")).to_have_count(0)
+    a11y.check(page)
 
-    # Approve it: the row, the status counts and the budget update without a reload.
-    page.wait_for_load_state("load")
+    # Finance approves it: the row, the status counts and the budget update without a reload.
+    page = new_page()
+    open_the_pipeline(page, approver.username, a11y)
     mark_page(page)
     row = page.locator(f"#grant-{grant.pk}")
     expect(row.locator(".badge")).to_have_text("Proposed")
@@ -220,3 +235,91 @@ def test_staff_approve_and_schedule_and_a_real_worker_pays(page: Page, a11y, sta
     a11y.check(page)
     assert set(Grant.objects.values_list("status", flat=True)) == {"disbursed"}
     assert Disbursement.objects.filter(status=Disbursement.Status.SUCCEEDED).count() == 2
+
+
+def test_a_large_grant_goes_through_only_with_two_approvers(page: Page, new_page, a11y, settings):
+    """Above DJANGO_SECOND_APPROVAL_ABOVE a grant takes two approvers, neither its proposer:
+    the proposer proposes, A approves (it still awaits a second approval), A cannot approve it
+    again, B approves, and only then is the money committed."""
+    settings.SECOND_APPROVAL_ABOVE = Decimal("10000")
+    proposer = UserFactory(username="staff@example.org", is_staff=True, is_superuser=True)
+    approver_a = UserFactory(username="finance@example.org", is_staff=True, is_superuser=True)
+    approver_b = UserFactory(username="finance2@example.org", is_staff=True, is_superuser=True)
+    fund = FundFactory(name="Change Makers Fund 2026", total=Decimal("1000000.00"))
+    NonprofitFactory(legal_name="Readers of Nairobi", country="KE", verification_status="verified")
+    creator = CreatorFactory(display_name="Wanjiru Kamau", handle="wanjiru.reads")
+
+    # The proposer proposes a $25,000 donation, and is offered no Approve button.
+    open_the_pipeline(page, proposer.username, a11y)
+    page.get_by_role("link", name="Propose a grant").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Propose a grant")
+    a11y.check(page)
+    page.get_by_label("Fund").select_option(label="Change Makers Fund 2026")
+    page.get_by_label("Nonprofit").select_option(label="Readers of Nairobi")
+    page.get_by_label("In the name of").select_option(label=str(creator))
+    page.get_by_label("Amount").fill("25000")
+    page.get_by_label("Purpose").fill("Donation in the name of Wanjiru Kamau")
+    page.get_by_role("button", name="Propose the grant").click()
+    expect(page).to_have_url(re.compile(r"/staff/grants/$"))
+    grant = Grant.objects.get()
+    row = page.locator(f"#grant-{grant.pk}")
+    expect(row).to_contain_text("Proposed by staff@example.org")
+    expect(row.get_by_role("button", name="Approve")).to_have_count(0)
+    a11y.check(page)
+
+    # Approver A approves: recorded, still proposed, awaiting someone else.
+    page_a = new_page()
+    open_the_pipeline(page_a, approver_a.username, a11y)
+    mark_page(page_a)
+    row_a = page_a.locator(f"#grant-{grant.pk}")
+    row_a.get_by_role("button", name="Approve").click()
+    expect(row_a).to_contain_text(
+        "Awaiting a second approval by someone else (first approved by finance@example.org)"
+    )
+    expect(row_a.locator(".badge")).to_have_text("Proposed")
+    expect(page_a.locator("#action-status")).to_contain_text(
+        "it awaits a second approval by someone else"
+    )
+    assert_not_reloaded(page_a)
+    a11y.check(page_a)
+    fund.refresh_from_db()
+    assert fund.committed == 0
+
+    # A cannot approve it again: no button, and the service refuses a request all the same.
+    expect(row_a.get_by_role("button", name="Approve")).to_have_count(0)
+    expect(row_a).to_contain_text("You gave the first approval: someone else gives the second.")
+    token = json.loads(page_a.locator("body").get_attribute("data-hx-headers"))["X-CSRFToken"]
+    again = page_a.request.post(
+        f"/staff/grants/{grant.pk}/approve/",
+        headers={"X-CSRFToken": token, "HX-Request": "true", "HX-Target": f"grant-{grant.pk}"},
+    )
+    assert again.status == 422
+    assert "the second approval is someone else" in again.text()
+    grant.refresh_from_db()
+    assert (grant.status, grant.first_approved_by, grant.approved_by) == (
+        Grant.Status.PROPOSED,
+        approver_a,
+        None,
+    )
+
+    # Approver B, someone else, is offered the button and approves it: now it is approved.
+    page_b = new_page()
+    open_the_pipeline(page_b, approver_b.username, a11y)
+    mark_page(page_b)
+    row_b = page_b.locator(f"#grant-{grant.pk}")
+    expect(row_b).to_contain_text("Awaiting a second approval by someone else")
+    row_b.get_by_role("button", name="Approve").click()
+    expect(row_b.locator(".badge")).to_have_text("Approved")
+    expect(row_b).to_contain_text("Approved by finance@example.org and finance2@example.org")
+    expect(page_b.locator("#budget")).to_contain_text("USD 975,000.00")
+    assert_not_reloaded(page_b)
+    a11y.check(page_b)
+    grant.refresh_from_db()
+    fund.refresh_from_db()
+    assert grant.status == Grant.Status.APPROVED
+    assert (grant.proposed_by, grant.first_approved_by, grant.approved_by) == (
+        proposer,
+        approver_a,
+        approver_b,
+    )
+    assert fund.committed == Decimal("25000.00")

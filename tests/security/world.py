@@ -99,7 +99,7 @@ def _creator(handle: str, name: str, country: str, staff) -> Creator:
     )
 
 
-def _nonprofit(name: str, number: str, staff, *, verified: bool = True) -> Nonprofit:
+def _nonprofit(name: str, number: str, staff, vetter, *, verified: bool = True) -> Nonprofit:
     nonprofit = services.nonprofit_create(
         legal_name=name,
         registration_number=number,
@@ -109,7 +109,7 @@ def _nonprofit(name: str, number: str, staff, *, verified: bool = True) -> Nonpr
         actor=staff,
     )
     if verified:
-        nonprofit = services.nonprofit_verify(nonprofit=nonprofit, actor=staff)
+        nonprofit = services.nonprofit_verify(nonprofit=nonprofit, actor=vetter)
     return nonprofit
 
 
@@ -122,7 +122,10 @@ def _enrol(cohort: Cohort, creator: Creator, staff) -> Enrolment:
     return program_services.enrolment_activate(enrolment=invited, actor=creator.user)
 
 
-def _paid(grant: Grant, staff) -> Grant:
+def _paid(grant: Grant, staff, approver) -> Grant:
+    # Two approvers: a donation is above the second-approval threshold (the second call
+    # changes nothing where one approval is enough).
+    services.grant_approve(grant=grant, actor=approver)
     grant = services.grant_approve(grant=grant, actor=staff)
     grant = services.grant_schedule(grant=grant, actor=staff)
     services.disbursement_pay(disbursement_id=grant.disbursement.pk)
@@ -132,6 +135,8 @@ def _paid(grant: Grant, staff) -> Grant:
 def build_world() -> World:
     """Everything through the services, as the program would have made it."""
     staff = UserFactory(username="staff@program.example", is_staff=True, is_superuser=True)
+    # Whoever adds a nonprofit or proposes a grant does not also verify or approve it.
+    approver = UserFactory(username="finance@program.example", is_staff=True, is_superuser=True)
     creator_a = _creator("ayana.teaches", "Ayana Mwangi", "KE", staff)
     creator_b = _creator("bruno.builds", "Bruno Alves", "BR", staff)
     for creator in (creator_a, creator_b):
@@ -142,9 +147,9 @@ def build_world() -> World:
             photo=rename_checked(photo, image_check(photo, max_bytes=2 * 1024 * 1024)),
         )
 
-    nonprofit_x = _nonprofit("Readers of Nairobi", "X-001", staff)
-    nonprofit_y = _nonprofit("Young Builders", "Y-002", staff)
-    nonprofit_pending = _nonprofit("Pending Trust", "P-003", staff, verified=False)
+    nonprofit_x = _nonprofit("Readers of Nairobi", "X-001", staff, approver)
+    nonprofit_y = _nonprofit("Young Builders", "Y-002", staff, approver)
+    nonprofit_pending = _nonprofit("Pending Trust", "P-003", staff, approver, verified=False)
     contact_x = _contact(nonprofit_x, "grants@readers.example")
     contact_y = _contact(nonprofit_y, "grants@builders.example")
 
@@ -202,7 +207,9 @@ def build_world() -> World:
 
     fund = services.fund_create(name="Change Makers Fund 2026", total="1000000.00", actor=staff)
     paid_x = _paid(
-        nomination_create(creator=creator_a, actor=creator_a.user, nonprofit=nonprofit_x), staff
+        nomination_create(creator=creator_a, actor=creator_a.user, nonprofit=nonprofit_x),
+        staff,
+        approver,
     )
     proposed_x = services.grant_propose(
         fund=fund, nonprofit=nonprofit_x, amount="5000.00", purpose="Books", actor=staff
@@ -211,7 +218,7 @@ def build_world() -> World:
         grant=services.grant_propose(
             fund=fund, nonprofit=nonprofit_x, amount="7000.00", purpose="Shelves", actor=staff
         ),
-        actor=staff,
+        actor=approver,
     )
     proposed_y = nomination_create(creator=creator_b, actor=creator_b.user, nonprofit=nonprofit_y)
     payout_change_x = services.payout_change_request(

@@ -48,6 +48,10 @@ from programs.services import (
 # The README's demo password; handle() refuses it when DEBUG is off (pass --password).
 DEMO_PASSWORD = "changemakers-demo"  # nosec B105 # public demo login, refused outside DEBUG
 STAFF_LOGIN = "staff@changemakers.example"
+# Separation of duties: staff@ adds nonprofits and proposes grants; others verify, approve
+# (two people above DJANGO_SECOND_APPROVAL_ABOVE) and pay them.
+VETTER_LOGIN = "vetter@changemakers.example"
+FINANCE_LOGINS = ("finance@changemakers.example", "finance2@changemakers.example")
 CREATOR_LOGINS = {
     "joelbervell": "joel@changemakers.example",
     "karaxlewis": "kara@changemakers.example",
@@ -94,6 +98,10 @@ class Command(BaseCommand):
         self.created_users: list[str] = []
 
         staff = self.user(STAFF_LOGIN, is_staff=True, is_superuser=True)
+        self.vetter = self.user(VETTER_LOGIN, is_staff=True, is_superuser=True)
+        self.approvers = [
+            self.user(login, is_staff=True, is_superuser=True) for login in FINANCE_LOGINS
+        ]
         self.seed_staff_second_factors(staff)
         creators = self.seed_creators(staff)
         fund = self.seed_fund(staff)
@@ -188,12 +196,12 @@ class Command(BaseCommand):
                     actor=staff,
                 )
                 if status == "verified":
-                    nonprofit = nonprofit_verify(nonprofit=nonprofit, actor=staff)
+                    nonprofit = nonprofit_verify(nonprofit=nonprofit, actor=self.vetter)
                 elif status == "rejected":
                     nonprofit = nonprofit_reject(
                         nonprofit=nonprofit,
                         reason="Registration number not found in the national charity register.",
-                        actor=staff,
+                        actor=self.vetter,
                     )
                 by_registration[registration] = nonprofit
         registration, country, username = NONPROFIT_LOGIN
@@ -230,12 +238,16 @@ class Command(BaseCommand):
             self.advance(grant, state, staff)
 
     def advance(self, grant: Grant, state: str, staff) -> None:
+        """Take a grant staff@ proposed to `state`: approved by finance@, then finance2@ (a
+        second approval where the amount needs one; otherwise the call changes nothing), paid
+        by finance@ and cancelled by staff@."""
         if state in ("approved", "cancelled", "disbursed", "failed"):
-            grant = grant_approve(grant=grant, actor=staff)
+            for approver in self.approvers:
+                grant = grant_approve(grant=grant, actor=approver)
         if state in ("disbursed", "failed"):
             # Paid here and now so the demo starts with paid grants; the task queued on commit
             # finds the payment done and does nothing.
-            grant = grant_schedule(grant=grant, actor=staff)
+            grant = grant_schedule(grant=grant, actor=self.approvers[0])
             disbursement_pay(disbursement_id=grant.disbursement.pk)
         if state == "cancelled":
             grant_cancel(
@@ -416,9 +428,12 @@ class Command(BaseCommand):
             out.write(f"Demo logins created (password: {self.password}):")
         else:
             out.write("Demo logins (already there; password as when first seeded):")
-        out.write(f"  staff      {STAFF_LOGIN}  (admin: /admin/)")
+        out.write(f"  staff      {STAFF_LOGIN}  (admin: /admin/; adds nonprofits, proposes grants)")
+        out.write(f"  staff      {VETTER_LOGIN}  (verifies nonprofits)")
+        for login in FINANCE_LOGINS:
+            out.write(f"  staff      {login}  (approves grants: two for large ones; pays them)")
         for username in demo_data.DEMO_STAFF_LOGINS:
-            if username != STAFF_LOGIN:
+            if username not in (STAFF_LOGIN, VETTER_LOGIN, *FINANCE_LOGINS):
                 out.write(f"  staff      {username}")
         if self.second_factors:
             out.write(
