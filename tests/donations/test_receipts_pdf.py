@@ -65,7 +65,7 @@ def _grant(nonprofit, fund, staff_user, *, pay: bool = True) -> Grant:
         amount="25000.00",
         creator=CreatorFactory(display_name="Wanjiru Kamau", handle="wanjiru.reads"),
         purpose="Donation in the name of Wanjiru Kamau",
-        actor=staff_user,
+        actor=UserFactory(is_staff=True, is_superuser=True, username="proposer@example.org"),
     )
     grant = grant_approve(grant=grant, actor=staff_user)
     grant = grant_schedule(grant=grant, actor=staff_user)
