@@ -64,7 +64,10 @@ def payout_change_approve(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         pk,
         lambda change: services.payout_change_approve(change=change, actor=request.user),
-        _("The new payout details of %(nonprofit)s are approved and in use."),
+        _(
+            "The new payout details of %(nonprofit)s are approved; its unpaid grants are on "
+            "hold until a finance approver re-confirms each one's payee."
+        ),
     )
 
 
