@@ -540,7 +540,7 @@ def test_staff_see_the_expiry_on_the_nonprofit_page(client, finance):
         client.force_login(finance)  # a year on, the first session has ended
         page = client.get(reverse("donations:nonprofit-list")).content.decode()
     assert "badge--expired" in page
-    assert "Verify again" in page
+    assert "Renew verification" in page
 
 
 # --- E. A nonprofit paid before can be rejected --------------------------------------------

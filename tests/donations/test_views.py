@@ -906,7 +906,7 @@ def test_verify_with_htmx_answers_the_updated_row(staff_client):
     html = content(response)
     assert html.lstrip().startswith(f'<tr id="nonprofit-{nonprofit.pk}"')
     assert "badge--verified" in html
-    assert ">Verify again</button>" in html  # renews the verification from now
+    assert ">Renew verification</button>" in html  # renews the verification from now
     assert "nonprofitsChanged" in json.loads(response["HX-Trigger"])
     nonprofit.refresh_from_db()
     assert nonprofit.verification_status == Nonprofit.Verification.VERIFIED
