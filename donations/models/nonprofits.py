@@ -103,6 +103,10 @@ class Nonprofit(TimeStampedModel):
     def verification_expired(self) -> bool:
         return self.verification_expires_at is not None and not self.verification_current()
 
+    @property
+    def payout_masked(self) -> str:
+        return mask_reference(self.payout_reference)
+
     def payout_fingerprint(self) -> str:
         """A SHA-256 (hex) of what says where this nonprofit's money goes: the payout
         reference (the provider's handle on the bank account) and the account holder's
