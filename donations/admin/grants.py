@@ -88,16 +88,24 @@ class GrantAdmin(ServiceModelAdmin):
         "purpose",
         "status",
         "status_reason",
+        "held_at",
+        "hold_reason",
         "approved_at",
+        "payee_reference",
         "disbursed_at",
         "idempotency_key",
         "created_at",
     ]
+    # A hold is placed and released on the grant pipeline (re-confirming the payee), or by a
+    # payout-details change, a rejection or the worker's own check: never edited here.
     readonly_fields = [
         "amount_money",
         "status",
         "status_reason",
+        "held_at",
+        "hold_reason",
         "approved_at",
+        "payee_reference",
         "disbursed_at",
         "idempotency_key",
         "created_at",
