@@ -38,7 +38,11 @@ class GrantFilterForm(forms.Form):
         **kwargs,
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["status"].choices = [("", _("All statuses")), *Grant.Status.choices]
+        self.fields["status"].choices = [
+            ("", _("All statuses")),
+            *Grant.Status.choices,
+            ("held", _("On hold")),
+        ]
         self.fields["fund"].choices = [("", _("All funds")), *fund_choices]
         self.fields["cohort"].choices = [("", _("All cohorts")), *cohort_choices]
         self.fields["country"].choices = [("", _("All countries")), *country_choices]
@@ -70,6 +74,12 @@ class ReasonForm(forms.Form):
     """Why a grant is cancelled or a nonprofit rejected."""
 
     reason = forms.CharField(label=_("Reason"), max_length=500, strip=True)
+
+
+class PayoutChangeForm(forms.Form):
+    """Staff ask for a change of a nonprofit's payout details (reviewed like a contact's)."""
+
+    payout_reference = forms.CharField(label=_("New payout reference"), max_length=100)
 
 
 class GrantProposeForm(forms.Form):

@@ -32,6 +32,9 @@ from .models import (
 GRANT_DECIDERS = ("proposed_by", "first_approved_by", "approved_by")
 
 
+HELD = "held"  # the pipeline's tab of grants on hold, whatever their status
+
+
 def grants_filtered(
     *,
     fund: int | None = None,
@@ -49,7 +52,9 @@ def grants_filtered(
         grants = grants.filter(creator__enrolments__cohort_id=cohort)
     if country:
         grants = grants.filter(nonprofit__country=country)
-    if status:
+    if status == HELD:
+        grants = grants.held()
+    elif status:
         grants = grants.filter(status=status)
     if search:
         grants = grants.search(search)
@@ -64,14 +69,24 @@ class StatusCount:
 
 
 def grant_status_counts(grants: QuerySet[Grant]) -> list[StatusCount]:
-    """How many of `grants` are in each status, plus "all", in one query."""
-    rows = grants.order_by().values("status").annotate(n=Count("pk")).values_list("status", "n")
-    per_status = dict(rows)
+    """How many of `grants` are in each status, on hold, and in all, in one query."""
+    held = Q(held_at__isnull=False, status__in=Grant.UNPAID_STATUSES)
+    rows = (
+        grants.order_by()
+        .values("status")
+        .annotate(n=Count("pk"), h=Count("pk", filter=held))
+        .values_list("status", "n", "h")
+    )
+    per_status = {status: n for status, n, _ in rows}
     counts = [
         StatusCount(code, str(label), per_status.get(code, 0))
         for code, label in Grant.Status.choices
     ]
-    return [*counts, StatusCount("", gettext("All"), sum(per_status.values()))]
+    return [
+        *counts,
+        StatusCount(HELD, gettext("On hold"), sum(h for _, _, h in rows)),
+        StatusCount("", gettext("All"), sum(per_status.values())),
+    ]
 
 
 def fund_choices() -> list[Fund]:

@@ -18,13 +18,14 @@ from celery.exceptions import SoftTimeLimitExceeded, Terminated, TimeLimitExceed
 from celery.utils.time import get_exponential_backoff_interval
 from django.conf import settings
 
-from .models import Disbursement, NonprofitSignInLink
+from .models import Disbursement, NonprofitSignInLink, PayoutDetailsChange
 from .services import (
     disbursement_pay,
     disbursement_reconcile,
     disbursements_sweep,
     nonprofit_link_email,
     nonprofit_link_request,
+    payout_change_notice_email,
 )
 
 logger = logging.getLogger(__name__)
@@ -70,6 +71,8 @@ def _after_attempt(disbursement: Disbursement, *, retry) -> str:
     the grant fails unless the provider is found to have paid after all."""
     if getattr(disbursement, "in_flight", False):
         return "in_flight"  # another worker is paying it right now: it decides what follows
+    if getattr(disbursement, "held", False):
+        return "held"  # waits for its payee to be re-confirmed, which queues it again
     if disbursement.status != Disbursement.Status.PROCESSING:
         return disbursement.status
     if disbursement.attempts >= settings.PAYOUT_MAX_ATTEMPTS:
@@ -159,3 +162,16 @@ def send_requested_nonprofit_link(email: str) -> bool:
     active contact's, within the hourly limit. Takes the address, not a contact's id: looking
     it up in the request would make the page slower for contacts than for anyone else."""
     return nonprofit_link_request(email=email) is not None
+
+
+@shared_task(
+    name="donations.tasks.send_payout_change_notice",
+    acks_late=True,
+    autoretry_for=(OSError,),
+    retry_backoff=True,
+    max_retries=5,
+)
+def send_payout_change_notice(change_id: int) -> int:
+    """Tell a nonprofit's contacts that its payout details were changed (approved change)."""
+    change = PayoutDetailsChange.objects.filter(pk=change_id).first()
+    return 0 if change is None else payout_change_notice_email(change=change)

@@ -20,6 +20,7 @@ urlpatterns = [
         receipts.grant_payment_advice,
         name="grant-payment-advice",
     ),
+    path("grants/<int:pk>/release-hold/", grants.grant_release_hold, name="grant-release-hold"),
     path("batches/", batches.batch_list, name="batch-list"),
     path("batches/<int:pk>/", batches.batch_detail, name="batch-detail"),
     path("funds/", funds.fund_list, name="fund-list"),
@@ -27,6 +28,11 @@ urlpatterns = [
     path("nonprofits/new/", nonprofits.nonprofit_create, name="nonprofit-create"),
     path("nonprofits/<int:pk>/verify/", nonprofits.nonprofit_verify, name="nonprofit-verify"),
     path("nonprofits/<int:pk>/reject/", nonprofits.nonprofit_reject, name="nonprofit-reject"),
+    path(
+        "nonprofits/<int:pk>/payout-change/",
+        nonprofits.nonprofit_payout_change,
+        name="nonprofit-payout-change",
+    ),
     path("nonprofits/<int:pk>/contacts/", nonprofits.nonprofit_contacts, name="nonprofit-contacts"),
     path(
         "nonprofits/<int:pk>/contacts/<int:contact_pk>/send-link/",

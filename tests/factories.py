@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import factory
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
 from creators.models import Cause, ChangeMakersList, Creator, ListEntry
 from donations.models import Disbursement, Fund, Grant, Nonprofit, NonprofitContact
@@ -93,6 +94,11 @@ class NonprofitFactory(factory.django.DjangoModelFactory):
     contact_email = factory.Sequence(lambda n: f"grants{n}@nonprofit.example")
     website = "https://nonprofit.example"
     payout_reference = factory.Sequence(lambda n: f"acct-{n:05d}")
+    verification_status = "pending"
+    # As `nonprofit_verify` dates it: a verified nonprofit's verification runs from now.
+    verified_at = factory.LazyAttribute(
+        lambda o: timezone.now() if o.verification_status == "verified" else None
+    )
 
 
 class NonprofitContactFactory(factory.django.DjangoModelFactory):
@@ -121,6 +127,10 @@ class GrantFactory(factory.django.DjangoModelFactory):
     creator = factory.SubFactory(CreatorFactory)
     amount = Decimal("25000.00")
     currency = factory.SelfAttribute("fund.currency")
+    # The payee pinned as `grant_approve` pins it (harmless on a proposed grant: approval
+    # pins again).
+    payee_reference = factory.LazyAttribute(lambda o: o.nonprofit.payout_reference)
+    payee_fingerprint = factory.LazyAttribute(lambda o: o.nonprofit.payout_fingerprint())
 
 
 class DisbursementFactory(factory.django.DjangoModelFactory):
@@ -132,3 +142,5 @@ class DisbursementFactory(factory.django.DjangoModelFactory):
     provider = "sandbox"
     amount = factory.SelfAttribute("grant.amount")
     currency = factory.SelfAttribute("grant.currency")
+    payee_reference = factory.SelfAttribute("grant.payee_reference")
+    payee_fingerprint = factory.SelfAttribute("grant.payee_fingerprint")

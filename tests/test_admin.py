@@ -22,6 +22,7 @@ from creators.models import Cause, ChangeMakersList, Creator, CreatorLink, ListE
 from donations.models import Disbursement, Fund, Grant, Nonprofit, NonprofitContact
 from donations.services import grant_approve, nonprofit_verify
 from programs.models import Cohort, Enrolment, Milestone, ProgressUpdate
+from tests.donations.payees import payee_changed
 from tests.factories import (
     ChangeMakersListFactory,
     CohortFactory,
@@ -418,14 +419,13 @@ def test_an_edit_in_the_admin_is_audited_by_field_name_without_the_values(staff_
 
     events = AuditEvent.objects.for_object(nonprofit).filter(action="updated")
     assert {event.actor for event in events} == {staff_user}
-    # The payout reference is its service's to record; the rest is recorded here, once each.
-    assert sorted(event.note for event in events) == [
-        "Changed in the admin: website",
-        "payout_reference",
-    ]
+    # The payout reference is read-only here (it changes through a reviewed request).
+    assert sorted(event.note for event in events) == ["Changed in the admin: website"]
+    nonprofit.refresh_from_db()
+    assert nonprofit.payout_reference == "acct-old-0001"
     assert not any("acct-" in event.note for event in events)
     staff_client.post(url, data)  # nothing changed this time: nothing to record
-    assert AuditEvent.objects.for_object(nonprofit).filter(action="updated").count() == 2
+    assert AuditEvent.objects.for_object(nonprofit).filter(action="updated").count() == 1
 
 
 def test_moving_a_planned_cohort_moves_its_end_date(staff_client):
@@ -761,8 +761,7 @@ def test_schedule_and_retry_actions_pay_through_the_services(
     assert audited(fine, "scheduled").actor == staff_user
     assert fine.disbursement.batch == refused.disbursement.batch  # one batch for the selection
 
-    refused.nonprofit.payout_reference = "acct-fixed"
-    refused.nonprofit.save()
+    payee_changed(refused, "acct-fixed")
     with django_capture_on_commit_callbacks(execute=True):
         run_action(staff_client, Grant, "retry", [refused])
     refused.refresh_from_db()

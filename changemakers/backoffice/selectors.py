@@ -59,7 +59,7 @@ def _dashboard_grants(filters: DashboardFilters) -> QuerySet[Grant]:
 
 @dataclass(frozen=True)
 class NeedsAction:
-    counts: dict[str, int]  # status -> how many grants wait in it
+    counts: dict[str, int]  # status (or "held") -> how many grants wait in it
     oldest: list[Grant]
 
     @property
@@ -68,15 +68,22 @@ class NeedsAction:
 
 
 def dashboard_needs_action(filters: DashboardFilters) -> NeedsAction:
-    """How many grants wait for staff in each status, and the oldest of them: two queries."""
-    grants = _dashboard_grants(filters).filter(status__in=NEEDS_ACTION)
-    per_status = dict(
-        grants.order_by().values("status").annotate(n=Count("pk")).values_list("status", "n")
+    """How many grants wait for staff in each status, how many are on hold (whatever their
+    status: counted there, not under it) waiting for their payee to be re-confirmed, and the
+    oldest of them all: two queries."""
+    held = Q(held_at__isnull=False, status__in=Grant.UNPAID_STATUSES)
+    grants = _dashboard_grants(filters).filter(Q(status__in=NEEDS_ACTION) | held)
+    rows = (
+        grants.order_by()
+        .values("status")
+        .annotate(n=Count("pk", filter=~held), h=Count("pk", filter=held))
+        .values_list("status", "n", "h")
     )
+    per_status = {status: n for status, n, _ in rows}
+    counts = {code: per_status.get(code, 0) for code in NEEDS_ACTION}
+    counts["held"] = sum(h for _, _, h in rows)
     oldest = list(grants.order_by("created_at", "pk")[:DASHBOARD_LIST_SIZE])
-    return NeedsAction(
-        counts={code: per_status.get(code, 0) for code in NEEDS_ACTION}, oldest=oldest
-    )
+    return NeedsAction(counts=counts, oldest=oldest)
 
 
 def dashboard_failures(filters: DashboardFilters) -> list[Grant]:

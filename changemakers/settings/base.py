@@ -373,6 +373,10 @@ if REDIS_URL:
 # (tests/faults/) shorten it, with PAYOUT_STALE_AFTER, so that healing takes seconds.
 PAYOUT_SWEEP_EVERY = env.float("DJANGO_PAYOUT_SWEEP_EVERY", default=60.0)
 
+# Days a nonprofit's verification holds: past them it must be verified again before a grant
+# to it is approved, scheduled or paid (the worker holds a payment due to an expired one).
+VERIFICATION_VALID_DAYS = env.int("DJANGO_VERIFICATION_VALID_DAYS", default=365)
+
 from changemakers.beat import BEAT_SCHEDULE  # noqa: E402
 
 CELERY_BEAT_SCHEDULE = {

@@ -92,11 +92,16 @@ class GrantAdmin(ServiceModelAdmin):
         "first_approved_by",
         "first_approved_at",
         "approved_by",
+        "held_at",
+        "hold_reason",
         "approved_at",
+        "payee_reference",
         "disbursed_at",
         "idempotency_key",
         "created_at",
     ]
+    # A hold is placed and released on the grant pipeline (re-confirming the payee), or by a
+    # payout-details change, a rejection or the worker's own check: never edited here.
     readonly_fields = [
         "amount_money",
         "status",
@@ -105,7 +110,10 @@ class GrantAdmin(ServiceModelAdmin):
         "first_approved_by",
         "first_approved_at",
         "approved_by",
+        "held_at",
+        "hold_reason",
         "approved_at",
+        "payee_reference",
         "disbursed_at",
         "idempotency_key",
         "created_at",

@@ -21,7 +21,6 @@ from ..services import (
     nonprofit_create,
     nonprofit_link_send,
     nonprofit_links_revoke,
-    nonprofit_payout_reference_set,
     nonprofit_reject,
     nonprofit_verify,
 )
@@ -58,22 +57,27 @@ class NonprofitAdmin(ServiceModelAdmin):
     fields = [
         *add_fields,
         "verification_status",
+        "verified_at",
+        "verification_expires_at",
         "rejection_reason",
         "created_by",
         "verified_by",
-        "verified_at",
         "rejected_by",
         "rejected_at",
     ]
     readonly_fields = [
         "verification_status",
+        "verified_at",
+        "verification_expires_at",
         "rejection_reason",
         "created_by",
         "verified_by",
-        "verified_at",
         "rejected_by",
         "rejected_at",
     ]
+    # Where the money goes changes only through a reviewed request (the staff nonprofit
+    # page's "change payout details", reviewed on /staff/payout-changes/): never an edit here.
+    readonly_on_change = ["payout_reference"]
     inlines = [NonprofitContactInline]
     actions = ["verify", "reject"]
 
@@ -89,17 +93,9 @@ class NonprofitAdmin(ServiceModelAdmin):
             actor=request.user,
         )
 
-    audited_by_service = ["payout_reference"]
-
-    def save_model(self, request, obj, form, change):
-        if change and "payout_reference" in form.changed_data:
-            # Where the money goes: through the service, which audits it.
-            nonprofit_payout_reference_set(
-                nonprofit=obj,
-                payout_reference=form.cleaned_data["payout_reference"],
-                actor=request.user,
-            )
-        return super().save_model(request, obj, form, change)
+    @admin.display(description=_("verification expires"))
+    def verification_expires_at(self, obj: Nonprofit):
+        return obj.verification_expires_at
 
     @admin.action(
         description=_("Verify the selected nonprofits"),

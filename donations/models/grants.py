@@ -78,8 +78,16 @@ class GrantQuerySet(models.QuerySet):
         return self.filter(status__in=Grant.COMMITTING_STATUSES)
 
     def awaiting_disbursement(self) -> "GrantQuerySet":
-        """Approved grants, ready to be scheduled for payment."""
-        return self.filter(status=Grant.Status.APPROVED)
+        """Approved grants, ready to be scheduled for payment (those on hold wait)."""
+        return self.filter(status=Grant.Status.APPROVED, held_at__isnull=True)
+
+    def unpaid(self) -> "GrantQuerySet":
+        """Grants on their way to being paid, or failed on the way: what a hold stops."""
+        return self.filter(status__in=Grant.UNPAID_STATUSES)
+
+    def held(self) -> "GrantQuerySet":
+        """Unpaid grants on hold, waiting for a finance approver to re-confirm the payee."""
+        return self.unpaid().filter(held_at__isnull=False)
 
     def with_related(self) -> "GrantQuerySet":
         return self.select_related("fund", "nonprofit", "creator")
@@ -108,6 +116,7 @@ class Grant(TimeStampedModel):
         CANCELLED = "cancelled", _("Cancelled")
 
     COMMITTING_STATUSES = ("approved", "scheduled", "processing", "disbursed")
+    UNPAID_STATUSES = ("approved", "scheduled", "processing", "failed")
 
     fund = models.ForeignKey(
         Fund, verbose_name=_("fund"), on_delete=models.PROTECT, related_name="grants"
@@ -165,6 +174,16 @@ class Grant(TimeStampedModel):
         related_name="+",
     )
     approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
+    # The payee pinned when the grant is approved (and re-confirmed after a hold): the
+    # nonprofit's payout reference then, and the fingerprint of its payout details
+    # (`Nonprofit.payout_fingerprint`). Scheduling copies both to the disbursement; the worker
+    # pays that reference only, and only while the nonprofit's fingerprint still matches.
+    payee_reference = models.CharField(_("payee reference"), max_length=100, blank=True)
+    payee_fingerprint = models.CharField(_("payee fingerprint"), max_length=64, blank=True)
+    # A held grant is not paid, scheduled or retried until a finance approver re-confirms its
+    # payee (`grant_hold_release`); its amount stays committed meanwhile.
+    held_at = models.DateTimeField(_("on hold since"), null=True, blank=True)
+    hold_reason = models.TextField(_("reason for the hold"), blank=True)
     disbursed_at = models.DateTimeField(_("disbursed at"), null=True, blank=True)
     # The nonprofit's word that the money arrived (see `grant_receipt_confirm`).
     receipt_confirmed_at = models.DateTimeField(_("receipt confirmed at"), null=True, blank=True)
@@ -228,12 +247,22 @@ class Grant(TimeStampedModel):
                     "A grant's two approvers are two different people, neither its proposer."
                 ),
             ),
+            models.CheckConstraint(
+                condition=Q(held_at__isnull=True, hold_reason="")
+                | (Q(held_at__isnull=False) & ~Q(hold_reason="")),
+                name="grant_hold_has_reason",
+                violation_error_message=_("Say why the grant is held."),
+            ),
         ]
         indexes = [models.Index(fields=["status", "fund"])]
 
     def __str__(self) -> str:
         name = f" in the name of {self.creator.display_name}" if self.creator_id else ""
         return f"{self.currency} {self.amount:,} to {self.nonprofit}{name}"
+
+    @property
+    def is_held(self) -> bool:
+        return self.held_at is not None and self.status in self.UNPAID_STATUSES
 
     def clean(self) -> None:
         if self.fund_id and self.currency != self.fund.currency:

@@ -2,12 +2,15 @@
 changes contacts ask for."""
 
 import datetime
+import hashlib
+import json
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, OuterRef, Q, Subquery
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
@@ -63,6 +66,8 @@ class Nonprofit(TimeStampedModel):
         blank=True,
         related_name="+",
     )
+    # Set by each verification: it holds VERIFICATION_VALID_DAYS from then (see
+    # `verification_expires_at`), after which the nonprofit is verified again before it is paid.
     verified_at = models.DateTimeField(_("verified at"), null=True, blank=True)
     rejected_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -118,6 +123,39 @@ class Nonprofit(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.legal_name
+
+    @property
+    def verification_expires_at(self) -> datetime.datetime | None:
+        if self.verification_status != self.Verification.VERIFIED or self.verified_at is None:
+            return None
+        return self.verified_at + datetime.timedelta(days=settings.VERIFICATION_VALID_DAYS)
+
+    def verification_current(self, now: datetime.datetime | None = None) -> bool:
+        """Verified, and the verification not expired at `now`: what paying it needs."""
+        expires_at = self.verification_expires_at
+        return expires_at is not None and (now or timezone.now()) < expires_at
+
+    @property
+    def verification_expired(self) -> bool:
+        return self.verification_expires_at is not None and not self.verification_current()
+
+    @property
+    def payout_masked(self) -> str:
+        return mask_reference(self.payout_reference)
+
+    def payout_fingerprint(self) -> str:
+        """A SHA-256 (hex) of what says where this nonprofit's money goes: the payout
+        reference (the provider's handle on the bank account) and the account holder's
+        identity as a bank sees it, legal name, registration number and country. A grant pins
+        it when approved; a payment is made only while the nonprofit's still matches."""
+        payee = [
+            "payee-v1",
+            self.payout_reference.strip(),
+            self.legal_name.strip(),
+            self.registration_number.strip(),
+            str(self.country),
+        ]
+        return hashlib.sha256(json.dumps(payee).encode()).hexdigest()
 
 
 class NonprofitContact(TimeStampedModel):
@@ -313,7 +351,8 @@ class PayoutDetailsChange(TimeStampedModel):
 
 
 def mask_reference(value: str) -> str:
-    """Payout details as shown to the nonprofit: the last four characters only."""
+    """Payout details as shown to the nonprofit and written to the audit log: the last four
+    characters only ("••••1234")."""
     if not value:
         return ""
-    return "•••• " + value[-4:] if len(value) > 4 else "••••"
+    return "••••" + value[-4:] if len(value) > 4 else "••••"

@@ -38,10 +38,12 @@ class DisbursementQuerySet(models.QuerySet):
     def stale(self, *, older_than) -> "DisbursementQuerySet":
         """Work the database says is unfinished but no worker has touched for a while: a
         pending one whose task was lost (a broker restart empties the queue), or a processing
-        one whose worker died between paying and recording."""
+        one whose worker died between paying and recording. Not a held grant's: it waits for
+        its payee to be re-confirmed, which queues it again."""
         return self.filter(
             Q(status=Disbursement.Status.PENDING, queued_at__lt=older_than)
-            | Q(status=Disbursement.Status.PROCESSING, started_at__lt=older_than)
+            | Q(status=Disbursement.Status.PROCESSING, started_at__lt=older_than),
+            grant__held_at__isnull=True,
         )
 
 
@@ -76,6 +78,10 @@ class Disbursement(TimeStampedModel):
     idempotency_key = models.CharField(_("idempotency key"), max_length=100, unique=True)
     provider = models.CharField(_("provider"), max_length=50)
     provider_reference = models.CharField(_("provider reference"), max_length=100, blank=True)
+    # The grant's pinned payee, copied when it is scheduled (or retried): the only reference
+    # this payment is ever sent to.
+    payee_reference = models.CharField(_("payee reference"), max_length=100, blank=True)
+    payee_fingerprint = models.CharField(_("payee fingerprint"), max_length=64, blank=True)
     amount = money_field(_("amount"))
     currency = currency_field()
     status = models.CharField(

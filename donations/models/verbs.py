@@ -25,3 +25,5 @@ class AuditVerb(models.TextChoices):
     LINK_REVOKED = "link_revoked", _("Sign-in links revoked")
     RECEIPT_CONFIRMED = "receipt_confirmed", _("Receipt confirmed")
     CHANGE_REQUESTED = "change_requested", _("Change requested")
+    HELD = "held", _("Put on hold")
+    HOLD_RELEASED = "hold_released", _("Payee re-confirmed, hold released")

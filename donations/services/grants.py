@@ -1,5 +1,6 @@
-"""Grants through their life: proposed, approved (committing their amount against the fund),
-cancelled, failed, retried, and their receipt confirmed by the nonprofit.
+"""Grants through their life: proposed, approved (committing their amount against the fund,
+pinning the payee), held and released, cancelled, failed, retried, and their receipt
+confirmed by the nonprofit.
 
 Each change locks the grant's row before anything else it touches (see payments.py for the
 order while a grant is paid)."""
@@ -11,9 +12,10 @@ from django.utils.translation import gettext as _
 
 from changemakers.core.audit import actor_or_none, audit_record, state_transition
 from changemakers.core.jobs import enqueue_on_commit
+from changemakers.core.locks import try_lock
 from creators.models import Creator
 
-from ..models import Disbursement, Fund, Grant, Nonprofit, nonprofit_contact_of
+from ..models import Disbursement, Fund, Grant, Nonprofit, mask_reference, nonprofit_contact_of
 from ..payouts import get_provider
 from .duties import needs_second_approval, require_named, same_person, second_approval_above
 from .funds import fund_commit, fund_release, fund_room_check, money_amount
@@ -51,14 +53,44 @@ def grant_propose(
 
 
 def _require_verified(grant: Grant, *, doing: str) -> None:
-    """Refuse unless the grant's nonprofit is verified, holding the nonprofit's row (a lock
-    that leaves new grants to it free to be proposed) so it cannot be rejected meanwhile."""
+    """Refuse unless the grant's nonprofit is verified and its verification has not expired,
+    holding the nonprofit's row (a lock that leaves new grants to it free to be proposed) so
+    it cannot be rejected meanwhile."""
     grant.nonprofit = Nonprofit.objects.select_for_update(no_key=True).get(pk=grant.nonprofit_id)
-    if grant.nonprofit.verification_status != Nonprofit.Verification.VERIFIED:
+    require_verification_current(grant.nonprofit, doing=doing)
+
+
+def require_verification_current(nonprofit: Nonprofit, *, doing: str) -> None:
+    if nonprofit.verification_status != Nonprofit.Verification.VERIFIED:
         raise ValidationError(
             _("%(nonprofit)s is not verified yet; verify it before %(doing)s.")
-            % {"nonprofit": grant.nonprofit, "doing": doing},
+            % {"nonprofit": nonprofit, "doing": doing},
             code="nonprofit_not_verified",
+        )
+    if not nonprofit.verification_current():
+        raise ValidationError(
+            _(
+                "The verification of %(nonprofit)s expired on %(date)s; verify it again before "
+                "%(doing)s."
+            )
+            % {
+                "nonprofit": nonprofit,
+                "date": timezone.localtime(nonprofit.verification_expires_at).date().isoformat(),
+                "doing": doing,
+            },
+            code="verification_expired",
+        )
+
+
+def require_not_held(grant: Grant, *, doing: str) -> None:
+    if grant.is_held:
+        raise ValidationError(
+            _(
+                "%(grant)s is on hold (%(reason)s); a finance approver re-confirms its payee "
+                "before %(doing)s."
+            )
+            % {"grant": grant, "reason": grant.hold_reason, "doing": doing},
+            code="grant_held",
         )
 
 
@@ -100,7 +132,11 @@ def grant_approve(*, grant: Grant, actor) -> Grant:
             allowed_from=[Grant.Status.PROPOSED],
             actor=actor,
             action="approved",
-            changes={"approved_at": timezone.now(), "approved_by": actor_or_none(actor)},
+            changes={
+                "approved_at": timezone.now(),
+                "approved_by": actor_or_none(actor),
+                **_payee_pin(locked.nonprofit),
+            },
         )
 
 
@@ -148,6 +184,14 @@ def require_not_proposer(grant: Grant, actor, *, message: str, code: str) -> Non
         raise ValidationError(message % {"nonprofit": grant.nonprofit}, code=code)
 
 
+def _payee_pin(nonprofit: Nonprofit) -> dict[str, str]:
+    """The payee a grant is paid to, from its nonprofit's current details (row held)."""
+    return {
+        "payee_reference": nonprofit.payout_reference.strip(),
+        "payee_fingerprint": nonprofit.payout_fingerprint(),
+    }
+
+
 def grant_cancel(*, grant: Grant, actor, reason: str) -> Grant:
     """Cancel a grant that is not being paid; a committed one gives its amount back to the fund.
     A scheduled grant's payment is called off before any worker reaches the provider."""
@@ -190,7 +234,7 @@ def grant_cancel(*, grant: Grant, actor, reason: str) -> Grant:
             actor=actor,
             action="cancelled",
             note=reason,
-            changes={"status_reason": reason},
+            changes={"status_reason": reason, "held_at": None, "hold_reason": ""},
         )
         if releases:
             fund_release(locked)
@@ -238,6 +282,7 @@ def grant_retry(*, grant: Grant, actor) -> Grant:
                 message=_("You proposed the grant to %(nonprofit)s; someone else retries it."),
                 code="retrier_is_proposer",
             )
+            require_not_held(locked, doing=_("paying a grant"))
             _require_verified(locked, doing=_("paying a grant"))
             require_payout_reference(locked, doing=_("paying a grant"))
             fund_commit(locked)
@@ -259,9 +304,13 @@ def grant_retry(*, grant: Grant, actor) -> Grant:
                 amount=locked.amount,
                 currency=locked.currency,
                 queued_at=now,
+                payee_reference=locked.payee_reference,
+                payee_fingerprint=locked.payee_fingerprint,
             )
             audit_record(actor=actor, obj=disbursement, action="created", to_state="pending")
-        elif disbursement.status != Disbursement.Status.PENDING:
+        else:
+            _payee_copy(locked, disbursement)
+        if disbursement.status != Disbursement.Status.PENDING:
             # Fresh tries: the ones used up are in the audit log.
             _disbursement_set(
                 disbursement,
@@ -275,6 +324,111 @@ def grant_retry(*, grant: Grant, actor) -> Grant:
             )
         enqueue_on_commit("donations.tasks.pay_disbursement", disbursement.pk)
         return retried
+
+
+def _payee_copy(grant: Grant, disbursement: Disbursement) -> None:
+    """Give the disbursement its grant's pinned payee. Call with the grant's row locked."""
+    if (disbursement.payee_reference, disbursement.payee_fingerprint) != (
+        grant.payee_reference,
+        grant.payee_fingerprint,
+    ):
+        disbursement.payee_reference = grant.payee_reference
+        disbursement.payee_fingerprint = grant.payee_fingerprint
+        disbursement.save(update_fields=["payee_reference", "payee_fingerprint", "updated_at"])
+
+
+# --- Holds: a grant that waits for a finance approver to re-confirm its payee ----------------
+
+
+def grant_hold(*, grant: Grant, reason: str, actor=None) -> Grant:
+    """Stop a grant from being paid, scheduled or retried until its payee is re-confirmed
+    (`grant_hold_release`); its amount stays committed. For approved, scheduled and failed
+    grants, and processing ones whose payment is not in flight (a worker calling the provider
+    right now finishes that call; its next try is held by the worker itself, which checks the
+    payee and the verification first). Idempotent: a held grant keeps its first reason."""
+    if not reason.strip():
+        raise ValidationError(_("Say why the grant is held."), code="reason_empty")
+    with transaction.atomic():
+        locked = Grant.objects.select_for_update(of=("self",)).get(pk=grant.pk)
+        if locked.is_held:
+            return locked
+        if locked.status not in Grant.UNPAID_STATUSES:
+            raise ValidationError(
+                _("%(grant)s is %(status)s; only a grant not yet paid can be held.")
+                % {"grant": locked, "status": locked.get_status_display().lower()},
+                code="illegal_transition",
+            )
+        if locked.status == Grant.Status.PROCESSING:
+            disbursement = Disbursement.objects.get(grant=locked)
+            # The lock a paying worker holds while it calls the provider (payments.py).
+            with try_lock(f"donations.disbursement_pay:{disbursement.pk}") as free:
+                if not free:
+                    raise ValidationError(
+                        _(
+                            "%(grant)s is being paid right now; try again in a moment, or "
+                            "wait for the payment's outcome."
+                        )
+                        % {"grant": locked},
+                        code="payment_in_flight",
+                    )
+                return hold_locked(locked, reason=reason, actor=actor)
+        return hold_locked(locked, reason=reason, actor=actor)
+
+
+def hold_locked(grant: Grant, *, reason: str, actor=None) -> Grant:
+    """Put a grant whose row the caller has locked on hold, audited (see `grant_hold`)."""
+    if grant.is_held:
+        return grant
+    grant.held_at = timezone.now()
+    grant.hold_reason = reason.strip()
+    grant.save(update_fields=["held_at", "hold_reason", "updated_at"])
+    audit_record(
+        actor=actor,
+        obj=grant,
+        action="held",
+        from_state=grant.status,
+        to_state=grant.status,
+        note=grant.hold_reason,
+    )
+    return grant
+
+
+def grant_hold_release(*, grant: Grant, actor) -> Grant:
+    """A finance approver re-confirms a held grant's payee: the grant is pinned to its
+    nonprofit's current payout details, which must be payable (verified, not expired, with a
+    payout reference), and a scheduled payment is queued again. Idempotent."""
+    with transaction.atomic():
+        locked = Grant.objects.select_for_update(of=("self",)).get(pk=grant.pk)
+        if not locked.is_held:
+            return locked
+        doing = _("re-confirming its payee")
+        _require_verified(locked, doing=doing)
+        require_payout_reference(locked, doing=doing)
+        pin = _payee_pin(locked.nonprofit)
+        note = _("Payee re-confirmed: %(reference)s") % {
+            "reference": mask_reference(pin["payee_reference"])
+        }
+        for name, value in pin.items():
+            setattr(locked, name, value)
+        locked.held_at = None
+        locked.hold_reason = ""
+        locked.save(update_fields=[*pin, "held_at", "hold_reason", "updated_at"])
+        audit_record(
+            actor=actor,
+            obj=locked,
+            action="hold_released",
+            from_state=locked.status,
+            to_state=locked.status,
+            note=note,
+        )
+        disbursement = Disbursement.objects.filter(grant=locked).first()
+        if disbursement is not None and disbursement.status in Disbursement.UNFINISHED_STATUSES:
+            _payee_copy(locked, disbursement)
+            if locked.status in (Grant.Status.SCHEDULED, Grant.Status.PROCESSING):
+                disbursement.queued_at = timezone.now()
+                disbursement.save(update_fields=["queued_at", "updated_at"])
+                enqueue_on_commit("donations.tasks.pay_disbursement", disbursement.pk)
+        return locked
 
 
 def grant_fail(*, grant: Grant, reason: str, actor=None) -> Grant:

@@ -5,13 +5,24 @@ approve). Each function a contact may call checks that they act for their own no
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from changemakers.core.audit import actor_or_none, audit_record, fields_update, state_transition
+from changemakers.core.emails import absolute_url, email_send
+from changemakers.core.jobs import enqueue_on_commit
 
-from ..models import Nonprofit, NonprofitContact, PayoutDetailsChange, nonprofit_contact_of
+from ..models import (
+    Grant,
+    Nonprofit,
+    NonprofitContact,
+    PayoutDetailsChange,
+    mask_reference,
+    nonprofit_contact_of,
+)
 from .duties import require_named, same_person
+from .grants import grant_cancel, grant_hold
 
 # --- The nonprofit ---------------------------------------------------------------------------
 
@@ -47,18 +58,32 @@ def nonprofit_create(
 
 
 def nonprofit_verify(*, nonprofit: Nonprofit, actor) -> Nonprofit:
-    """Verify a nonprofit: someone other than who added it vouches for it."""
+    """Verify a pending or rejected nonprofit, or verify a verified one again, which renews its
+    verification for VERIFICATION_VALID_DAYS from now (see `Nonprofit.verified_at`). Someone
+    other than who added it vouches for it, the first time and at each renewal."""
     with transaction.atomic():
-        current = Nonprofit.objects.only("verification_status", "created_by").get(pk=nonprofit.pk)
-        if current.verification_status != Nonprofit.Verification.VERIFIED and same_person(
-            current.created_by_id, actor
-        ):
+        locked = Nonprofit.objects.select_for_update(no_key=True).get(pk=nonprofit.pk)
+        if same_person(locked.created_by_id, actor):
             raise ValidationError(
-                _("You added %(nonprofit)s; someone else verifies it.") % {"nonprofit": current},
+                _("You added %(nonprofit)s; someone else verifies it.") % {"nonprofit": locked},
                 code="verifier_is_creator",
             )
+        now = timezone.now()
+        if locked.verification_status == Nonprofit.Verification.VERIFIED:
+            locked.verified_at = now
+            locked.verified_by = actor_or_none(actor)
+            locked.save(update_fields=["verified_at", "verified_by", "updated_at"])
+            audit_record(
+                actor=actor,
+                obj=locked,
+                action="verified",
+                from_state=locked.verification_status,
+                to_state=locked.verification_status,
+                note=_("Verified again"),
+            )
+            return locked
         return state_transition(
-            nonprofit,
+            locked,
             field="verification_status",
             to=Nonprofit.Verification.VERIFIED,
             allowed_from=[Nonprofit.Verification.PENDING, Nonprofit.Verification.REJECTED],
@@ -67,7 +92,7 @@ def nonprofit_verify(*, nonprofit: Nonprofit, actor) -> Nonprofit:
             changes={
                 "rejection_reason": "",
                 "verified_by": actor_or_none(actor),
-                "verified_at": timezone.now(),
+                "verified_at": now,
                 "rejected_by": None,
                 "rejected_at": None,
             },
@@ -75,19 +100,18 @@ def nonprofit_verify(*, nonprofit: Nonprofit, actor) -> Nonprofit:
 
 
 def nonprofit_reject(*, nonprofit: Nonprofit, reason: str, actor) -> Nonprofit:
+    """Reject a nonprofit, paid before or not (fraud can come to light after a first payment):
+    its proposed grants are cancelled (they commit nothing), its unpaid ones are put on hold,
+    its paid ones stay as they are. A payment in flight at this moment finishes its call to
+    the provider; any further try is held by the worker, which finds the nonprofit rejected."""
     if not reason.strip():
         raise ValidationError(_("Say why the nonprofit is rejected."), code="reason_empty")
     with transaction.atomic():
-        # Locked first, so an approval (which locks the nonprofit too) cannot slip in between
-        # the check and the rejection.
+        # Lock order: grants, then their nonprofit (as approving a grant takes them). A grant
+        # approved from here on finds the nonprofit rejected once it gets the nonprofit's row.
+        grants = _lock_grants(nonprofit, [Grant.Status.PROPOSED, *Grant.UNPAID_STATUSES])
         locked = Nonprofit.objects.select_for_update(no_key=True).get(pk=nonprofit.pk)
-        if locked.grants.committing().exists():
-            raise ValidationError(
-                _("%(nonprofit)s has approved grants; cancel them before rejecting it.")
-                % {"nonprofit": locked},
-                code="has_committed_grants",
-            )
-        return state_transition(
+        rejected = state_transition(
             locked,
             field="verification_status",
             to=Nonprofit.Verification.REJECTED,
@@ -103,6 +127,33 @@ def nonprofit_reject(*, nonprofit: Nonprofit, reason: str, actor) -> Nonprofit:
                 "verified_at": None,
             },
         )
+        note = _("The nonprofit was rejected: %(reason)s") % {"reason": reason.strip()}
+        for grant in grants:
+            if grant.status == Grant.Status.PROPOSED:
+                grant_cancel(grant=grant, actor=actor, reason=note)
+        _hold_unpaid([g for g in grants if g.status != Grant.Status.PROPOSED], note, actor)
+        return rejected
+
+
+def _lock_grants(nonprofit: Nonprofit, statuses) -> list[Grant]:
+    return list(
+        Grant.objects.select_for_update(of=("self",))
+        .filter(nonprofit_id=nonprofit.pk, status__in=statuses)
+        .order_by("pk")
+    )
+
+
+def _hold_unpaid(grants: list[Grant], reason: str, actor) -> list[Grant]:
+    """Hold each of these unpaid grants (rows locked by the caller). A payment in flight is
+    left to finish its call: its next try is held by the worker's own check."""
+    held = []
+    for grant in grants:
+        try:
+            held.append(grant_hold(grant=grant, reason=reason, actor=actor))
+        except ValidationError as error:
+            if error.code != "payment_in_flight":
+                raise
+    return held
 
 
 @transaction.atomic
@@ -240,21 +291,41 @@ def payout_change_request(
         )
         change.full_clean()
         change.save()
-        audit_record(actor=actor, obj=locked, action="change_requested", note=_("Payout details"))
+        audit_record(
+            actor=actor,
+            obj=locked,
+            action="change_requested",
+            note=_("Payout details: %(old)s → %(new)s") % _masked(locked, payout_reference),
+        )
         return change
 
 
+def _masked(nonprofit: Nonprofit, new_reference: str) -> dict[str, str]:
+    """Old and new payout references as the audit log shows them: the last four characters."""
+    return {
+        "old": mask_reference(nonprofit.payout_reference) or "—",
+        "new": mask_reference(new_reference) or "—",
+    }
+
+
 def payout_change_approve(*, change: PayoutDetailsChange, actor) -> PayoutDetailsChange:
-    """Staff approve a pending change: it is applied to the nonprofit, audited on both.
+    """Staff approve a pending change: it is applied to the nonprofit (audited with the old
+    and new values masked), every unpaid grant of the nonprofit is put on hold until a finance
+    approver re-confirms its payee, and every contact is emailed.
 
     The approver is neither the requester nor a contact of the nonprofit. When the
     nonprofit's contact email was changed lately (`for_review`), the address staff would
     check the request with may be the fraudster's: the change then takes two approvers, the
     first recorded while it stays pending, the second (someone else) applying it."""
     with transaction.atomic():
-        # Lock order: nonprofit, then the request (as a request is made).
+        # Lock order: the nonprofit's grants, the nonprofit, then the request.
+        grants = _lock_grants(Nonprofit(pk=change.nonprofit_id), Grant.UNPAID_STATUSES)
         nonprofit = Nonprofit.objects.select_for_update(no_key=True).get(pk=change.nonprofit_id)
-        locked = PayoutDetailsChange.objects.select_for_update().get(pk=change.pk)
+        locked = (
+            PayoutDetailsChange.objects.select_for_update(of=("self",))
+            .select_related("requested_by")
+            .get(pk=change.pk)
+        )
         if locked.status == PayoutDetailsChange.Status.APPROVED:
             return locked
         _require_pending(locked)
@@ -262,17 +333,30 @@ def payout_change_approve(*, change: PayoutDetailsChange, actor) -> PayoutDetail
         _require_independent_reviewer(locked, nonprofit, actor)
         if locked.first_approved_by_id is None and _contact_email_changed_lately(locked):
             return _payout_change_first_approve(locked, actor)
+        masked = _masked(nonprofit, locked.payout_reference)
         now = timezone.now()
         locked.status = PayoutDetailsChange.Status.APPROVED
         locked.reviewed_by = actor
         locked.reviewed_at = now
         locked.save(update_fields=["status", "reviewed_by", "reviewed_at", "updated_at"])
         audit_record(
-            actor=actor, obj=locked, action="approved", from_state="pending", to_state="approved"
+            actor=actor,
+            obj=locked,
+            action="approved",
+            from_state="pending",
+            to_state="approved",
+            note=f"{masked['old']} → {masked['new']}",
         )
         nonprofit.payout_reference = locked.payout_reference
         nonprofit.save(update_fields=["payout_reference", "updated_at"])
-        audit_record(actor=actor, obj=nonprofit, action="updated", note="payout_reference")
+        audit_record(
+            actor=actor,
+            obj=nonprofit,
+            action="updated",
+            note=f"payout_reference: {masked['old']} → {masked['new']}",
+        )
+        _hold_unpaid(grants, _("Payout details changed"), actor)
+        enqueue_on_commit("donations.tasks.send_payout_change_notice", locked.pk)
         return locked
 
 
@@ -332,6 +416,35 @@ def _payout_change_first_approve(change: PayoutDetailsChange, actor) -> PayoutDe
     return change
 
 
+def payout_change_notice_email(*, change: PayoutDetailsChange) -> int:
+    """Tell every active contact of the nonprofit, each in their language, that its payout
+    details were changed (from the task, once the approval committed): a contact who did not
+    ask for it can raise the alarm. Returns how many were emailed."""
+    if change.status != PayoutDetailsChange.Status.APPROVED:
+        return 0
+    contacts = NonprofitContact.objects.filter(
+        nonprofit_id=change.nonprofit_id, user__is_active=True
+    ).select_related("user", "nonprofit")
+    sent = 0
+    for contact in contacts:
+        if not contact.user.email:
+            continue
+        email_send(
+            to=[contact.user.email],
+            template="donations/email/payout_changed",
+            language=contact.language,
+            context={
+                "contact": contact,
+                "nonprofit": contact.nonprofit,
+                "masked": mask_reference(change.payout_reference),
+                "changed_at": change.reviewed_at,
+                "link": absolute_url(reverse("nonprofit:details")),
+            },
+        )
+        sent += 1
+    return sent
+
+
 def payout_change_reject(*, change: PayoutDetailsChange, reason: str, actor) -> PayoutDetailsChange:
     if not reason.strip():
         raise ValidationError(_("Say why the change is rejected."), code="reason_empty")
@@ -354,26 +467,6 @@ def payout_change_reject(*, change: PayoutDetailsChange, reason: str, actor) -> 
             to_state="rejected",
             note=locked.reason,
         )
-        return locked
-
-
-def nonprofit_payout_reference_set(
-    *, nonprofit: Nonprofit, payout_reference: str, actor
-) -> Nonprofit:
-    """Staff set the payout details themselves (in the admin, say after a failed payment).
-    Audited as an approved request is: this is where the money goes."""
-    if not getattr(actor, "is_staff", False):
-        raise ValidationError(
-            _("Only the program team changes payout details directly."), code="not_staff"
-        )
-    with transaction.atomic():
-        locked = Nonprofit.objects.select_for_update(no_key=True).get(pk=nonprofit.pk)
-        if locked.payout_reference == payout_reference:
-            return locked
-        locked.payout_reference = payout_reference
-        locked.full_clean()
-        locked.save(update_fields=["payout_reference", "updated_at"])
-        audit_record(actor=actor, obj=locked, action="updated", note="payout_reference")
         return locked
 
 

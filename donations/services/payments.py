@@ -26,7 +26,14 @@ from changemakers.core.locks import try_lock
 from ..models import Disbursement, DisbursementBatch, Fund, Grant
 from ..payouts import FinalError, PayoutError, RetryableError, get_provider
 from .funds import fund_commit
-from .grants import grant_fail, require_not_proposer, require_payout_reference
+from .grants import (
+    grant_fail,
+    hold_locked,
+    require_not_held,
+    require_not_proposer,
+    require_payout_reference,
+    require_verification_current,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -61,15 +68,11 @@ def grants_schedule(*, grants: Iterable[Grant | int], actor) -> DisbursementBatc
                 ),
                 code="scheduler_is_proposer",
             )
-        unverified = [g for g in locked if g.nonprofit.verification_status != "verified"]
-        if unverified:
-            raise ValidationError(
-                _("%(nonprofit)s is not verified yet; verify it before scheduling a payment.")
-                % {"nonprofit": unverified[0].nonprofit},
-                code="nonprofit_not_verified",
-            )
+        doing = _("scheduling a payment")
         for grant in locked:
-            require_payout_reference(grant, doing=_("scheduling a payment"))
+            require_not_held(grant, doing=doing)
+            require_verification_current(grant.nonprofit, doing=doing)
+            require_payout_reference(grant, doing=doing)
         now = timezone.now()
         batch = DisbursementBatch.objects.create(created_by=_user_or_none(actor), size=len(locked))
         Grant.objects.filter(pk__in=[g.pk for g in locked]).update(
@@ -85,6 +88,8 @@ def grants_schedule(*, grants: Iterable[Grant | int], actor) -> DisbursementBatc
                 amount=grant.amount,
                 currency=grant.currency,
                 queued_at=now,
+                payee_reference=grant.payee_reference,
+                payee_fingerprint=grant.payee_fingerprint,
             )
             for grant in locked
         )
@@ -152,7 +157,12 @@ def _locked_disbursement(disbursement_id: int) -> Disbursement:
 
 def _claim(disbursement_id: int) -> Disbursement | None:
     """Step 1 of paying: mark the attempt as started, the last step before the provider is
-    called, and count it. None when there is nothing to pay."""
+    called, and count it. None when there is nothing to pay.
+
+    The nonprofit is screened again here, at the moment of paying: a grant whose nonprofit is
+    no longer verified (rejected, or its verification expired) or whose payout details no
+    longer match the payee pinned at approval is put on hold instead, before any try counts.
+    """
     with transaction.atomic(durable=True):
         disbursement = _locked_disbursement(disbursement_id)
         grant = disbursement.grant
@@ -161,6 +171,12 @@ def _claim(disbursement_id: int) -> Disbursement | None:
             Grant.Status.PROCESSING,
         ):
             return None  # paid, failed or cancelled meanwhile: a late or repeated task
+        if grant.held_at is None:
+            reason = _payee_unsafe(disbursement)
+            if reason:
+                hold_locked(grant, reason=reason)
+        if grant.held_at is not None:
+            return None  # waits for its payee to be re-confirmed, which queues it again
         # Everything that can go wrong before the request is done before the try is counted:
         # a try counts a call to the provider, not a delivery of the task's message.
         get_provider(disbursement.provider)
@@ -201,10 +217,30 @@ def disbursement_pay(*, disbursement_id: int) -> Disbursement:
         return _pay(disbursement_id)
 
 
+def _payee_unsafe(disbursement: Disbursement) -> str:
+    """Why the disbursement must not be paid now, or "": its nonprofit (row loaded under the
+    grant's lock) is not verified or its verification expired, or its payout details differ
+    from the payee pinned on the disbursement."""
+    nonprofit = disbursement.grant.nonprofit
+    if nonprofit.verification_status != nonprofit.Verification.VERIFIED:
+        return _("The nonprofit is %(status)s, not verified, at the time of payment.") % {
+            "status": nonprofit.get_verification_status_display().lower()
+        }
+    if not nonprofit.verification_current():
+        return _("The nonprofit's verification expired before the payment.")
+    if not disbursement.payee_reference or (
+        disbursement.payee_fingerprint != nonprofit.payout_fingerprint()
+    ):
+        return _("The nonprofit's payout details changed after the payee was confirmed.")
+    return ""
+
+
 def _pay(disbursement_id: int) -> Disbursement:
     disbursement = _claim(disbursement_id)
     if disbursement is None:
-        return Disbursement.objects.get(pk=disbursement_id)
+        current = Disbursement.objects.select_related("grant").get(pk=disbursement_id)
+        current.held = current.grant.is_held
+        return current
     grant = disbursement.grant
     provider = get_provider(disbursement.provider)
     try:
@@ -212,7 +248,7 @@ def _pay(disbursement_id: int) -> Disbursement:
             idempotency_key=disbursement.idempotency_key,
             amount=disbursement.amount,
             currency=disbursement.currency,
-            payee=grant.nonprofit.payout_reference,
+            payee=disbursement.payee_reference,  # the pinned payee, never the current one
             description=str(grant),
         )
     except FinalError as error:

@@ -1,5 +1,6 @@
 """The grant pipeline for staff: the list with its status tabs and fund budgets, a grant's
-page, proposing a grant, and the row actions (approve, schedule, cancel, retry).
+page, proposing a grant, and the row actions (approve, schedule, cancel, retry, re-confirm a
+held grant's payee).
 
 With htmx a row action answers with the re-rendered row (its refusal shown inside it, with a
 422) and, when it went through, a `grantsChanged` event that makes the counts and budgets
@@ -33,7 +34,7 @@ from changemakers.core.roles import staff_required
 
 from .. import selectors, services
 from ..forms import GrantFilterForm, GrantProposeForm, ReasonForm
-from ..models import Grant
+from ..models import Grant, mask_reference
 from .rows import is_id, paginate, redirect_with_messages, run_action
 
 GRANTS = "donations/staff/grants.html"
@@ -95,6 +96,7 @@ def _grant_detail_context(request: HttpRequest, grant: Grant, **extra) -> dict:
         "grant": grant,
         "disbursement": selectors.grant_disbursement(grant),
         "history": selectors.grant_history(grant),
+        "payee_masked": mask_reference(grant.payee_reference),
         "next": reverse("donations:grant-detail", args=[grant.pk]),
         **extra,
     }
@@ -196,6 +198,20 @@ def grant_retry(request: HttpRequest, pk: int) -> HttpResponse:
         pk,
         lambda grant: services.grant_retry(grant=grant, actor=request.user),
         _("The payment of the grant to %(nonprofit)s is tried again."),
+    )
+
+
+@require_POST
+@staff_required
+@vary_on_htmx
+def grant_release_hold(request: HttpRequest, pk: int) -> HttpResponse:
+    """A finance approver re-confirms a held grant's payee (its nonprofit's current payout
+    details), which lets it be paid again."""
+    return _grant_action(
+        request,
+        pk,
+        lambda grant: services.grant_hold_release(grant=grant, actor=request.user),
+        _("The payee of the grant to %(nonprofit)s is re-confirmed; the hold is released."),
     )
 
 

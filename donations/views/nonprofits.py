@@ -1,5 +1,5 @@
-"""Nonprofit vetting for staff (the list, adding one, verify, reject) and each nonprofit's
-contacts with their sign-in links.
+"""Nonprofit vetting for staff (the list, adding one, verify or verify again, reject, ask for
+a change of payout details) and each nonprofit's contacts with their sign-in links.
 
 With htmx a row action answers with the re-rendered row (its refusal shown inside it, with a
 422); a verify or reject that went through also sends `nonprofitsChanged`, on which the
@@ -29,7 +29,7 @@ from changemakers.core.redirects import safe_next_path
 from changemakers.core.roles import staff_required
 
 from .. import selectors, services
-from ..forms import NonprofitCreateForm, NonprofitFilterForm, ReasonForm
+from ..forms import NonprofitCreateForm, NonprofitFilterForm, PayoutChangeForm, ReasonForm
 from ..models import Nonprofit, NonprofitContact
 from ..nonprofit_forms import ContactCreateForm
 from .rows import paginate, redirect_with_messages, run_action
@@ -67,7 +67,7 @@ def _nonprofit_action(
     pk: int,
     act: Callable[[Nonprofit], object],
     done: str,
-    form: ReasonForm | None = None,
+    form: ReasonForm | PayoutChangeForm | None = None,
 ) -> HttpResponse:
     nonprofit = get_object_or_404(Nonprofit, pk=pk)
     back = safe_next_path(request, default=reverse("donations:nonprofit-list"))
@@ -114,6 +114,29 @@ def nonprofit_reject(request: HttpRequest, pk: int) -> HttpResponse:
             nonprofit=nonprofit, reason=form.cleaned_data["reason"], actor=request.user
         ),
         _("%(nonprofit)s is rejected."),
+        form=form,
+    )
+
+
+@require_POST
+@staff_required
+@vary_on_htmx
+def nonprofit_payout_change(request: HttpRequest, pk: int) -> HttpResponse:
+    """Staff ask for new payout details: filed as a change that someone else reviews on the
+    payout changes page, exactly as a contact's request is; nothing is changed yet."""
+    form = PayoutChangeForm(request.POST)
+    return _nonprofit_action(
+        request,
+        pk,
+        lambda nonprofit: services.payout_change_request(
+            nonprofit=nonprofit,
+            payout_reference=form.cleaned_data["payout_reference"],
+            actor=request.user,
+        ),
+        _(
+            "The change of payout details of %(nonprofit)s waits for review by someone else "
+            "on the team."
+        ),
         form=form,
     )
 

@@ -80,7 +80,10 @@ def _approve_done(change: PayoutDetailsChange) -> str:
             "Your approval of the new payout details of %(nonprofit)s is recorded; as its "
             "contact email changed lately, someone else gives the second approval."
         )
-    return _("The new payout details of %(nonprofit)s are approved and in use.")
+    return _(
+        "The new payout details of %(nonprofit)s are approved; its unpaid grants are on "
+        "hold until a finance approver re-confirms each one's payee."
+    )
 
 
 @require_POST

@@ -40,6 +40,7 @@ from donations.services import (
 from donations.services import payments as payments_service
 from donations.services.payments import _claim
 from donations.tasks import pay_disbursement, pay_disbursements, retry_countdown
+from tests.donations.payees import payee_changed
 from tests.factories import FundFactory, GrantFactory, NonprofitFactory, UserFactory
 
 AMOUNT = Decimal("25000.00")
@@ -271,8 +272,7 @@ def test_a_failed_grant_is_retried_once_its_details_are_fixed(
 ):
     grant = approved_grant(fund, staff_user, payee="sandbox-fail")
     schedule_and_run([grant], staff_user, django_capture_on_commit_callbacks)
-    grant.nonprofit.payout_reference = "acct-fixed"
-    grant.nonprofit.save()
+    payee_changed(grant, "acct-fixed")
 
     with django_capture_on_commit_callbacks(execute=True):
         grant_retry(grant=grant, actor=staff_user)
@@ -281,7 +281,14 @@ def test_a_failed_grant_is_retried_once_its_details_are_fixed(
     assert grant.status == Grant.Status.DISBURSED
     assert grant.status_reason == ""
     assert grant.disbursement.attempts == 1  # counted afresh since the retry
-    assert actions(grant)[-4:] == ["failed", "retried", "payment_started", "disbursed"]
+    assert actions(grant)[-6:] == [
+        "failed",
+        "held",
+        "hold_released",
+        "retried",
+        "payment_started",
+        "disbursed",
+    ]
     assert_books_balance(fund)
 
 
@@ -317,8 +324,7 @@ def test_a_retry_finds_a_payment_that_went_through_after_all(
     grant.refresh_from_db()
     assert grant.status == Grant.Status.FAILED
     # The provider's late payment, as its own ledger would show it.
-    grant.nonprofit.payout_reference = "acct-fixed"
-    grant.nonprofit.save()
+    payee_changed(grant, "acct-fixed")
     late = get_provider().pay(
         idempotency_key=str(grant.idempotency_key),
         amount=AMOUNT,
@@ -599,8 +605,7 @@ def test_a_staff_retry_after_the_tries_ran_out_gets_fresh_tries(
     grant = approved_grant(fund, staff_user, payee="sandbox-timeout")
     schedule_and_run([grant], staff_user, django_capture_on_commit_callbacks)
     assert Grant.objects.get(pk=grant.pk).status == Grant.Status.FAILED
-    grant.nonprofit.payout_reference = "sandbox-flaky"  # the outage is over, nearly
-    grant.nonprofit.save()
+    payee_changed(grant, "sandbox-flaky")
 
     with django_capture_on_commit_callbacks(execute=True):
         grant_retry(grant=grant, actor=staff_user)
@@ -685,8 +690,7 @@ def test_a_grant_given_up_on_is_not_cancelled_before_the_recheck(given_up, staff
 
 
 def test_a_retry_replaces_the_recheck(given_up, staff_user, django_capture_on_commit_callbacks):
-    given_up.nonprofit.payout_reference = "acct-fixed"
-    given_up.nonprofit.save()
+    payee_changed(given_up, "acct-fixed")
     with django_capture_on_commit_callbacks(execute=True):
         grant_retry(grant=given_up, actor=staff_user)
     given_up.refresh_from_db()

@@ -490,7 +490,7 @@ def test_a_payout_change_after_an_email_change_awaits_a_second_approver_on_its_p
     second = client.post(url, headers=headers)
 
     assert second.status_code == 200
-    assert "are approved and in use" in second.content.decode()
+    assert "are approved; its unpaid grants are on hold" in second.content.decode()
     assert PayoutDetailsChange.objects.get(pk=change.pk).status == "approved"
 
 

@@ -19,6 +19,7 @@ from donations.services import (
     grants_schedule,
     nonprofit_verify,
 )
+from tests.donations.payees import payee_changed
 from tests.factories import (
     CohortFactory,
     CreatorFactory,
@@ -585,7 +586,7 @@ def test_retry_pays_a_failed_grant(
     with django_capture_on_commit_callbacks(execute=True):
         grants_schedule(grants=[grant], actor=staff_user)
     assert status_of(grant) == Grant.Status.FAILED
-    Nonprofit.objects.filter(pk=grant.nonprofit_id).update(payout_reference="acct-new-bank")
+    payee_changed(grant, "acct-new-bank")
 
     with django_capture_on_commit_callbacks(execute=True):
         response = staff_client.post(
@@ -905,7 +906,7 @@ def test_verify_with_htmx_answers_the_updated_row(staff_client):
     html = content(response)
     assert html.lstrip().startswith(f'<tr id="nonprofit-{nonprofit.pk}"')
     assert "badge--verified" in html
-    assert reverse("donations:nonprofit-verify", args=[nonprofit.pk]) not in html
+    assert ">Renew verification</button>" in html  # renews the verification from now
     assert "nonprofitsChanged" in json.loads(response["HX-Trigger"])
     nonprofit.refresh_from_db()
     assert nonprofit.verification_status == Nonprofit.Verification.VERIFIED
@@ -933,9 +934,7 @@ def test_reject_with_a_reason_and_without_javascript(staff_client):
     assert nonprofit.rejection_reason == "Not a registered charity"
 
 
-def test_rejecting_a_nonprofit_with_committed_grants_is_refused_in_the_row(
-    staff_client, fund, staff_user
-):
+def test_rejecting_a_nonprofit_with_committed_grants_holds_them(staff_client, fund, staff_user):
     grant = approved_grant(fund, staff_user)
     nonprofit = grant.nonprofit
 
@@ -945,11 +944,13 @@ def test_rejecting_a_nonprofit_with_committed_grants_is_refused_in_the_row(
         headers=htmx(f"nonprofit-{nonprofit.pk}"),
     )
 
-    assert response.status_code == 422
-    assert "has approved grants; cancel them before rejecting it" in content(response)
-    assert "HX-Trigger" not in response
+    assert response.status_code == 200
     nonprofit.refresh_from_db()
-    assert nonprofit.verification_status == Nonprofit.Verification.VERIFIED
+    assert nonprofit.verification_status == Nonprofit.Verification.REJECTED
+    grant.refresh_from_db()
+    assert grant.status == Grant.Status.APPROVED
+    assert grant.is_held
+    assert "Changed our minds" in grant.hold_reason
 
 
 def test_reject_without_a_reason_is_refused_in_the_row(staff_client):

@@ -356,6 +356,12 @@ MATRIX: list[Url] = [
         post=STAFF_POSTS,
         kwargs=lambda w: {"pk": w.approved_x.pk},
     ),
+    Url(
+        "donations:grant-release-hold",
+        get=POST_ONLY,
+        post=STAFF_POSTS,
+        kwargs=lambda w: {"pk": w.approved_x.pk},
+    ),
     Url("donations:batch-list", get=STAFF_ONLY),
     Url("donations:batch-detail", get=STAFF_ONLY, kwargs=lambda w: {"pk": w.batch.pk}),
     Url("donations:fund-list", get=STAFF_ONLY),
@@ -384,6 +390,13 @@ MATRIX: list[Url] = [
         post=STAFF_POSTS,
         kwargs=lambda w: {"pk": w.nonprofit_pending.pk},
         data=lambda w: {"reason": "Unknown."},
+    ),
+    Url(
+        "donations:nonprofit-payout-change",
+        get=POST_ONLY,
+        post=STAFF_POSTS,
+        kwargs=lambda w: {"pk": w.nonprofit_pending.pk},
+        data=lambda w: {"payout_reference": "acct-matrix-0001"},
     ),
     Url(
         "donations:nonprofit-contacts",
