@@ -293,9 +293,11 @@ PAYOUT_PROVIDERS = env.list(
 )
 PAYOUT_PROVIDER = env.str("DJANGO_PAYOUT_PROVIDER", default="sandbox")
 # What the sandbox does for payees without a sandbox-* payout reference: succeed, fail,
-# timeout, flaky or lose-response. And its pause per request, in seconds.
+# timeout, flaky, lose-response, dark or stall. And its pause per request, in seconds.
 PAYOUT_SANDBOX_MODE = env.str("DJANGO_PAYOUT_SANDBOX_MODE", default="succeed")
 PAYOUT_SANDBOX_LATENCY = env.float("DJANGO_PAYOUT_SANDBOX_LATENCY", default=0.0)
+# How long the sandbox hangs before answering a payee in its "stall" mode (seconds).
+PAYOUT_SANDBOX_STALL = env.float("DJANGO_PAYOUT_SANDBOX_STALL", default=30.0)
 # Tries per payment before a transient error fails the grant, and the exponential backoff
 # between them (seconds: base, cap; with full jitter).
 PAYOUT_MAX_ATTEMPTS = env.int("DJANGO_PAYOUT_MAX_ATTEMPTS", default=6)
@@ -308,6 +310,11 @@ PAYOUT_BATCH_CHUNK = env.int("DJANGO_PAYOUT_BATCH_CHUNK", default=25)
 # above the task time limit (300) plus the backoff cap plus time waiting in the queue, so it
 # does not race a live retry (if it ever does, both send the same key: nothing is paid twice).
 PAYOUT_STALE_AFTER = env.int("DJANGO_PAYOUT_STALE_AFTER", default=900)
+# A payment given up on after timeouts has an unknown outcome (its amount stays committed): the
+# sweeper asks the provider again, PAYOUT_STALE_AFTER after the give-up and then twice as long
+# each time, until the provider confirms or this many seconds have passed since the give-up;
+# then it stays unknown, flagged for staff to settle with the provider. A week by default.
+PAYOUT_UNKNOWN_HORIZON = env.int("DJANGO_PAYOUT_UNKNOWN_HORIZON", default=7 * 24 * 3600)
 # Redis hands an unacknowledged message to another worker once it has been out this long. A
 # retry waiting out its countdown is such a message (held by the worker until it is due), and
 # so is a task running up to its time limit: with a shorter timeout the same payment runs in

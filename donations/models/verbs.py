@@ -24,3 +24,10 @@ class AuditVerb(models.TextChoices):
     LINK_REVOKED = "link_revoked", _("Sign-in links revoked")
     RECEIPT_CONFIRMED = "receipt_confirmed", _("Receipt confirmed")
     CHANGE_REQUESTED = "change_requested", _("Change requested")
+    OUTCOME_UNKNOWN = "outcome_unknown", _("Payment outcome unknown")
+    UNKNOWN_FLAGGED = "unknown_flagged", _("Payment outcome still unknown: flagged for staff")
+    OUTCOME_RECORDED = "outcome_recorded", _("Provider's answer recorded by staff")
+    OVERSPENT = "overspent", _("Overspent by a payment found late")
+    OVERSPEND_RESOLVED = "overspend_resolved", _("Overspend resolved")
+    # --- Holds (minimal, for the payment checks; the holds work brings the full set) ---
+    HELD = "held", _("Held")
