@@ -72,6 +72,28 @@ class ReasonForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), max_length=500, strip=True)
 
 
+class OverspendResolveForm(forms.Form):
+    """How a fund's overspend is covered: its total is raised by the overspent amount."""
+
+    note = forms.CharField(label=_("Where the money comes from"), max_length=500, strip=True)
+
+
+class OutcomeRecordForm(forms.Form):
+    """The provider's answer about a payment, recorded by staff."""
+
+    outcome = forms.ChoiceField(
+        label=_("The provider confirms"),
+        choices=[("paid", _("it paid")), ("not_paid", _("it made no payment"))],
+        widget=forms.RadioSelect,
+    )
+    reference = forms.CharField(
+        label=_("Provider's reference (if paid)"), max_length=100, required=False, strip=True
+    )
+    note = forms.CharField(
+        label=_("How it confirmed (who, when, which statement)"), max_length=500, strip=True
+    )
+
+
 class GrantProposeForm(forms.Form):
     fund = forms.ModelChoiceField(label=_("Fund"), queryset=Fund.objects.order_by("name"))
     nonprofit = forms.ModelChoiceField(
