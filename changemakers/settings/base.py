@@ -281,8 +281,10 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_TIME_LIMIT = 300
-CELERY_TASK_SOFT_TIME_LIMIT = 240
+# A task is interrupted (SoftTimeLimitExceeded) after the soft limit and killed after the hard
+# one, in seconds. The fault tests (tests/faults/) shorten both to stall a payment past them.
+CELERY_TASK_TIME_LIMIT = env.int("DJANGO_CELERY_TIME_LIMIT", default=300)
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("DJANGO_CELERY_SOFT_TIME_LIMIT", default=240)
 # Keep the database connection between tasks instead of reopening it for each one.
 CELERY_DB_REUSE_MAX = 200
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
