@@ -108,7 +108,7 @@ def grant_cancel(*, grant: Grant, actor, reason: str) -> Grant:
                 % {"grant": locked},
                 code="grant_paying",
             )
-        refuse_while_outcome_unknown(locked, doing=_("cancelled"))
+        refuse_while_outcome_unknown(locked)
         if locked.status == Grant.Status.FAILED:
             pending = (
                 Disbursement.objects.filter(grant=locked, recheck_at__isnull=False)
@@ -154,19 +154,24 @@ def grant_cancel(*, grant: Grant, actor, reason: str) -> Grant:
         return cancelled
 
 
-def refuse_while_outcome_unknown(grant: Grant, *, doing: str) -> None:
+def refuse_while_outcome_unknown(grant: Grant, *, retrying: bool = False) -> None:
     """Refuse to cancel or retry a grant whose payment may have been made: the provider has
     not said yet. Its amount stays committed until it does (see `disbursement_recheck`)."""
-    if grant.status == Grant.Status.UNKNOWN:
-        raise ValidationError(
-            _(
-                "Whether the provider paid %(grant)s is not known yet, so it cannot be "
-                "%(doing)s: the provider is asked again automatically, and staff can record its "
-                "answer once it confirms whether the payment was made."
-            )
-            % {"grant": grant, "doing": doing},
-            code="outcome_unknown",
+    if grant.status != Grant.Status.UNKNOWN:
+        return
+    if retrying:
+        message = _(
+            "Whether the provider paid %(grant)s is not known yet, so it cannot be retried: "
+            "the provider is asked again automatically, and staff can record its answer once "
+            "it confirms whether the payment was made."
         )
+    else:
+        message = _(
+            "Whether the provider paid %(grant)s is not known yet, so it cannot be cancelled: "
+            "the provider is asked again automatically, and staff can record its answer once "
+            "it confirms whether the payment was made."
+        )
+    raise ValidationError(message % {"grant": grant}, code="outcome_unknown")
 
 
 def _disbursement_set(
@@ -194,7 +199,7 @@ def grant_retry(*, grant: Grant, actor) -> Grant:
     same idempotency key, so a payment that did go through after all is found, not repeated."""
     with transaction.atomic(durable=True):
         locked = Grant.objects.select_for_update(of=("self",)).get(pk=grant.pk)
-        refuse_while_outcome_unknown(locked, doing=_("retried"))
+        refuse_while_outcome_unknown(locked, retrying=True)
         if locked.status == Grant.Status.FAILED:
             _require_verified(locked, doing=_("paying a grant"))
             require_payout_reference(locked, doing=_("paying a grant"))
