@@ -12,7 +12,8 @@
 #   make bench-web      seeds 10,000 creators, drives five key pages under gunicorn with wrk:
 #                       req/s, p50/p95, ratio to a trivial view (DURATION, CONNECTIONS, WEB_WORKERS)
 #   make test-faults    restarts Redis and PostgreSQL (private ones) and kills a worker with -9
-#                       during disbursement batches; every grant must be paid exactly once
+#                       during disbursement batches; every grant must be paid exactly once; and
+#                       stalls payments past the soft time limit under duplicate sweeps
 #
 # Variables: PORT (8000), HOST (127.0.0.1), PYTHON (an interpreter >= 3.12 to build .venv with),
 # PYTEST_ARGS. DATABASE_URL / REDIS_URL in the environment switch to PostgreSQL / Redis.

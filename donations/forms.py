@@ -82,6 +82,28 @@ class PayoutChangeForm(forms.Form):
     payout_reference = forms.CharField(label=_("New payout reference"), max_length=100)
 
 
+class OverspendResolveForm(forms.Form):
+    """How a fund's overspend is covered: its total is raised by the overspent amount."""
+
+    note = forms.CharField(label=_("Where the money comes from"), max_length=500, strip=True)
+
+
+class OutcomeRecordForm(forms.Form):
+    """The provider's answer about a payment, recorded by staff."""
+
+    outcome = forms.ChoiceField(
+        label=_("The provider confirms"),
+        choices=[("paid", _("it paid")), ("not_paid", _("it made no payment"))],
+        widget=forms.RadioSelect,
+    )
+    reference = forms.CharField(
+        label=_("Provider's reference (if paid)"), max_length=100, required=False, strip=True
+    )
+    note = forms.CharField(
+        label=_("How it confirmed (who, when, which statement)"), max_length=500, strip=True
+    )
+
+
 class GrantProposeForm(forms.Form):
     fund = forms.ModelChoiceField(label=_("Fund"), queryset=Fund.objects.order_by("name"))
     nonprofit = forms.ModelChoiceField(

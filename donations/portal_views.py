@@ -28,7 +28,11 @@ def donation_status(request: HttpRequest) -> HttpResponse:
     live = next((g for g in grants if g.status in nominations.LIVE_STATUSES), None)
     # The steps of the donation, not each payment attempt staff see on the grant's page.
     history = selectors.grant_step_events(live) if live else []
-    reached = STEPS.index(live.status) if live is not None and live.status in STEPS else -1
+    # A payment whose outcome is unknown was sent: the creator sees it as sent until it is
+    # settled either way.
+    shown = "processing" if live is not None and live.status == Grant.Status.UNKNOWN else None
+    shown = shown or (live.status if live is not None else None)
+    reached = STEPS.index(shown) if shown in STEPS else -1
     steps = [
         {"code": code, "label": Grant.Status(code).label, "done": i <= reached}
         for i, code in enumerate(STEPS)

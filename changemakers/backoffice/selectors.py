@@ -17,7 +17,7 @@ from django_countries import countries
 
 from changemakers.core.models import AuditEvent
 from creators.models import Cause, ChangeMakersList, Creator, ListEntry
-from donations.models import Disbursement, Grant
+from donations.models import Disbursement, Fund, Grant
 from donations.selectors import grants_filtered
 from programs.models import Enrolment, Milestone
 
@@ -99,6 +99,51 @@ def dashboard_failures(filters: DashboardFilters) -> list[Grant]:
         .order_by(F("disbursement__updated_at").desc(nulls_last=True), "-updated_at", "-pk")[
             :DASHBOARD_LIST_SIZE
         ]
+    )
+
+
+@dataclass(frozen=True)
+class MoneyToSettle:
+    """What only staff can settle with the payout provider, for the whole program: funds
+    overspent by a payment found late, payments whose outcome is still unknown after the
+    horizon or held (another amount reported), and how many unknown ones are still being asked
+    about automatically."""
+
+    overspent: list[Fund]
+    flagged: list[Grant]
+    flagged_count: int
+    rechecking_count: int
+
+    @property
+    def total(self) -> int:
+        return len(self.overspent) + self.flagged_count
+
+
+def dashboard_money_to_settle() -> MoneyToSettle:
+    """Two small queries, a third when something is flagged; never narrowed by the filters
+    (like the budgets), so nothing to settle is hidden by a filter."""
+    flagged = Q(status=Grant.Status.UNKNOWN, disbursement__recheck_at__isnull=True) | Q(
+        held_at__isnull=False
+    )
+    rechecking = Q(status=Grant.Status.UNKNOWN, disbursement__recheck_at__isnull=False)
+    open_questions = Grant.objects.exclude(status=Grant.Status.CANCELLED)
+    counts = (
+        open_questions.filter(Q(status=Grant.Status.UNKNOWN) | Q(held_at__isnull=False))
+        .order_by()
+        .aggregate(flagged=Count("pk", filter=flagged), rechecking=Count("pk", filter=rechecking))
+    )
+    oldest = []
+    if counts["flagged"]:
+        oldest = list(
+            open_questions.filter(flagged)
+            .select_related("nonprofit", "creator", "fund", "disbursement")
+            .order_by("updated_at", "pk")[:DASHBOARD_LIST_SIZE]
+        )
+    return MoneyToSettle(
+        overspent=list(Fund.objects.filter(overspent__gt=0).order_by("name")),
+        flagged=oldest,
+        flagged_count=counts["flagged"],
+        rechecking_count=counts["rechecking"],
     )
 
 

@@ -1,6 +1,7 @@
 """The staff dashboard: the whole program's state on one page.
 
-Budgets per fund, the grants waiting for staff, overdue milestones, failed payments, the
+Budgets per fund, money to settle with the payout provider (overspends, payments whose outcome
+is unknown, held grants), the grants waiting for staff, overdue milestones, failed payments, the
 latest audit events, and charts of the money paid out, drawn as inline SVG on the server (no
 script, no inline style: the CSP forbids both). The filters form is a plain GET form that
 htmx submits in place, swapping only the dashboard's body.
@@ -100,6 +101,7 @@ def _dashboard_data(
     return {
         "needs_action": selectors.dashboard_needs_action(filters),
         "failures": selectors.dashboard_failures(filters),
+        "to_settle": selectors.dashboard_money_to_settle(),
         "overdue": selectors.dashboard_overdue(today=today, cohort=filters.cohort),
         "events": [_event_row(event) for event in selectors.dashboard_recent_events()],
         "charts": charts,

@@ -317,8 +317,10 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_TIME_LIMIT = 300
-CELERY_TASK_SOFT_TIME_LIMIT = 240
+# A task is interrupted (SoftTimeLimitExceeded) after the soft limit and killed after the hard
+# one, in seconds. The fault tests (tests/faults/) shorten both to stall a payment past them.
+CELERY_TASK_TIME_LIMIT = env.int("DJANGO_CELERY_TIME_LIMIT", default=300)
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("DJANGO_CELERY_SOFT_TIME_LIMIT", default=240)
 # Keep the database connection between tasks instead of reopening it for each one.
 CELERY_DB_REUSE_MAX = 200
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
@@ -333,7 +335,7 @@ PAYOUT_PROVIDERS = env.list(
 )
 PAYOUT_PROVIDER = env.str("DJANGO_PAYOUT_PROVIDER", default="sandbox")
 # What the sandbox does for payees without a sandbox-* payout reference: succeed, fail,
-# timeout, flaky or lose-response. And its pause per request, in seconds.
+# timeout, flaky, lose-response, dark or stall. And its pause per request, in seconds.
 PAYOUT_SANDBOX_MODE = env.str("DJANGO_PAYOUT_SANDBOX_MODE", default="succeed")
 PAYOUT_SANDBOX_LATENCY = env.float("DJANGO_PAYOUT_SANDBOX_LATENCY", default=0.0)
 # Stripe Connect (donations/payouts/stripe.py): the platform's secret key, the signing secret
@@ -344,6 +346,8 @@ STRIPE_SECRET_KEY = env.str("DJANGO_STRIPE_SECRET_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env.str("DJANGO_STRIPE_WEBHOOK_SECRET", default="")
 STRIPE_API_BASE = env.str("DJANGO_STRIPE_API_BASE", default="https://api.stripe.com")
 STRIPE_TIMEOUT = env.float("DJANGO_STRIPE_TIMEOUT", default=30.0)
+# How long the sandbox hangs before answering a payee in its "stall" mode (seconds).
+PAYOUT_SANDBOX_STALL = env.float("DJANGO_PAYOUT_SANDBOX_STALL", default=30.0)
 # Tries per payment before a transient error fails the grant, and the exponential backoff
 # between them (seconds: base, cap; with full jitter).
 PAYOUT_MAX_ATTEMPTS = env.int("DJANGO_PAYOUT_MAX_ATTEMPTS", default=6)
@@ -356,6 +360,11 @@ PAYOUT_BATCH_CHUNK = env.int("DJANGO_PAYOUT_BATCH_CHUNK", default=25)
 # above the task time limit (300) plus the backoff cap plus time waiting in the queue, so it
 # does not race a live retry (if it ever does, both send the same key: nothing is paid twice).
 PAYOUT_STALE_AFTER = env.int("DJANGO_PAYOUT_STALE_AFTER", default=900)
+# A payment given up on after timeouts has an unknown outcome (its amount stays committed): the
+# sweeper asks the provider again, PAYOUT_STALE_AFTER after the give-up and then twice as long
+# each time, until the provider confirms or this many seconds have passed since the give-up;
+# then it stays unknown, flagged for staff to settle with the provider. A week by default.
+PAYOUT_UNKNOWN_HORIZON = env.int("DJANGO_PAYOUT_UNKNOWN_HORIZON", default=7 * 24 * 3600)
 # Redis hands an unacknowledged message to another worker once it has been out this long. A
 # retry waiting out its countdown is such a message (held by the worker until it is due), and
 # so is a task running up to its time limit: with a shorter timeout the same payment runs in

@@ -20,6 +20,7 @@ class FundAdmin(ServiceModelAdmin):
         "committed_money",
         "disbursed_money",
         "remaining_money",
+        "overspent_money",
     ]
     list_filter = ["currency"]
     search_fields = ["name"]
@@ -31,8 +32,15 @@ class FundAdmin(ServiceModelAdmin):
         "committed_money",
         "disbursed_money",
         "remaining_money",
+        "overspent_money",
     ]
-    readonly_fields = ["total_money", "committed_money", "disbursed_money", "remaining_money"]
+    readonly_fields = [
+        "total_money",
+        "committed_money",
+        "disbursed_money",
+        "remaining_money",
+        "overspent_money",
+    ]
     # Grants are held in the fund's currency; a change of total needs a service (not yet).
     readonly_on_change = ["currency"]
 
@@ -54,6 +62,10 @@ class FundAdmin(ServiceModelAdmin):
     @admin.display(description=_("remaining"))
     def remaining_money(self, obj: Fund) -> str:
         return money(obj.remaining, obj.currency)
+
+    @admin.display(description=_("overspent"), ordering="overspent")
+    def overspent_money(self, obj: Fund) -> str:
+        return money(obj.overspent, obj.currency)
 
     def create_through_service(self, request, obj, form):
         return fund_create(

@@ -1,7 +1,11 @@
 """Funds and the grants given from them.
 
 A fund's `committed` and `disbursed` totals are kept by the grant services under a row lock
-on the fund, and the database refuses any row where they pass the fund's total."""
+on the fund, and the database refuses any row where they pass the fund's total, unless the
+excess is recorded as `overspent`: a payment the provider made that was found after its money
+had gone back to the fund (see `fund_book_late`). No decision can overspend a fund: the
+database accepts `committed` past the total only when `overspent` is exactly that excess, and
+only the booking of a payment already made writes `overspent`."""
 
 import uuid
 from decimal import Decimal
@@ -29,6 +33,14 @@ class Fund(TimeStampedModel):
         help_text=_("Approved grants not cancelled or failed, paid ones included."),
     )
     disbursed = money_field(_("disbursed"), default=Decimal("0.00"))
+    overspent = money_field(
+        _("overspent"),
+        default=Decimal("0.00"),
+        help_text=_(
+            "Committed past the total by a payment the provider made after it was given up "
+            "on; staff resolve it by raising the total."
+        ),
+    )
 
     class Meta:
         verbose_name = _("fund")
@@ -40,9 +52,16 @@ class Fund(TimeStampedModel):
                 name="fund_total_positive",
                 violation_error_message=_("A fund's total must be more than zero."),
             ),
-            # The database-level budget guard: whatever the code does, no row may overspend.
+            # The database-level budget guard: whatever the code does, no row may overspend,
+            # except by a payment found made late, and then exactly by the amount recorded
+            # as overspent. An approval adds to `committed` alone, so it can never pass the
+            # total, whether or not the fund is overspent already.
             models.CheckConstraint(
-                condition=Q(committed__gte=0) & Q(committed__lte=F("total")),
+                condition=Q(committed__gte=0)
+                & (
+                    Q(overspent=0, committed__lte=F("total"))
+                    | Q(overspent__gt=0, committed=F("total") + F("overspent"))
+                ),
                 name="fund_committed_within_total",
                 violation_error_message=_("This would commit more than the fund holds."),
             ),
@@ -58,7 +77,7 @@ class Fund(TimeStampedModel):
 
     @property
     def remaining(self) -> Decimal:
-        return self.total - self.committed
+        return max(self.total - self.committed, Decimal("0.00"))
 
 
 class GrantQuerySet(models.QuerySet):
@@ -77,6 +96,10 @@ class GrantQuerySet(models.QuerySet):
         """Grants whose amount is held against their fund."""
         return self.filter(status__in=Grant.COMMITTING_STATUSES)
 
+    def outcome_unknown(self) -> "GrantQuerySet":
+        """Grants whose payment may or may not have been made: the provider has not said."""
+        return self.filter(status=Grant.Status.UNKNOWN)
+
     def awaiting_disbursement(self) -> "GrantQuerySet":
         """Approved grants, ready to be scheduled for payment (those on hold wait)."""
         return self.filter(status=Grant.Status.APPROVED, held_at__isnull=True)
@@ -87,7 +110,7 @@ class GrantQuerySet(models.QuerySet):
 
     def held(self) -> "GrantQuerySet":
         """Unpaid grants on hold, waiting for a finance approver to re-confirm the payee."""
-        return self.unpaid().filter(held_at__isnull=False)
+        return self.filter(status__in=Grant.HOLDABLE_STATUSES, held_at__isnull=False)
 
     def with_related(self) -> "GrantQuerySet":
         return self.select_related("fund", "nonprofit", "creator")
@@ -114,9 +137,17 @@ class Grant(TimeStampedModel):
         DISBURSED = "disbursed", _("Disbursed")
         FAILED = "failed", _("Failed")
         CANCELLED = "cancelled", _("Cancelled")
+        # Given up on after timeouts, and the provider has not yet said whether it paid: its
+        # amount stays committed until it does (see `disbursement_recheck`).
+        UNKNOWN = "unknown", _("Outcome unknown")
 
-    COMMITTING_STATUSES = ("approved", "scheduled", "processing", "disbursed")
+    COMMITTING_STATUSES = ("approved", "scheduled", "processing", "disbursed", "unknown")
+    # What a hold stops. An unknown outcome is not among them: nothing is sent for it any
+    # more, its provider is only asked what became of the payment.
     UNPAID_STATUSES = ("approved", "scheduled", "processing", "failed")
+    # A hold also marks an unknown outcome whose provider answered with another amount or
+    # currency: staff settle it (`disbursement_outcome_record`).
+    HOLDABLE_STATUSES = (*UNPAID_STATUSES, "unknown")
 
     fund = models.ForeignKey(
         Fund, verbose_name=_("fund"), on_delete=models.PROTECT, related_name="grants"
@@ -262,7 +293,7 @@ class Grant(TimeStampedModel):
 
     @property
     def is_held(self) -> bool:
-        return self.held_at is not None and self.status in self.UNPAID_STATUSES
+        return self.held_at is not None and self.status in self.HOLDABLE_STATUSES
 
     def clean(self) -> None:
         if self.fund_id and self.currency != self.fund.currency:

@@ -46,6 +46,20 @@ class DisbursementQuerySet(models.QuerySet):
             grant__held_at__isnull=True,
         )
 
+    def recheck_due(self, *, now) -> "DisbursementQuerySet":
+        """Payments whose outcome is unknown (and, from before that state existed, ones failed
+        after timeouts) that the provider is due to be asked about again."""
+        return self.filter(
+            status__in=(Disbursement.Status.UNKNOWN, Disbursement.Status.FAILED),
+            recheck_at__lte=now,
+        )
+
+    def unknown_flagged(self) -> "DisbursementQuerySet":
+        """Payments whose outcome is unknown and no longer asked about automatically: past the
+        horizon (PAYOUT_UNKNOWN_HORIZON) or reported by the provider with another amount.
+        Staff find out from the provider and record its answer."""
+        return self.filter(status=Disbursement.Status.UNKNOWN, recheck_at__isnull=True)
+
 
 class Disbursement(TimeStampedModel):
     """The payment of one grant through a payout provider, and the database's record of it.
@@ -61,6 +75,7 @@ class Disbursement(TimeStampedModel):
         SUCCEEDED = "succeeded", _("Succeeded")
         FAILED = "failed", _("Failed")
         CANCELLED = "cancelled", _("Cancelled")
+        UNKNOWN = "unknown", _("Outcome unknown")
 
     UNFINISHED_STATUSES = ("pending", "processing")
 
@@ -90,9 +105,17 @@ class Disbursement(TimeStampedModel):
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     last_error = models.TextField(_("last error"), blank=True)
     queued_at = models.DateTimeField(_("queued at"), null=True, blank=True)
-    # A payment given up on after timeouts may still go through at the provider a little later:
-    # the sweeper asks once more at this time, and records it if it did.
+    # A payment given up on after timeouts may still go through at the provider later: its
+    # outcome is unknown and the sweeper asks again at this time, backing off, until the
+    # provider answers or the horizon passes (then empty: flagged for staff).
     recheck_at = models.DateTimeField(_("check again at"), null=True, blank=True)
+    unknown_since = models.DateTimeField(_("outcome unknown since"), null=True, blank=True)
+    rechecks = models.PositiveSmallIntegerField(_("rechecks"), default=0)
+    not_found = models.PositiveSmallIntegerField(
+        _("lookups finding no payment"),
+        default=0,
+        help_text=_("Rechecks in a row in which the provider found no payment under the key."),
+    )
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
 

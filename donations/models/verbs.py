@@ -27,3 +27,8 @@ class AuditVerb(models.TextChoices):
     CHANGE_REQUESTED = "change_requested", _("Change requested")
     HELD = "held", _("Put on hold")
     HOLD_RELEASED = "hold_released", _("Payee re-confirmed, hold released")
+    OUTCOME_UNKNOWN = "outcome_unknown", _("Payment outcome unknown")
+    UNKNOWN_FLAGGED = "unknown_flagged", _("Payment outcome still unknown: flagged for staff")
+    OUTCOME_RECORDED = "outcome_recorded", _("Provider's answer recorded by staff")
+    OVERSPENT = "overspent", _("Overspent by a payment found late")
+    OVERSPEND_RESOLVED = "overspend_resolved", _("Overspend resolved")

@@ -14,7 +14,17 @@ payout reference / mode    outcome
 ``sandbox-flaky``          times out on the first request for a key, pays on the next
 ``sandbox-lose-response``  pays, then loses the answer (a retryable error) on that first
                            request; asking again, or looking up the key, finds the payment
+``sandbox-dark``           cannot be reached: every request times out and so does every
+                           lookup of its keys (nothing paid; the outcome stays unknown)
+``sandbox-stall``          pays, then hangs for `PAYOUT_SANDBOX_STALL` seconds before
+                           answering, like a connection that never returns: the worker's time
+                           limit ends the task with the payment made but not recorded
 =========================  =================================================================
+
+A lookup answers with the payment under the key as the sandbox's ledger holds it (amount and
+currency included), or None: "no payment under this key", which in the sandbox is final (a
+request it timed out is never carried out later; see `disbursement_recheck` for how the app
+treats "not found" from a provider that might).
 
 `PAYOUT_SANDBOX_LATENCY` (seconds) adds a pause to each request, like a network round trip; a
 payment is recorded before the pause, as its answer travels back, so a worker killed during the
@@ -28,6 +38,7 @@ from enum import StrEnum
 
 from django.conf import settings
 from django.db import connection
+from django.db.models import F
 from django.utils import timezone
 
 from donations.models import MONEY_DIGITS, MONEY_PLACES, SandboxPayment
@@ -41,9 +52,12 @@ class Mode(StrEnum):
     TIMEOUT = "timeout"
     FLAKY = "flaky"
     LOSE_RESPONSE = "lose-response"
+    DARK = "dark"
+    STALL = "stall"
 
 
 PAYEE_PREFIX = "sandbox-"
+CENT = Decimal(1).scaleb(-MONEY_PLACES)
 
 
 def mode_for(payee: str) -> Mode:
@@ -75,6 +89,14 @@ class SandboxProvider(PayoutProvider):
         if mode is Mode.TIMEOUT:
             self._wait()
             raise RetryableError("The sandbox did not answer in time.")
+        if mode is Mode.DARK:  # the request is noted, so that lookups of the key know the payee
+            noted, _ = SandboxPayment.objects.get_or_create(
+                idempotency_key=idempotency_key,
+                defaults={"amount": amount, "currency": currency, "payee": payee},
+            )
+            SandboxPayment.objects.filter(pk=noted.pk).update(requests=F("requests") + 1)
+            self._wait()
+            raise RetryableError("The sandbox could not be reached.")
         now = timezone.now()
         reference = f"SBX-{secrets.token_hex(8).upper()}"
         pays_now = mode is not Mode.FLAKY  # flaky: the first request for a key only times out
@@ -90,20 +112,27 @@ class SandboxProvider(PayoutProvider):
         )
         if row is None:
             raise FinalError(f"The key {idempotency_key} was already used for another amount.")
-        paid_reference, paid_at = row
+        paid_reference, paid_at, paid_amount, paid_currency = row
         self._wait()
+        if mode is Mode.STALL:
+            time.sleep(float(settings.PAYOUT_SANDBOX_STALL))
         if paid_at is None:
             raise RetryableError("The sandbox did not answer in time (it will on the next try).")
         made_now = paid_reference == reference
         if mode is Mode.LOSE_RESPONSE and made_now:
             raise RetryableError("The connection dropped before the sandbox's answer arrived.")
-        return Payment(reference=paid_reference, amount=amount, currency=currency)
+        return Payment(
+            reference=paid_reference,
+            amount=Decimal(str(paid_amount)).quantize(CENT),  # SQLite hands back a number
+            currency=paid_currency,
+        )
 
     @staticmethod
     def _record(*, key, amount, currency, payee, description, now, reference, pays_now):
         """One statement, one row per key, whoever gets there first: a racing request for the
         same key waits on the row and then sees the payment the first one made. Returns
-        (reference, paid_at), or None when the key was used for another amount."""
+        (reference, paid_at, amount, currency), or None when the key was used for another
+        amount."""
         table = connection.ops.quote_name(SandboxPayment._meta.db_table)
         amount_db = connection.ops.adapt_decimalfield_value(amount, MONEY_DIGITS, MONEY_PLACES)
         now_db = connection.ops.adapt_datetimefield_value(now)
@@ -116,7 +145,7 @@ class SandboxProvider(PayoutProvider):
                 paid_at = COALESCE(t.paid_at, %s),
                 reference = CASE WHEN t.paid_at IS NULL THEN %s ELSE t.reference END
             WHERE t.amount = EXCLUDED.amount AND t.currency = EXCLUDED.currency
-            RETURNING reference, paid_at
+            RETURNING reference, paid_at, amount, currency
         """  # nosec B608 # only the model's quoted table name is formatted in; values are params
         params = [
             *(key, amount_db, currency, payee, description, now_db),
@@ -130,11 +159,13 @@ class SandboxProvider(PayoutProvider):
     def lookup(self, *, idempotency_key: str) -> Payment | None:
         self._wait()
         row = (
-            SandboxPayment.objects.filter(idempotency_key=idempotency_key, paid_at__isnull=False)
-            .only("reference", "amount", "currency")
+            SandboxPayment.objects.filter(idempotency_key=idempotency_key)
+            .only("reference", "amount", "currency", "payee", "paid_at")
             .first()
         )
-        if row is None:
+        if mode_for(row.payee if row else "") is Mode.DARK:
+            raise RetryableError("The sandbox could not be reached.")
+        if row is None or row.paid_at is None:
             return None
         return Payment(reference=row.reference, amount=row.amount, currency=row.currency)
 

@@ -2,7 +2,7 @@
 their contacts, contacts' sign-in links, funds, grants, creators' nominations, and paying
 them. Callers import from here (`from donations.services import grant_approve`)."""
 
-from .funds import fund_create
+from .funds import fund_create, fund_overspend_resolve
 from .grants import (
     grant_approve,
     grant_cancel,
@@ -43,10 +43,12 @@ from .nonprofits import (
     payout_change_request,
 )
 from .payments import (
+    disbursement_outcome_record,
     disbursement_pay,
     disbursement_recheck,
     disbursement_reconcile,
     disbursement_record_error,
+    disbursement_record_payment,
     disbursement_succeed,
     disbursements_sweep,
     grant_schedule,
@@ -57,13 +59,16 @@ __all__ = [
     "CONTACT_FIELDS",
     "LINK_REQUESTS_PER_WINDOW",
     "NONPROFIT_DETAIL_FIELDS",
+    "disbursement_outcome_record",
     "disbursement_pay",
     "disbursement_recheck",
     "disbursement_reconcile",
     "disbursement_record_error",
+    "disbursement_record_payment",
     "disbursement_succeed",
     "disbursements_sweep",
     "fund_create",
+    "fund_overspend_resolve",
     "grant_approve",
     "grant_cancel",
     "grant_fail",

@@ -1,6 +1,7 @@
 """Funds and the money they hold: amounts in whole cents, and committing and releasing a grant's
 amount against its fund under the fund's row lock. The fund's CHECK constraint refuses any
-overspend the code might still let through."""
+overspend the code might still let through; the one overspend it accepts is a payment the
+provider made that is found late (`fund_book_late`), recorded as such for staff to resolve."""
 
 from decimal import Decimal
 
@@ -15,6 +16,7 @@ from changemakers.core.audit import audit_record
 from ..models import MONEY_PLACES, Fund, Grant
 
 CENT = Decimal(1).scaleb(-MONEY_PLACES)
+ZERO = Decimal("0.00")
 
 
 def money_amount(amount) -> Decimal:
@@ -82,7 +84,77 @@ def _exhausted(fund: Fund, grant: Grant) -> ValidationError:
 
 
 def fund_release(grant: Grant) -> None:
-    """Give `grant.amount` back to its fund. Call with the grant row locked."""
-    Fund.objects.filter(pk=grant.fund_id).update(
-        committed=F("committed") - grant.amount, updated_at=timezone.now()
+    """Give `grant.amount` back to its fund. Call with the grant row locked.
+
+    An overspent fund (see `fund_book_late`) gets back under its total first: what is released
+    comes off the overspend before it makes room for new grants."""
+    fund = Fund.objects.select_for_update(no_key=True).get(pk=grant.fund_id)
+    committed = fund.committed - grant.amount
+    Fund.objects.filter(pk=fund.pk).update(
+        committed=committed,
+        overspent=max(committed - fund.total, ZERO),
+        updated_at=timezone.now(),
     )
+
+
+def fund_book_late(grant: Grant) -> Decimal:
+    """Commit `grant.amount` again for a payment the provider made after the grant had given its
+    money back (found paid after it failed): the money has left, so it is booked even past the
+    fund's total, and the excess is recorded as the fund's overspend, audited, for staff to
+    resolve (`fund_overspend_resolve`). Returns the overspend it added. Call with the grant row
+    locked."""
+    fund = Fund.objects.select_for_update(no_key=True).get(pk=grant.fund_id)
+    committed = fund.committed + grant.amount
+    overspent = max(committed - fund.total, ZERO)
+    Fund.objects.filter(pk=fund.pk).update(
+        committed=committed, overspent=overspent, updated_at=timezone.now()
+    )
+    added = overspent - fund.overspent
+    if added > 0:
+        audit_record(
+            actor=None,
+            obj=fund,
+            action="overspent",
+            note=_(
+                "%(grant)s was paid by the provider after its money had gone back to the fund; "
+                "booking it takes the fund %(currency)s %(added)s past its total."
+            )
+            % {"grant": grant, "currency": fund.currency, "added": f"{added:,}"},
+        )
+    return added
+
+
+def fund_overspend_resolve(*, fund: Fund, actor, note: str) -> Fund:
+    """Resolve a fund's overspend: its total is raised by the overspent amount (the money has
+    left already; the budget now says so), with the staff member's note on where it is covered
+    from, audited. Idempotent: a fund not overspent is returned as it is."""
+    if not note.strip():
+        raise ValidationError(
+            _("Say how the overspend is covered (where the money comes from)."),
+            code="note_empty",
+        )
+    if not getattr(actor, "is_staff", False):
+        raise ValidationError(
+            _("Only staff can resolve a fund's overspend."), code="permission_denied"
+        )
+    with transaction.atomic():
+        locked = Fund.objects.select_for_update(no_key=True).get(pk=fund.pk)
+        if locked.overspent <= 0:
+            return locked
+        before = locked.total
+        locked.total += locked.overspent
+        locked.overspent = ZERO
+        locked.save(update_fields=["total", "overspent", "updated_at"])
+        audit_record(
+            actor=actor,
+            obj=locked,
+            action="overspend_resolved",
+            note=_("Total raised from %(currency)s %(before)s to %(currency)s %(after)s: %(note)s")
+            % {
+                "currency": locked.currency,
+                "before": f"{before:,}",
+                "after": f"{locked.total:,}",
+                "note": note.strip(),
+            },
+        )
+        return locked

@@ -205,6 +205,7 @@ def grant_cancel(*, grant: Grant, actor, reason: str) -> Grant:
                 % {"grant": locked},
                 code="grant_paying",
             )
+        refuse_while_outcome_unknown(locked)
         if locked.status == Grant.Status.FAILED:
             pending = (
                 Disbursement.objects.filter(grant=locked, recheck_at__isnull=False)
@@ -250,6 +251,26 @@ def grant_cancel(*, grant: Grant, actor, reason: str) -> Grant:
         return cancelled
 
 
+def refuse_while_outcome_unknown(grant: Grant, *, retrying: bool = False) -> None:
+    """Refuse to cancel or retry a grant whose payment may have been made: the provider has
+    not said yet. Its amount stays committed until it does (see `disbursement_recheck`)."""
+    if grant.status != Grant.Status.UNKNOWN:
+        return
+    if retrying:
+        message = _(
+            "Whether the provider paid %(grant)s is not known yet, so it cannot be retried: "
+            "the provider is asked again automatically, and staff can record its answer once "
+            "it confirms whether the payment was made."
+        )
+    else:
+        message = _(
+            "Whether the provider paid %(grant)s is not known yet, so it cannot be cancelled: "
+            "the provider is asked again automatically, and staff can record its answer once "
+            "it confirms whether the payment was made."
+        )
+    raise ValidationError(message % {"grant": grant}, code="outcome_unknown")
+
+
 def _disbursement_set(
     disbursement: Disbursement, status: str, *, actor, action: str, note: str = "", **changes
 ) -> Disbursement:
@@ -275,6 +296,7 @@ def grant_retry(*, grant: Grant, actor) -> Grant:
     same idempotency key, so a payment that did go through after all is found, not repeated."""
     with transaction.atomic(durable=True):
         locked = Grant.objects.select_for_update(of=("self",)).get(pk=grant.pk)
+        refuse_while_outcome_unknown(locked, retrying=True)
         if locked.status == Grant.Status.FAILED:
             require_not_proposer(
                 locked,
@@ -342,17 +364,18 @@ def _payee_copy(grant: Grant, disbursement: Disbursement) -> None:
 
 def grant_hold(*, grant: Grant, reason: str, actor=None) -> Grant:
     """Stop a grant from being paid, scheduled or retried until its payee is re-confirmed
-    (`grant_hold_release`); its amount stays committed. For approved, scheduled and failed
-    grants, and processing ones whose payment is not in flight (a worker calling the provider
-    right now finishes that call; its next try is held by the worker itself, which checks the
-    payee and the verification first). Idempotent: a held grant keeps its first reason."""
+    (`grant_hold_release`); its amount stays committed. For approved, scheduled, failed and
+    unknown-outcome grants, and processing ones whose payment is not in flight (a worker
+    calling the provider right now finishes that call; its next try is held by the worker
+    itself, which checks the payee and the verification first). Idempotent: a held grant
+    keeps its first reason."""
     if not reason.strip():
         raise ValidationError(_("Say why the grant is held."), code="reason_empty")
     with transaction.atomic():
         locked = Grant.objects.select_for_update(of=("self",)).get(pk=grant.pk)
         if locked.is_held:
             return locked
-        if locked.status not in Grant.UNPAID_STATUSES:
+        if locked.status not in Grant.HOLDABLE_STATUSES:
             raise ValidationError(
                 _("%(grant)s is %(status)s; only a grant not yet paid can be held.")
                 % {"grant": locked, "status": locked.get_status_display().lower()},
@@ -432,10 +455,12 @@ def grant_hold_release(*, grant: Grant, actor) -> Grant:
 
 
 def grant_fail(*, grant: Grant, reason: str, actor=None) -> Grant:
-    """Mark a scheduled or processing grant failed and give its amount back to the fund.
+    """Mark a scheduled, processing or outcome-unknown grant failed and give its amount back to
+    the fund.
 
-    Only for a payment known not to have been made: the provider refused it, or it found no
-    payment under the grant's key. Its disbursement, if any, fails with it.
+    Only for a payment known not to have been made: the provider refused it, or confirmed it
+    made none under the grant's key (see `disbursement_recheck` for when a lookup that finds
+    nothing counts as that). Its disbursement, if any, fails with it.
     """
     if not reason.strip():
         raise ValidationError(_("Say why the grant failed."), code="reason_empty")
@@ -446,7 +471,7 @@ def grant_fail(*, grant: Grant, reason: str, actor=None) -> Grant:
         failed = state_transition(
             locked,
             to=Grant.Status.FAILED,
-            allowed_from=[Grant.Status.SCHEDULED, Grant.Status.PROCESSING],
+            allowed_from=[Grant.Status.SCHEDULED, Grant.Status.PROCESSING, Grant.Status.UNKNOWN],
             actor=actor,
             action="failed",
             note=reason,
@@ -454,7 +479,10 @@ def grant_fail(*, grant: Grant, reason: str, actor=None) -> Grant:
         )
         fund_release(locked)
         disbursement = Disbursement.objects.filter(grant=locked).first()
-        if disbursement and disbursement.status in Disbursement.UNFINISHED_STATUSES:
+        if disbursement and disbursement.status in (
+            *Disbursement.UNFINISHED_STATUSES,
+            Disbursement.Status.UNKNOWN,
+        ):
             _disbursement_set(
                 disbursement,
                 Disbursement.Status.FAILED,
@@ -463,6 +491,7 @@ def grant_fail(*, grant: Grant, reason: str, actor=None) -> Grant:
                 note=reason,
                 last_error=reason,
                 completed_at=timezone.now(),
+                recheck_at=None,
             )
         return failed
 

@@ -19,9 +19,18 @@ from .grants import grant_propose
 from .nonprofits import nonprofit_create
 
 # A grant in any of these states is the creator's donation; a new nomination waits for it
-# to be cancelled. A failed one stays theirs: staff retry it once its details are fixed (the
-# database holds this too: one grant per creator and fund unless cancelled).
-LIVE_STATUSES = ("proposed", "approved", "scheduled", "processing", "disbursed", "failed")
+# to be cancelled. A failed one stays theirs: staff retry it once its details are fixed, and so
+# does one whose payment's outcome is unknown (the database holds this too: one grant per
+# creator and fund unless cancelled).
+LIVE_STATUSES = (
+    "proposed",
+    "approved",
+    "scheduled",
+    "processing",
+    "disbursed",
+    "failed",
+    "unknown",
+)
 
 
 def donation_fund() -> Fund:

@@ -6,7 +6,14 @@ open while the provider is called: claim the disbursement (locked, committed), a
 provider with the grant's idempotency key (no transaction), record the answer (locked,
 committed). A crash between the last two leaves the disbursement "processing"; the sweeper
 (`disbursements_sweep`) then finds the payment by its key. Lock order everywhere: the grant
-row, then its disbursement, then the fund."""
+row, then its disbursement, then the fund.
+
+No money is lost in the dark: a payment whose tries ran out on timeouts may still be carried
+out by the provider, so it is not failed but its outcome is "unknown", its amount still
+committed, until the provider confirms one way or the other (`disbursement_recheck`). A payment
+found made is always booked, even past the fund's total (then recorded as an overspend for
+staff), and only when the provider reports the amount and currency that were asked; any other
+answer holds the grant for staff."""
 
 import logging
 from collections.abc import Iterable
@@ -24,10 +31,11 @@ from changemakers.core.jobs import enqueue_on_commit
 from changemakers.core.locks import try_lock
 
 from ..models import Disbursement, DisbursementBatch, Fund, Grant
-from ..payouts import FinalError, PayoutError, RetryableError, get_provider
-from .funds import fund_commit
+from ..payouts import FinalError, Payment, PayoutError, RetryableError, get_provider
+from .funds import fund_book_late
 from .grants import (
     grant_fail,
+    grant_hold,
     hold_locked,
     require_not_held,
     require_not_proposer,
@@ -256,23 +264,66 @@ def _pay(disbursement_id: int) -> Disbursement:
         return Disbursement.objects.get(pk=disbursement_id)
     except RetryableError as error:
         return disbursement_record_error(disbursement=disbursement, error=str(error))
-    return disbursement_succeed(disbursement=disbursement, reference=payment.reference)
+    return disbursement_record_payment(disbursement=disbursement, payment=payment)
+
+
+def disbursement_record_payment(
+    *, disbursement: Disbursement, payment: Payment, action: str = "disbursed"
+) -> Disbursement:
+    """Record a payment the provider reports under the disbursement's key: booked if it is
+    the amount and currency asked (`disbursement_succeed`); otherwise not booked, the grant
+    held with the reason and its outcome unknown, for staff to settle with the provider."""
+    if payment.amount != disbursement.amount or payment.currency != disbursement.currency:
+        return _payment_mismatch(disbursement, payment)
+    return disbursement_succeed(
+        disbursement=disbursement, reference=payment.reference, action=action
+    )
+
+
+def _payment_mismatch(disbursement: Disbursement, payment: Payment) -> Disbursement:
+    reason = _(
+        "The provider reports payment %(reference)s under this grant's key for %(paid)s, not the "
+        "%(asked)s asked: not booked. Settle it with the provider, then record its answer."
+    ) % {
+        "reference": payment.reference,
+        "paid": f"{payment.currency} {payment.amount:,}",
+        "asked": f"{disbursement.currency} {disbursement.amount:,}",
+    }
+    with transaction.atomic():
+        locked = _locked_disbursement(disbursement.pk)
+        if locked.status == Disbursement.Status.SUCCEEDED:
+            return locked
+        grant_hold(grant=locked.grant, reason=reason)
+        if locked.status in Disbursement.UNFINISHED_STATUSES:
+            _outcome_unknown(locked, reason=reason, recheck=False)
+        elif locked.recheck_at is not None:  # unknown or failed: stop asking, staff decide
+            locked.recheck_at = None
+            locked.last_error = reason
+            locked.save(update_fields=["recheck_at", "last_error", "updated_at"])
+        return locked
 
 
 def disbursement_succeed(
-    *, disbursement: Disbursement, reference: str, action: str = "disbursed"
+    *, disbursement: Disbursement, reference: str, action: str = "disbursed", actor=None
 ) -> Disbursement:
     """Record that the provider paid: the grant is disbursed and the fund's disbursed total
-    grows. Idempotent: a second report of the same payment changes nothing."""
+    grows. Idempotent: a second report of the same payment changes nothing.
+
+    A grant whose outcome was unknown still has its amount committed. A failed one had given
+    its amount back: the money has left all the same, so it is booked again, past the fund's
+    total if need be, as an overspend staff resolve (`fund_book_late`), never refused."""
     with transaction.atomic():
         locked = _locked_disbursement(disbursement.pk)
         grant = locked.grant
         if locked.status == Disbursement.Status.SUCCEEDED:
             return locked
         if grant.status == Grant.Status.FAILED:
-            # Found paid after it was given up on: the money went out, so it is committed again.
-            fund_commit(grant)
-        elif grant.status not in (Grant.Status.SCHEDULED, Grant.Status.PROCESSING):
+            fund_book_late(grant)
+        elif grant.status not in (
+            Grant.Status.SCHEDULED,
+            Grant.Status.PROCESSING,
+            Grant.Status.UNKNOWN,
+        ):
             raise ValidationError(
                 _("%(grant)s is %(status)s; a payment cannot be recorded against it.")
                 % {"grant": grant, "status": grant.get_status_display()},
@@ -286,12 +337,21 @@ def disbursement_succeed(
         locked.status = Disbursement.Status.SUCCEEDED
         locked.provider_reference = reference
         locked.completed_at = now
-        locked.save(update_fields=["status", "provider_reference", "completed_at", "updated_at"])
+        locked.recheck_at = None
+        locked.save(
+            update_fields=[
+                "status",
+                "provider_reference",
+                "completed_at",
+                "recheck_at",
+                "updated_at",
+            ]
+        )
         grant.status = Grant.Status.DISBURSED
         grant.status_reason = ""
         grant.disbursed_at = now
         grant.save(update_fields=["status", "status_reason", "disbursed_at", "updated_at"])
-        audit_changes(actor=None, changes=changes)
+        audit_changes(actor=actor, changes=changes)
         # Last, so the fund's row, which every payment of the fund updates, is locked briefly.
         Fund.objects.filter(pk=grant.fund_id).update(
             disbursed=F("disbursed") + grant.amount, updated_at=now
@@ -322,17 +382,22 @@ def disbursement_reconcile(*, disbursement: Disbursement, give_up: bool = False)
     """Ask the provider what became of an unfinished payment, by its key, and act on it.
 
     Paid: record it. Not paid: queue the payment again, or with `give_up` (its tries are used
-    up) fail the grant. If the provider cannot be reached, leave it for the next sweep.
+    up) mark its outcome unknown, its amount still committed: the last request may still be
+    carried out, so this lookup finding nothing proves nothing yet (`disbursement_recheck`
+    goes on asking). If the provider cannot be reached, leave it for the next sweep, or with
+    `give_up` mark its outcome unknown all the same.
     """
     provider = get_provider(disbursement.provider)
     try:
         payment = provider.lookup(idempotency_key=disbursement.idempotency_key)
     except PayoutError as error:
         logger.warning("Could not look up disbursement %s: %s", disbursement.pk, error)
-        return disbursement
+        if not give_up:
+            return disbursement
+        payment = None  # no answer either way: what became of it is unknown
     if payment is not None:
-        return disbursement_succeed(
-            disbursement=disbursement, reference=payment.reference, action="reconciled"
+        return disbursement_record_payment(
+            disbursement=disbursement, payment=payment, action="reconciled"
         )
     if give_up:
         with transaction.atomic():
@@ -348,10 +413,7 @@ def disbursement_reconcile(*, disbursement: Disbursement, give_up: bool = False)
                 "attempts": current.attempts,
                 "error": current.last_error or _("no answer from the provider"),
             }
-            grant_fail(grant=current.grant, reason=reason)
-            Disbursement.objects.filter(pk=current.pk).update(
-                recheck_at=timezone.now() + timedelta(seconds=settings.PAYOUT_STALE_AFTER)
-            )
+            _outcome_unknown(current, reason=reason)
         return Disbursement.objects.get(pk=disbursement.pk)
     with transaction.atomic():
         locked = _locked_disbursement(disbursement.pk)
@@ -362,10 +424,44 @@ def disbursement_reconcile(*, disbursement: Disbursement, give_up: bool = False)
         return locked
 
 
+def _outcome_unknown(locked: Disbursement, *, reason: str, recheck: bool = True) -> None:
+    """Move a processing payment (and its grant) to "outcome unknown", its amount still
+    committed; with `recheck`, the sweeper first asks again PAYOUT_STALE_AFTER from now, else
+    it is flagged for staff at once. Call with both rows locked."""
+    grant = locked.grant
+    now = timezone.now()
+    changes = [
+        (locked, "outcome_unknown", locked.status, Disbursement.Status.UNKNOWN, reason),
+        (grant, "outcome_unknown", grant.status, Grant.Status.UNKNOWN, reason),
+    ]
+    locked.status = Disbursement.Status.UNKNOWN
+    locked.unknown_since = now
+    locked.recheck_at = now + timedelta(seconds=settings.PAYOUT_STALE_AFTER) if recheck else None
+    locked.rechecks = 0
+    locked.not_found = 0
+    locked.last_error = reason
+    locked.save(
+        update_fields=[
+            "status",
+            "unknown_since",
+            "recheck_at",
+            "rechecks",
+            "not_found",
+            "last_error",
+            "updated_at",
+        ]
+    )
+    grant.status = Grant.Status.UNKNOWN
+    grant.status_reason = reason
+    grant.save(update_fields=["status", "status_reason", "updated_at"])
+    audit_changes(actor=None, changes=changes)
+
+
 def disbursements_sweep(*, now=None, limit: int = 500) -> int:
     """Reconcile payments the database says are unfinished but nobody has touched for
-    PAYOUT_STALE_AFTER seconds (a lost task, a worker killed mid-payment), and ask once more
-    about payments given up on after timeouts (see `disbursement_recheck`). Returns how many.
+    PAYOUT_STALE_AFTER seconds (a lost task, a worker killed mid-payment), and ask again about
+    payments whose outcome is unknown once each is due (see `disbursement_recheck`). Returns
+    how many.
 
     One sweep at a time: a sweep that finds another still running (a slow provider, beat
     sending the next one early) returns 0 at once and leaves the work to it."""
@@ -381,44 +477,184 @@ def _sweep(*, now, limit: int) -> int:
     stale = list(Disbursement.objects.stale(older_than=older_than).order_by("pk")[:limit])
     for disbursement in stale:
         disbursement_reconcile(disbursement=disbursement)
-    due = list(
-        Disbursement.objects.filter(
-            status=Disbursement.Status.FAILED, recheck_at__lte=now
-        ).order_by("recheck_at")[:limit]
-    )
+    due = list(Disbursement.objects.recheck_due(now=now).order_by("recheck_at", "pk")[:limit])
     for disbursement in due:
-        disbursement_recheck(disbursement=disbursement)
+        disbursement_recheck(disbursement=disbursement, now=now)
     return len(stale) + len(due)
 
 
-def disbursement_recheck(*, disbursement: Disbursement) -> Disbursement:
-    """Ask the provider once more about a payment given up on after timeouts: a timed-out
-    request can still be carried out a little later. Paid after all: the grant is recorded as
-    disbursed and its amount committed again. If the fund has no room left for it any more,
-    the payment cannot be booked: that is logged as an error for staff, with the reference."""
+#: Lookups in a row that must find no payment before the provider counts as having confirmed
+#: that none was made (see `disbursement_recheck`).
+NOT_FOUND_CONFIRMATIONS = 3
+
+
+def recheck_delay(rechecks: int) -> timedelta:
+    """How long after its `rechecks`-th recheck a payment of unknown outcome is asked about
+    again: PAYOUT_STALE_AFTER, doubled at each recheck (15, 30, 60 minutes... by default)."""
+    return timedelta(seconds=settings.PAYOUT_STALE_AFTER * 2 ** min(rechecks, 16))
+
+
+def disbursement_recheck(*, disbursement: Disbursement, now=None) -> Disbursement:
+    """Ask the provider again about a payment whose outcome is unknown (given up on after
+    timeouts: a timed-out request can still be carried out later), and leave that state only
+    on the provider's confirmation:
+
+    - found paid, for the amount and currency asked: the grant is disbursed (booked);
+    - found paid for another amount or currency: not booked, the grant is held, asked no more;
+    - found nothing: that confirms no payment was made only at the NOT_FOUND_CONFIRMATIONS-th
+      lookup in a row to find nothing. The rule: a timed-out request that the provider will
+      still carry out is carried out within its settling delay, and the lookups are spread
+      over PAYOUT_STALE_AFTER x (1 + 2 + 4) after the give-up (105 minutes with the default
+      900 s), each twice as long after the one before, so the last one is asked well past it.
+      Then the grant fails and its amount goes back to the fund; it can be retried (with the
+      same key, so a payment made even later is found, not repeated) or cancelled;
+    - the provider could not be reached: that is no answer, and counts for nothing.
+
+    Without a confirmation the payment is asked about again, backing off (`recheck_delay`),
+    until PAYOUT_UNKNOWN_HORIZON seconds after the give-up (7 days by default). At the horizon
+    it is not failed and no money is released: it stays unknown, flagged for staff
+    (`Disbursement.objects.unknown_flagged()`, the dashboard), who ask the provider and record
+    its answer (`disbursement_outcome_record`).
+
+    A payment failed after timeouts before the unknown state existed (failed, `recheck_at` set)
+    is asked about once, as it was then: found paid, it is booked (past the fund's total if
+    need be); found nothing, it is asked no more.
+    """
+    now = now or timezone.now()
     provider = get_provider(disbursement.provider)
     try:
         payment = provider.lookup(idempotency_key=disbursement.idempotency_key)
     except PayoutError as error:
         logger.warning("Could not recheck disbursement %s: %s", disbursement.pk, error)
-        return disbursement  # asked again at the next sweep
-    if payment is not None:
-        try:
-            return disbursement_succeed(
-                disbursement=disbursement, reference=payment.reference, action="reconciled"
+        return _recheck_later(disbursement, now=now, found_nothing=False, error=str(error))
+    if payment is None:
+        return _recheck_later(disbursement, now=now, found_nothing=True)
+    try:
+        return disbursement_record_payment(
+            disbursement=disbursement, payment=payment, action="reconciled"
+        )
+    except ValidationError as error:
+        # Paid, but the grant moved on meanwhile (cancelled): never only a log line.
+        grant_hold(
+            grant=disbursement.grant,
+            reason=_(
+                "The provider paid %(reference)s under this grant's key, but it cannot be "
+                "booked: %(error)s"
             )
-        except ValidationError as error:
-            logger.error(
-                "Disbursement %s was paid after it was given up on (provider reference %s) "
-                "but cannot be booked: %s",
-                disbursement.pk,
-                payment.reference,
-                " ".join(error.messages),
+            % {"reference": payment.reference, "error": " ".join(error.messages)},
+        )
+        Disbursement.objects.filter(pk=disbursement.pk).update(
+            recheck_at=None, updated_at=timezone.now()
+        )
+        return Disbursement.objects.get(pk=disbursement.pk)
+
+
+def _recheck_later(
+    disbursement: Disbursement, *, now, found_nothing: bool, error: str = ""
+) -> Disbursement:
+    """After a recheck that found no payment (or could not ask): confirm non-payment, ask again
+    later, or flag it for staff at the horizon. See `disbursement_recheck`."""
+    with transaction.atomic():
+        locked = _locked_disbursement(disbursement.pk)
+        if locked.recheck_at is None or locked.recheck_at > now:
+            return locked  # settled or rescheduled meanwhile (staff, a retry)
+        if locked.status == Disbursement.Status.FAILED:  # from before the unknown state
+            if found_nothing:
+                locked.recheck_at = None
+                locked.save(update_fields=["recheck_at", "updated_at"])
+            return locked
+        if locked.status != Disbursement.Status.UNKNOWN:
+            return locked
+        locked.rechecks += 1
+        locked.not_found = locked.not_found + 1 if found_nothing else locked.not_found
+        if error:
+            locked.last_error = error
+        if locked.not_found >= NOT_FOUND_CONFIRMATIONS:
+            reason = _(
+                "The provider confirmed no payment under this grant's key: %(count)s lookups in "
+                "a row found none, the last %(since)s after the payment was given up on."
+            ) % {"count": locked.not_found, "since": _duration(now - locked.unknown_since)}
+            locked.save(update_fields=["rechecks", "not_found", "last_error", "updated_at"])
+            grant_fail(grant=locked.grant, reason=reason)
+            return Disbursement.objects.get(pk=locked.pk)
+        horizon = locked.unknown_since + timedelta(seconds=settings.PAYOUT_UNKNOWN_HORIZON)
+        if now >= horizon:
+            locked.recheck_at = None
+            audit_record(
+                actor=None,
+                obj=locked.grant,
+                action="unknown_flagged",
+                note=_(
+                    "No confirmation from the provider %(since)s after the payment was given "
+                    "up on: its amount stays committed. Ask the provider whether it paid, then "
+                    "record its answer."
+                )
+                % {"since": _duration(now - locked.unknown_since)},
             )
-    Disbursement.objects.filter(pk=disbursement.pk, status=Disbursement.Status.FAILED).update(
-        recheck_at=None, updated_at=timezone.now()
-    )
-    return Disbursement.objects.get(pk=disbursement.pk)
+        else:
+            locked.recheck_at = min(now + recheck_delay(locked.rechecks), horizon)
+        locked.save(
+            update_fields=["rechecks", "not_found", "last_error", "recheck_at", "updated_at"]
+        )
+        return locked
+
+
+def disbursement_outcome_record(
+    *, grant: Grant, paid: bool, note: str, actor, reference: str = ""
+) -> Grant:
+    """Record by hand the answer the provider gave staff about a payment: for a grant whose
+    outcome is unknown (flagged at the horizon, or held for another amount), or a failed grant
+    that the provider's statement shows paid after all. Paid (with the provider's reference):
+    the grant is disbursed, booked past the fund's total if need be. Not paid: it fails and its
+    amount goes back to the fund. Audited with the staff member and their note."""
+    if not note.strip():
+        raise ValidationError(
+            _("Say how the provider confirmed it (who, when, which statement)."),
+            code="note_empty",
+        )
+    if not getattr(actor, "is_staff", False):
+        raise ValidationError(
+            _("Only staff can record the provider's answer."), code="permission_denied"
+        )
+    if paid and not reference.strip():
+        raise ValidationError(
+            _("Give the provider's reference for the payment."), code="reference_empty"
+        )
+    current = Grant.objects.only("status").get(pk=grant.pk).status
+    allowed = (Grant.Status.UNKNOWN, Grant.Status.FAILED) if paid else (Grant.Status.UNKNOWN,)
+    if current not in allowed:
+        raise ValidationError(
+            _("%(grant)s is %(status)s; there is no open question about its payment.")
+            % {"grant": grant, "status": Grant.Status(current).label},
+            code="illegal_transition",
+        )
+    disbursement = Disbursement.objects.get(grant_id=grant.pk)
+    with transaction.atomic(durable=True):
+        if paid:
+            disbursement_succeed(
+                disbursement=disbursement,
+                reference=reference.strip(),
+                action="outcome_recorded",
+                actor=actor,
+            )
+            audit_record(actor=actor, obj=grant, action="outcome_recorded", note=note.strip())
+        else:
+            grant_fail(
+                grant=grant,
+                reason=_("The provider confirmed no payment was made: %(note)s")
+                % {"note": note.strip()},
+                actor=actor,
+            )
+    return Grant.objects.get(pk=grant.pk)
+
+
+def _duration(delta: timedelta) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    if minutes < 120:
+        return _("%(n)s minutes") % {"n": minutes}
+    if minutes < 48 * 60:
+        return _("%(n)s hours") % {"n": minutes // 60}
+    return _("%(n)s days") % {"n": minutes // (24 * 60)}
 
 
 def _user_or_none(actor):

@@ -9,6 +9,7 @@ re-fetch themselves; without JavaScript the same POST redirects back with a mess
 
 from collections.abc import Callable
 
+from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
@@ -33,7 +34,7 @@ from changemakers.core.redirects import safe_next_path
 from changemakers.core.roles import staff_required
 
 from .. import selectors, services
-from ..forms import GrantFilterForm, GrantProposeForm, ReasonForm
+from ..forms import GrantFilterForm, GrantProposeForm, OutcomeRecordForm, ReasonForm
 from ..models import Grant, mask_reference
 from .rows import is_id, paginate, redirect_with_messages, run_action
 
@@ -107,7 +108,7 @@ def _grant_action(
     pk: int,
     act: Callable[[Grant], object],
     done: str | Callable[[Grant], str],
-    form: ReasonForm | None = None,
+    form: forms.Form | None = None,
 ) -> HttpResponse:
     """Run one row action on a grant and answer it: the re-rendered row (or detail panel) for
     htmx, a redirect with a message otherwise. `done` is the success message, with
@@ -212,6 +213,28 @@ def grant_release_hold(request: HttpRequest, pk: int) -> HttpResponse:
         pk,
         lambda grant: services.grant_hold_release(grant=grant, actor=request.user),
         _("The payee of the grant to %(nonprofit)s is re-confirmed; the hold is released."),
+    )
+
+
+@require_POST
+@staff_required
+@vary_on_htmx
+def grant_outcome_record(request: HttpRequest, pk: int) -> HttpResponse:
+    """Record the provider's answer about a payment whose outcome is unknown (or a failed one
+    the provider's statement shows paid after all)."""
+    form = OutcomeRecordForm(request.POST)
+    return _grant_action(
+        request,
+        pk,
+        lambda grant: services.disbursement_outcome_record(
+            grant=grant,
+            paid=form.cleaned_data["outcome"] == "paid",
+            reference=form.cleaned_data["reference"],
+            note=form.cleaned_data["note"],
+            actor=request.user,
+        ),
+        _("The provider's answer about the grant to %(nonprofit)s is recorded."),
+        form=form,
     )
 
 

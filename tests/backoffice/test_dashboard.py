@@ -210,6 +210,59 @@ def test_payment_failures_show_the_last_error_most_recently_tried_first(staff_cl
     assert "Paid Org" not in page
 
 
+def test_an_overspent_fund_is_shown_for_staff_to_resolve(staff_client):
+    fund = FundFactory(
+        name="Late Fund",
+        total=Decimal("1000.00"),
+        committed=Decimal("1250.00"),
+        overspent=Decimal("250.00"),
+    )
+    FundFactory(name="Fine Fund")
+
+    page = html(staff_client.get(URL))
+
+    settle = section(page, "settle")
+    assert "Late Fund" in settle
+    assert "overspent by USD 250.00" in settle
+    assert "Fine Fund" not in settle
+    assert "Raise the fund" in settle
+    assert "Overspent by USD 250.00" in section(page, "budgets")
+    assert f"#fund-{fund.pk}-title" in settle
+
+
+def test_payments_of_unknown_outcome_are_counted_and_flagged_ones_listed(staff_client):
+    fund = FundFactory()
+
+    def unknown(name, *, recheck_at, **kwargs):
+        grant = GrantFactory(
+            fund=fund,
+            status=Grant.Status.UNKNOWN,
+            status_reason="Gave up after 6 attempts",
+            nonprofit=NonprofitFactory(legal_name=name),
+            **kwargs,
+        )
+        DisbursementFactory(grant=grant, status="unknown", recheck_at=recheck_at)
+        return grant
+
+    unknown("Asked Again Org", recheck_at=NOW)
+    unknown("Past Horizon Org", recheck_at=None)
+    unknown("Odd Amount Org", recheck_at=None, held_at=NOW, hold_reason="Reported EUR 5.00")
+
+    settle = section(html(staff_client.get(URL)), "settle")
+
+    assert "2 payments need staff" in settle
+    assert "Past Horizon Org" in settle
+    assert "Odd Amount Org" in settle
+    assert "Reported EUR 5.00" in settle
+    assert "Asked Again Org" not in settle
+    assert "1 payment whose outcome is unknown is being asked about again" in settle
+
+
+def test_nothing_to_settle_shows_no_section(staff_client):
+    FundFactory()
+    assert 'id="dashboard-settle"' not in html(staff_client.get(URL))
+
+
 def test_recent_audit_events_say_who_what_and_link_to_the_object(staff_client, staff_user):
     grant = GrantFactory(nonprofit=NonprofitFactory(legal_name="Audited Org"))
     audit_record(
@@ -442,10 +495,11 @@ def test_query_count_does_not_grow_with_grants_milestones_and_events(
     _world(size)
     cohort = CohortFactory()
     # Session, user, funds, cohorts, countries, three chart sums, two needs-action reads,
-    # the failures, two overdue reads, the audit events.
-    with django_assert_num_queries(14):
+    # the failures, three reads of money to settle (the world has unknown outcomes to list),
+    # two overdue reads, the audit events.
+    with django_assert_num_queries(17):
         html(staff_client.get(URL))
-    with django_assert_num_queries(14):
+    with django_assert_num_queries(17):
         html(staff_client.get(URL, {"cohort": cohort.pk, "country": "KE", "period": "all"}))
-    with django_assert_num_queries(14):
+    with django_assert_num_queries(17):
         html(staff_client.get(URL, headers=HTMX_BODY))

@@ -14,23 +14,27 @@ import pytest
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import connection
-from django.db.models import Sum
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, Sum
 from django.test import override_settings
 from django.utils import timezone
 
 from changemakers.core.models import AuditEvent
 from donations.models import Disbursement, Fund, Grant, SandboxPayment
-from donations.payouts import get_provider
+from donations.payouts import Payment, get_provider
 from donations.payouts.sandbox import SandboxProvider
 from donations.services import (
+    disbursement_outcome_record,
     disbursement_pay,
     disbursement_reconcile,
+    disbursement_record_payment,
     disbursement_succeed,
     disbursements_sweep,
+    fund_overspend_resolve,
     grant_approve,
     grant_cancel,
     grant_fail,
+    grant_hold,
     grant_propose,
     grant_retry,
     grant_schedule,
@@ -211,7 +215,7 @@ def test_a_refused_payment_fails_the_grant_and_gives_the_money_back(
 
 
 @override_settings(PAYOUT_MAX_ATTEMPTS=4)
-def test_timeouts_are_retried_then_the_grant_fails_when_nothing_was_paid(
+def test_timeouts_are_retried_then_the_outcome_is_unknown_and_the_money_stays_committed(
     fund, staff_user, django_capture_on_commit_callbacks
 ):
     grant = approved_grant(fund, staff_user, payee="sandbox-timeout")
@@ -220,10 +224,13 @@ def test_timeouts_are_retried_then_the_grant_fails_when_nothing_was_paid(
 
     grant.refresh_from_db()
     assert grant.disbursement.attempts == 4
-    assert grant.status == Grant.Status.FAILED
+    assert grant.status == Grant.Status.UNKNOWN
+    assert grant.disbursement.status == Disbursement.Status.UNKNOWN
     assert grant.status_reason.startswith("Gave up after 4 attempts: The sandbox did not answer")
     assert actions(grant).count("payment_error") == 4
+    assert actions(grant)[-1] == "outcome_unknown"
     assert_books_balance(fund)
+    assert fund.committed == AMOUNT  # not released: the provider may still pay it
 
 
 def test_a_flaky_provider_is_paid_on_the_retry(
@@ -321,6 +328,7 @@ def test_a_retry_finds_a_payment_that_went_through_after_all(
     grant = approved_grant(fund, staff_user, payee="sandbox-timeout")
     with override_settings(PAYOUT_MAX_ATTEMPTS=2):
         schedule_and_run([grant], staff_user, django_capture_on_commit_callbacks)
+    confirm_not_paid(grant)
     grant.refresh_from_db()
     assert grant.status == Grant.Status.FAILED
     # The provider's late payment, as its own ledger would show it.
@@ -604,6 +612,7 @@ def test_a_staff_retry_after_the_tries_ran_out_gets_fresh_tries(
 ):
     grant = approved_grant(fund, staff_user, payee="sandbox-timeout")
     schedule_and_run([grant], staff_user, django_capture_on_commit_callbacks)
+    confirm_not_paid(grant)
     assert Grant.objects.get(pk=grant.pk).status == Grant.Status.FAILED
     payee_changed(grant, "sandbox-flaky")
 
@@ -635,67 +644,371 @@ def test_a_double_click_on_schedule_payment_is_not_an_error(held_tasks):
     assert Disbursement.objects.count() == 5
 
 
-# --- A payment given up on is checked once more, later --------------------------------------
+# --- A payment given up on has an unknown outcome until the provider confirms --------------
 
 
 @pytest.fixture
 def given_up(fund, staff_user, django_capture_on_commit_callbacks):
-    """A grant whose payment timed out on every try: failed, its money back in the fund."""
+    """A grant whose payment timed out on every try: its outcome unknown, its money committed."""
     grant = approved_grant(fund, staff_user, payee="sandbox-timeout")
     with override_settings(PAYOUT_MAX_ATTEMPTS=2):
         schedule_and_run([grant], staff_user, django_capture_on_commit_callbacks)
     grant.refresh_from_db()
-    assert grant.status == Grant.Status.FAILED
+    assert grant.status == Grant.Status.UNKNOWN
     return grant
 
 
-def test_a_payment_that_went_through_after_the_give_up_is_found_by_the_recheck(
-    given_up, fund, staff_user
-):
-    recheck_at = given_up.disbursement.recheck_at
-    assert recheck_at is not None
-    # The provider carries out the timed-out request after all, a little later.
+def sweep_when_due(grant: Grant) -> Disbursement:
+    """Run the sweep at the moment the grant's payment is due to be asked about again."""
+    due = Disbursement.objects.get(grant=grant).recheck_at
+    assert due is not None
+    assert disbursements_sweep(now=due - timedelta(seconds=1)) == 0  # not yet
+    assert disbursements_sweep(now=due) == 1
+    return Disbursement.objects.get(grant=grant)
+
+
+def confirm_not_paid(grant: Grant) -> None:
+    """Sweep until the provider has confirmed it made no payment for the grant."""
+    for _ in range(payments_service.NOT_FOUND_CONFIRMATIONS):
+        sweep_when_due(grant)
+    assert Grant.objects.get(pk=grant.pk).status == Grant.Status.FAILED
+
+
+def provider_paid_late(grant: Grant) -> str:
+    """The provider carries out the grant's payment after all; returns its reference."""
+    return (
+        get_provider()
+        .pay(idempotency_key=str(grant.idempotency_key), amount=AMOUNT, currency="USD", payee="")
+        .reference
+    )
+
+
+def test_an_unknown_outcome_cannot_be_cancelled_or_retried(given_up, fund, staff_user):
+    disbursement = given_up.disbursement
+    stale_after = timedelta(seconds=settings.PAYOUT_STALE_AFTER)
+    assert disbursement.recheck_at == disbursement.unknown_since + stale_after
+
+    with pytest.raises(ValidationError, match="not known yet") as cancelling:
+        grant_cancel(grant=given_up, actor=staff_user, reason="Looks stuck")
+    with pytest.raises(ValidationError, match="not known yet") as retrying:
+        grant_retry(grant=given_up, actor=staff_user)
+
+    assert cancelling.value.code == retrying.value.code == "outcome_unknown"
+    given_up.refresh_from_db()
+    assert given_up.status == Grant.Status.UNKNOWN
+    assert_books_balance(fund)
+    assert fund.committed == AMOUNT
+    # Nominating again while it is unknown is refused too: the grant is still the creator's.
+    assert Grant.objects.filter(fund=fund, creator=given_up.creator).count() == 1
+
+
+def test_a_late_payment_is_found_by_a_recheck_backing_off_and_booked(given_up, fund):
+    first = given_up.disbursement.recheck_at
+
+    nothing_yet = sweep_when_due(given_up)
+
+    assert nothing_yet.status == Disbursement.Status.UNKNOWN
+    assert nothing_yet.not_found == 1
+    assert nothing_yet.recheck_at == first + timedelta(seconds=2 * settings.PAYOUT_STALE_AFTER)
+    # The provider carries out the timed-out request after all, later still.
     late = get_provider().pay(
         idempotency_key=str(given_up.idempotency_key), amount=AMOUNT, currency="USD", payee=""
     )
 
-    assert disbursements_sweep(now=recheck_at - timedelta(seconds=1)) == 0  # not yet
-    assert disbursements_sweep(now=recheck_at) == 1
+    found = sweep_when_due(given_up)
 
+    assert found.status == Disbursement.Status.SUCCEEDED
+    assert found.recheck_at is None
     given_up.refresh_from_db()
     assert given_up.status == Grant.Status.DISBURSED
-    assert given_up.disbursement.provider_reference == late.reference
+    assert found.provider_reference == late.reference
     assert actions(given_up)[-1] == "reconciled"
     assert_books_balance(fund)
     assert fund.disbursed == AMOUNT
 
 
-def test_a_recheck_that_finds_nothing_leaves_the_grant_failed_and_asks_no_more(given_up, fund):
-    recheck_at = given_up.disbursement.recheck_at
-    assert disbursements_sweep(now=recheck_at) == 1
+def test_only_lookups_in_a_row_finding_nothing_confirm_no_payment(given_up, fund, staff_user):
+    for _ in range(payments_service.NOT_FOUND_CONFIRMATIONS - 1):
+        assert sweep_when_due(given_up).status == Disbursement.Status.UNKNOWN
+        fund.refresh_from_db()
+        assert fund.committed == AMOUNT
 
+    confirmed = sweep_when_due(given_up)
+
+    assert confirmed.status == Disbursement.Status.FAILED
+    assert confirmed.recheck_at is None
     given_up.refresh_from_db()
     assert given_up.status == Grant.Status.FAILED
-    assert given_up.disbursement.recheck_at is None
-    assert disbursements_sweep(now=recheck_at + timedelta(days=1)) == 0
+    assert "confirmed no payment" in given_up.status_reason
     assert_books_balance(fund)
-
-
-def test_a_grant_given_up_on_is_not_cancelled_before_the_recheck(given_up, staff_user):
-    with pytest.raises(ValidationError, match="asked once more"):
-        grant_cancel(grant=given_up, actor=staff_user, reason="Gave up")
-    disbursements_sweep(now=given_up.disbursement.recheck_at)
-
+    assert fund.committed == 0
+    assert disbursements_sweep(now=timezone.now() + timedelta(days=30)) == 0  # asked no more
     assert grant_cancel(grant=given_up, actor=staff_user, reason="Gave up").status == "cancelled"
 
 
-def test_a_retry_replaces_the_recheck(given_up, staff_user, django_capture_on_commit_callbacks):
-    payee_changed(given_up, "acct-fixed")
-    with django_capture_on_commit_callbacks(execute=True):
-        grant_retry(grant=given_up, actor=staff_user)
+def test_a_lookup_that_cannot_reach_the_provider_confirms_nothing(fund, staff_user, given_up):
+    SandboxPayment.objects.create(
+        idempotency_key=str(given_up.idempotency_key),
+        amount=AMOUNT,
+        currency="USD",
+        payee="sandbox-dark",  # the provider is unreachable for this key from now on
+    )
+    for _ in range(payments_service.NOT_FOUND_CONFIRMATIONS + 1):
+        checked = sweep_when_due(given_up)
+    assert checked.status == Disbursement.Status.UNKNOWN
+    assert checked.not_found == 0
+    assert checked.rechecks == payments_service.NOT_FOUND_CONFIRMATIONS + 1
+    assert "could not be reached" in checked.last_error
+
+
+def test_at_the_horizon_an_unconfirmed_payment_stays_unknown_committed_and_flagged(
+    fund, staff_user, django_capture_on_commit_callbacks
+):
+    grant = approved_grant(fund, staff_user, payee="sandbox-dark")
+    with override_settings(PAYOUT_MAX_ATTEMPTS=2):
+        schedule_and_run([grant], staff_user, django_capture_on_commit_callbacks)
+    disbursement = Disbursement.objects.get(grant=grant)
+    horizon = disbursement.unknown_since + timedelta(seconds=settings.PAYOUT_UNKNOWN_HORIZON)
+
+    sweeps = 0
+    while disbursement.recheck_at is not None and sweeps < 30:
+        disbursement = sweep_when_due(grant)
+        sweeps += 1
+
+    assert disbursement.status == Disbursement.Status.UNKNOWN
+    assert disbursement.rechecks == sweeps
+    assert 5 < sweeps < 20  # backed off: not once per sweep for a week
+    assert disbursement.updated_at is not None
+    assert list(Disbursement.objects.unknown_flagged()) == [disbursement]
+    grant.refresh_from_db()
+    assert grant.status == Grant.Status.UNKNOWN
+    assert actions(grant)[-1] == "unknown_flagged"
+    assert AuditEvent.objects.for_object(grant).last().occurred_at is not None
+    assert_books_balance(fund)
+    assert fund.committed == AMOUNT  # no money released without the provider's word
+    assert disbursements_sweep(now=horizon + timedelta(days=30)) == 0
+    with pytest.raises(ValidationError, match="not known yet"):
+        grant_cancel(grant=grant, actor=staff_user, reason="A week without news")
+
+
+def test_staff_record_the_providers_answer_for_a_flagged_payment(given_up, fund, staff_user):
+    with pytest.raises(ValidationError, match="how the provider confirmed"):
+        disbursement_outcome_record(grant=given_up, paid=False, note=" ", actor=staff_user)
+    with pytest.raises(ValidationError, match="Only staff"):
+        disbursement_outcome_record(
+            grant=given_up, paid=False, note="Call", actor=UserFactory(is_staff=False)
+        )
+
+    failed = disbursement_outcome_record(
+        grant=given_up, paid=False, note="Phoned the provider on Monday", actor=staff_user
+    )
+
+    assert failed.status == Grant.Status.FAILED
+    assert "Phoned the provider on Monday" in failed.status_reason
+    event = AuditEvent.objects.for_object(failed).last()
+    assert (event.action, event.actor) == ("failed", staff_user)
+    assert_books_balance(fund)
+    assert fund.committed == 0
+
+
+def test_staff_record_a_payment_the_provider_confirms_made(given_up, fund, staff_user):
+    reference = provider_paid_late(given_up)
+
+    paid = disbursement_outcome_record(
+        grant=given_up, paid=True, reference=reference, note="Statement of May", actor=staff_user
+    )
+
+    assert paid.status == Grant.Status.DISBURSED
+    assert paid.disbursement.provider_reference == reference
+    assert actions(paid)[-2:] == ["outcome_recorded", "outcome_recorded"]
+    fund.refresh_from_db()
+    assert (fund.committed, fund.disbursed, fund.overspent) == (AMOUNT, AMOUNT, 0)
+
+
+# --- A payment found made is booked, even past the fund's total ------------------------------
+
+
+def fill(fund, staff):
+    """Approve grants until the fund has nothing left."""
+    fund.refresh_from_db()
+    while fund.remaining >= AMOUNT:
+        approved_grant(fund, staff)
+        fund.refresh_from_db()
+    assert fund.remaining == 0
+
+
+def test_a_payment_found_made_when_the_fund_is_full_is_booked_as_an_overspend(
+    fund, staff_user, django_capture_on_commit_callbacks
+):
+    """A grant failed after timeouts before the unknown state existed gave its money back and
+    waits for its one recheck; the fund's room went to other grants meanwhile. The provider did
+    pay it: it is booked all the same, and the fund shows the overspend."""
+    grant = approved_grant(fund, staff_user, payee="sandbox-fail")
+    schedule_and_run([grant], staff_user, django_capture_on_commit_callbacks)
+    due = timezone.now()
+    Disbursement.objects.filter(grant=grant).update(recheck_at=due)
+    fill(fund, staff_user)
+    late = SandboxPayment.objects.create(
+        idempotency_key=str(grant.idempotency_key),
+        amount=AMOUNT,
+        currency="USD",
+        reference="SBX-LATE",
+        paid_at=due,
+    )
+
+    assert disbursements_sweep(now=due) == 1
+
+    grant.refresh_from_db()
+    assert grant.status == Grant.Status.DISBURSED
+    assert grant.disbursement.provider_reference == late.reference
+    fund.refresh_from_db()
+    assert fund.overspent == AMOUNT
+    assert fund.committed == fund.total + AMOUNT
+    assert_books_balance(fund)
+    assert actions(fund)[-1] == "overspent"
+    # No decision overspends it further, in the code or in the database.
+    with pytest.raises(ValidationError, match="Not enough left"):
+        approved_grant(fund, staff_user, amount=Decimal("1.00"))
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Fund.objects.filter(pk=fund.pk).update(committed=F("committed") + 1)
+
+
+def test_staff_booking_a_failed_grant_the_provider_paid_after_all_records_the_overspend(
+    given_up, fund, staff_user
+):
+    confirm_not_paid(given_up)
+    fill(fund, staff_user)
+
+    disbursement_outcome_record(
+        grant=given_up,
+        paid=True,
+        reference=provider_paid_late(given_up),
+        note="On the statement",
+        actor=staff_user,
+    )
+
+    fund.refresh_from_db()
+    assert fund.overspent == AMOUNT
+    assert_books_balance(fund)
+
+
+def test_resolving_an_overspend_raises_the_total_audited(fund, staff_user, given_up):
+    confirm_not_paid(given_up)
+    fill(fund, staff_user)
+    disbursement_outcome_record(
+        grant=given_up,
+        paid=True,
+        reference=provider_paid_late(given_up),
+        note="On the statement",
+        actor=staff_user,
+    )
+    with pytest.raises(ValidationError, match="how the overspend is covered"):
+        fund_overspend_resolve(fund=fund, actor=staff_user, note="")
+
+    resolved = fund_overspend_resolve(fund=fund, actor=staff_user, note="Board topped it up")
+
+    assert resolved.total == Decimal("125000.00")
+    assert resolved.overspent == 0
+    assert resolved.committed == resolved.total
+    event = AuditEvent.objects.for_object(fund).last()
+    assert event.action == "overspend_resolved"
+    assert "Board topped it up" in event.note
+    assert fund_overspend_resolve(fund=fund, actor=staff_user, note="again").total == (
+        resolved.total
+    )
+
+
+def test_releasing_money_of_an_overspent_fund_first_reduces_the_overspend(
+    fund, staff_user, given_up
+):
+    confirm_not_paid(given_up)
+    fill(fund, staff_user)
+    disbursement_outcome_record(
+        grant=given_up,
+        paid=True,
+        reference=provider_paid_late(given_up),
+        note="On the statement",
+        actor=staff_user,
+    )
+    other = Grant.objects.filter(fund=fund, status=Grant.Status.APPROVED).first()
+
+    grant_cancel(grant=other, actor=staff_user, reason="Withdrawn")
+
+    fund.refresh_from_db()
+    assert fund.overspent == 0
+    assert fund.committed == fund.total
+    assert_books_balance(fund)
+
+
+# --- The provider's amount and currency must be the ones asked -------------------------------
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency"), [(AMOUNT - 1, "USD"), (AMOUNT, "EUR")], ids=["amount", "currency"]
+)
+def test_a_late_payment_of_another_amount_or_currency_holds_the_grant(
+    given_up, fund, amount, currency
+):
+    SandboxPayment.objects.create(
+        idempotency_key=str(given_up.idempotency_key),
+        amount=amount,
+        currency=currency,
+        reference="SBX-ODD",
+        paid_at=timezone.now(),
+    )
+
+    held = sweep_when_due(given_up)
+
     given_up.refresh_from_db()
-    assert given_up.status == Grant.Status.DISBURSED
-    assert given_up.disbursement.recheck_at is None
+    assert given_up.held_at is not None
+    assert "SBX-ODD" in given_up.hold_reason
+    assert f"{currency} {amount:,}" in given_up.hold_reason
+    assert given_up.status == Grant.Status.UNKNOWN  # not booked, not released
+    assert held.recheck_at is None  # for staff now, not the sweeper
+    assert list(Disbursement.objects.unknown_flagged()) == [held]
+    assert actions(given_up)[-1] == "held"
+    fund.refresh_from_db()
+    assert (fund.committed, fund.disbursed) == (AMOUNT, 0)
+
+
+def test_a_payment_answer_of_another_amount_holds_the_grant_not_books_it(fund, staff_user):
+    grant = approved_grant(fund, staff_user)
+    grants_schedule(grants=[grant], actor=staff_user)
+    claimed = _claim(grant.disbursement.pk)
+
+    after = disbursement_record_payment(
+        disbursement=claimed, payment=Payment(reference="R-1", amount=AMOUNT, currency="EUR")
+    )
+
+    assert after.status == Disbursement.Status.UNKNOWN
+    assert after.recheck_at is None
+    grant.refresh_from_db()
+    assert grant.status == Grant.Status.UNKNOWN
+    assert "EUR 25,000.00" in grant.hold_reason
+    assert_books_balance(fund)
+    assert fund.committed == AMOUNT
+
+
+def test_the_sandbox_reports_the_amount_and_currency_it_paid(fund):
+    provider = get_provider()
+    paid = provider.pay(idempotency_key="k-1", amount=Decimal("12.34"), currency="EUR", payee="x")
+    found = provider.lookup(idempotency_key="k-1")
+    assert (
+        (paid.amount, paid.currency)
+        == (found.amount, found.currency)
+        == (
+            Decimal("12.34"),
+            "EUR",
+        )
+    )
+
+
+def test_a_held_grant_is_held_once(given_up, staff_user):
+    first = grant_hold(grant=given_up, reason="Amount differs", actor=staff_user)
+    again = grant_hold(grant=given_up, reason="Other", actor=staff_user)
+    assert again.held_at == first.held_at
+    assert again.hold_reason == "Amount differs"
+    assert actions(given_up).count("held") == 1
 
 
 # --- Celery set for money: time limits, overlapping sweeps, what counts as an attempt --------

@@ -249,6 +249,25 @@ def test_a_failed_donation_stays_the_creators_own_until_cancelled(
     assert nomination_create(creator=creator_user.creator, nonprofit=other, actor=creator_user)
 
 
+def test_a_donation_whose_payment_outcome_is_unknown_stays_the_creators_own(
+    creator_client, creator_user, enrolled, fund, verified, staff_user
+):
+    """It may have been paid: a second nomination would be a second payment in the same name,
+    under a new key. The creator sees it as sent."""
+    grant = nomination_create(creator=creator_user.creator, nonprofit=verified, actor=creator_user)
+    Grant.objects.filter(pk=grant.pk).update(status=Grant.Status.UNKNOWN)
+    other = NonprofitFactory()
+    nonprofit_verify(nonprofit=other, actor=staff_user)
+
+    with pytest.raises(ValidationError, match="already under way"):
+        nomination_create(creator=creator_user.creator, nonprofit=other, actor=creator_user)
+    response = creator_client.post(reverse("portal-donations:nominate"), {"nonprofit": other.pk})
+    assert response.status_code == 409
+    with pytest.raises(ValidationError, match="not known yet"):
+        grant_cancel(grant=grant, actor=staff_user, reason="Stuck")
+    assert Grant.objects.filter(creator=creator_user.creator).count() == 1
+
+
 def test_the_database_holds_one_donation_per_creator_and_fund(creator_user, fund, verified):
     from django.db import IntegrityError, transaction
 

@@ -23,6 +23,7 @@ from tests.donations.payees import payee_changed
 from tests.factories import (
     CohortFactory,
     CreatorFactory,
+    DisbursementFactory,
     EnrolmentFactory,
     FundFactory,
     GrantFactory,
@@ -798,8 +799,57 @@ def test_funds_page_shows_total_committed_disbursed_remaining_and_counts(
         "disbursed": 1,
         "failed": 0,
         "cancelled": 0,
+        "unknown": 0,
     }
     assert 'max="100000.00" value="55000.00"' in html
+
+
+def test_an_overspent_fund_explains_itself_and_staff_raise_its_total(staff_client):
+    fund = FundFactory(
+        name="Late Fund",
+        total=Decimal("1000.00"),
+        committed=Decimal("1250.00"),
+        overspent=Decimal("250.00"),
+    )
+    url = reverse("donations:fund-overspend-resolve", args=[fund.pk])
+
+    html = content(staff_client.get(reverse("donations:fund-list")))
+    assert "This fund is overspent by USD 250.00" in html
+    assert f'action="{url}"' in html
+
+    refused = staff_client.post(url, {"note": "  "})
+    assert refused.status_code == 422
+    assert "This fund is overspent" in refused.content.decode()
+
+    response = staff_client.post(url, {"note": "Covered by the reserve"})
+    assert response.status_code == 302
+    fund.refresh_from_db()
+    assert (fund.total, fund.overspent, fund.committed) == (Decimal("1250.00"), 0, fund.total)
+    assert "This fund is overspent" not in content(staff_client.get(reverse("donations:fund-list")))
+
+
+def test_staff_record_the_providers_answer_on_the_grant_page(staff_client, fund):
+    grant = GrantFactory(fund=fund, amount=Decimal("500.00"), status=Grant.Status.UNKNOWN)
+    Fund.objects.filter(pk=fund.pk).update(committed=Decimal("500.00"))
+    DisbursementFactory(grant=grant, status="unknown", amount=Decimal("500.00"), recheck_at=None)
+    detail = reverse("donations:grant-detail", args=[grant.pk])
+    url = reverse("donations:grant-outcome-record", args=[grant.pk])
+
+    html = content(staff_client.get(detail))
+    assert "no longer asked automatically" in html
+    assert f'action="{url}"' in html
+
+    refused = staff_client.post(
+        url, {"outcome": "paid", "note": "Statement"}, headers={"HX-Request": "true"}
+    )
+    assert refused.status_code == 422  # no reference
+    assert "reference" in refused.content.decode()
+
+    staff_client.post(url, {"outcome": "not_paid", "note": "Phoned them", "next": detail})
+    grant.refresh_from_db()
+    assert grant.status == Grant.Status.FAILED
+    fund.refresh_from_db()
+    assert fund.committed == 0
 
 
 # --- Proposing a grant -------------------------------------------------------------------------

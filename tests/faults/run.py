@@ -1,7 +1,7 @@
 """Fault tests: a disbursement batch survives Redis restarting, PostgreSQL restarting and a
 worker killed with -9, and still pays every grant exactly once.
 
-    python -m tests.faults.run [--grants N] [--scenario redis|postgres|kill-worker ...]
+    python -m tests.faults.run [--grants N] [--scenario redis|postgres|kill-worker|stall ...]
 
 or `make test-faults`. So as never to touch the machine's own servers (other tests may be using
 them), it starts a private PostgreSQL cluster (initdb, as the `postgres` user when run as root)
@@ -15,6 +15,17 @@ schedules the batch with `grants_schedule`, and once a quarter of it is paid inj
 - postgres: PostgreSQL restarted (`pg_ctl restart -m fast`): every connection is cut mid-payment.
 - kill-worker: the worker and its pool processes killed with SIGKILL mid-payment; a new worker is
   started, as a process manager would.
+
+- stall: a small batch of its own (STALL_GRANTS grants, short limits, STALL_SETTINGS) in which
+  some payees stall the provider past the worker's soft time limit after it has paid (the task
+  is interrupted with the payment made but not recorded), some time out on every request
+  (given up on: outcome unknown, then the provider's "no payment" confirmed), some cannot be
+  reached even for lookups (unknown until the horizon, then flagged for staff), some lose the
+  answer, the rest pay; while duplicate sweeps run at once (the worker's, sent every second
+  besides beat's, and one in this process). Then: each grant paid at most once at the
+  provider, every payment the provider made booked (nothing lost), each grant disbursed,
+  failed with confirmed non-payment or unknown and flagged as its payee says, the fund's
+  totals equal to its grants', every move audited.
 
 The program heals by its own means: the sweeper (`sweep_disbursements`, sent by a real
 `celery beat` every SWEEP_EVERY seconds through DJANGO_PAYOUT_SWEEP_EVERY; 60 in production)
@@ -43,7 +54,7 @@ from pathlib import Path
 
 from tests.perf.bench_disburse import BASE_DIR, BenchError, Workers, exactly_once, seed
 
-SCENARIOS = ("redis", "postgres", "kill-worker")
+SCENARIOS = ("redis", "postgres", "kill-worker", "stall")
 DATABASE = "changemakers_faults"
 TEMPLATE = "changemakers_faults_template"
 STALE_AFTER = 15
@@ -340,10 +351,10 @@ def audit_trail(batch_id: int, fund_id: int) -> list[str]:
                 f"{broken:,} {model._meta.verbose_name_plural} whose audit trail has a gap"
             )
     fund = Fund.objects.get(pk=fund_id)
-    if not (0 <= fund.disbursed <= fund.committed <= fund.total):
+    if not (0 <= fund.disbursed <= fund.committed <= fund.total + fund.overspent):
         failures.append(
             f"fund out of bounds: disbursed {fund.disbursed}, committed {fund.committed}, "
-            f"total {fund.total}"
+            f"total {fund.total}, overspent {fund.overspent}"
         )
     return failures
 
@@ -432,6 +443,232 @@ def run_scenario(name: str, args, postgres, redis, env) -> tuple[list[str], dict
     return [f"{name}: {failure}" for failure in failures], figures
 
 
+# --- A stalled worker and duplicate sweeps ----------------------------------------------------
+
+STALL_GRANTS = 40
+# Short limits so the scenario takes about a minute: tasks interrupted after 3 s, the sandbox's
+# stall 6 s, two tries, stale after 6 s, a sweep a second, unknown outcomes flagged after 30 s.
+STALL_SETTINGS = {
+    "DJANGO_CELERY_SOFT_TIME_LIMIT": "3",
+    "DJANGO_CELERY_TIME_LIMIT": "10",
+    "DJANGO_PAYOUT_SANDBOX_STALL": "6",
+    "DJANGO_PAYOUT_STALE_AFTER": "6",
+    "DJANGO_PAYOUT_SWEEP_EVERY": "1",
+    "DJANGO_PAYOUT_MAX_ATTEMPTS": "2",
+    "DJANGO_PAYOUT_RETRY_BACKOFF": "1",
+    "DJANGO_PAYOUT_RETRY_BACKOFF_MAX": "2",
+    "DJANGO_PAYOUT_UNKNOWN_HORIZON": "30",
+}
+# Payees given to the first grants of the batch (the rest keep plain references and pay), and
+# how each of their grants must end.
+STALL_MIX = {
+    "sandbox-stall": (4, "disbursed"),
+    "sandbox-timeout": (4, "failed"),
+    "sandbox-dark": (3, "unknown"),
+    "sandbox-lose-response": (3, "disbursed"),
+}
+
+
+def _settings_of(env: dict[str, str]) -> dict:
+    """The Django settings this process needs for its own sweeps to match the worker's."""
+    return {
+        "PAYOUT_STALE_AFTER": int(env["DJANGO_PAYOUT_STALE_AFTER"]),
+        "PAYOUT_MAX_ATTEMPTS": int(env["DJANGO_PAYOUT_MAX_ATTEMPTS"]),
+        "PAYOUT_UNKNOWN_HORIZON": int(env["DJANGO_PAYOUT_UNKNOWN_HORIZON"]),
+    }
+
+
+def settled(batch_id: int) -> tuple[bool, dict[str, int]]:
+    """Whether every payment of the batch is settled: paid, failed, or unknown and flagged for
+    staff (no longer asked about); and the count per status."""
+    from django.db import OperationalError, connection
+
+    from donations.models import Disbursement
+
+    counts = progress(batch_id)
+    for _ in range(50):
+        try:
+            open_ = (
+                Disbursement.objects.filter(batch_id=batch_id)
+                .exclude(status__in=(Disbursement.Status.SUCCEEDED, Disbursement.Status.FAILED))
+                .exclude(status=Disbursement.Status.UNKNOWN, recheck_at__isnull=True)
+                .count()
+            )
+            return open_ == 0, counts
+        except OperationalError:  # cut connection: reconnect
+            connection.close()
+            time.sleep(0.2)
+    raise BenchError("the database did not come back")
+
+
+def nothing_lost(batch_id: int, fund_id: int, expected: dict[int, str]) -> list[str]:
+    """Failures unless: each grant paid at most once at the provider and every payment the
+    provider made booked on its grant with its reference (none lost); each grant ended as its
+    payee says (disbursed, failed with the provider's confirmed non-payment, or unknown and
+    flagged with its amount committed); the fund's committed and disbursed totals the sums of
+    its grants, nothing overspent."""
+    from django.db.models import Count, Sum
+
+    from donations.models import Disbursement, Fund, Grant, SandboxPayment
+
+    failures = []
+    disbursements = {
+        d.grant_id: d
+        for d in Disbursement.objects.filter(batch_id=batch_id).select_related("grant")
+    }
+    ledger = SandboxPayment.objects.filter(
+        idempotency_key__in=[d.idempotency_key for d in disbursements.values()]
+    )
+    twice = ledger.values("idempotency_key").annotate(n=Count("pk")).filter(n__gt=1).count()
+    if twice:
+        failures.append(f"{twice} keys paid more than once at the provider")
+    paid = {row.idempotency_key: row for row in ledger.filter(paid_at__isnull=False)}
+    wrong = []
+    for grant_id, disbursement in disbursements.items():
+        grant = disbursement.grant
+        payment = paid.get(disbursement.idempotency_key)
+        want = expected.get(grant_id, "disbursed")
+        if grant.status != want:
+            wrong.append(f"grant {grant_id} {grant.status}, expected {want}")
+        if grant.status == Grant.Status.DISBURSED:
+            if payment is None or payment.reference != disbursement.provider_reference:
+                wrong.append(f"grant {grant_id} disbursed without its provider payment")
+        elif payment is not None:
+            wrong.append(f"grant {grant_id} paid at the provider but {grant.status}: money lost")
+        if grant.status == Grant.Status.FAILED and "confirmed no payment" not in (
+            grant.status_reason
+        ):
+            wrong.append(f"grant {grant_id} failed without a confirmation: {grant.status_reason}")
+        if grant.status == Grant.Status.UNKNOWN and disbursement.recheck_at is not None:
+            wrong.append(f"grant {grant_id} unknown but not flagged")
+    failures += wrong[:10]
+    fund = Fund.objects.get(pk=fund_id)
+    grants = Grant.objects.filter(fund=fund)
+    committed = grants.committing().aggregate(s=Sum("amount"))["s"] or 0
+    disbursed = grants.filter(status="disbursed").aggregate(s=Sum("amount"))["s"] or 0
+    if (fund.committed, fund.disbursed, fund.overspent) != (committed, disbursed, 0):
+        failures.append(
+            f"fund books off: committed {fund.committed} (grants {committed}), disbursed "
+            f"{fund.disbursed} (grants {disbursed}), overspent {fund.overspent}"
+        )
+    return failures
+
+
+def run_stall_scenario(args, postgres, redis, env) -> tuple[list[str], dict]:
+    import threading
+
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.db.models import Max, Sum
+    from django.test import override_settings
+
+    from donations.models import Disbursement, Grant, Nonprofit, SandboxPayment
+    from donations.services import disbursements_sweep, grants_schedule
+    from donations.tasks import sweep_disbursements
+
+    fresh_database(postgres)
+    redis.flush()
+    env = {**env, **STALL_SETTINGS}
+    actor = get_user_model().objects.create(username="faults-stall", is_staff=True)
+    fund, grant_ids = seed(grants=STALL_GRANTS, tag="stall")
+    expected: dict[int, str] = {}
+    at = 0
+    for payee, (count, outcome) in STALL_MIX.items():
+        nonprofit = Nonprofit.objects.create(
+            legal_name=f"Fault nonprofit {payee}",
+            registration_number=f"FAULT-{payee}",
+            country="US",
+            contact_email=f"{payee}@nonprofit.example",
+            verification_status=Nonprofit.Verification.VERIFIED,
+            payout_reference=payee,
+        )
+        chosen = grant_ids[at : at + count]
+        Grant.objects.filter(pk__in=chosen).update(nonprofit=nonprofit)
+        expected.update(dict.fromkeys(chosen, outcome))
+        at += count
+    figures: dict = {"scenario": "stall", "grants": len(grant_ids), "paid_before_fault": 0}
+    workers = Workers(count=1, concurrency=3, pool="prefork", env=env)
+    beat = None
+    stop = threading.Event()
+    duplicate_sweeps = {"here": 0, "worker": 0}
+
+    def sweep_here() -> None:
+        """This process's own sweep, over and over, racing beat's and the worker's."""
+        try:
+            while not stop.is_set():
+                with contextlib.suppress(Exception):
+                    disbursements_sweep()
+                    duplicate_sweeps["here"] += 1
+                stop.wait(0.5)
+        finally:
+            connection.close()
+
+    with override_settings(**_settings_of(env)):
+        sweeper = threading.Thread(target=sweep_here, daemon=True)
+        try:
+            workers.start()
+            wait_ready(workers)
+            beat = Beat(env, postgres.data.parent / "beat-stall")
+            started = time.monotonic()
+            batch = grants_schedule(grants=grant_ids, actor=actor)
+            sweeper.start()
+            while True:
+                done, counts = settled(batch.pk)
+                if done:
+                    break
+                if time.monotonic() - started > args.timeout:
+                    figures["healed_in"] = None
+                    return [f"stall: not settled after {args.timeout:.0f} s: {counts}"], figures
+                sweep_disbursements.delay()  # a duplicate sweep on the worker
+                duplicate_sweeps["worker"] += 1
+                time.sleep(1)
+            figures["healed_in"] = time.monotonic() - started
+        finally:
+            stop.set()
+            if sweeper.is_alive():
+                sweeper.join(timeout=30)
+            if beat is not None:
+                beat.stop()
+            workers.stop()
+
+    connection.close()
+    failures = nothing_lost(batch.pk, fund.pk, expected)
+    failures += audit_trail(batch.pk, fund.pk)
+    log = workers.log_tail(2000)
+    stalled = log.count("Soft time limit") or log.count("SoftTimeLimitExceeded")
+    notes = [
+        f"final statuses: {progress(batch.pk)}",
+        f"tasks interrupted by the soft time limit (worker log): {stalled}",
+        f"duplicate sweeps: {duplicate_sweeps['worker']} sent to the worker besides beat's, "
+        f"{duplicate_sweeps['here']} run in this process",
+    ]
+    if not stalled:
+        failures.append("no task was interrupted by the soft time limit: nothing stalled")
+    if not failures:
+        notes.append(
+            "each grant paid at most once, every provider payment booked, each grant ended as "
+            "its payee says (disbursed, failed on confirmed non-payment, unknown and flagged), "
+            "fund books equal to its grants, every move audited"
+        )
+    notes.insert(
+        0,
+        f"{STALL_GRANTS} grants, {', '.join(f'{n} {p}' for p, (n, _) in STALL_MIX.items())}; "
+        "soft time limit 3 s, the sandbox stalls 6 s, stale after 6 s, horizon 30 s",
+    )
+    payments = SandboxPayment.objects.filter(
+        idempotency_key__in=Disbursement.objects.filter(batch_id=batch.pk).values("idempotency_key")
+    )
+    totals = payments.aggregate(asked=Sum("requests"), most=Max("requests"))
+    figures.update(
+        paid=payments.filter(paid_at__isnull=False).count(),
+        provider_requests=totals["asked"] or 0,
+        most_requests_one_key=totals["most"] or 0,
+        retried=Disbursement.objects.filter(batch_id=batch.pk, attempts__gt=1).count(),
+        notes=notes,
+    )
+    return [f"stall: {failure}" for failure in failures], figures
+
+
 # --- Main --------------------------------------------------------------------------------------
 
 
@@ -475,7 +712,10 @@ def main(argv=None) -> int:
         )
         for name in args.scenario:
             print(f"\n== {name}", flush=True)
-            scenario_failures, figures = run_scenario(name, args, postgres, redis, env)
+            if name == "stall":
+                scenario_failures, figures = run_stall_scenario(args, postgres, redis, env)
+            else:
+                scenario_failures, figures = run_scenario(name, args, postgres, redis, env)
             failures += scenario_failures
             results.append(figures)
             for note in figures.get("notes", []):

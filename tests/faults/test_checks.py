@@ -7,7 +7,7 @@ from decimal import Decimal
 from donations.models import Disbursement, Grant
 from tests.donations.test_disbursement import approved_grant, schedule_and_run
 from tests.factories import FundFactory
-from tests.faults.run import audit_trail
+from tests.faults.run import audit_trail, nothing_lost
 
 
 def paid_batch(staff, capture):
@@ -37,3 +37,24 @@ def test_a_state_change_missing_from_the_audit_log_is_caught(
         "1 grants whose audit trail has a gap",
         "1 disbursements whose audit trail has a gap",
     ]
+
+
+def test_the_stall_scenarios_check_passes_when_every_grant_ended_as_expected(
+    staff_user, django_capture_on_commit_callbacks
+):
+    fund, _, batch = paid_batch(staff_user, django_capture_on_commit_callbacks)
+
+    assert nothing_lost(batch.pk, fund.pk, {}) == []
+
+
+def test_a_payment_made_but_not_booked_is_caught_as_lost(
+    staff_user, django_capture_on_commit_callbacks
+):
+    fund, grants, batch = paid_batch(staff_user, django_capture_on_commit_callbacks)
+    # As if a paid grant had been failed: the provider's payment is not on the books.
+    Grant.objects.filter(pk=grants[0].pk).update(status=Grant.Status.FAILED)
+
+    failures = nothing_lost(batch.pk, fund.pk, {grants[0].pk: "failed"})
+
+    assert f"grant {grants[0].pk} paid at the provider but failed: money lost" in failures
+    assert any(failure.startswith("fund books off") for failure in failures)

@@ -362,9 +362,23 @@ MATRIX: list[Url] = [
         post=STAFF_POSTS,
         kwargs=lambda w: {"pk": w.approved_x.pk},
     ),
+    Url(
+        "donations:grant-outcome-record",
+        get=POST_ONLY,
+        post=STAFF_POSTS,
+        kwargs=lambda w: {"pk": w.approved_x.pk},
+        data=lambda w: {"outcome": "not_paid", "note": "Phoned the provider."},
+    ),
     Url("donations:batch-list", get=STAFF_ONLY),
     Url("donations:batch-detail", get=STAFF_ONLY, kwargs=lambda w: {"pk": w.batch.pk}),
     Url("donations:fund-list", get=STAFF_ONLY),
+    Url(
+        "donations:fund-overspend-resolve",
+        get=POST_ONLY,
+        post=STAFF_POSTS,
+        kwargs=lambda w: {"pk": w.fund.pk},
+        data=lambda w: {"note": "Covered by the reserve."},
+    ),
     # --- Staff: nonprofits, contacts, payout changes ---------------------------------------
     Url("donations:nonprofit-list", get=STAFF_ONLY, htmx_fragment=True),
     Url(
