@@ -74,6 +74,16 @@ class NonprofitAdmin(ServiceModelAdmin):
 
     audited_by_service = ["payout_reference"]
 
+    def has_verify_permission(self, request, obj=None):
+        return request.user.has_perm("donations.verify_nonprofit")
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = super().get_readonly_fields(request, obj)
+        if obj is not None and not request.user.has_perm("donations.approve_payoutdetailschange"):
+            # Where the money goes is changed by whoever approves payout details only.
+            return [*readonly, "payout_reference"]
+        return readonly
+
     def save_model(self, request, obj, form, change):
         if change and "payout_reference" in form.changed_data:
             # Where the money goes: through the service, which audits it.
@@ -86,7 +96,7 @@ class NonprofitAdmin(ServiceModelAdmin):
 
     @admin.action(
         description=_("Verify the selected nonprofits"),
-        permissions=["change"],
+        permissions=["verify"],
         location=BOTH_LOCATIONS,
     )
     def verify(self, request, queryset):
@@ -100,7 +110,7 @@ class NonprofitAdmin(ServiceModelAdmin):
 
     @admin.action(
         description=_("Reject the selected nonprofits…"),
-        permissions=["change"],
+        permissions=["verify"],
         location=BOTH_LOCATIONS,
     )
     def reject(self, request, queryset):

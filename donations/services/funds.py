@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from changemakers.core.audit import audit_record
+from changemakers.core.roles import permission_require
 
 from ..models import MONEY_PLACES, Fund, Grant
 
@@ -33,6 +34,7 @@ def money_amount(amount) -> Decimal:
 
 @transaction.atomic
 def fund_create(*, name: str, total, currency: str = "USD", actor=None) -> Fund:
+    permission_require(actor, "donations.add_fund", doing=_("create funds"))
     fund = Fund(name=name, total=money_amount(total), currency=currency)
     fund.full_clean()
     fund.save()

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from changemakers.core.audit import audit_record, state_transition
 from changemakers.core.jobs import enqueue_on_commit
+from changemakers.core.roles import permission_require
 from creators.models import Creator
 
 from ..models import Disbursement, Fund, Grant, Nonprofit, nonprofit_contact_of
@@ -28,6 +29,10 @@ def grant_propose(
     purpose: str = "",
     actor=None,
 ) -> Grant:
+    """Staff who may propose grants propose one; a creator proposes the donation in their
+    own name (their nomination)."""
+    if creator is None or creator.user_id is None or creator.user_id != getattr(actor, "pk", None):
+        permission_require(actor, "donations.add_grant", doing=_("propose grants"))
     grant = Grant(
         fund=fund,
         nonprofit=nonprofit,
@@ -77,6 +82,7 @@ def require_payout_reference(grant: Grant, *, doing: str) -> None:
 
 def grant_approve(*, grant: Grant, actor) -> Grant:
     """Approve a proposed grant and commit its amount against the fund, never past its total."""
+    permission_require(actor, "donations.approve_grant", doing=_("approve grants"))
     with transaction.atomic():
         # Lock order everywhere: grant, nonprofit, fund. Only the grant's own row here.
         locked = Grant.objects.select_for_update(of=("self",)).get(pk=grant.pk)
@@ -98,6 +104,7 @@ def grant_approve(*, grant: Grant, actor) -> Grant:
 def grant_cancel(*, grant: Grant, actor, reason: str) -> Grant:
     """Cancel a grant that is not being paid; a committed one gives its amount back to the fund.
     A scheduled grant's payment is called off before any worker reaches the provider."""
+    permission_require(actor, "donations.cancel_grant", doing=_("cancel grants"))
     if not reason.strip():
         raise ValidationError(_("Say why the grant is cancelled."), code="reason_empty")
     with transaction.atomic():
@@ -176,6 +183,7 @@ def _disbursement_set(
 def grant_retry(*, grant: Grant, actor) -> Grant:
     """Pay a failed grant again: commit its amount anew and queue its payment, which sends the
     same idempotency key, so a payment that did go through after all is found, not repeated."""
+    permission_require(actor, "donations.schedule_grant", doing=_("retry payments"))
     with transaction.atomic(durable=True):
         locked = Grant.objects.select_for_update(of=("self",)).get(pk=grant.pk)
         if locked.status == Grant.Status.FAILED:

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from changemakers.core.audit import audit_record, fields_update, state_transition
+from changemakers.core.roles import permission_require
 
 from ..models import Nonprofit, NonprofitContact, PayoutDetailsChange, nonprofit_contact_of
 
@@ -45,6 +46,7 @@ def nonprofit_create(
 
 
 def nonprofit_verify(*, nonprofit: Nonprofit, actor) -> Nonprofit:
+    permission_require(actor, "donations.verify_nonprofit", doing=_("verify nonprofits"))
     return state_transition(
         nonprofit,
         field="verification_status",
@@ -57,6 +59,7 @@ def nonprofit_verify(*, nonprofit: Nonprofit, actor) -> Nonprofit:
 
 
 def nonprofit_reject(*, nonprofit: Nonprofit, reason: str, actor) -> Nonprofit:
+    permission_require(actor, "donations.verify_nonprofit", doing=_("reject nonprofits"))
     if not reason.strip():
         raise ValidationError(_("Say why the nonprofit is rejected."), code="reason_empty")
     with transaction.atomic():
@@ -222,6 +225,9 @@ def payout_change_request(
 
 def payout_change_approve(*, change: PayoutDetailsChange, actor) -> PayoutDetailsChange:
     """Staff approve a pending change: it is applied to the nonprofit, audited on both."""
+    permission_require(
+        actor, "donations.approve_payoutdetailschange", doing=_("approve payout-detail changes")
+    )
     with transaction.atomic():
         # Lock order: nonprofit, then the request (as a request is made).
         nonprofit = Nonprofit.objects.select_for_update(no_key=True).get(pk=change.nonprofit_id)
@@ -245,6 +251,9 @@ def payout_change_approve(*, change: PayoutDetailsChange, actor) -> PayoutDetail
 
 
 def payout_change_reject(*, change: PayoutDetailsChange, reason: str, actor) -> PayoutDetailsChange:
+    permission_require(
+        actor, "donations.approve_payoutdetailschange", doing=_("reject payout-detail changes")
+    )
     if not reason.strip():
         raise ValidationError(_("Say why the change is rejected."), code="reason_empty")
     with transaction.atomic():
@@ -274,6 +283,9 @@ def nonprofit_payout_reference_set(
 ) -> Nonprofit:
     """Staff set the payout details themselves (in the admin, say after a failed payment).
     Audited as an approved request is: this is where the money goes."""
+    permission_require(
+        actor, "donations.approve_payoutdetailschange", doing=_("change payout details")
+    )
     if not getattr(actor, "is_staff", False):
         raise ValidationError(
             _("Only the program team changes payout details directly."), code="not_staff"

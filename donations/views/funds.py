@@ -11,7 +11,7 @@ from ..models import Grant
 
 
 @require_GET
-@staff_required
+@staff_required(perm="donations.view_fund")
 def fund_list(request: HttpRequest) -> HttpResponse:
     funds = list(selectors.funds_with_grant_counts())
     statuses = Grant.Status.choices

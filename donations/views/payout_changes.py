@@ -23,7 +23,7 @@ PAYOUT_CHANGES = "donations/staff/payout_changes.html"
 
 
 @require_GET
-@staff_required
+@staff_required(perm="donations.view_payoutdetailschange")
 def payout_change_list(request: HttpRequest) -> HttpResponse:
     context = {
         "next": request.get_full_path(),
@@ -57,7 +57,7 @@ def _payout_change_action(
 
 
 @require_POST
-@staff_required
+@staff_required(perm="donations.approve_payoutdetailschange")
 @vary_on_htmx
 def payout_change_approve(request: HttpRequest, pk: int) -> HttpResponse:
     return _payout_change_action(
@@ -69,7 +69,7 @@ def payout_change_approve(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@staff_required
+@staff_required(perm="donations.approve_payoutdetailschange")
 @vary_on_htmx
 def payout_change_reject(request: HttpRequest, pk: int) -> HttpResponse:
     form = ReasonForm(request.POST)

@@ -11,6 +11,7 @@ from django.db import transaction
 from changemakers.backoffice import demo_data
 from changemakers.backoffice.models import ProgramHub
 from changemakers.backoffice.services import program_hub_update
+from changemakers.core.roles import staff_role_group
 from creators.models import Cause, ChangeMakersList, Creator
 from creators.services import (
     creator_create,
@@ -47,7 +48,9 @@ from programs.services import (
 
 # The README's demo password; handle() refuses it when DEBUG is off (pass --password).
 DEMO_PASSWORD = "changemakers-demo"  # nosec B105 # public demo login, refused outside DEBUG
-STAFF_LOGIN = "staff@changemakers.example"
+STAFF_LOGIN = "staff@changemakers.example"  # the program manager
+FINANCE_LOGIN = "finance@changemakers.example"
+VETTER_LOGIN = "vetter@changemakers.example"
 CREATOR_LOGINS = {
     "joelbervell": "joel@changemakers.example",
     "karaxlewis": "kara@changemakers.example",
@@ -93,13 +96,14 @@ class Command(BaseCommand):
         self.password = password
         self.created_users: list[str] = []
 
-        staff = self.user(STAFF_LOGIN, is_staff=True, is_superuser=True)
+        team = self.seed_staff()
+        staff, finance, vetter = team[STAFF_LOGIN], team[FINANCE_LOGIN], team[VETTER_LOGIN]
         creators = self.seed_creators(staff)
-        fund = self.seed_fund(staff)
-        nonprofits = self.seed_nonprofits(staff)
+        fund = self.seed_fund(finance)
+        nonprofits = self.seed_nonprofits(vetter)
         self.seed_cohort(staff, creators)
-        self.seed_grants(staff, fund, creators, nonprofits)
-        self.seed_nonprofit_contacts(staff, nonprofits)
+        self.seed_grants(staff, finance, fund, creators, nonprofits)
+        self.seed_nonprofit_contacts(vetter, nonprofits)
         self.seed_lists(staff, creators)
         self.seed_program_hub(staff)
         self.seed_applications()
@@ -116,6 +120,21 @@ class Command(BaseCommand):
             )
             self.created_users.append(username)
         return user
+
+    def seed_staff(self) -> dict:
+        """One login per staff role; each holds exactly its demo roles (an earlier seed made
+        staff@ a superuser: it is the program manager only now)."""
+        team = {}
+        for username, roles in demo_data.STAFF_LOGINS.items():
+            user = self.user(username, is_staff=True)
+            if user.is_superuser or not user.is_staff:
+                user.is_superuser, user.is_staff = False, True
+                user.save(update_fields=["is_superuser", "is_staff"])
+            groups = [staff_role_group(role) for role in roles]
+            if set(user.groups.all()) != set(groups):
+                user.groups.set(groups)
+            team[username] = user
+        return team
 
     def seed_creators(self, staff) -> dict[str, Creator]:
         existing = {c.handle: c for c in Creator.objects.all()}
@@ -152,13 +171,13 @@ class Command(BaseCommand):
 
     # -- money --------------------------------------------------------------------------------
 
-    def seed_fund(self, staff) -> Fund:
+    def seed_fund(self, finance) -> Fund:
         fund = Fund.objects.filter(name=FUND_NAME).first()
         return fund or fund_create(
-            name=FUND_NAME, total=Decimal("1000000.00"), currency="USD", actor=staff
+            name=FUND_NAME, total=Decimal("1000000.00"), currency="USD", actor=finance
         )
 
-    def seed_nonprofits(self, staff) -> dict[str, Nonprofit]:
+    def seed_nonprofits(self, vetter) -> dict[str, Nonprofit]:
         by_registration = {n.registration_number: n for n in Nonprofit.objects.all()}
         for legal_name, registration, country, reach, status in demo_data.NONPROFITS:
             nonprofit = by_registration.get(registration)
@@ -172,15 +191,15 @@ class Command(BaseCommand):
                     contact_email=f"grants@{slug}.example",
                     website=f"https://{slug}.example",
                     payout_reference=demo_data.PAYOUT_REFERENCES.get(registration, f"acct-{slug}"),
-                    actor=staff,
+                    actor=vetter,
                 )
                 if status == "verified":
-                    nonprofit = nonprofit_verify(nonprofit=nonprofit, actor=staff)
+                    nonprofit = nonprofit_verify(nonprofit=nonprofit, actor=vetter)
                 elif status == "rejected":
                     nonprofit = nonprofit_reject(
                         nonprofit=nonprofit,
                         reason="Registration number not found in the national charity register.",
-                        actor=staff,
+                        actor=vetter,
                     )
                 by_registration[registration] = nonprofit
         registration, country, username = NONPROFIT_LOGIN
@@ -191,7 +210,8 @@ class Command(BaseCommand):
             )
         return by_registration
 
-    def seed_grants(self, staff, fund, creators, nonprofits) -> None:
+    def seed_grants(self, staff, finance, fund, creators, nonprofits) -> None:
+        """Proposed by the program manager, approved and paid by finance."""
         amount = Decimal(settings.PROGRAM_DONATION_AMOUNT)
         for handle, registration, state in demo_data.DONATIONS:
             creator = creators[handle]
@@ -206,7 +226,7 @@ class Command(BaseCommand):
                     purpose=f"Donation in the name of {creator.display_name}",
                     actor=staff,
                 )
-            self.advance(grant, state, staff)
+            self.advance(grant, state, finance)
         for registration, grant_amount, purpose, state in demo_data.PROGRAM_GRANTS:
             nonprofit = nonprofits[registration]
             if Grant.objects.filter(fund=fund, nonprofit=nonprofit, purpose=purpose).exists():
@@ -214,24 +234,24 @@ class Command(BaseCommand):
             grant = grant_propose(
                 fund=fund, nonprofit=nonprofit, amount=grant_amount, purpose=purpose, actor=staff
             )
-            self.advance(grant, state, staff)
+            self.advance(grant, state, finance)
 
-    def advance(self, grant: Grant, state: str, staff) -> None:
+    def advance(self, grant: Grant, state: str, finance) -> None:
         if state in ("approved", "cancelled", "disbursed", "failed"):
-            grant = grant_approve(grant=grant, actor=staff)
+            grant = grant_approve(grant=grant, actor=finance)
         if state in ("disbursed", "failed"):
             # Paid here and now so the demo starts with paid grants; the task queued on commit
             # finds the payment done and does nothing.
-            grant = grant_schedule(grant=grant, actor=staff)
+            grant = grant_schedule(grant=grant, actor=finance)
             disbursement_pay(disbursement_id=grant.disbursement.pk)
         if state == "cancelled":
             grant_cancel(
                 grant=grant,
-                actor=staff,
+                actor=finance,
                 reason="The nonprofit is changing banks; the creator will nominate again.",
             )
 
-    def seed_nonprofit_contacts(self, staff, nonprofits) -> None:
+    def seed_nonprofit_contacts(self, vetter, nonprofits) -> None:
         """Contacts who sign in by emailed link (no password), and one payout change waiting
         for staff review."""
         user_model = get_user_model()
@@ -243,7 +263,7 @@ class Command(BaseCommand):
                     name=name,
                     job_title=job_title,
                     language=language,
-                    actor=staff,
+                    actor=vetter,
                 )
         registration, reference = demo_data.PAYOUT_CHANGE
         nonprofit = nonprofits[registration]
@@ -403,7 +423,9 @@ class Command(BaseCommand):
             out.write(f"Demo logins created (password: {self.password}):")
         else:
             out.write("Demo logins (already there; password as when first seeded):")
-        out.write(f"  staff      {STAFF_LOGIN}  (admin: /admin/)")
+        for username, roles in demo_data.STAFF_LOGINS.items():
+            names = ", ".join(str(role.label) for role in roles)
+            out.write(f"  staff      {username}  ({names}; staff pages: /staff/, admin: /admin/)")
         for handle, username in CREATOR_LOGINS.items():
             out.write(f"  creator    {username}  (@{handle})")
         out.write(f"  nonprofit  {NONPROFIT_LOGIN[2]}  (Open Medicine Foundation International)")
