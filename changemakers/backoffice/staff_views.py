@@ -10,6 +10,7 @@ import datetime
 from collections import Counter
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import partial
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -91,8 +92,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         context["updated"] = True
     else:
         template = DASHBOARD
-        # So each member knows what they may do here.
-        context["staff_roles"] = staff_roles_of(request.user)
+        # So each member knows what they may do here (asked only for who is no superuser).
+        context["staff_roles"] = partial(staff_roles_of, request.user)
         context["may_export"] = any(request.user.has_perm(name) for name in EXPORT_PERMISSIONS)
     return render(request, template, context)
 

@@ -464,7 +464,7 @@ def run_together(count: int, work) -> list:
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_pay_tasks_for_one_grant_pay_it_once(held_tasks):
-    staff = UserFactory(is_staff=True)
+    staff = UserFactory(is_staff=True, is_superuser=True)
     fund = FundFactory(total=Decimal("100000.00"))
     grant = approved_grant(fund, staff)
     grants_schedule(grants=[grant], actor=staff)
@@ -491,7 +491,7 @@ def test_concurrent_pay_tasks_for_one_grant_pay_it_once(held_tasks):
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_overlapping_batches_schedule_each_grant_once(held_tasks):
-    staff = UserFactory(is_staff=True)
+    staff = UserFactory(is_staff=True, is_superuser=True)
     fund = FundFactory(total=Decimal("1000000.00"))
     grants = [approved_grant(fund, staff) for _ in range(12)]
     ids = [g.pk for g in grants]
@@ -510,7 +510,7 @@ def test_overlapping_batches_schedule_each_grant_once(held_tasks):
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_cancel_racing_the_pay_task_either_cancels_or_pays_never_both(held_tasks):
-    staff = UserFactory(is_staff=True)
+    staff = UserFactory(is_staff=True, is_superuser=True)
     fund = FundFactory(total=Decimal("1000000.00"))
     for _ in range(10):
         grant = approved_grant(fund, staff)
@@ -619,7 +619,7 @@ def test_amounts_finer_than_a_cent_are_refused_not_rounded(fund, staff_user):
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_a_double_click_on_schedule_payment_is_not_an_error(held_tasks):
-    staff = UserFactory(is_staff=True)
+    staff = UserFactory(is_staff=True, is_superuser=True)
     fund = FundFactory(total=Decimal("1000000.00"))
     for _ in range(5):
         grant = approved_grant(fund, staff)
@@ -803,7 +803,7 @@ def test_a_worker_that_died_before_calling_the_provider_uses_up_no_try(
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_two_sweeps_at_once_never_handle_the_same_payment_twice(held_tasks, monkeypatch):
-    staff = UserFactory(is_staff=True)
+    staff = UserFactory(is_staff=True, is_superuser=True)
     fund = FundFactory(total=Decimal("1000000.00"))
     grants = [approved_grant(fund, staff) for _ in range(6)]
     grants_schedule(grants=grants, actor=staff)
