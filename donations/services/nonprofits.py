@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from changemakers.core.audit import audit_record, fields_update, state_transition
-from changemakers.core.roles import permission_require
+from changemakers.core.roles import may, permission_require
 
 from ..models import Nonprofit, NonprofitContact, PayoutDetailsChange, nonprofit_contact_of
 
@@ -182,8 +182,9 @@ def nonprofit_details_update(*, nonprofit: Nonprofit, actor, **fields) -> Nonpro
 
 
 def _require_own(actor, nonprofit_id: int) -> None:
-    """Refuse unless `actor` is staff or a contact of the nonprofit `nonprofit_id`."""
-    if getattr(actor, "is_staff", False):
+    """Refuse unless `actor` is a contact of the nonprofit `nonprofit_id`, or staff whose roles
+    let them change nonprofits (the vetter; not, say, the auditor)."""
+    if may(actor, "donations.change_nonprofit"):
         return
     contact = nonprofit_contact_of(actor)
     if contact is None or contact.nonprofit_id != nonprofit_id:

@@ -19,6 +19,7 @@ from donations.services import (
     grant_retry,
     grant_schedule,
     grants_schedule,
+    nonprofit_details_update,
     nonprofit_payout_reference_set,
     nonprofit_reject,
     nonprofit_verify,
@@ -205,3 +206,17 @@ def test_a_creator_proposes_only_the_donation_in_their_own_name(settings):
         amount="25000",
         actor=creator.user,
     )
+
+
+def test_only_the_vetter_among_staff_speaks_for_a_nonprofit(vetter, auditor):
+    """Staff may act for a nonprofit's details only when their roles change nonprofits."""
+    nonprofit = NonprofitFactory(website="https://before.example")
+    with pytest.raises(ValidationError) as refused:
+        nonprofit_details_update(
+            nonprofit=nonprofit, actor=auditor, website="https://auditor.example"
+        )
+    assert refused.value.code == "not_own_nonprofit"
+    updated = nonprofit_details_update(
+        nonprofit=nonprofit, actor=vetter, website="https://vetted.example"
+    )
+    assert updated.website == "https://vetted.example"
