@@ -7,10 +7,33 @@ class CreatorsConfig(AppConfig):
     verbose_name = _("Creators")
 
     def ready(self) -> None:
-        from changemakers.core.roles import Role, role_link_declare
+        from changemakers.core.roles import (
+            VIEW_EVERY_MODEL,
+            Role,
+            StaffRole,
+            role_link_declare,
+            staff_role_grants_declare,
+        )
         from changemakers.core.verbs import verbs_declare
 
         from .models import AuditVerb
 
         verbs_declare(AuditVerb)
         role_link_declare(Role.CREATOR, "creator")
+        staff_role_grants_declare(
+            "creators",
+            {
+                # Creators, their invitations and the yearly lists are the program's.
+                StaffRole.PROGRAM_MANAGER: [
+                    *_every("creator", "creatorlink", "creatorinvitation"),
+                    *_every("changemakerslist", "listentry", delete=True),
+                ],
+                StaffRole.AUDITOR: [VIEW_EVERY_MODEL],
+            },
+        )
+
+
+def _every(*models: str, delete: bool = False) -> list[str]:
+    """View, add and change (and delete) permissions of `models`."""
+    actions = ("view", "add", "change", *(("delete",) if delete else ()))
+    return [f"{action}_{model}" for model in models for action in actions]

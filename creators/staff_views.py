@@ -59,7 +59,7 @@ def _edition_or_404(year: int) -> ChangeMakersList:
 
 
 @require_GET
-@staff_required
+@staff_required(perm="creators.view_changemakerslist")
 def edition_list(request: HttpRequest) -> HttpResponse:
     editions = ChangeMakersList.objects.annotate(entry_count=Count("entries")).order_by("-year")
     return render(
@@ -68,7 +68,7 @@ def edition_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@staff_required
+@staff_required(perm="creators.add_changemakerslist")
 def edition_create(request: HttpRequest) -> HttpResponse:
     form = EditionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -95,10 +95,12 @@ def _edition_context(
         "edition": edition,
         **page_context(request, entries, ENTRY_PAGE_SIZE, number=page),
         "editable": edition.status == ChangeMakersList.Status.DRAFT,
+        # Who may only read (an auditor) sees the entries without the forms.
+        "may_edit": request.user.has_perm("creators.change_changemakerslist"),
         "history": selectors.list_history(edition),
         "unpublish_form": UnpublishForm(),
     }
-    if context["editable"]:
+    if context["editable"] and context["may_edit"]:
         context["add_form"] = _add_form(edition)
         context["text_form"] = EditionTextForm(
             initial={"title": edition.title, "introduction": edition.introduction}
@@ -107,7 +109,7 @@ def _edition_context(
 
 
 @require_GET
-@staff_required
+@staff_required(perm="creators.view_changemakerslist")
 @vary_on_htmx
 def edition_detail(request: HttpRequest, year: int) -> HttpResponse:
     edition = _edition_or_404(year)
@@ -118,7 +120,7 @@ def edition_detail(request: HttpRequest, year: int) -> HttpResponse:
 
 
 @require_POST
-@staff_required
+@staff_required(perm="creators.change_changemakerslist")
 def edition_edit(request: HttpRequest, year: int) -> HttpResponse:
     edition = _edition_or_404(year)
     form = EditionTextForm(request.POST)
@@ -148,7 +150,7 @@ def _add_form(edition: ChangeMakersList, data=None) -> EntryAddForm:
 
 
 @require_GET
-@staff_required
+@staff_required(perm="creators.add_listentry")
 def edition_handles(request: HttpRequest, year: int) -> HttpResponse:
     """Suggestions for the add form's handle field as staff type (htmx fills its datalist):
     a few creators not on the list yet whose handle or name starts with what is typed. The
@@ -169,7 +171,7 @@ def edition_handles(request: HttpRequest, year: int) -> HttpResponse:
 
 
 @require_POST
-@staff_required
+@staff_required(perm="creators.add_listentry")
 def entry_add(request: HttpRequest, year: int) -> HttpResponse:
     edition = _edition_or_404(year)
     form = _add_form(edition, request.POST)
@@ -203,7 +205,7 @@ def entry_add(request: HttpRequest, year: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@staff_required
+@staff_required(perm="creators.change_listentry")
 def entry_edit(request: HttpRequest, year: int, pk: int) -> HttpResponse:
     entry = get_object_or_404(
         ListEntry.objects.select_related("creator", "change_makers_list"),
@@ -271,7 +273,7 @@ def _entry_action(request: HttpRequest, year: int, pk: int, act, done: str) -> H
 
 
 @require_POST
-@staff_required
+@staff_required(perm="creators.change_listentry")
 @vary_on_htmx
 def entry_move(request: HttpRequest, year: int, pk: int, direction: str) -> HttpResponse:
     if direction not in ("up", "down"):
@@ -288,7 +290,7 @@ def entry_move(request: HttpRequest, year: int, pk: int, direction: str) -> Http
 
 
 @require_POST
-@staff_required
+@staff_required(perm="creators.delete_listentry")
 @vary_on_htmx
 def entry_remove(request: HttpRequest, year: int, pk: int) -> HttpResponse:
     return _entry_action(
@@ -301,7 +303,7 @@ def entry_remove(request: HttpRequest, year: int, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@staff_required
+@staff_required(perm="creators.add_listentry")
 def edition_import(request: HttpRequest, year: int) -> HttpResponse:
     edition = _edition_or_404(year)
     problems = []
@@ -335,7 +337,7 @@ def edition_import(request: HttpRequest, year: int) -> HttpResponse:
 
 
 @require_GET
-@staff_required
+@staff_required(perm="creators.add_listentry")
 def import_template(request: HttpRequest) -> HttpResponse:
     response = HttpResponse(template_csv(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="change-makers-list-template.csv"'
@@ -343,7 +345,7 @@ def import_template(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-@staff_required
+@staff_required(perm="creators.view_changemakerslist")
 @vary_on_htmx
 def edition_preview(request: HttpRequest, year: int) -> HttpResponse:
     edition = _edition_or_404(year)
@@ -357,7 +359,7 @@ def edition_preview(request: HttpRequest, year: int) -> HttpResponse:
 
 
 @require_POST
-@staff_required
+@staff_required(perm="creators.change_changemakerslist")
 def edition_publish(request: HttpRequest, year: int) -> HttpResponse:
     edition = _edition_or_404(year)
     try:
@@ -371,7 +373,7 @@ def edition_publish(request: HttpRequest, year: int) -> HttpResponse:
 
 
 @require_POST
-@staff_required
+@staff_required(perm="creators.change_changemakerslist")
 def edition_unpublish(request: HttpRequest, year: int) -> HttpResponse:
     edition = _edition_or_404(year)
     form = UnpublishForm(request.POST)

@@ -7,7 +7,13 @@ class DonationsConfig(AppConfig):
     verbose_name = _("Donations")
 
     def ready(self) -> None:
-        from changemakers.core.roles import Role, role_link_declare
+        from changemakers.core.roles import (
+            VIEW_EVERY_MODEL,
+            Role,
+            StaffRole,
+            role_link_declare,
+            staff_role_grants_declare,
+        )
         from changemakers.core.verbs import verbs_declare
 
         from .models import AuditVerb
@@ -17,3 +23,45 @@ class DonationsConfig(AppConfig):
 
         verbs_declare(AuditVerb)
         role_link_declare(Role.NONPROFIT, "nonprofit_contact")
+        # Whoever proposes a grant does not approve it, and whoever vets a nonprofit does not
+        # pay it: three roles share the money's path, and the auditor reads it all.
+        payments = ["view_grant", "view_disbursement", "view_disbursementbatch"]
+        staff_role_grants_declare(
+            "donations",
+            {
+                StaffRole.PROGRAM_MANAGER: [
+                    "view_fund",
+                    *payments,
+                    "add_grant",  # proposing
+                    "view_nonprofit",
+                    # Program managers bring in the nonprofits creators nominate; a vetter,
+                    # never the one who added it, verifies each.
+                    "add_nonprofit",
+                ],
+                StaffRole.FINANCE_APPROVER: [
+                    "view_fund",
+                    "add_fund",
+                    "change_fund",
+                    *payments,
+                    "approve_grant",
+                    "schedule_grant",
+                    "cancel_grant",
+                    "view_sandboxpayment",
+                    "view_nonprofit",
+                    "view_payoutdetailschange",
+                    "approve_payoutdetailschange",
+                ],
+                StaffRole.NONPROFIT_VETTER: [
+                    "view_nonprofit",
+                    "add_nonprofit",
+                    "change_nonprofit",
+                    "verify_nonprofit",
+                    "view_nonprofitcontact",
+                    "add_nonprofitcontact",
+                    "change_nonprofitcontact",
+                    "view_nonprofitsigninlink",
+                    "view_payoutdetailschange",
+                ],
+                StaffRole.AUDITOR: [VIEW_EVERY_MODEL],
+            },
+        )

@@ -7,8 +7,31 @@ class ProgramsConfig(AppConfig):
     verbose_name = _("Programs")
 
     def ready(self) -> None:
+        from changemakers.core.roles import (
+            VIEW_EVERY_MODEL,
+            StaffRole,
+            staff_role_grants_declare,
+        )
         from changemakers.core.verbs import verbs_declare
 
         from .models import AuditVerb
 
         verbs_declare(AuditVerb)
+        staff_role_grants_declare(
+            "programs",
+            {
+                # Cohorts, enrolments, milestone reviews and applications are the program's.
+                StaffRole.PROGRAM_MANAGER: [
+                    VIEW_EVERY_MODEL,
+                    *(
+                        f"{action}_{model}"
+                        for model in ("cohort", "enrolment", "milestone", "application")
+                        for action in ("add", "change")
+                    ),
+                    "add_milestoneplanitem",
+                    "change_milestoneplanitem",
+                    "delete_milestoneplanitem",
+                ],
+                StaffRole.AUDITOR: [VIEW_EVERY_MODEL],
+            },
+        )

@@ -7,6 +7,7 @@ import factory
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from changemakers.core.roles import StaffRole, staff_role_group
 from creators.models import Cause, ChangeMakersList, Creator, ListEntry
 from donations.models import Disbursement, Fund, Grant, Nonprofit, NonprofitContact
 from programs.models import Cohort, Enrolment, Milestone, add_months
@@ -23,6 +24,21 @@ class UserFactory(factory.django.DjangoModelFactory):
     username = factory.Sequence(lambda n: f"user{n}@example.org")
     email = factory.SelfAttribute("username")
     password = factory.django.Password(PASSWORD)
+
+
+class StaffFactory(UserFactory):
+    """A member of staff holding the given roles: `StaffFactory(roles=[StaffRole.AUDITOR])`.
+    Without roles, staff who may open the dashboard and nothing else."""
+
+    is_staff = True
+
+    @factory.post_generation
+    def roles(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.groups.set([staff_role_group(StaffRole(role)) for role in extracted])
+
+
+ALL_STAFF_ROLES = list(StaffRole)
 
 
 class CreatorFactory(factory.django.DjangoModelFactory):

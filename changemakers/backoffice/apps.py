@@ -9,3 +9,23 @@ class BackOfficeConfig(AppConfig):
     name = "changemakers.backoffice"
     label = "backoffice"
     verbose_name = _("Program")
+
+    def ready(self) -> None:
+        from changemakers.core.roles import (
+            VIEW_EVERY_MODEL,
+            StaffRole,
+            staff_role_grants_declare,
+        )
+
+        staff_role_grants_declare(
+            "backoffice",
+            {
+                # The public program page's text.
+                StaffRole.PROGRAM_MANAGER: [
+                    "view_programhub",
+                    "add_programhub",
+                    "change_programhub",
+                ],
+                StaffRole.AUDITOR: [VIEW_EVERY_MODEL],
+            },
+        )

@@ -5,7 +5,18 @@ The four named creators are from the announcement; every other person and organi
 is invented for the demo, and every registration number is fictional.
 """
 
+from changemakers.core.roles import StaffRole
 from creators.models import Cause
+
+# One staff sign-in per role (login: its roles), so each role's pages can be tried. Two
+# finance approvers: a decision that needs a second one has someone to ask.
+STAFF_LOGINS = {
+    "staff@changemakers.example": [StaffRole.PROGRAM_MANAGER],
+    "finance@changemakers.example": [StaffRole.FINANCE_APPROVER],
+    "finance2@changemakers.example": [StaffRole.FINANCE_APPROVER],
+    "vetter@changemakers.example": [StaffRole.NONPROFIT_VETTER],
+    "auditor@changemakers.example": [StaffRole.AUDITOR],
+}
 
 # (display name, handle, country, causes, followers, bio)
 NAMED_CREATORS = [

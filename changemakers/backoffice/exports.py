@@ -27,6 +27,14 @@ from .forms import (
     MilestoneExportFilterForm,
 )
 
+# Whoever may read one of the exported subjects may open the exports page (it shows theirs).
+EXPORT_PERMISSIONS = (
+    "donations.view_grant",
+    "creators.view_creator",
+    "programs.view_milestone",
+    "creators.view_listentry",
+)
+
 
 def _filename(kind: str) -> str:
     return f"changemakers-{kind}-{program_today().isoformat()}.csv"
@@ -67,7 +75,7 @@ def _list_entry_form(request: HttpRequest, **kwargs) -> ListEntryExportFilterFor
 
 
 @require_GET
-@staff_required
+@staff_required(any_perm=EXPORT_PERMISSIONS)
 def export_list(request: HttpRequest, *, status: int = 200) -> HttpResponse:
     """Every export with its filters, each a plain GET form that downloads the file."""
     return render(
@@ -96,7 +104,7 @@ def _refused(request: HttpRequest, form) -> HttpResponse | None:
 
 
 @require_GET
-@staff_required
+@staff_required(perm="donations.view_grant")
 def grants_csv(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     form = _grant_form(request)
     if refusal := _refused(request, form):
@@ -188,7 +196,7 @@ def creators_for_export(*, country: str = "", cause: str = "", cohort: int | Non
 
 
 @require_GET
-@staff_required
+@staff_required(perm="creators.view_creator")
 def creators_csv(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     form = _creator_form(request)
     if refusal := _refused(request, form):
@@ -246,7 +254,7 @@ def milestones_for_export(
 
 
 @require_GET
-@staff_required
+@staff_required(perm=("programs.view_enrolment", "programs.view_milestone"))
 def milestones_csv(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     today = program_today()
     form = _milestone_form(request)
@@ -311,7 +319,7 @@ def list_entries_for_export(
 
 
 @require_GET
-@staff_required
+@staff_required(perm="creators.view_listentry")
 def list_entries_csv(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     form = _list_entry_form(request)
     if refusal := _refused(request, form):

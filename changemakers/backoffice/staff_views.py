@@ -11,6 +11,7 @@ import datetime
 from collections import Counter
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import partial
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -25,12 +26,13 @@ from django.views.decorators.http import require_GET, require_http_methods
 from changemakers.core import page_cache
 from changemakers.core.htmx import REFUSED, form_refusal, is_partial, vary_on_htmx
 from changemakers.core.models import AuditEvent
-from changemakers.core.roles import staff_required
+from changemakers.core.roles import staff_required, staff_roles_of
 from donations import selectors as donation_selectors
 from donations.models import Fund
 from programs.clock import program_today
 
 from . import selectors, services
+from .exports import EXPORT_PERMISSIONS
 from .forms import DashboardFilterForm, ProgramHubForm
 
 DASHBOARD = "backoffice/dashboard.html"
@@ -91,6 +93,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         context["updated"] = True
     else:
         template = DASHBOARD
+        # So each member knows what they may do here (asked only for who is no superuser).
+        context["staff_roles"] = partial(staff_roles_of, request.user)
+        context["may_export"] = any(request.user.has_perm(name) for name in EXPORT_PERMISSIONS)
     return render(request, template, context)
 
 
@@ -254,7 +259,7 @@ def _object_url(event: AuditEvent, model) -> str:
 
 
 @require_http_methods(["GET", "POST"])
-@staff_required
+@staff_required(perm="backoffice.change_programhub")
 def hub_edit(request: HttpRequest) -> HttpResponse:
     hub = selectors.program_hub()
     initial = {name: getattr(hub, name) for name in services.HUB_FIELDS}

@@ -17,8 +17,15 @@ class CoreConfig(AppConfig):
         # django.contrib.admin comes first in INSTALLED_APPS: every admin module is loaded.
         from django.contrib import admin
         from django.contrib.auth.signals import user_logged_in
+        from django.db.models.signals import post_migrate
 
         from .admin_guards import guard_admin_site
+        from .roles import (
+            VIEW_EVERY_MODEL,
+            StaffRole,
+            staff_role_grants_declare,
+            staff_roles_sync_after_migrate,
+        )
         from .twofactor.middleware import remember_on_sign_in
         from .twofactor.verbs import AuditVerb
         from .verbs import verbs_declare
@@ -30,3 +37,9 @@ class CoreConfig(AppConfig):
         for model in [m for m in admin.site._registry if m._meta.app_label in OTP_APP_LABELS]:
             admin.site.unregister(model)
         guard_admin_site(admin.site)
+        # The auditor reads the audit log and who holds which role, in the admin too.
+        staff_role_grants_declare(
+            "core",
+            {StaffRole.AUDITOR: [VIEW_EVERY_MODEL, "auth.view_user", "auth.view_group"]},
+        )
+        post_migrate.connect(staff_roles_sync_after_migrate, dispatch_uid="core.staff_roles")

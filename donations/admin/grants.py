@@ -127,6 +127,16 @@ class GrantAdmin(ServiceModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    # Each action is offered to whoever holds its permission (the service asks again).
+    def has_approve_permission(self, request, obj=None):
+        return request.user.has_perm("donations.approve_grant")
+
+    def has_schedule_permission(self, request, obj=None):
+        return request.user.has_perm("donations.schedule_grant")
+
+    def has_cancel_permission(self, request, obj=None):
+        return request.user.has_perm("donations.cancel_grant")
+
     @admin.display(description=_("amount"), ordering="amount")
     def amount_money(self, obj: Grant) -> str:
         return money(obj.amount, obj.currency)
@@ -143,7 +153,7 @@ class GrantAdmin(ServiceModelAdmin):
 
     @admin.action(
         description=_("Approve the selected grants (commits their amount)"),
-        permissions=["change"],
+        permissions=["approve"],
         location=BOTH_LOCATIONS,
     )
     def approve(self, request, queryset):
@@ -153,7 +163,7 @@ class GrantAdmin(ServiceModelAdmin):
 
     @admin.action(
         description=_("Schedule the selected grants for payment"),
-        permissions=["change"],
+        permissions=["schedule"],
         location=BOTH_LOCATIONS,
     )
     def schedule(self, request, queryset):
@@ -186,7 +196,7 @@ class GrantAdmin(ServiceModelAdmin):
 
     @admin.action(
         description=_("Retry the payment of the selected failed grants"),
-        permissions=["change"],
+        permissions=["schedule"],
         location=BOTH_LOCATIONS,
     )
     def retry(self, request, queryset):
@@ -196,7 +206,7 @@ class GrantAdmin(ServiceModelAdmin):
 
     @admin.action(
         description=_("Cancel the selected grants…"),
-        permissions=["change"],
+        permissions=["cancel"],
         location=BOTH_LOCATIONS,
     )
     def cancel(self, request, queryset):

@@ -97,9 +97,12 @@ class NonprofitAdmin(ServiceModelAdmin):
     def verification_expires_at(self, obj: Nonprofit):
         return obj.verification_expires_at
 
+    def has_verify_permission(self, request, obj=None):
+        return request.user.has_perm("donations.verify_nonprofit")
+
     @admin.action(
         description=_("Verify the selected nonprofits"),
-        permissions=["change"],
+        permissions=["verify"],
         location=BOTH_LOCATIONS,
     )
     def verify(self, request, queryset):
@@ -113,7 +116,7 @@ class NonprofitAdmin(ServiceModelAdmin):
 
     @admin.action(
         description=_("Reject the selected nonprofits…"),
-        permissions=["change"],
+        permissions=["verify"],
         location=BOTH_LOCATIONS,
     )
     def reject(self, request, queryset):

@@ -233,6 +233,12 @@ class Grant(TimeStampedModel):
         verbose_name = _("grant")
         verbose_name_plural = _("grants")
         ordering = ["-created_at"]
+        # Proposing is `add_grant`; each decision about the money is a permission of its own.
+        permissions = [
+            ("approve_grant", _("Can approve a grant (commits its amount)")),
+            ("schedule_grant", _("Can schedule and retry a grant's payment")),
+            ("cancel_grant", _("Can cancel a grant")),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(amount__gt=0),

@@ -96,6 +96,7 @@ class Nonprofit(TimeStampedModel):
         verbose_name = _("nonprofit")
         verbose_name_plural = _("nonprofits")
         ordering = ["legal_name"]
+        permissions = [("verify_nonprofit", _("Can verify or reject a nonprofit"))]
         constraints = [
             models.UniqueConstraint(
                 fields=["registration_number", "country"],
@@ -317,6 +318,9 @@ class PayoutDetailsChange(TimeStampedModel):
         verbose_name = _("payout details change")
         verbose_name_plural = _("payout details changes")
         ordering = ["-created_at"]
+        permissions = [
+            ("approve_payoutdetailschange", _("Can approve or reject a change of payout details"))
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["nonprofit"],

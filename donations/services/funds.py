@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from changemakers.core.audit import audit_record
+from changemakers.core.roles import permission_require
 
 from ..models import MONEY_PLACES, Fund, Grant
 
@@ -35,6 +36,7 @@ def money_amount(amount) -> Decimal:
 
 @transaction.atomic
 def fund_create(*, name: str, total, currency: str = "USD", actor=None) -> Fund:
+    permission_require(actor, "donations.add_fund", doing=_("create funds"))
     fund = Fund(name=name, total=money_amount(total), currency=currency)
     fund.full_clean()
     fund.save()
@@ -133,10 +135,7 @@ def fund_overspend_resolve(*, fund: Fund, actor, note: str) -> Fund:
             _("Say how the overspend is covered (where the money comes from)."),
             code="note_empty",
         )
-    if not getattr(actor, "is_staff", False):
-        raise ValidationError(
-            _("Only staff can resolve a fund's overspend."), code="permission_denied"
-        )
+    permission_require(actor, "donations.change_fund", doing=_("resolve a fund's overspend"))
     with transaction.atomic():
         locked = Fund.objects.select_for_update(no_key=True).get(pk=fund.pk)
         if locked.overspent <= 0:

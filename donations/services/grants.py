@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from changemakers.core.audit import actor_or_none, audit_record, state_transition
 from changemakers.core.jobs import enqueue_on_commit
 from changemakers.core.locks import try_lock
+from changemakers.core.roles import permission_require
 from creators.models import Creator
 
 from ..models import Disbursement, Fund, Grant, Nonprofit, mask_reference, nonprofit_contact_of
@@ -31,6 +32,10 @@ def grant_propose(
     purpose: str = "",
     actor=None,
 ) -> Grant:
+    """Staff who may propose grants propose one; a creator proposes the donation in their
+    own name (their nomination)."""
+    if creator is None or creator.user_id is None or creator.user_id != getattr(actor, "pk", None):
+        permission_require(actor, "donations.add_grant", doing=_("propose grants"))
     grant = Grant(
         fund=fund,
         nonprofit=nonprofit,
@@ -115,6 +120,7 @@ def grant_approve(*, grant: Grant, actor) -> Grant:
     The approver is not the proposer. A grant above SECOND_APPROVAL_ABOVE takes two approvers:
     the first approval is recorded and the grant stays proposed; a second approver, someone
     else, approves it and commits the money."""
+    permission_require(actor, "donations.approve_grant", doing=_("approve grants"))
     with transaction.atomic():
         # Lock order everywhere: grant, nonprofit, fund. Only the grant's own row here.
         locked = Grant.objects.select_for_update(of=("self",)).get(pk=grant.pk)
@@ -195,6 +201,7 @@ def _payee_pin(nonprofit: Nonprofit) -> dict[str, str]:
 def grant_cancel(*, grant: Grant, actor, reason: str) -> Grant:
     """Cancel a grant that is not being paid; a committed one gives its amount back to the fund.
     A scheduled grant's payment is called off before any worker reaches the provider."""
+    permission_require(actor, "donations.cancel_grant", doing=_("cancel grants"))
     if not reason.strip():
         raise ValidationError(_("Say why the grant is cancelled."), code="reason_empty")
     with transaction.atomic():
@@ -294,6 +301,7 @@ def _disbursement_set(
 def grant_retry(*, grant: Grant, actor) -> Grant:
     """Pay a failed grant again: commit its amount anew and queue its payment, which sends the
     same idempotency key, so a payment that did go through after all is found, not repeated."""
+    permission_require(actor, "donations.schedule_grant", doing=_("retry payments"))
     with transaction.atomic(durable=True):
         locked = Grant.objects.select_for_update(of=("self",)).get(pk=grant.pk)
         refuse_while_outcome_unknown(locked, retrying=True)
@@ -420,6 +428,7 @@ def grant_hold_release(*, grant: Grant, actor) -> Grant:
     """A finance approver re-confirms a held grant's payee: the grant is pinned to its
     nonprofit's current payout details, which must be payable (verified, not expired, with a
     payout reference), and a scheduled payment is queued again. Idempotent."""
+    permission_require(actor, "donations.approve_grant", doing=_("re-confirm a grant's payee"))
     with transaction.atomic():
         locked = Grant.objects.select_for_update(of=("self",)).get(pk=grant.pk)
         if not locked.is_held:

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from changemakers.core.audit import actor_or_none, audit_record, fields_update, state_transition
 from changemakers.core.emails import absolute_url, email_send
 from changemakers.core.jobs import enqueue_on_commit
+from changemakers.core.roles import may, permission_require
 
 from ..models import (
     Grant,
@@ -61,6 +62,7 @@ def nonprofit_verify(*, nonprofit: Nonprofit, actor) -> Nonprofit:
     """Verify a pending or rejected nonprofit, or verify a verified one again, which renews its
     verification for VERIFICATION_VALID_DAYS from now (see `Nonprofit.verified_at`). Someone
     other than who added it vouches for it, the first time and at each renewal."""
+    permission_require(actor, "donations.verify_nonprofit", doing=_("verify nonprofits"))
     with transaction.atomic():
         locked = Nonprofit.objects.select_for_update(no_key=True).get(pk=nonprofit.pk)
         if same_person(locked.created_by_id, actor):
@@ -104,6 +106,7 @@ def nonprofit_reject(*, nonprofit: Nonprofit, reason: str, actor) -> Nonprofit:
     its proposed grants are cancelled (they commit nothing), its unpaid ones are put on hold,
     its paid ones stay as they are. A payment in flight at this moment finishes its call to
     the provider; any further try is held by the worker, which finds the nonprofit rejected."""
+    permission_require(actor, "donations.verify_nonprofit", doing=_("reject nonprofits"))
     if not reason.strip():
         raise ValidationError(_("Say why the nonprofit is rejected."), code="reason_empty")
     with transaction.atomic():
@@ -254,8 +257,9 @@ def nonprofit_details_update(*, nonprofit: Nonprofit, actor, **fields) -> Nonpro
 
 
 def _require_own(actor, nonprofit_id: int) -> None:
-    """Refuse unless `actor` is staff or a contact of the nonprofit `nonprofit_id`."""
-    if getattr(actor, "is_staff", False):
+    """Refuse unless `actor` is a contact of the nonprofit `nonprofit_id`, or staff whose roles
+    let them change nonprofits (the vetter; not, say, the auditor)."""
+    if may(actor, "donations.change_nonprofit"):
         return
     contact = nonprofit_contact_of(actor)
     if contact is None or contact.nonprofit_id != nonprofit_id:
@@ -317,6 +321,9 @@ def payout_change_approve(*, change: PayoutDetailsChange, actor) -> PayoutDetail
     nonprofit's contact email was changed lately (`for_review`), the address staff would
     check the request with may be the fraudster's: the change then takes two approvers, the
     first recorded while it stays pending, the second (someone else) applying it."""
+    permission_require(
+        actor, "donations.approve_payoutdetailschange", doing=_("approve payout-detail changes")
+    )
     with transaction.atomic():
         # Lock order: the nonprofit's grants, the nonprofit, then the request.
         grants = _lock_grants(Nonprofit(pk=change.nonprofit_id), Grant.UNPAID_STATUSES)
@@ -446,6 +453,9 @@ def payout_change_notice_email(*, change: PayoutDetailsChange) -> int:
 
 
 def payout_change_reject(*, change: PayoutDetailsChange, reason: str, actor) -> PayoutDetailsChange:
+    permission_require(
+        actor, "donations.approve_payoutdetailschange", doing=_("reject payout-detail changes")
+    )
     if not reason.strip():
         raise ValidationError(_("Say why the change is rejected."), code="reason_empty")
     with transaction.atomic():

@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 from changemakers.core.audit import audit_changes, audit_record, audit_record_many, state_transition
 from changemakers.core.jobs import enqueue_on_commit
 from changemakers.core.locks import try_lock
+from changemakers.core.roles import permission_require
 
 from ..models import Disbursement, DisbursementBatch, Fund, Grant
 from ..payouts import FinalError, Payment, PayoutError, RetryableError, get_provider
@@ -53,6 +54,7 @@ def grants_schedule(*, grants: Iterable[Grant | int], actor) -> DisbursementBatc
     Grants no longer approved (scheduled by someone else a moment ago, cancelled...) are left
     out, so a double click schedules nothing twice. Refuses when none is left.
     """
+    permission_require(actor, "donations.schedule_grant", doing=_("schedule payments"))
     ids = sorted({getattr(grant, "pk", grant) for grant in grants})
     with transaction.atomic(durable=True):
         # Locking in id order: two overlapping batches never deadlock.
@@ -123,6 +125,7 @@ def grants_schedule(*, grants: Iterable[Grant | int], actor) -> DisbursementBatc
 
 def grant_schedule(*, grant: Grant, actor) -> Grant:
     """Send one approved grant to be paid (a batch of one). Idempotent once scheduled."""
+    permission_require(actor, "donations.schedule_grant", doing=_("schedule payments"))
     current = Grant.objects.only("status").get(pk=grant.pk).status
     if current in (Grant.Status.SCHEDULED, Grant.Status.PROCESSING, Grant.Status.DISBURSED):
         return Grant.objects.get(pk=grant.pk)
@@ -612,10 +615,9 @@ def disbursement_outcome_record(
             _("Say how the provider confirmed it (who, when, which statement)."),
             code="note_empty",
         )
-    if not getattr(actor, "is_staff", False):
-        raise ValidationError(
-            _("Only staff can record the provider's answer."), code="permission_denied"
-        )
+    permission_require(
+        actor, "donations.schedule_grant", doing=_("record a payment provider's answer")
+    )
     if paid and not reference.strip():
         raise ValidationError(
             _("Give the provider's reference for the payment."), code="reference_empty"

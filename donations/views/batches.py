@@ -18,7 +18,7 @@ BATCH_DETAIL = "donations/staff/batch_detail.html"
 
 
 @require_GET
-@staff_required
+@staff_required(perm="donations.view_disbursementbatch")
 @vary_on_htmx
 def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
     batch = get_object_or_404(DisbursementBatch.objects.select_related("created_by"), pk=pk)
@@ -32,7 +32,7 @@ def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
-@staff_required
+@staff_required(perm="donations.view_disbursementbatch")
 def batch_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,

@@ -34,13 +34,13 @@ def _render_funds(request: HttpRequest, *, errors=None, status: int = 200) -> Ht
 
 
 @require_GET
-@staff_required
+@staff_required(perm="donations.view_fund")
 def fund_list(request: HttpRequest) -> HttpResponse:
     return _render_funds(request)
 
 
 @require_POST
-@staff_required
+@staff_required(perm="donations.change_fund")
 def fund_overspend_resolve(request: HttpRequest, pk: int) -> HttpResponse:
     """Raise an overspent fund's total to cover the overspend, with a note; a refusal comes
     back on the funds page with a 422."""

@@ -43,7 +43,7 @@ GRANT_DETAIL = "donations/staff/grant_detail.html"
 
 
 @require_GET
-@staff_required
+@staff_required(perm="donations.view_grant")
 @vary_on_htmx
 def grant_list(request: HttpRequest) -> HttpResponse:
     target = partial_target(request)
@@ -79,7 +79,7 @@ def grant_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-@staff_required
+@staff_required(perm="donations.view_grant")
 def grant_detail(request: HttpRequest, pk: int) -> HttpResponse:
     grant = _grant_or_404(pk)
     return render(request, GRANT_DETAIL, _grant_detail_context(request, grant))
@@ -142,7 +142,7 @@ def _grant_action(
 
 
 @require_POST
-@staff_required
+@staff_required(perm="donations.approve_grant")
 @vary_on_htmx
 def grant_approve(request: HttpRequest, pk: int) -> HttpResponse:
     return _grant_action(
@@ -163,7 +163,7 @@ def _approve_done(grant: Grant) -> str:
 
 
 @require_POST
-@staff_required
+@staff_required(perm="donations.schedule_grant")
 @vary_on_htmx
 def grant_schedule(request: HttpRequest, pk: int) -> HttpResponse:
     return _grant_action(
@@ -175,7 +175,7 @@ def grant_schedule(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@staff_required
+@staff_required(perm="donations.cancel_grant")
 @vary_on_htmx
 def grant_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     form = ReasonForm(request.POST)
@@ -191,7 +191,7 @@ def grant_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@staff_required
+@staff_required(perm="donations.schedule_grant")
 @vary_on_htmx
 def grant_retry(request: HttpRequest, pk: int) -> HttpResponse:
     return _grant_action(
@@ -203,7 +203,7 @@ def grant_retry(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@staff_required
+@staff_required(perm="donations.approve_grant")
 @vary_on_htmx
 def grant_release_hold(request: HttpRequest, pk: int) -> HttpResponse:
     """A finance approver re-confirms a held grant's payee (its nonprofit's current payout
@@ -217,7 +217,7 @@ def grant_release_hold(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@staff_required
+@staff_required(perm="donations.schedule_grant")
 @vary_on_htmx
 def grant_outcome_record(request: HttpRequest, pk: int) -> HttpResponse:
     """Record the provider's answer about a payment whose outcome is unknown (or a failed one
@@ -239,7 +239,7 @@ def grant_outcome_record(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@staff_required
+@staff_required(perm="donations.schedule_grant")
 @vary_on_htmx
 def grants_schedule(request: HttpRequest) -> HttpResponse:
     """Schedule the ticked approved grants as one batch, then show its progress."""
@@ -276,7 +276,7 @@ def grants_schedule(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@staff_required
+@staff_required(perm="donations.add_grant")
 def grant_create(request: HttpRequest) -> HttpResponse:
     """Propose a grant: from a fund, to a verified or pending nonprofit, optionally in a
     creator's name."""

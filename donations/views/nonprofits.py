@@ -39,7 +39,7 @@ CONTACTS = "donations/staff/nonprofit_contacts.html"
 
 
 @require_GET
-@staff_required
+@staff_required(perm="donations.view_nonprofit")
 @vary_on_htmx
 def nonprofit_list(request: HttpRequest) -> HttpResponse:
     target = partial_target(request)
@@ -91,7 +91,7 @@ def _nonprofit_action(
 
 
 @require_POST
-@staff_required
+@staff_required(perm="donations.verify_nonprofit")
 @vary_on_htmx
 def nonprofit_verify(request: HttpRequest, pk: int) -> HttpResponse:
     return _nonprofit_action(
@@ -103,7 +103,7 @@ def nonprofit_verify(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@staff_required
+@staff_required(perm="donations.verify_nonprofit")
 @vary_on_htmx
 def nonprofit_reject(request: HttpRequest, pk: int) -> HttpResponse:
     form = ReasonForm(request.POST)
@@ -119,7 +119,7 @@ def nonprofit_reject(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@staff_required
+@staff_required(perm="donations.change_nonprofit")
 @vary_on_htmx
 def nonprofit_payout_change(request: HttpRequest, pk: int) -> HttpResponse:
     """Staff ask for new payout details: filed as a change that someone else reviews on the
@@ -142,7 +142,7 @@ def nonprofit_payout_change(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@staff_required
+@staff_required(perm="donations.add_nonprofit")
 def nonprofit_create(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = NonprofitCreateForm(request.POST)
@@ -168,7 +168,7 @@ def nonprofit_create(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@staff_required
+@staff_required(perm="donations.view_nonprofitcontact", post_perm="donations.add_nonprofitcontact")
 def nonprofit_contacts(request: HttpRequest, pk: int) -> HttpResponse:
     """A nonprofit's contacts, with their open sign-in links; staff add a contact here."""
     nonprofit = get_object_or_404(Nonprofit, pk=pk)
@@ -224,7 +224,7 @@ def _contact_action(
 
 
 @require_POST
-@staff_required
+@staff_required(perm="donations.change_nonprofitcontact")
 @vary_on_htmx
 def contact_send_link(request: HttpRequest, pk: int, contact_pk: int) -> HttpResponse:
     return _contact_action(
@@ -237,7 +237,7 @@ def contact_send_link(request: HttpRequest, pk: int, contact_pk: int) -> HttpRes
 
 
 @require_POST
-@staff_required
+@staff_required(perm="donations.change_nonprofitcontact")
 @vary_on_htmx
 def contact_revoke_links(request: HttpRequest, pk: int, contact_pk: int) -> HttpResponse:
     return _contact_action(

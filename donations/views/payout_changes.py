@@ -23,7 +23,7 @@ PAYOUT_CHANGES = "donations/staff/payout_changes.html"
 
 
 @require_GET
-@staff_required
+@staff_required(perm="donations.view_payoutdetailschange")
 def payout_change_list(request: HttpRequest) -> HttpResponse:
     context = {
         "next": request.get_full_path(),
@@ -63,7 +63,7 @@ def _payout_change_action(
 
 
 @require_POST
-@staff_required
+@staff_required(perm="donations.approve_payoutdetailschange")
 @vary_on_htmx
 def payout_change_approve(request: HttpRequest, pk: int) -> HttpResponse:
     return _payout_change_action(
@@ -87,7 +87,7 @@ def _approve_done(change: PayoutDetailsChange) -> str:
 
 
 @require_POST
-@staff_required
+@staff_required(perm="donations.approve_payoutdetailschange")
 @vary_on_htmx
 def payout_change_reject(request: HttpRequest, pk: int) -> HttpResponse:
     form = ReasonForm(request.POST)

@@ -13,7 +13,7 @@ from ..models import Grant
 
 
 @require_GET
-@staff_required
+@staff_required(perm="donations.view_disbursement")
 def grant_payment_advice(request: HttpRequest, pk: int) -> HttpResponse:
     """What was paid, to whom, in whose name and under which reference: only for a grant that
     has been paid, in the reader's language."""

@@ -3,7 +3,7 @@ attachments of those updates, for the creator who sent them and for staff."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -107,7 +107,10 @@ def update_attachment(request: HttpRequest, pk: int) -> HttpResponse:
     """A progress update's attachment, for staff and the creator who sent it; a 404 for
     everyone else. Always a download, never rendered by the browser as a page of ours."""
     updates = ProgressUpdate.objects.select_related("milestone__enrolment__creator")
-    if role_of(request.user) != Role.STAFF:
+    if role_of(request.user) == Role.STAFF:
+        if not request.user.has_perm("programs.view_progressupdate"):
+            raise PermissionDenied
+    else:
         creator = creator_of(request.user)
         if creator is None:
             raise Http404

@@ -50,7 +50,7 @@ def _paginate(request: HttpRequest, rows) -> dict:
 
 
 @require_GET
-@staff_required
+@staff_required(perm="programs.view_cohort")
 def cohort_list(request: HttpRequest) -> HttpResponse:
     context = _paginate(request, selectors.cohorts_with_counts())
     context["cohorts"] = context["page_obj"].object_list
@@ -58,7 +58,7 @@ def cohort_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@staff_required
+@staff_required(perm="programs.add_cohort")
 def cohort_create(request: HttpRequest) -> HttpResponse:
     form = CohortForm(request.POST or None, initial={"capacity": 10})
     formset = plan_formset(request.POST or None)
@@ -95,7 +95,7 @@ def _cohort_detail_context(request, cohort: Cohort, **forms) -> dict:
 
 
 @require_GET
-@staff_required
+@staff_required(perm="programs.view_cohort")
 @vary_on_htmx
 def cohort_detail(request: HttpRequest, pk: int) -> HttpResponse:
     cohort = get_object_or_404(Cohort, pk=pk)
@@ -105,7 +105,7 @@ def cohort_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@staff_required
+@staff_required(perm="programs.change_cohort")
 def cohort_transition(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     cohort = get_object_or_404(Cohort, pk=pk)
     transitions = {"start": services.cohort_start, "complete": services.cohort_complete}
@@ -121,7 +121,7 @@ def cohort_transition(request: HttpRequest, pk: int, action: str) -> HttpRespons
 
 
 @require_POST
-@staff_required
+@staff_required(perm="programs.add_enrolment")
 @vary_on_htmx
 def cohort_invite(request: HttpRequest, pk: int) -> HttpResponse:
     """Offer an existing creator a place (and a portal invitation if they have no account)."""
@@ -145,7 +145,7 @@ def cohort_invite(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@staff_required
+@staff_required(perm=("programs.add_enrolment", "creators.add_creator"))
 @vary_on_htmx
 def cohort_invite_new(request: HttpRequest, pk: int) -> HttpResponse:
     """Invite a creator who is not in the program yet: their profile, their place, and the
@@ -197,7 +197,7 @@ def _invite_failed(request, cohort: Cohort, **forms) -> HttpResponse:
 
 
 @require_POST
-@staff_required
+@staff_required(perm="programs.change_enrolment")
 @vary_on_htmx
 def enrolment_transition(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     enrolment = get_object_or_404(Enrolment.objects.select_related("creator", "cohort"), pk=pk)
@@ -241,7 +241,7 @@ def enrolment_transition(request: HttpRequest, pk: int, action: str) -> HttpResp
 
 
 @require_POST
-@staff_required
+@staff_required(perm="programs.change_enrolment")
 @vary_on_htmx
 def enrolment_invitation_resend(request: HttpRequest, pk: int) -> HttpResponse:
     """A fresh portal invitation for a creator offered a place who has not set a password
@@ -272,7 +272,7 @@ def enrolment_invitation_resend(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
-@staff_required
+@staff_required(perm="programs.view_milestone")
 def review_list(request: HttpRequest) -> HttpResponse:
     context = _paginate(request, selectors.review_queue())
     context.update(milestones=context["page_obj"].object_list, today=program_today())
@@ -280,7 +280,7 @@ def review_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@staff_required
+@staff_required(perm="programs.view_milestone", post_perm="programs.change_milestone")
 @vary_on_htmx
 def milestone_review(request: HttpRequest, pk: int) -> HttpResponse:
     milestone = get_object_or_404(Milestone.objects.with_people(), pk=pk)
@@ -328,7 +328,7 @@ def milestone_review(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
-@staff_required
+@staff_required(perm="programs.view_application")
 def application_list(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", Application.Status.PENDING)
     if status not in Application.Status.values:
@@ -348,7 +348,7 @@ def application_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@staff_required
+@staff_required(perm="programs.view_application", post_perm="programs.change_application")
 def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
     application = get_object_or_404(Application.objects.select_related("cohort", "creator"), pk=pk)
     accept_form = AcceptForm(initial={"cohort": application.cohort_id})

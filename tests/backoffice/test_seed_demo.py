@@ -188,3 +188,63 @@ def test_demo_grants_are_proposed_by_staff_and_approved_by_two_others(settings):
     assert set(verified.values_list("verified_by__username", flat=True)) == {
         "vetter@changemakers.example"
     }
+
+
+def test_seed_gives_one_staff_login_per_role(seeded):
+    from django.contrib.auth import get_user_model
+
+    from changemakers.core.roles import StaffRole, staff_roles_of
+
+    users = get_user_model().objects
+    expected = {
+        "staff@changemakers.example": [StaffRole.PROGRAM_MANAGER],
+        "finance@changemakers.example": [StaffRole.FINANCE_APPROVER],
+        "finance2@changemakers.example": [StaffRole.FINANCE_APPROVER],
+        "vetter@changemakers.example": [StaffRole.NONPROFIT_VETTER],
+        "auditor@changemakers.example": [StaffRole.AUDITOR],
+    }
+    for username, roles in expected.items():
+        user = users.get(username=username)
+        assert (user.is_staff, user.is_superuser) == (True, False), username
+        assert staff_roles_of(user) == roles, username
+        assert user.check_password("changemakers-demo")
+
+
+def test_seed_decisions_are_taken_by_the_role_that_may(seeded):
+    """Grants proposed by the program manager, approved by finance; nonprofits verified by
+    the vetter: the demo's history reads as the roles say."""
+    from changemakers.core.models import AuditEvent
+
+    actors = {
+        action: set(
+            AuditEvent.objects.filter(action=action, content_type__model=model).values_list(
+                "actor__username", flat=True
+            )
+        )
+        for action, model in (
+            ("proposed", "grant"),
+            ("approved", "grant"),
+            ("verified", "nonprofit"),
+        )
+    }
+    assert "finance@changemakers.example" in actors["approved"]
+    assert "staff@changemakers.example" not in actors["approved"]
+    assert actors["verified"] == {"vetter@changemakers.example"}
+    assert "staff@changemakers.example" in actors["proposed"]
+
+
+def test_an_earlier_seeds_superuser_becomes_the_program_manager(settings):
+    """staff@ was a superuser before staff roles: seeding again leaves it the program manager
+    only, and changes nothing more on a further run."""
+    from django.contrib.auth import get_user_model
+
+    from changemakers.core.roles import StaffRole, staff_roles_of
+
+    settings.DEBUG = True
+    get_user_model().objects.create_user(
+        username="staff@changemakers.example", is_staff=True, is_superuser=True
+    )
+    call_command("seed_demo", verbosity=0)
+    staff = get_user_model().objects.get(username="staff@changemakers.example")
+    assert not staff.is_superuser
+    assert staff_roles_of(staff) == [StaffRole.PROGRAM_MANAGER]

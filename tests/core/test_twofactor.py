@@ -438,6 +438,21 @@ def test_only_staff_reset_a_factor(client, creator_user, colleague):
     assert refused.value.code == "not_staff"
 
 
+def test_the_auditor_resets_no_factor_but_a_staff_role_may(colleague):
+    from changemakers.core.roles import StaffRole
+    from tests.factories import StaffFactory
+
+    with_app(colleague)
+    auditor = StaffFactory(roles=[StaffRole.AUDITOR])
+    with pytest.raises(ValidationError) as refused:
+        services.second_factor_reset(user=colleague, actor=auditor, reason="Lost.")
+    assert refused.value.code == "not_permitted"
+    assert TOTPDevice.objects.filter(user=colleague).exists()
+
+    vetter = StaffFactory(roles=[StaffRole.AUDITOR, StaffRole.NONPROFIT_VETTER])
+    assert services.second_factor_reset(user=colleague, actor=vetter, reason="Lost.") == 1
+
+
 # --- Creators and nonprofit contacts: optional ----------------------------------------------
 
 

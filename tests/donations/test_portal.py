@@ -122,7 +122,7 @@ def test_a_duplicate_registration_is_refused_on_the_form(creator_client, enrolle
 
 
 def test_a_second_live_nomination_is_refused(
-    creator_client, creator_user, enrolled, fund, verified
+    creator_client, creator_user, staff_user, enrolled, fund, verified
 ):
     nomination_create(creator=creator_user.creator, actor=creator_user, nonprofit=verified)
     other = NonprofitFactory()
@@ -133,7 +133,7 @@ def test_a_second_live_nomination_is_refused(
         nomination_create(
             creator=creator_user.creator,
             actor=creator_user,
-            nonprofit=nonprofit_verify(nonprofit=other, actor=creator_user),
+            nonprofit=nonprofit_verify(nonprofit=other, actor=staff_user),
         )
     assert Grant.objects.count() == 1
 

@@ -39,7 +39,7 @@ def unfinished() -> int:
 
 def test_a_batch_is_paid_through_real_workers_each_grant_once(start_worker):
     worker = start_worker(pool="prefork", concurrency=2, env={"DJANGO_PAYOUT_RETRY_BACKOFF": "0"})
-    staff = UserFactory(is_staff=True)
+    staff = UserFactory(is_staff=True, is_superuser=True)
     fund = FundFactory(total=Decimal("1000000.00"))
     payees = [f"acct-{n:05d}" for n in range(20)] + ["sandbox-flaky"] * 4
     payees += ["sandbox-lose-response"] * 4
@@ -70,7 +70,7 @@ def test_a_worker_killed_after_the_provider_paid_pays_once_when_the_task_is_rede
     worker hands the unacknowledged task back (acks_late, reject_on_worker_lost), the task
     runs again, sends the same key, and gets the payment that was already made."""
     worker = start_worker(pool="prefork", concurrency=1, env={"DJANGO_PAYOUT_SANDBOX_LATENCY": "3"})
-    staff = UserFactory(is_staff=True)
+    staff = UserFactory(is_staff=True, is_superuser=True)
     fund = FundFactory()
     grant = approved(fund, staff)
 
@@ -104,7 +104,7 @@ def test_a_whole_worker_killed_after_the_provider_paid_is_reconciled_by_the_swee
     """Worker and pool die together, so nobody hands the task back before the broker's
     visibility timeout; the sweeper finds the disbursement stale and the payment by its key."""
     first = start_worker(pool="prefork", concurrency=1, env={"DJANGO_PAYOUT_SANDBOX_LATENCY": "3"})
-    staff = UserFactory(is_staff=True)
+    staff = UserFactory(is_staff=True, is_superuser=True)
     grant = approved(FundFactory(), staff)
 
     grants_schedule(grants=[grant], actor=staff)

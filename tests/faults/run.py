@@ -369,7 +369,10 @@ def run_scenario(name: str, args, postgres, redis, env) -> tuple[list[str], dict
 
     fresh_database(postgres)
     redis.flush()  # an empty broker
-    actor = get_user_model().objects.create(username=f"faults-{name}", is_staff=True)
+    # Scheduling payments is a finance approver's: a superuser holds that permission.
+    actor = get_user_model().objects.create(
+        username=f"faults-{name}", is_staff=True, is_superuser=True
+    )
     fund, grant_ids = seed(grants=args.grants, tag=name)
     workers = Workers(count=1, concurrency=3, pool="prefork", env=env)
     beat = None

@@ -554,7 +554,9 @@ def main(argv=None) -> int:
     print(f"migrate: {time.monotonic() - started:.1f} s")
 
     started = time.monotonic()
-    actor = get_user_model().objects.create(username="bench-staff", is_staff=True)
+    actor = get_user_model().objects.create(
+        username="bench-staff", is_staff=True, is_superuser=True
+    )
     fund, grant_ids = seed(grants=args.grants, tag="bench")
     print(
         f"seed: {len(grant_ids):,} approved grants, fund committed {fund.committed:,} "

@@ -2,7 +2,9 @@
 
 One row per URL pattern (a few patterns have a second row for another case, such as a draft
 year). Each row names the objects to fill the pattern with, always A's or X's, and what each
-of the six roles of `world.ROLES` gets:
+of the ten people of `world.ROLES` gets (the last four are staff holding one staff role each:
+`staff_page(...)` and `staff_posts(...)` name the roles a staff URL is for, the others get a
+403):
 
 - on GET, always;
 - on POST, for URLs that take it: the answer for everyone the action is not for, who must be
@@ -42,7 +44,11 @@ class Answers:
     creator_b: Answer
     nonprofit_x: Answer
     nonprofit_y: Answer
-    staff: Answer
+    staff: Answer  # a superuser: every permission
+    program_manager: Answer
+    finance: Answer
+    vetter: Answer
+    auditor: Answer
 
     @classmethod
     def everyone(cls, answer: Answer) -> "Answers":
@@ -56,21 +62,60 @@ class Answers:
 
 
 PUBLIC = Answers.everyone(200)
+STAFF_MEMBERS = ("program_manager", "finance", "vetter", "auditor")
+NO_STAFF = dict.fromkeys(STAFF_MEMBERS, 403)
+# Every member of staff, whatever their roles (the dashboard).
 STAFF_ONLY = Answers(
-    anonymous=LOGIN, creator_a=403, creator_b=403, nonprofit_x=403, nonprofit_y=403, staff=200
+    anonymous=LOGIN,
+    creator_a=403,
+    creator_b=403,
+    nonprofit_x=403,
+    nonprofit_y=403,
+    staff=200,
+    **dict.fromkeys(STAFF_MEMBERS, 200),
 )
 CREATORS_ONLY = Answers(
-    anonymous=LOGIN, creator_a=200, creator_b=200, nonprofit_x=403, nonprofit_y=403, staff=403
+    anonymous=LOGIN,
+    creator_a=200,
+    creator_b=200,
+    nonprofit_x=403,
+    nonprofit_y=403,
+    staff=403,
+    **NO_STAFF,
 )
 NONPROFITS_ONLY = Answers(
-    anonymous=LOGIN, creator_a=403, creator_b=403, nonprofit_x=200, nonprofit_y=200, staff=403
+    anonymous=LOGIN,
+    creator_a=403,
+    creator_b=403,
+    nonprofit_x=200,
+    nonprofit_y=200,
+    staff=403,
+    **NO_STAFF,
 )
 SIGNED_IN = Answers.everyone(200).but(anonymous=LOGIN)
 # GET of a POST-only view whose method check comes first (`@require_POST` outermost).
 POST_ONLY = Answers.everyone(405)
+# A staff action every member of staff may take, whatever their roles.
+STAFF_POSTS = STAFF_ONLY.but(staff=OWN, **dict.fromkeys(STAFF_MEMBERS, OWN))
 # A public form or action: everyone may post it.
 ANYONE_POSTS = Answers.everyone(OWN)
-STAFF_POSTS = STAFF_ONLY.but(staff=OWN)
+
+
+def staff_page(*members: str) -> Answers:
+    """A staff page the named members' roles may read (and the superuser); 403 for the
+    other members of staff."""
+    return STAFF_ONLY.but(**NO_STAFF | dict.fromkeys(members, 200))
+
+
+def staff_posts(*members: str) -> Answers:
+    """A staff action the named members' roles may take (and the superuser): the other
+    members of staff are refused with a 403 and change nothing."""
+    return STAFF_ONLY.but(staff=OWN, **NO_STAFF | dict.fromkeys(members, OWN))
+
+
+PM, FINANCE, VETTER, AUDITOR = STAFF_MEMBERS
+READERS = (PM, AUDITOR)  # what the program manager runs, the auditor reads
+MONEY_READERS = (PM, FINANCE, AUDITOR)
 CREATORS_POST = CREATORS_ONLY.but(creator_a=OWN, creator_b=OWN)
 NONPROFITS_POST = NONPROFITS_ONLY.but(nonprofit_x=OWN, nonprofit_y=OWN)
 ADMIN = Answers(
@@ -80,6 +125,7 @@ ADMIN = Answers(
     nonprofit_x=ADMIN_LOGIN,
     nonprofit_y=ADMIN_LOGIN,
     staff=200,
+    **dict.fromkeys(STAFF_MEMBERS, 200),
 )
 # The admin takes POST on every page (forms, actions); only staff's are let through.
 ADMIN_POSTS = ADMIN.but(staff=OWN)
@@ -180,7 +226,11 @@ MATRIX: list[Url] = [
     Url(
         "twofactor:verify",
         # Nothing to ask for: on to where they were going (their start page).
-        get=Answers.everyone(Redirect("/")).but(anonymous=LOGIN, staff=Redirect("/staff/")),
+        get=Answers.everyone(Redirect("/")).but(
+            anonymous=LOGIN,
+            staff=Redirect("/staff/"),
+            **dict.fromkeys(STAFF_MEMBERS, Redirect("/staff/")),
+        ),
         post=Answers.everyone(OWN).but(anonymous=LOGIN),
         data=lambda w: {"code": "123456"},
     ),
@@ -256,6 +306,8 @@ MATRIX: list[Url] = [
             nonprofit_x=404,
             nonprofit_y=404,
             staff=200,
+            # Who reviews the milestone, and who reads everything.
+            **NO_STAFF | {"program_manager": 200, "auditor": 200},
         ),
         kwargs=lambda w: {"pk": w.update_a.pk},
     ),
@@ -306,16 +358,16 @@ MATRIX: list[Url] = [
     ),
     # --- Staff: dashboard, exports, grants, batches, funds ---------------------------------
     Url("backoffice:dashboard", get=STAFF_ONLY, htmx_fragment=True),
-    Url("backoffice:export-list", get=STAFF_ONLY),
-    Url("backoffice:export-creators", get=STAFF_ONLY),
-    Url("backoffice:export-milestones", get=STAFF_ONLY),
-    Url("backoffice:export-grants", get=STAFF_ONLY),
-    Url("backoffice:export-list-entries", get=STAFF_ONLY),
-    Url("donations:grant-list", get=STAFF_ONLY, htmx_fragment=True),
+    Url("backoffice:export-list", get=staff_page(PM, FINANCE, AUDITOR)),
+    Url("backoffice:export-creators", get=staff_page(*READERS)),
+    Url("backoffice:export-milestones", get=staff_page(*READERS)),
+    Url("backoffice:export-grants", get=staff_page(*MONEY_READERS)),
+    Url("backoffice:export-list-entries", get=staff_page(*READERS)),
+    Url("donations:grant-list", get=staff_page(*MONEY_READERS), htmx_fragment=True),
     Url(
         "donations:grant-create",
-        get=STAFF_ONLY,
-        post=STAFF_POSTS,
+        get=staff_page(PM),
+        post=staff_posts(PM),
         data=lambda w: {
             "fund": w.fund.pk,
             "nonprofit": w.nonprofit_x.pk,
@@ -326,65 +378,79 @@ MATRIX: list[Url] = [
     Url(
         "donations:grants-schedule",
         get=POST_ONLY,
-        post=STAFF_POSTS,
+        post=staff_posts(FINANCE),
         data=lambda w: {"grants": [w.approved_x.pk]},
     ),
-    Url("donations:grant-detail", get=STAFF_ONLY, kwargs=lambda w: {"pk": w.paid_x.pk}),
-    Url("donations:grant-payment-advice", get=STAFF_ONLY, kwargs=lambda w: {"pk": w.paid_x.pk}),
+    Url(
+        "donations:grant-detail",
+        get=staff_page(*MONEY_READERS),
+        kwargs=lambda w: {"pk": w.paid_x.pk},
+    ),
+    Url(
+        "donations:grant-payment-advice",
+        get=staff_page(*MONEY_READERS),
+        kwargs=lambda w: {"pk": w.paid_x.pk},
+    ),
     Url(
         "donations:grant-approve",
         get=POST_ONLY,
-        post=STAFF_POSTS,
+        post=staff_posts(FINANCE),
         kwargs=lambda w: {"pk": w.proposed_x.pk},
     ),
     Url(
         "donations:grant-schedule",
         get=POST_ONLY,
-        post=STAFF_POSTS,
+        post=staff_posts(FINANCE),
         kwargs=lambda w: {"pk": w.approved_x.pk},
     ),
     Url(
         "donations:grant-cancel",
         get=POST_ONLY,
-        post=STAFF_POSTS,
+        post=staff_posts(FINANCE),
         kwargs=lambda w: {"pk": w.approved_x.pk},
         data=lambda w: {"reason": "Not needed."},
     ),
     Url(
         "donations:grant-retry",
         get=POST_ONLY,
-        post=STAFF_POSTS,
+        post=staff_posts(FINANCE),
         kwargs=lambda w: {"pk": w.approved_x.pk},
     ),
     Url(
         "donations:grant-release-hold",
         get=POST_ONLY,
-        post=STAFF_POSTS,
+        post=staff_posts(FINANCE),
         kwargs=lambda w: {"pk": w.approved_x.pk},
     ),
     Url(
         "donations:grant-outcome-record",
         get=POST_ONLY,
-        post=STAFF_POSTS,
+        post=staff_posts(FINANCE),
         kwargs=lambda w: {"pk": w.approved_x.pk},
         data=lambda w: {"outcome": "not_paid", "note": "Phoned the provider."},
     ),
-    Url("donations:batch-list", get=STAFF_ONLY),
-    Url("donations:batch-detail", get=STAFF_ONLY, kwargs=lambda w: {"pk": w.batch.pk}),
-    Url("donations:fund-list", get=STAFF_ONLY),
+    Url("donations:batch-list", get=staff_page(*MONEY_READERS)),
+    Url(
+        "donations:batch-detail",
+        get=staff_page(*MONEY_READERS),
+        kwargs=lambda w: {"pk": w.batch.pk},
+    ),
+    Url("donations:fund-list", get=staff_page(*MONEY_READERS)),
     Url(
         "donations:fund-overspend-resolve",
         get=POST_ONLY,
-        post=STAFF_POSTS,
+        post=staff_posts(FINANCE),
         kwargs=lambda w: {"pk": w.fund.pk},
         data=lambda w: {"note": "Covered by the reserve."},
     ),
     # --- Staff: nonprofits, contacts, payout changes ---------------------------------------
-    Url("donations:nonprofit-list", get=STAFF_ONLY, htmx_fragment=True),
+    Url(
+        "donations:nonprofit-list", get=staff_page(PM, FINANCE, VETTER, AUDITOR), htmx_fragment=True
+    ),
     Url(
         "donations:nonprofit-create",
-        get=STAFF_ONLY,
-        post=STAFF_POSTS,
+        get=staff_page(PM, VETTER),
+        post=staff_posts(PM, VETTER),
         data=lambda w: {
             "legal_name": "Shell Company",
             "registration_number": "S-1",
@@ -395,87 +461,87 @@ MATRIX: list[Url] = [
     Url(
         "donations:nonprofit-verify",
         get=POST_ONLY,
-        post=STAFF_POSTS,
+        post=staff_posts(VETTER),
         kwargs=lambda w: {"pk": w.nonprofit_pending.pk},
     ),
     Url(
         "donations:nonprofit-reject",
         get=POST_ONLY,
-        post=STAFF_POSTS,
+        post=staff_posts(VETTER),
         kwargs=lambda w: {"pk": w.nonprofit_pending.pk},
         data=lambda w: {"reason": "Unknown."},
     ),
     Url(
         "donations:nonprofit-payout-change",
         get=POST_ONLY,
-        post=STAFF_POSTS,
+        post=staff_posts(VETTER),
         kwargs=lambda w: {"pk": w.nonprofit_pending.pk},
         data=lambda w: {"payout_reference": "acct-matrix-0001"},
     ),
     Url(
         "donations:nonprofit-contacts",
-        get=STAFF_ONLY,
-        post=STAFF_POSTS,
+        get=staff_page(VETTER, AUDITOR),
+        post=staff_posts(VETTER),
         kwargs=lambda w: {"pk": w.nonprofit_x.pk},
         data=lambda w: {"email": "intruder@example.org", "name": "Intruder", "language": "en"},
     ),
     Url(
         "donations:contact-send-link",
         get=POST_ONLY,
-        post=STAFF_POSTS,
+        post=staff_posts(VETTER),
         kwargs=lambda w: {"pk": w.nonprofit_x.pk, "contact_pk": w.contact_x.pk},
     ),
     Url(
         "donations:contact-revoke-links",
         get=POST_ONLY,
-        post=STAFF_POSTS,
+        post=staff_posts(VETTER),
         kwargs=lambda w: {"pk": w.nonprofit_x.pk, "contact_pk": w.contact_x.pk},
     ),
-    Url("donations:payout-change-list", get=STAFF_ONLY),
+    Url("donations:payout-change-list", get=staff_page(FINANCE, VETTER, AUDITOR)),
     Url(
         "donations:payout-change-approve",
         get=POST_ONLY,
-        post=STAFF_POSTS,
+        post=staff_posts(FINANCE),
         kwargs=lambda w: {"pk": w.payout_change_x.pk},
     ),
     Url(
         "donations:payout-change-reject",
         get=POST_ONLY,
-        post=STAFF_POSTS,
+        post=staff_posts(FINANCE),
         kwargs=lambda w: {"pk": w.payout_change_x.pk},
         data=lambda w: {"reason": "No."},
     ),
     # --- Staff: cohorts, reviews, applications ----------------------------------------------
-    Url("programs:cohort-list", get=STAFF_ONLY),
+    Url("programs:cohort-list", get=staff_page(*READERS)),
     Url(
         "programs:cohort-create",
-        get=STAFF_ONLY,
-        post=STAFF_POSTS,
+        get=staff_page(PM),
+        post=staff_posts(PM),
         data=lambda w: {"name": "Rogue", "start_date": "2027-09-01", "capacity": "10"},
     ),
     Url(
         "programs:cohort-detail",
-        get=STAFF_ONLY,
+        get=staff_page(*READERS),
         kwargs=lambda w: {"pk": w.cohort.pk},
         htmx_fragment=True,
     ),
     Url(
         "programs:cohort-transition",
         get=POST_ONLY,
-        post=STAFF_POSTS,
+        post=staff_posts(PM),
         kwargs=lambda w: {"pk": w.cohort.pk, "action": "complete"},
     ),
     Url(
         "programs:cohort-invite",
         get=POST_ONLY,
-        post=STAFF_POSTS,
+        post=staff_posts(PM),
         kwargs=lambda w: {"pk": w.cohort.pk},
         data=lambda w: {"creator": w.invited_c.creator.pk, "email": "chidi@creators.example"},
     ),
     Url(
         "programs:cohort-invite-new",
         get=POST_ONLY,
-        post=STAFF_POSTS,
+        post=staff_posts(PM),
         kwargs=lambda w: {"pk": w.next_cohort.pk},
         data=lambda w: {
             "display_name": "Eve",
@@ -488,118 +554,133 @@ MATRIX: list[Url] = [
     Url(
         "programs:enrolment-invitation-resend",
         get=POST_ONLY,
-        post=STAFF_POSTS,
+        post=staff_posts(PM),
         kwargs=lambda w: {"pk": w.invited_c.pk},
     ),
     Url(
         "programs:enrolment-transition",
         get=POST_ONLY,
-        post=STAFF_POSTS,
+        post=staff_posts(PM),
         kwargs=lambda w: {"pk": w.enrolment_a.pk, "action": "withdraw"},
         data=lambda w: {"reason": "Removed."},
     ),
-    Url("programs:review-list", get=STAFF_ONLY),
+    Url("programs:review-list", get=staff_page(*READERS)),
     Url(
         "programs:milestone-review",
-        get=STAFF_ONLY,
-        post=STAFF_POSTS,
+        get=staff_page(*READERS),
+        post=staff_posts(PM),
         kwargs=lambda w: {"pk": w.milestone_a.pk},
         data=lambda w: {"decision": "approve", "feedback": "Fine."},
     ),
-    Url("programs:application-list", get=STAFF_ONLY),
+    Url("programs:application-list", get=staff_page(*READERS)),
     Url(
         "programs:application-detail",
-        get=STAFF_ONLY,
-        post=STAFF_POSTS,
+        get=staff_page(*READERS),
+        post=staff_posts(PM),
         kwargs=lambda w: {"pk": w.application.pk},
         data=lambda w: {"decision": "decline", "message": "No."},
     ),
     # --- Staff: the yearly list editions and the program page ------------------------------
-    Url("creators:edition-list", get=STAFF_ONLY),
+    Url("creators:edition-list", get=staff_page(*READERS)),
     Url(
         "creators:edition-create",
-        get=STAFF_ONLY,
-        post=STAFF_POSTS,
+        get=staff_page(PM),
+        post=staff_posts(PM),
         data=lambda w: {"year": "2031", "title": "Rogue list"},
     ),
-    Url("creators:edition-import-template", get=STAFF_ONLY),
-    Url("creators:edition-detail", get=STAFF_ONLY, kwargs=_year),
+    Url("creators:edition-import-template", get=staff_page(PM)),
+    Url("creators:edition-detail", get=staff_page(*READERS), kwargs=_year),
     Url(
         "creators:edition-edit",
         get=POST_ONLY,
-        post=STAFF_POSTS,
+        post=staff_posts(PM),
         kwargs=_year,
         data=lambda w: {"title": "Renamed", "introduction": ""},
     ),
     Url(
         "creators:edition-entry-add",
         get=POST_ONLY,
-        post=STAFF_POSTS,
+        post=staff_posts(PM),
         kwargs=_year,
         data=lambda w: {"handle": w.creator_b.handle, "cause": "education", "citation": "x"},
     ),
     Url(
         "creators:edition-handles",
-        get=STAFF_ONLY,
+        get=staff_page(PM),
         kwargs=_year,
         query="handle=bru",
     ),
     Url(
         "creators:edition-entry-edit",
-        get=STAFF_ONLY,
-        post=STAFF_POSTS,
+        get=staff_page(PM),
+        post=staff_posts(PM),
         kwargs=lambda w: {"year": w.draft.year, "pk": w.draft_entry_a.pk},
         data=lambda w: {"country": "KE", "cause": "health", "citation": "Edited.", "position": 1},
     ),
     Url(
         "creators:edition-entry-remove",
         get=POST_ONLY,
-        post=STAFF_POSTS,
+        post=staff_posts(PM),
         kwargs=lambda w: {"year": w.draft.year, "pk": w.draft_entry_a.pk},
     ),
     Url(
         "creators:edition-entry-move",
         get=POST_ONLY,
-        post=STAFF_POSTS,
+        post=staff_posts(PM),
         kwargs=lambda w: {"year": w.draft.year, "pk": w.draft_entry_a.pk, "direction": "down"},
     ),
-    Url("creators:edition-import", get=STAFF_ONLY, post=STAFF_POSTS, kwargs=_year),
-    Url("creators:edition-preview", get=STAFF_ONLY, kwargs=_year),
-    Url("creators:edition-publish", get=POST_ONLY, post=STAFF_POSTS, kwargs=_year),
+    Url("creators:edition-import", get=staff_page(PM), post=staff_posts(PM), kwargs=_year),
+    Url("creators:edition-preview", get=staff_page(*READERS), kwargs=_year),
+    Url("creators:edition-publish", get=POST_ONLY, post=staff_posts(PM), kwargs=_year),
     Url(
         "creators:edition-unpublish",
         get=POST_ONLY,
-        post=STAFF_POSTS,
+        post=staff_posts(PM),
         kwargs=lambda w: _year(w, "published"),
         data=lambda w: {"reason": "Gone."},
     ),
     Url(
         "backoffice:hub-edit",
-        get=STAFF_ONLY,
-        post=STAFF_POSTS,
+        get=staff_page(PM),
+        post=staff_posts(PM),
         data=lambda w: {"title": "Defaced", "hashtag": "#x", "introduction": "x", "body": "x"},
     ),
 ]
 
+
+def admin_for(*members: str, answer: Answer = 200) -> Answers:
+    """An admin page the named members of staff may open (their roles hold its model's
+    permission); 403 for the others."""
+    return ADMIN.but(**NO_STAFF | dict.fromkeys(members, answer))
+
+
 # The admin is treated as a whole: a few of its pages stand for all of them. Only staff get
-# in; everyone else is sent to the admin's own sign-in page.
+# in; everyone else is sent to the admin's own sign-in page. Inside, each member of staff
+# sees the models their roles may read, and changes only those their roles may change: the
+# auditor reads everything read-only, so nobody else's admin POST changes anything.
 ADMIN_MATRIX: list[Url] = [
     Url("admin:index", get=ADMIN, post=ADMIN_POSTS),
     Url(
         "admin:login",
-        get=PUBLIC.but(staff=Redirect("/admin/")),
+        get=PUBLIC.but(
+            staff=Redirect("/admin/"), **dict.fromkeys(STAFF_MEMBERS, Redirect("/admin/"))
+        ),
         post=ANYONE_POSTS,
     ),
     Url(
         "admin:logout",
         # The admin sends whoever is not staff to its index (then to its sign-in page).
-        get=Answers.everyone(Redirect("/admin/")).but(staff=405),
+        get=Answers.everyone(Redirect("/admin/")).but(
+            staff=405, **dict.fromkeys(STAFF_MEMBERS, 405)
+        ),
         post=ANYONE_POSTS,
     ),
     Url(
         "admin:donations_grant_changelist",
-        get=ADMIN,
-        post=ADMIN_POSTS,  # an admin action on the ticked rows
+        get=admin_for(PM, FINANCE, AUDITOR),
+        # An admin action on the ticked rows. Deleting is nobody's: those who read grants get
+        # the list back (finance, who has actions of its own, is sent back to it).
+        post=admin_for(PM, AUDITOR).but(staff=OWN, finance=Redirect("/admin/donations/grant/")),
         data=lambda w: {
             "action": "delete_selected",
             "_selected_action": [w.proposed_x.pk],
@@ -608,26 +689,39 @@ ADMIN_MATRIX: list[Url] = [
     ),
     Url(
         "admin:donations_grant_change",
-        get=ADMIN,
-        post=ADMIN_POSTS,
+        get=admin_for(PM, FINANCE, AUDITOR),  # read-only: a grant changes by its actions
+        post=admin_for(answer=403).but(staff=OWN),
         kwargs=lambda w: {"object_id": w.proposed_x.pk},
         data=lambda w: {"purpose": "Changed through the admin"},
     ),
     Url(
         "admin:creators_creator_change",
-        get=ADMIN,
-        post=ADMIN_POSTS,
+        get=admin_for(PM, AUDITOR),
+        post=admin_for(answer=403).but(staff=OWN, program_manager=OWN),
         kwargs=lambda w: {"object_id": w.creator_a.pk},
         data=lambda w: {"display_name": "Renamed through the admin"},
     ),
-    Url("admin:programs_progressupdate_changelist", get=ADMIN, post=ADMIN_POSTS),
-    Url("admin:auth_user_changelist", get=ADMIN, post=ADMIN_POSTS),
+    Url(
+        "admin:programs_progressupdate_changelist",
+        get=admin_for(PM, AUDITOR),
+        post=admin_for(PM, AUDITOR).but(staff=OWN),  # the list again, nothing to act on
+    ),
+    Url(
+        "admin:auth_user_changelist",
+        get=admin_for(AUDITOR),  # who holds which role
+        post=admin_for(AUDITOR).but(staff=OWN),
+    ),
     Url(
         "admin:auth_user_password_change",
-        get=ADMIN,
-        post=ADMIN_POSTS,
+        get=admin_for(),
+        post=admin_for().but(staff=OWN),
         kwargs=lambda w: {"id": w.creator_a.user.pk},
         data=lambda w: {"password1": "taken over 12345", "password2": "taken over 12345"},
     ),
-    Url("admin:password_change", get=ADMIN, post=ADMIN_POSTS),
+    # Their own password: every member of staff.
+    Url(
+        "admin:password_change",
+        get=ADMIN,
+        post=ADMIN.but(staff=OWN, **dict.fromkeys(STAFF_MEMBERS, OWN)),
+    ),
 ]

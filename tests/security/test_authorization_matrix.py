@@ -1,13 +1,15 @@
 """The authorisation matrix: every URL of the project, asked by anonymous, creator A,
-creator B, nonprofit X, nonprofit Y and staff, for A's and X's objects (tests/security/matrix.py
-says who gets what). One test per URL, reporting every role that got the wrong answer.
+creator B, nonprofit X, nonprofit Y, staff (a superuser) and a member of staff for each staff
+role (program manager, finance approver, nonprofit vetter, auditor), for A's and X's objects
+(tests/security/matrix.py says who gets what). One test per URL, reporting every role that
+got the wrong answer.
 
 A new URL pattern fails test_every_url_is_in_the_matrix until it has its row."""
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
 
-from changemakers.core.roles import Role, role_of
+from changemakers.core.roles import Role, role_of, staff_roles_of
 from tests.security.matrix import ADMIN, ADMIN_MATRIX, MATRIX, OWN, Redirect, Url
 from tests.security.probe import (
     database_snapshot,
@@ -17,7 +19,7 @@ from tests.security.probe import (
     snapshot_changes,
     url_patterns,
 )
-from tests.security.world import ROLES
+from tests.security.world import ROLES, STAFF_ROLES
 
 pytestmark = pytest.mark.django_db
 
@@ -102,7 +104,7 @@ def test_urls_without_post_refuse_it(world, row: Url):
     assert response.status_code == 405, f"POST {path} as {insiders[0]}: {response.status_code}"
 
 
-def test_the_six_people_are_who_the_matrix_says(world):
+def test_the_ten_people_are_who_the_matrix_says(world):
     """Each column of the matrix is one role, and each person in the world has that role."""
     assert [role for role, _ in ADMIN.items()] == list(ROLES)
     expected = {
@@ -112,8 +114,18 @@ def test_the_six_people_are_who_the_matrix_says(world):
         "nonprofit_x": Role.NONPROFIT,
         "nonprofit_y": Role.NONPROFIT,
         "staff": Role.STAFF,
+        "program_manager": Role.STAFF,
+        "finance": Role.STAFF,
+        "vetter": Role.STAFF,
+        "auditor": Role.STAFF,
     }
     assert {role: role_of(world.user(role) or AnonymousUser()) for role in ROLES} == expected
+    # Each member of staff holds the one role their column is named after, and no more.
+    assert world.staff.is_superuser
+    for column, role in STAFF_ROLES.items():
+        member = world.user(column)
+        assert not member.is_superuser
+        assert staff_roles_of(member) == [role]
     assert world.creator_a.user == world.user("creator_a") != world.user("creator_b")
     assert world.contact_x.nonprofit == world.nonprofit_x != world.contact_y.nonprofit
     # A's and X's objects are theirs, so B and Y are strangers to them.

@@ -42,7 +42,7 @@ from tests.security.fuzz import (
     shown,
     timed,
 )
-from tests.security.matrix import MATRIX, STAFF_POSTS, Url
+from tests.security.matrix import LOGIN, MATRIX, OWN, Url
 from tests.security.probe import database_snapshot, path_of, snapshot_changes
 from tests.security.world import ROLES, World
 
@@ -198,7 +198,16 @@ def test_admin_refuses_a_bad_to_field(world, to_field: str):
 
 # --- Where a row action goes back to ----------------------------------------------------------
 
-ROW_ACTIONS = [row for row in MATRIX if row.post == STAFF_POSTS and row.get.staff == 405]
+# Staff's POST-only actions (each staff role's own included): staff post them, nobody else.
+ROW_ACTIONS = [
+    row
+    for row in MATRIX
+    if row.post is not None
+    and row.post.staff is OWN
+    and row.post.anonymous == LOGIN
+    and row.post.creator_a == 403
+    and row.get.staff == 405
+]
 BAD_NEXT = [
     "grant-list",
     "donations:grant-list",

@@ -1,8 +1,10 @@
 """One small program with two of everything, built through the services: creators A and B,
 nonprofits X and Y (each with a contact who signs in), staff, and whatever each page needs.
 
-The security proofs ask every URL of the project for A's or X's objects as six people
+The security proofs ask every URL of the project for A's or X's objects as ten people
 (`ROLES`): A and X must get in, B and Y must be refused, and so must anyone without the role.
+Staff are a superuser (every permission) and one member per staff role, each holding that
+role only: the program manager, the finance approver, the nonprofit vetter and the auditor.
 """
 
 import datetime
@@ -13,6 +15,7 @@ from django.test import Client
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
+from changemakers.core.roles import StaffRole
 from changemakers.core.uploads import attachment_check, image_check, rename_checked
 from creators import services as creator_services
 from creators.models import ChangeMakersList, Creator, CreatorInvitation, ListEntry
@@ -28,15 +31,34 @@ from donations.models import (
 from donations.services.nominations import nomination_create
 from programs import services as program_services
 from programs.models import Application, Cohort, Enrolment, Milestone, ProgressUpdate
-from tests.factories import UserFactory
+from tests.factories import StaffFactory, UserFactory
 from tests.uploads import image_file, pdf_file
 
-ROLES = ("anonymous", "creator_a", "creator_b", "nonprofit_x", "nonprofit_y", "staff")
+ROLES = (
+    "anonymous",
+    "creator_a",
+    "creator_b",
+    "nonprofit_x",
+    "nonprofit_y",
+    "staff",
+    "program_manager",
+    "finance",
+    "vetter",
+    "auditor",
+)
+# Each staff column but "staff" (a superuser): the one role its member holds.
+STAFF_ROLES = {
+    "program_manager": StaffRole.PROGRAM_MANAGER,
+    "finance": StaffRole.FINANCE_APPROVER,
+    "vetter": StaffRole.NONPROFIT_VETTER,
+    "auditor": StaffRole.AUDITOR,
+}
 
 
 @dataclass
 class World:
     staff: object
+    members: dict  # column name -> a member of staff holding that one role
     creator_a: Creator
     creator_b: Creator
     contact_x: NonprofitContact
@@ -75,6 +97,7 @@ class World:
             "nonprofit_x": self.contact_x.user,
             "nonprofit_y": self.contact_y.user,
             "staff": self.staff,
+            **self.members,
         }[role]
 
     def client(self, role: str, **kwargs) -> Client:
@@ -136,7 +159,7 @@ def build_world() -> World:
     """Everything through the services, as the program would have made it."""
     staff = UserFactory(username="staff@program.example", is_staff=True, is_superuser=True)
     # Whoever adds a nonprofit or proposes a grant does not also verify or approve it.
-    approver = UserFactory(username="finance@program.example", is_staff=True, is_superuser=True)
+    approver = UserFactory(username="approver@program.example", is_staff=True, is_superuser=True)
     creator_a = _creator("ayana.teaches", "Ayana Mwangi", "KE", staff)
     creator_b = _creator("bruno.builds", "Bruno Alves", "BR", staff)
     for creator in (creator_a, creator_b):
@@ -238,8 +261,14 @@ def build_world() -> World:
 
     reset_user = UserFactory(username="member@program.example")
 
+    members = {
+        column: StaffFactory(username=f"{column}@program.example", roles=[role])
+        for column, role in STAFF_ROLES.items()
+    }
+
     return World(
         staff=staff,
+        members=members,
         creator_a=creator_a,
         creator_b=creator_b,
         contact_x=contact_x,

@@ -22,6 +22,7 @@ from django_otp.util import random_hex
 from django_otp_webauthn.models import WebAuthnCredential
 
 from ..audit import audit_record
+from ..roles import StaffRole, staff_roles_of
 from .verbs import AuditVerb
 
 RECOVERY_CODE_COUNT = 10
@@ -226,6 +227,12 @@ def second_factor_reset(*, user: AbstractBaseUser, actor, reason: str) -> int:
     next sign-in. Returns how many devices went."""
     if not getattr(actor, "is_staff", False):
         raise ValidationError(_("Only staff can reset someone's second factor."), code="not_staff")
+    if not actor.is_superuser and not set(staff_roles_of(actor)) - {StaffRole.AUDITOR}:
+        # The auditor reads everything and changes nothing, a colleague's sign-in included.
+        raise ValidationError(
+            _("Your staff roles do not let you reset someone's second factor."),
+            code="not_permitted",
+        )
     if actor.pk == user.pk:
         raise ValidationError(
             _(

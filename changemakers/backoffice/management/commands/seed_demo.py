@@ -11,6 +11,7 @@ from django.db import transaction
 from changemakers.backoffice import demo_data
 from changemakers.backoffice.models import ProgramHub
 from changemakers.backoffice.services import program_hub_update
+from changemakers.core.roles import staff_role_group
 from creators.models import Cause, ChangeMakersList, Creator
 from creators.services import (
     creator_create,
@@ -47,11 +48,12 @@ from programs.services import (
 
 # The README's demo password; handle() refuses it when DEBUG is off (pass --password).
 DEMO_PASSWORD = "changemakers-demo"  # nosec B105 # public demo login, refused outside DEBUG
-STAFF_LOGIN = "staff@changemakers.example"
+STAFF_LOGIN = "staff@changemakers.example"  # the program manager
 # Separation of duties: staff@ adds nonprofits and proposes grants; others verify, approve
 # (two people above DJANGO_SECOND_APPROVAL_ABOVE) and pay them.
 VETTER_LOGIN = "vetter@changemakers.example"
 FINANCE_LOGINS = ("finance@changemakers.example", "finance2@changemakers.example")
+FINANCE_LOGIN = FINANCE_LOGINS[0]
 CREATOR_LOGINS = {
     "joelbervell": "joel@changemakers.example",
     "karaxlewis": "kara@changemakers.example",
@@ -97,18 +99,17 @@ class Command(BaseCommand):
         self.password = password
         self.created_users: list[str] = []
 
-        staff = self.user(STAFF_LOGIN, is_staff=True, is_superuser=True)
-        self.vetter = self.user(VETTER_LOGIN, is_staff=True, is_superuser=True)
-        self.approvers = [
-            self.user(login, is_staff=True, is_superuser=True) for login in FINANCE_LOGINS
-        ]
-        self.seed_staff_second_factors(staff)
+        team = self.seed_staff()
+        staff, finance = team[STAFF_LOGIN], team[FINANCE_LOGIN]
+        self.vetter = team[VETTER_LOGIN]
+        self.approvers = [team[login] for login in FINANCE_LOGINS]
+        self.seed_staff_second_factors(list(team.values()))
         creators = self.seed_creators(staff)
-        fund = self.seed_fund(staff)
+        fund = self.seed_fund(finance)
         nonprofits = self.seed_nonprofits(staff)
         self.seed_cohort(staff, creators)
-        self.seed_grants(staff, fund, creators, nonprofits)
-        self.seed_nonprofit_contacts(staff, nonprofits)
+        self.seed_grants(staff, finance, fund, creators, nonprofits)
+        self.seed_nonprofit_contacts(self.vetter, nonprofits)
         self.seed_lists(staff, creators)
         self.seed_program_hub(staff)
         self.seed_applications()
@@ -126,14 +127,24 @@ class Command(BaseCommand):
             self.created_users.append(username)
         return user
 
-    def seed_staff_second_factors(self, staff) -> None:
-        """The other demo staff accounts, and for every one of them (in DEBUG only) an
-        authenticator app with the documented development secret."""
-        team = [staff] + [
-            self.user(username, is_staff=True)
-            for username in demo_data.DEMO_STAFF_LOGINS
-            if username != STAFF_LOGIN
-        ]
+    def seed_staff(self) -> dict:
+        """One login per staff role; each holds exactly its demo roles (an earlier seed made
+        staff@ a superuser: it is the program manager only now)."""
+        team = {}
+        for username, roles in demo_data.STAFF_LOGINS.items():
+            user = self.user(username, is_staff=True)
+            if user.is_superuser or not user.is_staff:
+                user.is_superuser, user.is_staff = False, True
+                user.save(update_fields=["is_superuser", "is_staff"])
+            groups = [staff_role_group(role) for role in roles]
+            if set(user.groups.all()) != set(groups):
+                user.groups.set(groups)
+            team[username] = user
+        return team
+
+    def seed_staff_second_factors(self, team: list) -> None:
+        """In DEBUG only, every demo staff account gets an authenticator app with the
+        documented development secret."""
         self.second_factors = settings.DEBUG
         if settings.DEBUG:
             demo_data.demo_second_factors(team)
@@ -173,13 +184,14 @@ class Command(BaseCommand):
 
     # -- money --------------------------------------------------------------------------------
 
-    def seed_fund(self, staff) -> Fund:
+    def seed_fund(self, finance) -> Fund:
         fund = Fund.objects.filter(name=FUND_NAME).first()
         return fund or fund_create(
-            name=FUND_NAME, total=Decimal("1000000.00"), currency="USD", actor=staff
+            name=FUND_NAME, total=Decimal("1000000.00"), currency="USD", actor=finance
         )
 
     def seed_nonprofits(self, staff) -> dict[str, Nonprofit]:
+        """Added by the program manager, verified (or rejected) by the vetter."""
         by_registration = {n.registration_number: n for n in Nonprofit.objects.all()}
         for legal_name, registration, country, reach, status in demo_data.NONPROFITS:
             nonprofit = by_registration.get(registration)
@@ -212,7 +224,8 @@ class Command(BaseCommand):
             )
         return by_registration
 
-    def seed_grants(self, staff, fund, creators, nonprofits) -> None:
+    def seed_grants(self, staff, finance, fund, creators, nonprofits) -> None:
+        """Proposed by the program manager, approved and paid by finance."""
         amount = Decimal(settings.PROGRAM_DONATION_AMOUNT)
         for handle, registration, state in demo_data.DONATIONS:
             creator = creators[handle]
@@ -227,7 +240,7 @@ class Command(BaseCommand):
                     purpose=f"Donation in the name of {creator.display_name}",
                     actor=staff,
                 )
-            self.advance(grant, state, staff)
+            self.advance(grant, state, finance)
         for registration, grant_amount, purpose, state in demo_data.PROGRAM_GRANTS:
             nonprofit = nonprofits[registration]
             if Grant.objects.filter(fund=fund, nonprofit=nonprofit, purpose=purpose).exists():
@@ -235,12 +248,12 @@ class Command(BaseCommand):
             grant = grant_propose(
                 fund=fund, nonprofit=nonprofit, amount=grant_amount, purpose=purpose, actor=staff
             )
-            self.advance(grant, state, staff)
+            self.advance(grant, state, finance)
 
-    def advance(self, grant: Grant, state: str, staff) -> None:
+    def advance(self, grant: Grant, state: str, finance) -> None:
         """Take a grant staff@ proposed to `state`: approved by finance@, then finance2@ (a
         second approval where the amount needs one; otherwise the call changes nothing), paid
-        by finance@ and cancelled by staff@."""
+        or cancelled by finance@."""
         if state in ("approved", "cancelled", "disbursed", "failed"):
             for approver in self.approvers:
                 grant = grant_approve(grant=grant, actor=approver)
@@ -252,11 +265,11 @@ class Command(BaseCommand):
         if state == "cancelled":
             grant_cancel(
                 grant=grant,
-                actor=staff,
+                actor=finance,
                 reason="The nonprofit is changing banks; the creator will nominate again.",
             )
 
-    def seed_nonprofit_contacts(self, staff, nonprofits) -> None:
+    def seed_nonprofit_contacts(self, vetter, nonprofits) -> None:
         """Contacts who sign in by emailed link (no password), and one payout change waiting
         for staff review."""
         user_model = get_user_model()
@@ -268,7 +281,7 @@ class Command(BaseCommand):
                     name=name,
                     job_title=job_title,
                     language=language,
-                    actor=staff,
+                    actor=vetter,
                 )
         registration, reference = demo_data.PAYOUT_CHANGE
         nonprofit = nonprofits[registration]
@@ -428,13 +441,9 @@ class Command(BaseCommand):
             out.write(f"Demo logins created (password: {self.password}):")
         else:
             out.write("Demo logins (already there; password as when first seeded):")
-        out.write(f"  staff      {STAFF_LOGIN}  (admin: /admin/; adds nonprofits, proposes grants)")
-        out.write(f"  staff      {VETTER_LOGIN}  (verifies nonprofits)")
-        for login in FINANCE_LOGINS:
-            out.write(f"  staff      {login}  (approves grants: two for large ones; pays them)")
-        for username in demo_data.DEMO_STAFF_LOGINS:
-            if username not in (STAFF_LOGIN, VETTER_LOGIN, *FINANCE_LOGINS):
-                out.write(f"  staff      {username}")
+        for username, roles in demo_data.STAFF_LOGINS.items():
+            names = ", ".join(str(role.label) for role in roles)
+            out.write(f"  staff      {username}  ({names}; staff pages: /staff/, admin: /admin/)")
         if self.second_factors:
             out.write(
                 "Staff sign in with a second factor: the code of the development-only secret "
