@@ -32,7 +32,14 @@ from changemakers.core.locks import try_lock
 from changemakers.core.roles import permission_require
 
 from ..models import Disbursement, DisbursementBatch, Fund, Grant
-from ..payouts import FinalError, Payment, PayoutError, RetryableError, get_provider
+from ..payouts import (
+    FinalError,
+    HoldError,
+    Payment,
+    PayoutError,
+    RetryableError,
+    get_provider,
+)
 from .funds import fund_book_late
 from .grants import (
     grant_fail,
@@ -267,7 +274,28 @@ def _pay(disbursement_id: int) -> Disbursement:
         return Disbursement.objects.get(pk=disbursement_id)
     except RetryableError as error:
         return disbursement_record_error(disbursement=disbursement, error=str(error))
+    except HoldError as error:
+        return disbursement_hold(disbursement=disbursement, error=error)
     return disbursement_record_payment(disbursement=disbursement, payment=payment)
+
+
+def disbursement_hold(*, disbursement: Disbursement, error: HoldError) -> Disbursement:
+    """The provider made no payment, for a cause someone must fix first (the payee's account
+    cannot receive money yet, the platform's balance is short): the grant is held with the
+    provider's reason, neither failed nor tried again until a finance approver re-confirms it
+    (`grant_hold_release`), which queues the payment again under the same key."""
+    with transaction.atomic():
+        locked = _locked_disbursement(disbursement.pk)
+        if locked.status != Disbursement.Status.PROCESSING:
+            return locked
+        if error.scope == HoldError.PLATFORM:
+            reason = _("The payout provider refused it for the platform's account: %(reason)s")
+        else:
+            reason = _("The payout provider cannot pay this payee yet: %(reason)s")
+        hold_locked(locked.grant, reason=reason % {"reason": error.reason}, actor=None)
+        locked.last_error = str(error)
+        locked.save(update_fields=["last_error", "updated_at"])
+        return locked
 
 
 def disbursement_record_payment(

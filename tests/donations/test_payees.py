@@ -592,3 +592,27 @@ def test_the_nonprofit_page_shows_a_rejected_nonprofit_with_its_reason(client, f
 
     assert "badge--rejected" in page
     assert "Fraud found" in page
+
+
+# --- A provider that holds a payment (Stripe: an account that cannot receive transfers) -------
+
+
+def test_a_payee_the_provider_cannot_pay_yet_holds_the_grant_and_nothing_is_paid(
+    fund, finance, settings, stripe_standin
+):
+    settings.PAYOUT_PROVIDER = "stripe"
+    account = stripe_standin.add_account(ready=False)  # onboarding not finished
+    grant = scheduled(fund, finance, reference=account["id"])
+
+    disbursement = pay(grant)
+
+    held = fresh(grant)
+    assert held.is_held
+    assert held.status == Grant.Status.PROCESSING  # neither failed nor paid
+    assert "cannot pay this payee yet" in held.hold_reason
+    assert disbursement.status == Disbursement.Status.PROCESSING
+    assert stripe_standin.world.transfers == []
+    assert actions(held)[-1] == "held"
+    # The sweeper leaves it alone: it waits for a finance approver.
+    far_future = datetime.datetime.max.replace(tzinfo=datetime.UTC)
+    assert not Disbursement.objects.stale(older_than=far_future).exists()
