@@ -562,3 +562,16 @@ def test_passing_the_second_factor_gives_the_session_a_new_id(client, staff, req
 
     assert client.cookies["sessionid"].value != before
     assert client.get("/staff/").status_code == 200
+
+
+def test_a_session_owing_its_second_factor_is_shown_no_staff_navigation(client, staff):
+    with_app(staff)
+    sign_in(client, staff)
+
+    owing = client.get("/accounts/two-factor/verify/").content.decode()
+    assert 'aria-label="Staff"' not in owing
+    assert "/admin/" not in owing
+
+    client.post("/accounts/two-factor/verify/", {"code": code_for()})
+    verified = client.get("/staff/").content.decode()
+    assert 'aria-label="Staff"' in verified
