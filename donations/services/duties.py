@@ -10,7 +10,10 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext as _
+
+from changemakers.core.audit import audit_record
 
 from ..models import Grant
 
@@ -38,3 +41,16 @@ def require_named(actor, *, what: str) -> None:
             % {"what": what},
             code="approver_unknown",
         )
+
+
+def first_approval_record(obj, actor, *, state: str, note: str):
+    """Record the first of a decision's two approvals on `obj` (its `first_approved_by` and
+    `first_approved_at`) and in the audit log; nothing else changes until a second approver,
+    someone else, completes it. Call with `obj`'s row locked and `actor` named."""
+    obj.first_approved_by = actor
+    obj.first_approved_at = timezone.now()
+    obj.save(update_fields=["first_approved_by", "first_approved_at", "updated_at"])
+    audit_record(
+        actor=actor, obj=obj, action="first_approved", from_state=state, to_state=state, note=note
+    )
+    return obj

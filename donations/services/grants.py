@@ -18,7 +18,13 @@ from creators.models import Creator
 
 from ..models import Disbursement, Fund, Grant, Nonprofit, mask_reference, nonprofit_contact_of
 from ..payouts import get_provider
-from .duties import needs_second_approval, require_named, same_person, second_approval_above
+from .duties import (
+    first_approval_record,
+    needs_second_approval,
+    require_named,
+    same_person,
+    second_approval_above,
+)
 from .funds import fund_commit, fund_release, fund_room_check, money_amount
 
 
@@ -164,19 +170,13 @@ def _grant_first_approve(grant: Grant, actor) -> Grant:
     proposed and commits nothing yet. Call with the grant's row locked."""
     require_named(actor, what=_("A grant above %(currency)s %(limit)s") % _limit(grant))
     fund_room_check(grant)  # no point in asking a second person for money that is not there
-    grant.first_approved_by = actor
-    grant.first_approved_at = timezone.now()
-    grant.save(update_fields=["first_approved_by", "first_approved_at", "updated_at"])
-    audit_record(
-        actor=actor,
-        obj=grant,
-        action="first_approved",
-        from_state=grant.status,
-        to_state=grant.status,
+    return first_approval_record(
+        grant,
+        actor,
+        state=grant.status,
         note=_("Above %(currency)s %(limit)s: a second approver, someone else, completes it.")
         % _limit(grant),
     )
-    return grant
 
 
 def _limit(grant: Grant) -> dict:

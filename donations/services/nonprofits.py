@@ -22,7 +22,7 @@ from ..models import (
     mask_reference,
     nonprofit_contact_of,
 )
-from .duties import require_named, same_person
+from .duties import first_approval_record, require_named, same_person
 from .grants import grant_cancel, grant_hold
 
 # --- The nonprofit ---------------------------------------------------------------------------
@@ -409,18 +409,12 @@ def _contact_email_changed_lately(change: PayoutDetailsChange) -> bool:
 def _payout_change_first_approve(change: PayoutDetailsChange, actor) -> PayoutDetailsChange:
     """The first of two approvals: recorded, nothing applied. Call with the change locked."""
     require_named(actor, what=_("This change"))
-    change.first_approved_by = actor
-    change.first_approved_at = timezone.now()
-    change.save(update_fields=["first_approved_by", "first_approved_at", "updated_at"])
-    audit_record(
-        actor=actor,
-        obj=change,
-        action="first_approved",
-        from_state="pending",
-        to_state="pending",
+    return first_approval_record(
+        change,
+        actor,
+        state=PayoutDetailsChange.Status.PENDING,
         note=_("The contact email changed lately: a second approver, someone else, applies it."),
     )
-    return change
 
 
 def payout_change_notice_email(*, change: PayoutDetailsChange) -> int:
