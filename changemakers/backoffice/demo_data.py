@@ -256,7 +256,7 @@ DEMO_STAFF_LOGINS = [
     "vetter@changemakers.example",
     "auditor@changemakers.example",
 ]
-DEMO_TOTP_SECRET = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"  # nosec B105 - public development-only key
+DEMO_TOTP_SECRET = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"  # nosec B105 # public development-only key
 
 
 def demo_second_factors(users) -> list[str]:

@@ -12,4 +12,4 @@ def qr_svg(text: str, *, label: str) -> SafeString:
     image = qrcode.make(text, image_factory=qrcode.image.svg.SvgPathImage, box_size=10, border=2)
     svg = image.to_string(encoding="unicode").replace('id="qr-path" ', "", 1)
     svg = svg.replace("<svg ", f'<svg class="qr-code" role="img" aria-label="{escape(label)}" ', 1)
-    return mark_safe(svg)  # nosec B308 B703 - drawn by qrcode from our own URL; the label escaped
+    return mark_safe(svg)  # nosec B308 B703 # drawn by qrcode from our own URL, label escaped
