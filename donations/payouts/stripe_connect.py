@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import stripe
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 
 from .stripe import stripe_client
 
@@ -32,9 +33,13 @@ def _status(account) -> AccountStatus:
     )
 
 
-def _call(function, *args, **kwargs):
+def _call(method, *args, **kwargs):
+    """`method(client)(*args, **kwargs)` with the configured client, Stripe's errors (and a
+    site without Stripe keys) as `StripeUnavailable`."""
     try:
-        return function(*args, **kwargs)
+        return method(stripe_client())(*args, **kwargs)
+    except ImproperlyConfigured as error:
+        raise StripeUnavailable("Stripe is not set up on this site") from error
     except stripe.StripeError as error:
         raise StripeUnavailable(error.user_message or str(error) or type(error).__name__) from error
 
@@ -43,7 +48,7 @@ def account_create(*, idempotency_key: str, country: str, email: str, nonprofit_
     """An Express connected account that can receive transfers; its id. The same key answers
     the same account (a double click, a retry), as Stripe keeps keys for a day."""
     account = _call(
-        stripe_client().v1.accounts.create,
+        lambda client: client.v1.accounts.create,
         {
             "type": "express",
             "country": country,
@@ -57,7 +62,7 @@ def account_create(*, idempotency_key: str, country: str, email: str, nonprofit_
 
 
 def account_status(account_id: str) -> AccountStatus:
-    return _status(_call(stripe_client().v1.accounts.retrieve, account_id))
+    return _status(_call(lambda client: client.v1.accounts.retrieve, account_id))
 
 
 def account_status_from_event(data_object: dict) -> AccountStatus:
@@ -67,7 +72,7 @@ def account_status_from_event(data_object: dict) -> AccountStatus:
 def onboarding_link(*, account_id: str, return_url: str, refresh_url: str) -> str:
     """The URL of Stripe's hosted onboarding for the account (it works a few minutes, once)."""
     link = _call(
-        stripe_client().v1.account_links.create,
+        lambda client: client.v1.account_links.create,
         {
             "account": account_id,
             "type": "account_onboarding",
@@ -80,7 +85,7 @@ def onboarding_link(*, account_id: str, return_url: str, refresh_url: str) -> st
 
 def login_link(account_id: str) -> str:
     """A one-time URL into the account's Stripe Express dashboard (bank account and all)."""
-    return _call(stripe_client().v1.accounts.login_links.create, account_id).url
+    return _call(lambda client: client.v1.accounts.login_links.create, account_id).url
 
 
 def event_verified(payload: bytes, signature: str) -> dict:
