@@ -92,7 +92,9 @@ def event_verified(payload: bytes, signature: str) -> dict:
     """The event in a webhook's body once its signature is checked against
     STRIPE_WEBHOOK_SECRET (Stripe's default tolerance of five minutes). Raises ValueError for
     a body that is not an event, `stripe.SignatureVerificationError` for a bad signature."""
-    event = stripe.Webhook.construct_event(payload, signature, settings.STRIPE_WEBHOOK_SECRET)
-    if not event.get("id") or not event.get("type"):
+    event = stripe.Webhook.construct_event(
+        payload, signature, settings.STRIPE_WEBHOOK_SECRET
+    ).to_dict()
+    if not isinstance(event.get("id"), str) or not isinstance(event.get("type"), str):
         raise ValueError("Not a Stripe event.")
-    return event.to_dict()
+    return event

@@ -37,12 +37,10 @@ def _complete_hosted_onboarding(url: str) -> str:
 
     opener = urllib.request.build_opener(NoRedirect)
     request = urllib.request.Request(url, data=b"", method="POST")
-    try:
+    with pytest.raises(urllib.error.HTTPError) as answer:
         opener.open(request, timeout=5)
-    except urllib.error.HTTPError as answer:
-        assert answer.code == 303
-        return answer.headers["Location"]
-    raise AssertionError("the onboarding page did not redirect")
+    assert answer.value.code == 303
+    return answer.value.headers["Location"]
 
 
 def test_set_up_payouts_creates_the_account_once_and_sends_to_stripe(
