@@ -25,6 +25,7 @@ urlpatterns = [
     path("", include("programs.urls")),
     path("portal/donation/", include("donations.portal_urls")),
     path("nonprofit/", include("donations.nonprofit_urls")),
+    path("webhooks/", include("donations.webhook_urls")),
     path("program/", include("changemakers.backoffice.public_urls")),
     path("accounts/two-factor/webauthn/", passkey_urls),
     path("accounts/two-factor/", include("changemakers.core.twofactor.urls")),

@@ -20,5 +20,8 @@ urlpatterns = [
     path("grants/<int:pk>/receipt/", views.grant_receipt, name="grant-receipt"),
     path("grants/<int:pk>/receipt/pdf/", views.grant_receipt_pdf, name="grant-receipt-pdf"),
     path("details/", views.details, name="details"),
+    path("payouts/", views.payouts, name="payouts"),
+    path("payouts/set-up/", views.payouts_setup, name="payouts-setup"),
+    path("payouts/manage/", views.payouts_manage, name="payouts-manage"),
     path("password/", views.password_set, name="password"),
 ]

@@ -13,6 +13,7 @@ from django.contrib.auth import update_session_auth_hash
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
@@ -334,3 +335,64 @@ def password_set(request: HttpRequest) -> HttpResponse:
         {"form": form, "contact": contact},
         status=status,
     )
+
+
+# --- Payouts through Stripe: hosted onboarding, so nobody here types bank details -----------
+
+PAYOUTS = "donations/nonprofit/payouts.html"
+
+
+@require_GET
+@nonprofit_required
+def payouts(request: HttpRequest) -> HttpResponse:
+    """Where Stripe's onboarding comes back to (return and refresh URLs): what Stripe still
+    needs, asked afresh from Stripe when the nonprofit has an account."""
+    nonprofit = _contact(request).nonprofit
+    error = ""
+    try:
+        nonprofit = services.nonprofit_payouts_refresh(nonprofit=nonprofit, actor=request.user)
+    except ValidationError as refusal:
+        error = " ".join(refusal.messages)
+    context = {
+        "nonprofit": nonprofit,
+        "error": error,
+        "payout_masked": mask_reference(nonprofit.payout_reference),
+        "paid_to_stripe": bool(nonprofit.stripe_account_id)
+        and nonprofit.payout_reference == nonprofit.stripe_account_id,
+        "pending_change": nonprofit.payout_changes.pending().first(),
+    }
+    return render(request, PAYOUTS, context)
+
+
+@require_POST
+@nonprofit_required
+def payouts_setup(request: HttpRequest) -> HttpResponse:
+    """Create (once) the nonprofit's Stripe account and send the contact to Stripe's hosted
+    onboarding, which sends them back to `payouts`."""
+    back = request.build_absolute_uri(reverse("nonprofit:payouts"))
+    try:
+        url = services.nonprofit_payouts_onboard(
+            nonprofit=_contact(request).nonprofit,
+            actor=request.user,
+            return_url=back,
+            refresh_url=back,
+        )
+    except ValidationError as refusal:
+        messages.error(request, " ".join(refusal.messages))
+        return redirect("nonprofit:payouts")
+    return redirect(url)
+
+
+@require_POST
+@nonprofit_required
+def payouts_manage(request: HttpRequest) -> HttpResponse:
+    """Send the contact to their Stripe dashboard (a one-time Login Link), where the bank
+    account is changed."""
+    try:
+        url = services.nonprofit_payouts_login_link(
+            nonprofit=_contact(request).nonprofit, actor=request.user
+        )
+    except ValidationError as refusal:
+        messages.error(request, " ".join(refusal.messages))
+        return redirect("nonprofit:payouts")
+    return redirect(url)

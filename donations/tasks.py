@@ -26,6 +26,7 @@ from .services import (
     nonprofit_link_email,
     nonprofit_link_request,
     payout_change_notice_email,
+    provider_event_handle,
 )
 
 logger = logging.getLogger(__name__)
@@ -175,3 +176,9 @@ def send_payout_change_notice(change_id: int) -> int:
     """Tell a nonprofit's contacts that its payout details were changed (approved change)."""
     change = PayoutDetailsChange.objects.filter(pk=change_id).first()
     return 0 if change is None else payout_change_notice_email(change=change)
+
+
+@shared_task(name="donations.tasks.handle_provider_event", acks_late=True)
+def handle_provider_event(event_id: int) -> str:
+    """Act on a webhook event stored by the endpoint (once: a handled event is left alone)."""
+    return provider_event_handle(event_id=event_id).type

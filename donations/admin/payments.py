@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from changemakers.core.admin import ReadOnlyAdmin, money
 
-from ..models import Disbursement, DisbursementBatch, SandboxPayment
+from ..models import Disbursement, DisbursementBatch, ProviderEvent, SandboxPayment
 
 
 @admin.register(Disbursement)
@@ -52,3 +52,13 @@ class SandboxPaymentAdmin(ReadOnlyAdmin):
     @admin.display(description=_("amount"), ordering="amount")
     def amount_money(self, obj: SandboxPayment) -> str:
         return money(obj.amount, obj.currency)
+
+
+@admin.register(ProviderEvent)
+class ProviderEventAdmin(ReadOnlyAdmin):
+    """Webhook events as received (stored by the endpoint, handled by a job)."""
+
+    list_display = ["event_id", "provider", "type", "received_at", "handled_at"]
+    list_filter = ["provider", "type"]
+    search_fields = ["event_id"]
+    date_hierarchy = "received_at"

@@ -1,6 +1,7 @@
 """Nonprofits, funds, grants and the disbursements that pay them, by subject. Every model is
 imported here, so Django and the migrations find them as `donations.models.<Model>`."""
 
+from .events import ProviderEvent
 from .grants import Fund, Grant, GrantQuerySet
 from .money import MONEY_DIGITS, MONEY_PLACES, currency_field, currency_validator, money_field
 from .nonprofits import (
@@ -34,6 +35,7 @@ __all__ = [
     "NonprofitSignInLink",
     "PayoutDetailsChange",
     "PayoutDetailsChangeQuerySet",
+    "ProviderEvent",
     "SandboxPayment",
     "currency_field",
     "currency_validator",

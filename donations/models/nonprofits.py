@@ -90,6 +90,21 @@ class Nonprofit(TimeStampedModel):
         ),
     )
 
+    # Its Stripe connected account, created by hosted onboarding (never typed by hand), and
+    # what Stripe last told us of it: whether it can be paid out, and what Stripe still needs.
+    stripe_account_id = models.CharField(
+        _("Stripe account"), max_length=64, blank=True, editable=False
+    )
+    stripe_payouts_enabled = models.BooleanField(
+        _("Stripe payouts enabled"), default=False, editable=False
+    )
+    stripe_requirements_due = models.JSONField(
+        _("Stripe still needs"), default=list, blank=True, editable=False
+    )
+    stripe_checked_at = models.DateTimeField(
+        _("Stripe status checked at"), null=True, blank=True, editable=False
+    )
+
     objects = NonprofitQuerySet.as_manager()
 
     class Meta:
@@ -98,6 +113,12 @@ class Nonprofit(TimeStampedModel):
         ordering = ["legal_name"]
         permissions = [("verify_nonprofit", _("Can verify or reject a nonprofit"))]
         constraints = [
+            models.UniqueConstraint(
+                fields=["stripe_account_id"],
+                condition=~Q(stripe_account_id=""),
+                name="nonprofit_stripe_account_unique",
+                violation_error_message=_("This Stripe account belongs to another nonprofit."),
+            ),
             models.UniqueConstraint(
                 fields=["registration_number", "country"],
                 name="nonprofit_registration_unique",

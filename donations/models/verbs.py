@@ -32,3 +32,6 @@ class AuditVerb(models.TextChoices):
     OUTCOME_RECORDED = "outcome_recorded", _("Provider's answer recorded by staff")
     OVERSPENT = "overspent", _("Overspent by a payment found late")
     OVERSPEND_RESOLVED = "overspend_resolved", _("Overspend resolved")
+    STRIPE_ACCOUNT_CREATED = "stripe_account_created", _("Stripe account created")
+    STRIPE_STATUS = "stripe_status", _("Stripe payout status updated")
+    PAYEE_SET = "payee_set", _("Payout reference set from Stripe onboarding")

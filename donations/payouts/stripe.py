@@ -79,10 +79,6 @@ class StripeProvider(PayoutProvider):
     identifier = "stripe"
     verbose_name = "Stripe Connect"
 
-    def __init__(self) -> None:
-        self._clients: dict[tuple, stripe.StripeClient] = {}
-        self._clients_lock = Lock()
-
     def pay(
         self,
         *,
@@ -150,21 +146,31 @@ class StripeProvider(PayoutProvider):
         return page.auto_paging_iter()
 
     def _client(self) -> stripe.StripeClient:
-        """A client per configuration (tests point the provider at a stand-in)."""
-        config = (settings.STRIPE_SECRET_KEY, settings.STRIPE_API_BASE, settings.STRIPE_TIMEOUT)
-        if not config[0]:
-            raise ImproperlyConfigured("Set DJANGO_STRIPE_SECRET_KEY to pay through Stripe.")
-        with self._clients_lock:
-            client = self._clients.get(config)
-            if client is None:
-                client = stripe.StripeClient(
-                    config[0],
-                    base_addresses={"api": config[1]},
-                    max_network_retries=0,
-                    http_client=stripe.RequestsClient(timeout=config[2]),
-                )
-                self._clients = {config: client}
-            return client
+        return stripe_client()
+
+
+_clients: dict[tuple, stripe.StripeClient] = {}
+_clients_lock = Lock()
+
+
+def stripe_client() -> stripe.StripeClient:
+    """The one client for the current settings (tests point them at a stand-in): the payout
+    provider and hosted onboarding (`stripe_connect`) both use it."""
+    config = (settings.STRIPE_SECRET_KEY, settings.STRIPE_API_BASE, settings.STRIPE_TIMEOUT)
+    if not config[0]:
+        raise ImproperlyConfigured("Set DJANGO_STRIPE_SECRET_KEY to use Stripe.")
+    with _clients_lock:
+        client = _clients.get(config)
+        if client is None:
+            client = stripe.StripeClient(
+                config[0],
+                base_addresses={"api": config[1]},
+                max_network_retries=0,
+                http_client=stripe.RequestsClient(timeout=config[2]),
+            )
+            _clients.clear()  # settings changed (a test's stand-in): drop the old one
+            _clients[config] = client
+        return client
 
 
 def _payment(transfer: stripe.Transfer) -> Payment:

@@ -54,11 +54,21 @@ from .payments import (
     grant_schedule,
     grants_schedule,
 )
+from .stripe_connect import (
+    STRIPE_PROVIDER,
+    nonprofit_payouts_login_link,
+    nonprofit_payouts_onboard,
+    nonprofit_payouts_refresh,
+    nonprofit_stripe_status_record,
+    provider_event_handle,
+    provider_event_receive,
+)
 
 __all__ = [
     "CONTACT_FIELDS",
     "LINK_REQUESTS_PER_WINDOW",
     "NONPROFIT_DETAIL_FIELDS",
+    "STRIPE_PROVIDER",
     "disbursement_outcome_record",
     "disbursement_pay",
     "disbursement_recheck",
@@ -95,10 +105,16 @@ __all__ = [
     "nonprofit_link_send",
     "nonprofit_link_use",
     "nonprofit_links_revoke",
+    "nonprofit_payouts_login_link",
+    "nonprofit_payouts_onboard",
+    "nonprofit_payouts_refresh",
     "nonprofit_reject",
+    "nonprofit_stripe_status_record",
     "nonprofit_verify",
     "payout_change_approve",
     "payout_change_notice_email",
     "payout_change_reject",
     "payout_change_request",
+    "provider_event_handle",
+    "provider_event_receive",
 ]

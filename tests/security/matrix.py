@@ -347,6 +347,12 @@ MATRIX: list[Url] = [
         post=NONPROFITS_POST,
         data=lambda w: {"section": "payout", "payout-payout_reference": "acct-thief-0001"},
     ),
+    Url("nonprofit:payouts", get=NONPROFITS_ONLY),
+    # Each contact onboards their own nonprofit (no id in the URL): their own tests post.
+    Url("nonprofit:payouts-setup", get=POST_ONLY, post=NONPROFITS_POST),
+    Url("nonprofit:payouts-manage", get=POST_ONLY, post=NONPROFITS_POST),
+    # Stripe's webhooks: no session, no CSRF; an unsigned POST is a 400 for everyone.
+    Url("webhooks:stripe", get=POST_ONLY, post=Answers.everyone(400)),
     Url(
         "nonprofit:password",
         get=NONPROFITS_ONLY,

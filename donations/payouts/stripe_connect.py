@@ -1,0 +1,100 @@
+"""Stripe Connect onboarding and webhooks: every call to Stripe that is not a payment, with
+the payout provider's client (`stripe.stripe_client`). Stripe's errors come out as
+`StripeUnavailable`, which the services turn into a refusal a contact can read."""
+
+from dataclasses import dataclass
+
+import stripe
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+from .stripe import stripe_client
+
+
+class StripeUnavailable(Exception):
+    """Stripe did not answer, or refused the request."""
+
+
+@dataclass(frozen=True)
+class AccountStatus:
+    account_id: str
+    payouts_enabled: bool
+    requirements_due: list[str]
+
+
+def _status(account) -> AccountStatus:
+    if not isinstance(account, dict):
+        account = account.to_dict()
+    requirements = account.get("requirements") or {}
+    return AccountStatus(
+        account_id=account["id"],
+        payouts_enabled=bool(account.get("payouts_enabled")),
+        requirements_due=list(requirements.get("currently_due") or []),
+    )
+
+
+def _call(method, *args, **kwargs):
+    """`method(client)(*args, **kwargs)` with the configured client, Stripe's errors (and a
+    site without Stripe keys) as `StripeUnavailable`."""
+    try:
+        return method(stripe_client())(*args, **kwargs)
+    except ImproperlyConfigured as error:
+        raise StripeUnavailable("Stripe is not set up on this site") from error
+    except stripe.StripeError as error:
+        raise StripeUnavailable(error.user_message or str(error) or type(error).__name__) from error
+
+
+def account_create(*, idempotency_key: str, country: str, email: str, nonprofit_id: int) -> str:
+    """An Express connected account that can receive transfers; its id. The same key answers
+    the same account (a double click, a retry), as Stripe keeps keys for a day."""
+    account = _call(
+        lambda client: client.v1.accounts.create,
+        {
+            "type": "express",
+            "country": country,
+            "email": email,
+            "capabilities": {"transfers": {"requested": True}},
+            "metadata": {"nonprofit_id": str(nonprofit_id)},
+        },
+        options={"idempotency_key": idempotency_key},
+    )
+    return account.id
+
+
+def account_status(account_id: str) -> AccountStatus:
+    return _status(_call(lambda client: client.v1.accounts.retrieve, account_id))
+
+
+def account_status_from_event(data_object: dict) -> AccountStatus:
+    return _status(data_object)
+
+
+def onboarding_link(*, account_id: str, return_url: str, refresh_url: str) -> str:
+    """The URL of Stripe's hosted onboarding for the account (it works a few minutes, once)."""
+    link = _call(
+        lambda client: client.v1.account_links.create,
+        {
+            "account": account_id,
+            "type": "account_onboarding",
+            "return_url": return_url,
+            "refresh_url": refresh_url,
+        },
+    )
+    return link.url
+
+
+def login_link(account_id: str) -> str:
+    """A one-time URL into the account's Stripe Express dashboard (bank account and all)."""
+    return _call(lambda client: client.v1.accounts.login_links.create, account_id).url
+
+
+def event_verified(payload: bytes, signature: str) -> dict:
+    """The event in a webhook's body once its signature is checked against
+    STRIPE_WEBHOOK_SECRET (Stripe's default tolerance of five minutes). Raises ValueError for
+    a body that is not an event, `stripe.SignatureVerificationError` for a bad signature."""
+    event = stripe.Webhook.construct_event(
+        payload, signature, settings.STRIPE_WEBHOOK_SECRET
+    ).to_dict()
+    if not isinstance(event.get("id"), str) or not isinstance(event.get("type"), str):
+        raise ValueError("Not a Stripe event.")
+    return event
