@@ -8,12 +8,17 @@ its currency's smallest unit."""
 import functools
 from decimal import Decimal, InvalidOperation
 
-from babel.core import Locale
-from babel.numbers import get_currency_precision, get_territory_currencies, list_currencies
+from babel.core import Locale, UnknownLocaleError
+from babel.numbers import (
+    format_currency,
+    get_currency_precision,
+    get_territory_currencies,
+    list_currencies,
+)
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import get_language, gettext, ngettext, to_locale
 from django.utils.translation import gettext_lazy as _
 
 MONEY_DIGITS = 15
@@ -40,6 +45,22 @@ def currency_choices() -> list[tuple[str, str]]:
 def currency_places(code: str) -> int:
     """The decimals of the currency's smallest unit, by CLDR: 0 for JPY, 2 for EUR, 3 for KWD."""
     return get_currency_precision(code.upper())
+
+
+@functools.cache
+def _babel_locale(language: str) -> Locale:
+    try:
+        return Locale.parse(to_locale(language))
+    except (UnknownLocaleError, ValueError):
+        return Locale("en")
+
+
+def money_format(amount, currency: str, language: str | None = None) -> str:
+    """The amount as the reader's language writes money, by CLDR, with the currency's
+    decimals: "€25,000.00" in English, "25 000,00 €" in French (non-breaking spaces),
+    "¥1,000", "KWD 12.345"."""
+    locale = _babel_locale(language or get_language() or "en")
+    return format_currency(Decimal(amount), currency.upper(), locale=locale)
 
 
 def money_check(amount, currency: str) -> Decimal:

@@ -8,12 +8,14 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
+from django.template import Context, Template
+from django.utils import translation
 
 from donations.forms import GrantProposeForm
 from donations.models import Fund, Grant
 from donations.models.money import active_currencies, currency_places, quantize
 from donations.services import fund_create, grant_propose
-from tests.factories import FundFactory, NonprofitFactory, UserFactory
+from tests.factories import FundFactory, GrantFactory, NonprofitFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -21,6 +23,12 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def staff():
     return UserFactory(is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def staff_client(client, staff_user):
+    client.force_login(staff_user)
+    return client
 
 
 def test_places_come_from_cldr():
@@ -123,3 +131,31 @@ def test_the_three_places_migration_keeps_existing_amounts():
         assert str(fund.total) == "123456789012.34"
     finally:
         _migrate(latest)
+
+
+def _money(amount, currency, language):
+    with translation.override(language):
+        return Template("{% load money %}{{ amount|money:currency }}").render(
+            Context({"amount": Decimal(amount), "currency": currency})
+        )
+
+
+def test_money_is_written_as_the_reader_language_writes_it():
+    assert _money("25000", "EUR", "en") == "€25,000.00"
+    assert _money("25000", "EUR", "fr") == "25\u202f000,00\xa0€"  # CLDR's non-breaking spaces
+    assert _money("1000", "JPY", "en") == "¥1,000"
+    assert _money("12.345", "KWD", "en") == "KWD12.345"
+    assert _money("12.345", "KWD", "fr") == "12,345\xa0KWD"
+    assert _money("25000.000", "USD", "en") == "$25,000.00"  # the currency's decimals
+
+
+def test_kwd_and_jpy_amounts_show_with_their_decimals_on_staff_pages(staff_client):
+    kwd = FundFactory(name="Kuwait", currency="KWD", total=Decimal("1000.125"))
+    FundFactory(name="Tokyo", currency="JPY", total=Decimal("5000000"))
+    grant = GrantFactory(fund=kwd, amount=Decimal("12.345"))
+
+    funds = staff_client.get("/staff/funds/").text
+    assert "KWD1,000.125" in funds
+    assert "¥5,000,000" in funds
+    assert "¥5,000,000.00" not in funds
+    assert "KWD12.345" in staff_client.get(f"/staff/grants/{grant.pk}/").text
