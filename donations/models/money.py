@@ -110,6 +110,28 @@ class CurrencyAmounts:
     their currency's decimals (25000.00 USD, 1000 JPY), not the column's three, so every
     place that writes them out writes them as the currency does."""
 
+    def clean_fields(self, exclude=None) -> None:
+        """The fields' own checks, then every amount against its currency's decimals (so the
+        admin refuses 10.5 JPY as the services do)."""
+        errors = {}
+        try:
+            super().clean_fields(exclude=exclude)
+        except ValidationError as error:
+            errors = error.update_error_dict(errors)
+        if self.currency and "currency" not in errors:
+            for field in self._meta.concrete_fields:
+                value = getattr(self, field.attname)
+                if not getattr(field, "is_money", False) or value is None or field.name in errors:
+                    continue
+                if exclude and field.name in exclude:
+                    continue
+                try:
+                    money_check(value, self.currency)
+                except ValidationError as error:
+                    errors[field.name] = error.error_list
+        if errors:
+            raise ValidationError(errors)
+
     @classmethod
     def from_db(cls, db, field_names, values, **kwargs):
         instance = super().from_db(db, field_names, values, **kwargs)

@@ -78,6 +78,13 @@ def test_a_fund_total_finer_than_its_currency_is_refused(staff):
     assert not Fund.objects.exists()
 
 
+def test_full_clean_refuses_amounts_finer_than_the_currency():
+    with pytest.raises(ValidationError) as refused:
+        FundFactory.build(currency="JPY", total=Decimal("10.5")).full_clean()
+    assert refused.value.message_dict["total"] == ["JPY has no decimals: give a whole amount."]
+    FundFactory.build(currency="KWD", total=Decimal("10.125")).full_clean()
+
+
 def test_kwd_keeps_its_three_decimals(staff):
     fund = fund_create(name="Kuwait", total="1000.125", currency="KWD", actor=staff)
     grant = grant_propose(fund=fund, nonprofit=NonprofitFactory(), amount="12.345", actor=staff)
