@@ -3,12 +3,14 @@
 from decimal import Decimal
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from creators.forms import country_choices
 from creators.models import Creator
 
 from .models import MONEY_DIGITS, MONEY_PLACES, Fund, Grant, Nonprofit
+from .models.money import currency_places, money_check
 
 SEARCH_MAX_LENGTH = 100
 
@@ -123,8 +125,8 @@ class GrantProposeForm(forms.Form):
         label=_("Amount"),
         max_digits=MONEY_DIGITS,
         decimal_places=MONEY_PLACES,
-        min_value=Decimal("0.01"),
-        help_text=_("In the fund's currency."),
+        min_value=Decimal(1).scaleb(-MONEY_PLACES),
+        help_text=_("In the fund's currency, with at most its decimals (none for JPY)."),
     )
     purpose = forms.CharField(label=_("Purpose"), max_length=200, required=False)
 
@@ -135,6 +137,23 @@ class GrantProposeForm(forms.Form):
             funds = list(self.fields["fund"].queryset.values_list("pk", flat=True)[:2])
             if len(funds) == 1:
                 self.initial["fund"] = funds[0]
+        chosen = self.initial.get("fund")
+        fund = self.fields["fund"].queryset.filter(pk=getattr(chosen, "pk", chosen)).first()
+        if fund is not None:
+            # The browser steps by the fund's smallest unit: 1 for JPY, 0.01 for USD.
+            self.fields["amount"].widget.attrs["step"] = str(
+                Decimal(1).scaleb(-currency_places(fund.currency))
+            )
+
+    def clean(self):
+        cleaned = super().clean()
+        fund, amount = cleaned.get("fund"), cleaned.get("amount")
+        if fund is not None and amount is not None:
+            try:
+                money_check(amount, fund.currency)
+            except ValidationError as error:
+                self.add_error("amount", error)
+        return cleaned
 
 
 class NonprofitFilterForm(forms.Form):

@@ -332,6 +332,37 @@ COHORT_CREATOR_STATUSES = (Enrolment.Status.ACTIVE, Enrolment.Status.COMPLETED)
 
 
 @dataclass(frozen=True)
+class FundTotals:
+    """The funds held in one currency, added up. Amounts in different currencies are never
+    added together: the program's budget is one of these per currency."""
+
+    currency: str
+    funds: int
+    total: Decimal
+    committed: Decimal
+    disbursed: Decimal
+    remaining: Decimal
+
+
+def fund_totals_by_currency(funds) -> list[FundTotals]:
+    """One line per currency of `funds`, in code order (USD and EUR funds: two lines)."""
+    by_currency: dict[str, list] = {}
+    for fund in funds:
+        by_currency.setdefault(fund.currency, []).append(fund)
+    return [
+        FundTotals(
+            currency=currency,
+            funds=len(group),
+            total=sum((fund.total for fund in group), ZERO),
+            committed=sum((fund.committed for fund in group), ZERO),
+            disbursed=sum((fund.disbursed for fund in group), ZERO),
+            remaining=sum((fund.remaining for fund in group), ZERO),
+        )
+        for currency, group in sorted(by_currency.items())
+    ]
+
+
+@dataclass(frozen=True)
 class CurrencyTotal:
     currency: str
     granted: Decimal

@@ -77,6 +77,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "form": form,
         "today": today,
         "funds": funds,
+        "fund_totals": selectors.fund_totals_by_currency(funds),
         "filters": filters,
         "pipeline_query": urlencode(filters.pipeline_query()),
         # The same for every member of staff: computed once per change of the data.

@@ -19,11 +19,11 @@ from django.utils.translation import gettext_lazy as _
 from changemakers.core.models import TimeStampedModel
 from creators.models import Creator
 
-from .money import currency_field, money_field
+from .money import CurrencyAmounts, currency_field, money_field
 from .nonprofits import Nonprofit
 
 
-class Fund(TimeStampedModel):
+class Fund(CurrencyAmounts, TimeStampedModel):
     name = models.CharField(_("name"), max_length=120, unique=True)
     currency = currency_field()
     total = money_field(_("total"))
@@ -128,7 +128,7 @@ class GrantQuerySet(models.QuerySet):
         )
 
 
-class Grant(TimeStampedModel):
+class Grant(CurrencyAmounts, TimeStampedModel):
     class Status(models.TextChoices):
         PROPOSED = "proposed", _("Proposed")
         APPROVED = "approved", _("Approved")

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from changemakers.core.models import TimeStampedModel
 
 from .grants import Grant
-from .money import currency_field, money_field
+from .money import CurrencyAmounts, currency_field, money_field
 
 
 class DisbursementBatch(TimeStampedModel):
@@ -61,7 +61,7 @@ class DisbursementQuerySet(models.QuerySet):
         return self.filter(status=Disbursement.Status.UNKNOWN, recheck_at__isnull=True)
 
 
-class Disbursement(TimeStampedModel):
+class Disbursement(CurrencyAmounts, TimeStampedModel):
     """The payment of one grant through a payout provider, and the database's record of it.
 
     One per grant, created when the grant is scheduled. It sends the grant's idempotency key to
@@ -146,7 +146,7 @@ class Disbursement(TimeStampedModel):
         return f"{self.provider} {self.idempotency_key} ({self.get_status_display()})"
 
 
-class SandboxPayment(models.Model):
+class SandboxPayment(CurrencyAmounts, models.Model):
     """The sandbox payout provider's own ledger, standing in for a provider's remote records.
 
     Only `donations.payouts.sandbox` writes here, one row per idempotency key, outside the

@@ -42,6 +42,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from donations.models import MONEY_DIGITS, MONEY_PLACES, SandboxPayment
+from donations.models.money import quantize
 
 from .base import FinalError, Payment, PayoutProvider, RetryableError
 
@@ -57,7 +58,6 @@ class Mode(StrEnum):
 
 
 PAYEE_PREFIX = "sandbox-"
-CENT = Decimal(1).scaleb(-MONEY_PLACES)
 
 
 def mode_for(payee: str) -> Mode:
@@ -123,7 +123,7 @@ class SandboxProvider(PayoutProvider):
             raise RetryableError("The connection dropped before the sandbox's answer arrived.")
         return Payment(
             reference=paid_reference,
-            amount=Decimal(str(paid_amount)).quantize(CENT),  # SQLite hands back a number
+            amount=quantize(Decimal(str(paid_amount)), paid_currency),  # SQLite hands back a number
             currency=paid_currency,
         )
 

@@ -28,20 +28,20 @@ import stripe
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
+from donations.models.money import currency_places
+
 from .base import FinalError, HoldError, Payment, PayoutError, PayoutProvider, RetryableError
 
-# ISO 4217 currencies whose minor unit is not the hundredth. Every other currency has two
-# decimals. To be replaced by CLDR's currency data when the project has it: keep it here, the
-# one place the places of a currency are decided for payouts.
-_ISO_PLACES = {
-    **dict.fromkeys(("BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG"), 0),
-    **dict.fromkeys(("RWF", "UGX", "UYI", "VND", "VUV", "XAF", "XOF", "XPF"), 0),
-    **dict.fromkeys(("BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"), 3),
-    **dict.fromkeys(("CLF", "UYW"), 4),
+# How many decimals a currency has is CLDR's (`currency_places`); how Stripe counts an amount
+# is Stripe's. It counts in whole units only its zero-decimal currencies
+# (https://docs.stripe.com/currencies#zero-decimal), and every other currency in hundredths
+# at least (thousandths for KWD, BHD...): also those CLDR writes without decimals, such as ISK
+# and UGX (https://docs.stripe.com/currencies#special-cases), ALL or RSD. Amounts it is sent
+# must still be whole units of the currency.
+_STRIPE_WHOLE_UNITS = {
+    *("BIF", "CLP", "DJF", "GNF", "JPY", "KMF", "KRW", "MGA"),
+    *("PYG", "RWF", "VND", "VUV", "XAF", "XOF", "XPF"),
 }
-# Stripe counts these zero-decimal currencies in hundredths all the same (amounts it is sent
-# must still be whole units): https://docs.stripe.com/currencies#special-cases
-_STRIPE_HUNDREDTHS = {"ISK", "UGX"}
 
 # Refusals that wait for someone to act, by Stripe's error code, and what waits.
 _HOLDS = {
@@ -60,7 +60,7 @@ def minor_units(amount: Decimal, currency: str) -> int:
     JPY, fils for KWD). An amount finer than the currency's unit is refused with ValueError,
     never rounded: 10.5 JPY is a mistake, not 10 or 11 yen."""
     code = currency.upper()
-    whole = amount.scaleb(_ISO_PLACES.get(code, 2))
+    whole = amount.scaleb(currency_places(code))
     if whole != whole.to_integral_value():
         raise ValueError(f"{amount} {code} is finer than the smallest unit of {code}.")
     return int(amount.scaleb(_stripe_places(code)))
@@ -72,7 +72,7 @@ def major_units(units: int, currency: str) -> Decimal:
 
 
 def _stripe_places(code: str) -> int:
-    return 2 if code in _STRIPE_HUNDREDTHS else _ISO_PLACES.get(code, 2)
+    return 0 if code in _STRIPE_WHOLE_UNITS else max(2, currency_places(code))
 
 
 class StripeProvider(PayoutProvider):

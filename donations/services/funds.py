@@ -1,7 +1,8 @@
-"""Funds and the money they hold: amounts in whole cents, and committing and releasing a grant's
-amount against its fund under the fund's row lock. The fund's CHECK constraint refuses any
-overspend the code might still let through; the one overspend it accepts is a payment the
-provider made that is found late (`fund_book_late`), recorded as such for staff to resolve."""
+"""Funds and the money they hold: amounts in whole units of their currency (cents, yen, fils),
+and committing and releasing a grant's amount against its fund under the fund's row lock. The
+fund's CHECK constraint refuses any overspend the code might still let through; the one
+overspend it accepts is a payment the provider made that is found late (`fund_book_late`),
+recorded as such for staff to resolve."""
 
 from decimal import Decimal
 
@@ -14,30 +15,26 @@ from django.utils.translation import gettext as _
 from changemakers.core.audit import audit_record
 from changemakers.core.roles import permission_require
 
-from ..models import MONEY_PLACES, Fund, Grant
+from ..models import Fund, Grant
+from ..models.money import quantize
 
-CENT = Decimal(1).scaleb(-MONEY_PLACES)
 ZERO = Decimal("0.00")
 
 
-def money_amount(amount) -> Decimal:
-    """A Decimal amount in cents; floats are refused, they cannot hold money exactly, and so
-    is a fraction of a cent, rather than silently rounded."""
-    if isinstance(amount, float):
-        raise TypeError("Money is never a float: pass a Decimal or a string.")
-    value = Decimal(amount)
-    if not value.is_finite() or value != value.quantize(CENT):
-        raise ValidationError(
-            {"amount": _("Give the amount in whole cents, such as 25000.00.")},
-            code="amount_precision",
-        )
-    return value.quantize(CENT)
+def money_amount(amount, currency: str, *, field: str = "amount") -> Decimal:
+    """A Decimal amount with its currency's decimals (CLDR's: 0 for JPY, 3 for KWD); floats are
+    refused, they cannot hold money exactly, and so is a fraction of the currency's smallest
+    unit (1000.5 JPY, 0.001 USD), rather than silently rounded."""
+    try:
+        return quantize(amount, currency)
+    except ValidationError as error:
+        raise ValidationError({field: error}) from None
 
 
 @transaction.atomic
 def fund_create(*, name: str, total, currency: str = "USD", actor=None) -> Fund:
     permission_require(actor, "donations.add_fund", doing=_("create funds"))
-    fund = Fund(name=name, total=money_amount(total), currency=currency)
+    fund = Fund(name=name, total=money_amount(total, currency, field="total"), currency=currency)
     fund.full_clean()
     fund.save()
     audit_record(actor=actor, obj=fund, action="created", note=f"{fund.currency} {fund.total}")

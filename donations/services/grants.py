@@ -46,7 +46,7 @@ def grant_propose(
         fund=fund,
         nonprofit=nonprofit,
         creator=creator,
-        amount=money_amount(amount),
+        amount=money_amount(amount, fund.currency),
         currency=fund.currency,
         purpose=purpose,
         proposed_by=actor_or_none(actor),

@@ -5,6 +5,8 @@ from decimal import Decimal
 from django import template
 from django.utils.formats import number_format
 
+from donations.models.money import money_format
+
 register = template.Library()
 
 
@@ -26,9 +28,11 @@ def amount(value: Decimal | None) -> str:
 
 @register.filter
 def money(value: Decimal | None, currency: str) -> str:
-    """The currency's code, then the amount: `USD 25,000.00`, `USD 25 000,00`."""
-    text = amount(value)
-    return f"{currency} {text}" if text else ""
+    """The amount in its currency as the active language writes money: `$25,000.00`,
+    `25 000,00 €`, `¥1,000` (CLDR's symbols, grouping and the currency's decimals)."""
+    if value in (None, "") or not currency:
+        return ""
+    return money_format(value, currency)
 
 
 @register.filter

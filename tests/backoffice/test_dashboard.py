@@ -103,6 +103,29 @@ def test_the_dashboard_answers_get_only(staff_client):
 # --- Sections ------------------------------------------------------------------------------------
 
 
+def test_budget_totals_are_per_currency_never_summed_across_currencies(staff_client):
+    FundFactory(name="Dollars A", currency="USD", total=Decimal("1000.00"))
+    FundFactory(name="Dollars B", currency="USD", total=Decimal("500.00"), committed=Decimal(10))
+    FundFactory(name="Euros", currency="EUR", total=Decimal("2000.00"))
+
+    budgets = section(html(staff_client.get(URL)), "budgets")
+
+    totals = budgets[budgets.index('id="budget-totals"') :]
+    assert totals.count("<tr ") == 2
+    usd = totals[totals.index('id="budget-total-USD"') :]
+    assert "All funds in USD" in usd
+    assert "$1,500.00" in usd.split("</tr>")[0]
+    assert "$1,490.00" in usd.split("</tr>")[0]  # remaining
+    eur = totals[totals.index('id="budget-total-EUR"') :].split("</tr>")[0]
+    assert "€2,000.00" in eur
+    assert "3,500" not in budgets  # USD and EUR never added up
+
+
+def test_one_fund_needs_no_totals(staff_client):
+    FundFactory(name="Only", currency="USD")
+    assert 'id="budget-totals"' not in section(html(staff_client.get(URL)), "budgets")
+
+
 def test_budgets_show_each_funds_total_committed_disbursed_and_remaining(staff_client):
     FundFactory(
         name="Change Makers Fund",
@@ -112,7 +135,7 @@ def test_budgets_show_each_funds_total_committed_disbursed_and_remaining(staff_c
     )
     budgets = section(html(staff_client.get(URL)), "budgets")
     assert "Change Makers Fund" in budgets
-    for figure in ("USD 1,000,000.00", "USD 150,000.00", "USD 50,000.00", "USD 850,000.00"):
+    for figure in ("$1,000,000.00", "$150,000.00", "$50,000.00", "$850,000.00"):
         assert figure in budgets
     assert 'max="1000000.00" value="150000.00"' in budgets
 

@@ -625,7 +625,7 @@ def test_a_staff_retry_after_the_tries_ran_out_gets_fresh_tries(
 
 
 def test_amounts_finer_than_a_cent_are_refused_not_rounded(fund, staff_user):
-    with pytest.raises(ValidationError, match="whole cents"):
+    with pytest.raises(ValidationError, match="USD has 2 decimals"):
         grant_propose(fund=fund, nonprofit=NonprofitFactory(), amount="10.005", actor=staff_user)
     assert not Grant.objects.exists()
 

@@ -12,6 +12,7 @@ import pytest
 import stripe
 from django.core.exceptions import ImproperlyConfigured
 
+from donations.models.money import active_currencies, currency_places
 from donations.payouts import (
     FinalError,
     HoldError,
@@ -378,3 +379,27 @@ def test_a_bad_or_stale_webhook_signature_fails(stripe_standin):
     stale = stripe_standin.sign(payload, timestamp=int(time.time()) - 3600)
     with pytest.raises(stripe.SignatureVerificationError):
         stripe.Webhook.construct_event(payload, stale, secret)
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency", "units"),
+    [
+        ("25000.00", "USD", 2500000),
+        ("1000", "JPY", 1000),
+        ("12.345", "KWD", 12345),
+        ("100", "ALL", 10000),  # CLDR writes lek without decimals; Stripe counts hundredths
+        ("100", "UGX", 10000),
+        ("5000", "MGA", 5000),  # on Stripe's zero-decimal list
+    ],
+)
+def test_minor_units_follow_cldr_places_and_stripe_counting(amount, currency, units):
+    assert minor_units(Decimal(amount), currency) == units
+    assert major_units(units, currency) == Decimal(amount)
+
+
+def test_every_active_currency_converts_a_whole_unit_and_refuses_finer_than_cldr():
+    for code in active_currencies():
+        places = currency_places(code)
+        assert major_units(minor_units(Decimal(1), code), code) == 1, code
+        with pytest.raises(ValueError, match="finer than the smallest unit"):
+            minor_units(Decimal(1).scaleb(-places - 1), code)

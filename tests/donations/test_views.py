@@ -236,7 +236,7 @@ def test_pipeline_row_shows_nonprofit_name_fund_money_and_status(staff_client, s
 
     html = content(staff_client.get(reverse("donations:grant-list")))
 
-    assert "USD 1,234,567.50" in html
+    assert "$1,234,567.50" in html
     assert "Joel Bervell" in html
     assert "Program grant" in html
     assert "Big Fund" in html
@@ -345,7 +345,7 @@ def test_status_tabs_and_budget_refetch_as_fragments(staff_client, fund, staff_u
     assert 'data-hx-trigger="grantsChanged from:body"' in tabs
     assert "<table" not in tabs
     assert budget.lstrip().startswith('<section id="budget"')
-    assert "USD 75,000.00" in budget  # 100,000 - 25,000 committed
+    assert "$75,000.00" in budget  # 100,000 - 25,000 committed
 
 
 def test_pipeline_paginates_by_fifty(staff_client, fund):
@@ -785,10 +785,10 @@ def test_funds_page_shows_total_committed_disbursed_remaining_and_counts(
     response = staff_client.get(reverse("donations:fund-list"))
 
     html = content(response)
-    assert "USD 100,000.00" in html  # total
-    assert "USD 55,000.00" in html  # committed
-    assert "USD 25,000.00" in html  # disbursed
-    assert "USD 45,000.00" in html  # remaining
+    assert "$100,000.00" in html  # total
+    assert "$55,000.00" in html  # committed
+    assert "$25,000.00" in html  # disbursed
+    assert "$45,000.00" in html  # remaining
     row = response.context["rows"][0]
     counts = dict(zip([code for code, _ in Grant.Status.choices], row["counts"], strict=True))
     assert counts == {

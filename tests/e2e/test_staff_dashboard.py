@@ -89,8 +89,8 @@ def test_staff_see_the_program_narrow_it_in_place_and_export_it(page: Page, a11y
     )
     budgets = page.locator("#dashboard-budgets")
     expect(budgets).to_contain_text("Change Makers Fund 2026")
-    expect(budgets).to_contain_text("USD 1,000,000.00")
-    expect(budgets).to_contain_text("USD 930,000.00")  # remaining
+    expect(budgets).to_contain_text("$1,000,000.00")
+    expect(budgets).to_contain_text("$930,000.00")  # remaining
     failures = page.locator("#dashboard-failures")
     expect(failures).to_contain_text("Readers of Nairobi")
     expect(failures).to_contain_text("The payee's account is closed.")
