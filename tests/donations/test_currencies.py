@@ -126,13 +126,13 @@ def _migrate(target):
 def test_the_three_places_migration_keeps_existing_amounts():
     executor = MigrationExecutor(connection)
     latest = executor.loader.graph.leaf_nodes()
-    before = [("donations", "0010_staff_role_permissions")]
+    before = [("donations", "0011_stripe_onboarding_and_webhooks")]
     try:
         old = _migrate(before)
         old_fund = old.get_model("donations", "Fund").objects.create(
             name="Old", currency="USD", total=Decimal("123456789012.34"), committed=Decimal("0.01")
         )
-        _migrate([("donations", "0011_money_three_places_cldr_currencies")])
+        _migrate([("donations", "0012_money_three_places_cldr_currencies")])
         fund = Fund.objects.get(pk=old_fund.pk)
         assert (fund.total, fund.committed) == (Decimal("123456789012.34"), Decimal("0.01"))
         assert str(fund.total) == "123456789012.34"

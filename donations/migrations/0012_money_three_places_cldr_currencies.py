@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('donations', '0010_staff_role_permissions'),
+        ('donations', '0011_stripe_onboarding_and_webhooks'),
     ]
 
     operations = [
