@@ -111,3 +111,17 @@ class AuditEvent(models.Model):
 
     def get_action_display(self) -> str:
         return verb_label(self.action)
+
+
+def person_field(verbose_name, *, on_delete=models.PROTECT) -> models.ForeignKey:
+    """Who took a step on a row (proposed, approved, verified, reviewed...): an optional link
+    to a user account, with no reverse accessor on the user. Empty on rows from before the
+    step was recorded, or for a step the system took alone."""
+    return models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=verbose_name,
+        on_delete=on_delete,
+        null=True,
+        blank=True,
+        related_name="+",
+    )

@@ -10,13 +10,12 @@ only the booking of a payment already made writes `overspent`."""
 import uuid
 from decimal import Decimal
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from changemakers.core.models import TimeStampedModel
+from changemakers.core.models import TimeStampedModel, person_field
 from creators.models import Creator
 
 from .money import CurrencyAmounts, currency_field, money_field
@@ -179,31 +178,10 @@ class Grant(CurrencyAmounts, TimeStampedModel):
     # Who decided, on the row itself (the audit log has every step too). Empty on grants
     # from before these were recorded. The approver is never the proposer; a grant above
     # SECOND_APPROVAL_ABOVE has two approvers, the first recorded while it stays proposed.
-    proposed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("proposed by"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
-    first_approved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("first approved by"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
+    proposed_by = person_field(_("proposed by"))
+    first_approved_by = person_field(_("first approved by"))
     first_approved_at = models.DateTimeField(_("first approved at"), null=True, blank=True)
-    approved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("approved by"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
+    approved_by = person_field(_("approved by"))
     approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
     # The payee pinned when the grant is approved (and re-confirmed after a hold): the
     # nonprofit's payout reference then, and the fingerprint of its payout details
@@ -218,14 +196,7 @@ class Grant(CurrencyAmounts, TimeStampedModel):
     disbursed_at = models.DateTimeField(_("disbursed at"), null=True, blank=True)
     # The nonprofit's word that the money arrived (see `grant_receipt_confirm`).
     receipt_confirmed_at = models.DateTimeField(_("receipt confirmed at"), null=True, blank=True)
-    receipt_confirmed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("receipt confirmed by"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
+    receipt_confirmed_by = person_field(_("receipt confirmed by"))
 
     objects = GrantQuerySet.as_manager()
 

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
-from changemakers.core.models import AuditEvent, SingleUseLink, TimeStampedModel
+from changemakers.core.models import AuditEvent, SingleUseLink, TimeStampedModel, person_field
 from changemakers.core.roles import linked
 from changemakers.core.verbs import KernelVerb
 from creators.models import creator_of
@@ -50,33 +50,12 @@ class Nonprofit(TimeStampedModel):
     rejection_reason = models.TextField(_("reason for rejection"), blank=True)
     # Who added it and who decided on it (empty on rows from before these were recorded);
     # the audit log keeps every step. Whoever added a nonprofit does not verify it.
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("added by"),
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
-    verified_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("verified by"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
+    created_by = person_field(_("added by"), on_delete=models.SET_NULL)
+    verified_by = person_field(_("verified by"))
     # Set by each verification: it holds VERIFICATION_VALID_DAYS from then (see
     # `verification_expires_at`), after which the nonprofit is verified again before it is paid.
     verified_at = models.DateTimeField(_("verified at"), null=True, blank=True)
-    rejected_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("rejected by"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
+    rejected_by = person_field(_("rejected by"))
     rejected_at = models.DateTimeField(_("rejected at"), null=True, blank=True)
     # Bank details live with the payout provider; we hold only its opaque reference to them.
     payout_reference = models.CharField(
@@ -313,23 +292,9 @@ class PayoutDetailsChange(TimeStampedModel):
     )
     # The first of two approvals, when a change needs two (the nonprofit's contact email was
     # changed lately, see `for_review`): it stays pending until someone else approves it too.
-    first_approved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("first approved by"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
+    first_approved_by = person_field(_("first approved by"))
     first_approved_at = models.DateTimeField(_("first approved at"), null=True, blank=True)
-    reviewed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("reviewed by"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
+    reviewed_by = person_field(_("reviewed by"))
     reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
     reason = models.TextField(_("reason for rejection"), blank=True)
 

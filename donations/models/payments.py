@@ -1,12 +1,11 @@
 """Disbursements, the payment of a grant through a payout provider, in the batches staff
 schedule them in; and the sandbox provider's own ledger."""
 
-from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from changemakers.core.models import TimeStampedModel
+from changemakers.core.models import TimeStampedModel, person_field
 
 from .grants import Grant
 from .money import CurrencyAmounts, currency_field, money_field
@@ -15,14 +14,7 @@ from .money import CurrencyAmounts, currency_field, money_field
 class DisbursementBatch(TimeStampedModel):
     """Approved grants that a staff member sent to be paid together; its page shows progress."""
 
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("scheduled by"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
+    created_by = person_field(_("scheduled by"))
     size = models.PositiveIntegerField(_("grants"), default=0)
 
     class Meta:
