@@ -52,7 +52,7 @@ def test_home_renders_with_an_empty_database(client):
     assert response.status_code == 200
     content = response.content.decode()
     assert "six-month cohort" in content
-    assert "$25,000" in content
+    assert "USD 25,000 donation" in content
     assert "has not been published yet" in content
     assert "<title>" in content
 
