@@ -19,6 +19,7 @@ from django.forms.utils import pretty_name
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, reverse
+from django.utils import translation
 from django.utils.formats import number_format
 from django.utils.html import format_html
 from django.utils.translation import gettext
@@ -337,4 +338,6 @@ class AuditEventAdmin(ReadOnlyAdmin):
 
     @admin.display(description=_("from → to"))
     def transition(self, obj: AuditEvent) -> str:
-        return f"{obj.from_state or '-'} → {obj.to_state or '-'}"
+        # The arrow points the way the page reads: right to left in Arabic.
+        arrow = "←" if translation.get_language_bidi() else "→"
+        return f"{obj.from_state or '-'} {arrow} {obj.to_state or '-'}"

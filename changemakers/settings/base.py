@@ -173,9 +173,10 @@ OTP_WEBAUTHN_ALLOWED_ORIGINS = env.list(
 # A passkey is a second factor after the password, never a way round it (and round django-axes).
 OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False
 
-# Internationalisation: the program is global. Dates are shown in the program's timezone.
+# Internationalisation: the program is global. Arabic is written right to left (base.html sets
+# dir from Django's bidi list). Dates are shown in the program's timezone.
 LANGUAGE_CODE = "en"
-LANGUAGES = [("en", _("English")), ("fr", _("French"))]
+LANGUAGES = [("en", _("English")), ("fr", _("French")), ("es", _("Spanish")), ("ar", _("Arabic"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
 TIME_ZONE = env.str("DJANGO_PROGRAM_TIME_ZONE", default="UTC")

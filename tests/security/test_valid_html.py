@@ -51,7 +51,7 @@ def html_pages(world, language: str, folder: Path) -> dict[Path, str]:
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("language", ["en", "fr"])
+@pytest.mark.parametrize("language", [code for code, _name in settings.LANGUAGES])
 def test_every_page_passes_the_nu_html_checker(world, tmp_path: Path, language: str):
     pages = html_pages(world, language, tmp_path)
     roles = Counter(description.split()[0] for description in pages.values())
