@@ -15,7 +15,9 @@
 #                       req/s, p50/p95, ratio to a trivial view (DURATION, CONNECTIONS, WEB_WORKERS)
 #   make test-faults    restarts Redis and PostgreSQL (private ones) and kills a worker with -9
 #                       during disbursement batches; every grant must be paid exactly once; and
-#                       stalls payments past the soft time limit under duplicate sweeps
+#                       stalls payments past the soft time limit under duplicate sweeps; and
+#                       pays through Stripe (the stand-in) while it times out, answers 429/5xx
+#                       and loses answers
 #
 # Variables: PORT (8000), HOST (127.0.0.1), PYTHON (an interpreter >= 3.12 to build .venv with),
 # PYTEST_ARGS, STRIPE (standin), STRIPE_PORT (12111). DATABASE_URL / REDIS_URL in the environment
@@ -45,7 +47,7 @@ export PYTHONUNBUFFERED := 1
 .PHONY: help venv sync pdf-libs run test lint format migrations-check deploy-check security bench-disburse bench-web test-faults clean
 
 help:
-	@sed -n '1,24p' $(MAKEFILE_LIST) | sed 's/^# \{0,1\}//'
+	@sed -n '1,26p' $(MAKEFILE_LIST) | sed 's/^# \{0,1\}//'
 
 # The first interpreter >= 3.12 that actually runs: $(PYTHON) if given, python3.13/3.12 on
 # PATH (a pyenv shim without a selected version fails the probe and is skipped), then every
