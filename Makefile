@@ -2,6 +2,8 @@
 #
 #   make run            venv + dependencies, migrate, demo data, then http://127.0.0.1:8000
 #                       with a Celery worker (+ embedded beat). Ctrl-C stops both.
+#   make run STRIPE=standin   the same, paying through Stripe Connect against the Stripe API
+#                       stand-in (port STRIPE_PORT, 12111), in its own SQLite database
 #   make test           the pytest suite (PYTEST_ARGS="-k grants -x" to narrow it)
 #   make lint           ruff check + ruff format --check + lint-imports (layers depend one way:
 #                       the import-linter contracts in pyproject.toml)
@@ -13,10 +15,13 @@
 #                       req/s, p50/p95, ratio to a trivial view (DURATION, CONNECTIONS, WEB_WORKERS)
 #   make test-faults    restarts Redis and PostgreSQL (private ones) and kills a worker with -9
 #                       during disbursement batches; every grant must be paid exactly once; and
-#                       stalls payments past the soft time limit under duplicate sweeps
+#                       stalls payments past the soft time limit under duplicate sweeps; and
+#                       pays through Stripe (the stand-in) while it times out, answers 429/5xx
+#                       and loses answers
 #
 # Variables: PORT (8000), HOST (127.0.0.1), PYTHON (an interpreter >= 3.12 to build .venv with),
-# PYTEST_ARGS. DATABASE_URL / REDIS_URL in the environment switch to PostgreSQL / Redis.
+# PYTEST_ARGS, STRIPE (standin), STRIPE_PORT (12111). DATABASE_URL / REDIS_URL in the environment
+# switch to PostgreSQL / Redis.
 # The benchmark uses BENCH_DATABASE_URL (.../changemakers_bench, dropped and recreated) and
 # BENCH_REDIS_URL (redis://127.0.0.1:6379/5, flushed) instead, never the app's own.
 
@@ -42,7 +47,7 @@ export PYTHONUNBUFFERED := 1
 .PHONY: help venv sync pdf-libs run test lint format migrations-check deploy-check security bench-disburse bench-web test-faults clean
 
 help:
-	@sed -n '1,21p' $(MAKEFILE_LIST) | sed 's/^# \{0,1\}//'
+	@sed -n '1,26p' $(MAKEFILE_LIST) | sed 's/^# \{0,1\}//'
 
 # The first interpreter >= 3.12 that actually runs: $(PYTHON) if given, python3.13/3.12 on
 # PATH (a pyenv shim without a selected version fails the probe and is skipped), then every
@@ -94,9 +99,30 @@ pdf-libs:
 	  echo "Note: PDF receipts need Pango >= 1.44 (README, \"PDF receipts\")." >&2; \
 	fi
 
+# STRIPE=standin: the provider is `stripe`, pointed at the stand-in that Procfile.stripe starts
+# (its keys are the stand-in's own test values); the demo keeps its own SQLite database and its
+# own Celery queue, so the sandbox demo of plain `make run` stays as it was.
+STRIPE ?=
+STRIPE_PORT ?= 12111
+
 run: $(SYNCED) | pdf-libs
 	@export DJANGO_DEBUG="$${DJANGO_DEBUG:-1}" PATH="$(CURDIR)/$(VENV)/bin:$$PATH"; \
 	export DJANGO_SITE_URL="$${DJANGO_SITE_URL:-http://$(HOST):$(PORT)}"; \
+	case "$(STRIPE)" in \
+	  "") ;; \
+	  standin) \
+	    export DJANGO_PAYOUT_PROVIDER=stripe STRIPE_PORT="$(STRIPE_PORT)" \
+	      DJANGO_STRIPE_API_BASE="http://127.0.0.1:$(STRIPE_PORT)" \
+	      DJANGO_STRIPE_SECRET_KEY=sk_test_standin DJANGO_STRIPE_WEBHOOK_SECRET=whsec_standin \
+	      DJANGO_STRIPE_TIMEOUT="$${DJANGO_STRIPE_TIMEOUT:-10}" DJANGO_CELERY_QUEUE=stripe-demo \
+	      DATABASE_URL="$${DATABASE_URL:-sqlite:///$(CURDIR)/var/changemakers-stripe.sqlite3}"; \
+	    python manage.py migrate --noinput; \
+	    echo "Change Makers on http://$(HOST):$(PORT)/, paying through the Stripe stand-in on" \
+	      "http://127.0.0.1:$(STRIPE_PORT)/ (Ctrl-C stops the stand-in, the web server and the worker)"; \
+	    DEV_ADDR="$(HOST):$(PORT)" exec honcho --no-colour -f Procfile.stripe start;; \
+	  *) echo "STRIPE=$(STRIPE): the only choice is STRIPE=standin (README, Going live with Stripe)" >&2; \
+	     exit 2;; \
+	esac; \
 	python manage.py migrate --noinput; \
 	python manage.py seed_demo; \
 	echo "Change Makers on http://$(HOST):$(PORT)/ (Ctrl-C stops the web server and the worker)"; \

@@ -7,6 +7,7 @@ so another organisation's grant id answers 404, like one that does not exist.
 
 import hashlib
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import update_session_auth_hash
@@ -14,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.csp import CSP
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
@@ -34,6 +36,7 @@ from .nonprofit_forms import (
     SignInLinkRequestForm,
     contact_password_form,
 )
+from .payouts import stripe_connect
 
 PAGE_SIZE = 20
 GRANT_DETAIL = "donations/nonprofit/grant_detail.html"
@@ -361,7 +364,15 @@ def payouts(request: HttpRequest) -> HttpResponse:
         and nonprofit.payout_reference == nonprofit.stripe_account_id,
         "pending_change": nonprofit.payout_changes.pending().first(),
     }
-    return render(request, PAYOUTS, context)
+    response = render(request, PAYOUTS, context)
+    # This page's forms redirect to Stripe's hosted pages, and a browser holds a form's
+    # redirects to the page's form-action: Stripe's origin is added here, on this page only
+    # (what Django's csp_override sets, computed per request from the Stripe settings).
+    response._csp_config = {
+        **settings.SECURE_CSP,
+        "form-action": [CSP.SELF, *stripe_connect.hosted_origins()],
+    }
+    return response
 
 
 @require_POST

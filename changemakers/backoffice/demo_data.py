@@ -182,6 +182,16 @@ PAYOUT_REFERENCES = {
     "ID-YAY-2290": "sandbox-flaky",
 }
 
+# With the stripe provider (`make run STRIPE=standin`, see the README), seed_demo gives every
+# verified demo nonprofit a Stripe connected account as its payee, except these two:
+# - Open Medicine sets up payouts itself, through Stripe's hosted onboarding, as its contact
+#   (grants@openmedicine.example) would: until then it has no payee, so its donation waits
+#   proposed (no grant is approved for a nonprofit that cannot be paid);
+STRIPE_SELF_ONBOARDING = ("INT-10001",)
+# - Favela Futures is paid to a connected account Stripe does not know (closed): Stripe refuses
+#   its transfer and the grant fails, as the sandbox's `sandbox-fail` does.
+STRIPE_PAYOUT_REFERENCES = {"BR-OSC-4410": "acct_1DemoClosedAcct00"}
+
 # --- Applications awaiting review --------------------------------------------------------------
 # Public applications for "the next cohort that fits" (staff create that cohort, then accept):
 # (name, handle, email, country, causes, followers, channel, mission, language).

@@ -3,12 +3,27 @@ the payout provider's client (`stripe.stripe_client`). Stripe's errors come out 
 `StripeUnavailable`, which the services turn into a refusal a contact can read."""
 
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import stripe
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 from .stripe import stripe_client
+
+# Where Account Links and Login Links send a browser: Stripe's Connect pages.
+STRIPE_HOSTED_ORIGIN = "https://connect.stripe.com"
+
+
+def hosted_origins() -> list[str]:
+    """The origins a contact's browser is sent to for onboarding and the Express dashboard:
+    Stripe's, and the API's own when it is not Stripe's (the stand-in serves its fake hosted
+    pages there)."""
+    api = urlsplit(settings.STRIPE_API_BASE)
+    own = f"{api.scheme}://{api.netloc}"
+    if api.hostname == "api.stripe.com":
+        return [STRIPE_HOSTED_ORIGIN]
+    return [STRIPE_HOSTED_ORIGIN, own]
 
 
 class StripeUnavailable(Exception):
@@ -63,6 +78,19 @@ def account_create(*, idempotency_key: str, country: str, email: str, nonprofit_
 
 def account_status(account_id: str) -> AccountStatus:
     return _status(_call(lambda client: client.v1.accounts.retrieve, account_id))
+
+
+def account_exists(account_id: str) -> bool:
+    """Whether Stripe knows the account (False when it answers that there is no such
+    account; any other trouble is `StripeUnavailable`)."""
+    try:
+        _call(lambda client: client.v1.accounts.retrieve, account_id)
+    except StripeUnavailable as error:
+        cause = error.__cause__
+        if isinstance(cause, stripe.InvalidRequestError) and cause.code == "resource_missing":
+            return False
+        raise
+    return True
 
 
 def account_status_from_event(data_object: dict) -> AccountStatus:

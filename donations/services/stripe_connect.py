@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from changemakers.core.audit import audit_record
 from changemakers.core.jobs import enqueue_on_commit
+from changemakers.core.roles import permission_require
 
 from ..models import Nonprofit, PayoutDetailsChange, ProviderEvent, mask_reference
 from ..payouts import stripe_connect
@@ -65,6 +66,43 @@ def nonprofit_payouts_onboard(
         )
     except stripe_connect.StripeUnavailable as error:
         raise _unavailable(error) from error
+
+
+def nonprofit_stripe_account_ensure(*, nonprofit: Nonprofit, actor) -> Nonprofit:
+    """A vetter gives a nonprofit its Stripe connected account, or makes sure the one it has
+    still exists at Stripe (`seed_demo` with the stripe provider, for the demo's nonprofits).
+    The account is created under the same per-nonprofit key as a contact's onboarding, so a
+    contact who later sets up payouts continues with it. Then Stripe's readiness is recorded
+    as on the return page: once Stripe can pay out, the account becomes the payee of a
+    nonprofit that has none; one with another payee gets a payout-detail change to review."""
+    permission_require(
+        actor, "donations.verify_nonprofit", doing=_("set up Stripe payouts for nonprofits")
+    )
+    with transaction.atomic():
+        locked = Nonprofit.objects.select_for_update(no_key=True).get(pk=nonprofit.pk)
+        try:
+            if not locked.stripe_account_id or not stripe_connect.account_exists(
+                locked.stripe_account_id
+            ):
+                account_id = stripe_connect.account_create(
+                    idempotency_key=f"nonprofit-{locked.pk}-connect-account",
+                    country=str(locked.country),
+                    email=locked.contact_email,
+                    nonprofit_id=locked.pk,
+                )
+                if account_id != locked.stripe_account_id:
+                    locked.stripe_account_id = account_id
+                    locked.save(update_fields=["stripe_account_id", "updated_at"])
+                    audit_record(
+                        actor=actor,
+                        obj=locked,
+                        action="stripe_account_created",
+                        note=mask_reference(account_id),
+                    )
+            status = stripe_connect.account_status(locked.stripe_account_id)
+        except stripe_connect.StripeUnavailable as error:
+            raise _unavailable(error) from error
+    return nonprofit_stripe_status_record(status=status, actor=actor) or locked
 
 
 def nonprofit_payouts_refresh(*, nonprofit: Nonprofit, actor) -> Nonprofit:

@@ -27,6 +27,16 @@ schedules the batch with `grants_schedule`, and once a quarter of it is paid inj
   failed with confirmed non-payment or unknown and flagged as its payee says, the fund's
   totals equal to its grants', every move audited.
 
+- stripe: a batch of its own (STRIPE_GRANTS grants) paid through the Stripe provider against the
+  Stripe API stand-in (tests/standins/stripe.py, served from this process, one connected
+  account per nonprofit). Once a quarter is paid, Stripe misbehaves (STRIPE_FAULTS): transfers
+  slower than the client's DJANGO_STRIPE_TIMEOUT (the client gives up, Stripe still makes
+  them), 429 and 5xx answers to lookups and transfers, answers lost after the transfer was
+  made. Then, from the stand-in's own transfers and the database: one transfer per
+  disbursement's key (transfer group and idempotency metadata), for the grant's amount, to
+  its nonprofit's account, none outside the batch; each disbursement succeeded with that
+  transfer's id; the fund's committed and disbursed totals its grants'; every move audited.
+
 The program heals by its own means: the sweeper (`sweep_disbursements`, sent by a real
 `celery beat` every SWEEP_EVERY seconds through DJANGO_PAYOUT_SWEEP_EVERY; 60 in production)
 reconciles payments the database says are unfinished and nobody has touched for
@@ -54,7 +64,7 @@ from pathlib import Path
 
 from tests.perf.bench_disburse import BASE_DIR, BenchError, Workers, exactly_once, seed
 
-SCENARIOS = ("redis", "postgres", "kill-worker", "stall")
+SCENARIOS = ("redis", "postgres", "kill-worker", "stall", "stripe")
 DATABASE = "changemakers_faults"
 TEMPLATE = "changemakers_faults_template"
 STALE_AFTER = 15
@@ -672,6 +682,221 @@ def run_stall_scenario(args, postgres, redis, env) -> tuple[list[str], dict]:
     return [f"stall: {failure}" for failure in failures], figures
 
 
+# --- Stripe misbehaving ---------------------------------------------------------------------
+
+STRIPE_GRANTS = 300
+# The client gives up after 1 s; retries come back within seconds (the sweeper as elsewhere).
+STRIPE_SETTINGS = {
+    "DJANGO_PAYOUT_PROVIDER": "stripe",
+    "DJANGO_STRIPE_TIMEOUT": "1",
+    "DJANGO_PAYOUT_RETRY_BACKOFF": "1",
+    "DJANGO_PAYOUT_RETRY_BACKOFF_MAX": "4",
+}
+# (knob, count, keyword arguments) given to the stand-in once a quarter of the batch is paid.
+STRIPE_FAULTS = [
+    ("delay_next", 6, {"seconds": 3.0, "method": "POST", "path": "/v1/transfers"}),
+    ("fail_next", 10, {"status": 429, "path": "/v1/transfers"}),
+    ("fail_next", 5, {"status": 500, "path": "/v1/transfers"}),
+    ("fail_next", 5, {"status": 503, "method": "POST", "path": "/v1/transfers"}),
+    ("lose_next", 6, {"method": "POST", "path": "/v1/transfers"}),
+]
+
+
+def stripe_payees(standin) -> dict[int, str]:
+    """A ready connected account at the stand-in for each of the batch's nonprofits, made its
+    payout reference and pinned as its grants' payee, the nonprofit verified now (as vetting
+    and approving would have). Returns {nonprofit id: account id}."""
+    from django.utils import timezone
+
+    from donations.models import Grant, Nonprofit
+
+    accounts = {}
+    for nonprofit in Nonprofit.objects.filter(grants__isnull=False).distinct():
+        nonprofit.payout_reference = standin.add_account(ready=True, country="US")["id"]
+        nonprofit.verified_at = timezone.now()
+        nonprofit.save(update_fields=["payout_reference", "verified_at"])
+        Grant.objects.filter(nonprofit=nonprofit).update(
+            payee_reference=nonprofit.payout_reference,
+            payee_fingerprint=nonprofit.payout_fingerprint(),
+        )
+        accounts[nonprofit.pk] = nonprofit.payout_reference
+    return accounts
+
+
+def stripe_exactly_once(batch_id: int, fund_id: int, standin) -> list[str]:
+    """Failures unless, from the stand-in's own transfers and the database: exactly one
+    transfer per disbursement's key (its transfer group and idempotency metadata), for the
+    grant's amount in cents, in its currency, to its nonprofit's payee, and none outside the
+    batch; every disbursement succeeded and records that transfer's id; the fund's committed
+    and disbursed totals equal its grants'."""
+    from collections import defaultdict
+
+    from django.db.models import Sum
+
+    from donations.models import Disbursement, Fund, Grant
+    from donations.payouts.stripe import minor_units
+
+    failures = []
+    disbursements = list(
+        Disbursement.objects.filter(batch_id=batch_id).select_related("grant__nonprofit")
+    )
+    keys = {d.idempotency_key for d in disbursements}
+    by_group = defaultdict(list)
+    for transfer in standin.transfers():
+        by_group[transfer["transfer_group"]].append(transfer)
+    stray = sum(len(found) for group, found in by_group.items() if group not in keys)
+    if stray:
+        failures.append(f"{stray} transfers for keys outside the batch")
+    wrong: list[str] = []
+    twice = missing = 0
+    for disbursement in disbursements:
+        grant = disbursement.grant
+        found = by_group.get(disbursement.idempotency_key, [])
+        if len(found) != 1:
+            twice += len(found) > 1
+            missing += not found
+            continue
+        transfer = found[0]
+        want = (
+            minor_units(grant.amount, grant.currency),
+            grant.currency.lower(),
+            grant.nonprofit.payout_reference,
+            disbursement.idempotency_key,
+        )
+        got = (
+            transfer["amount"],
+            transfer["currency"],
+            transfer["destination"],
+            transfer["metadata"].get("idempotency_key"),
+        )
+        if got != want:
+            wrong.append(f"grant {grant.pk}: transfer {got}, expected {want}")
+        if disbursement.status != Disbursement.Status.SUCCEEDED:
+            wrong.append(f"grant {grant.pk}: disbursement {disbursement.status}")
+        elif disbursement.provider_reference != transfer["id"]:
+            wrong.append(
+                f"grant {grant.pk}: recorded {disbursement.provider_reference!r}, "
+                f"transferred {transfer['id']}"
+            )
+        if grant.status != Grant.Status.DISBURSED:
+            wrong.append(f"grant {grant.pk}: {grant.status}")
+    if twice:
+        failures.append(f"{twice} keys transferred more than once")
+    if missing:
+        failures.append(f"{missing} disbursements without a transfer")
+    failures += wrong[:10]
+    fund = Fund.objects.get(pk=fund_id)
+    grants = Grant.objects.filter(fund=fund)
+    committed = grants.committing().aggregate(s=Sum("amount"))["s"] or 0
+    disbursed = grants.filter(status="disbursed").aggregate(s=Sum("amount"))["s"] or 0
+    transferred = sum(t["amount"] for t in standin.transfers())
+    if (fund.committed, fund.disbursed, fund.overspent) != (committed, disbursed, 0):
+        failures.append(
+            f"fund books off: committed {fund.committed} (grants {committed}), disbursed "
+            f"{fund.disbursed} (grants {disbursed}), overspent {fund.overspent}"
+        )
+    if transferred != minor_units(disbursed, fund.currency):
+        failures.append(f"transferred {transferred} cents, the fund disbursed {disbursed}")
+    return failures
+
+
+def run_stripe_scenario(args, postgres, redis, env) -> tuple[list[str], dict]:
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.db.models import Max
+    from django.test import override_settings
+
+    from donations.models import Disbursement
+    from donations.services import grants_schedule
+    from tests.standins.stripe import StripeStandin
+
+    fresh_database(postgres)
+    redis.flush()
+    standin = StripeStandin().start(host=HOST)
+    env = {
+        **env,
+        **STRIPE_SETTINGS,
+        "DJANGO_STRIPE_API_BASE": standin.url,
+        "DJANGO_STRIPE_SECRET_KEY": standin.secret_key,
+    }
+    actor = get_user_model().objects.create(
+        username="faults-stripe", is_staff=True, is_superuser=True
+    )
+    fund, grant_ids = seed(grants=STRIPE_GRANTS, tag="stripe")
+    stripe_payees(standin)
+    workers = Workers(count=1, concurrency=3, pool="prefork", env=env)
+    beat = None
+    figures: dict = {"scenario": "stripe", "grants": len(grant_ids)}
+    try:
+        workers.start()
+        wait_ready(workers)
+        beat = Beat(env, postgres.data.parent / "beat-stripe")
+        started = time.monotonic()
+        # Scheduling names the provider on each disbursement: this process's, as the workers'.
+        with override_settings(PAYOUT_PROVIDER="stripe"):
+            batch = grants_schedule(grants=grant_ids, actor=actor)
+        while True:  # until a quarter is paid
+            done = progress(batch.pk).get(Disbursement.Status.SUCCEEDED, 0)
+            if done >= len(grant_ids) // 4:
+                break
+            if time.monotonic() - started > args.timeout:
+                raise BenchError("stripe: the batch did not start paying")
+            time.sleep(0.05)
+        figures["paid_before_fault"] = done
+        fault_at = time.monotonic()
+        requests_before = len(standin.requests)
+        for knob, count, options in STRIPE_FAULTS:
+            getattr(standin, knob)(count, **options)
+        finished = (Disbursement.Status.SUCCEEDED, Disbursement.Status.FAILED)
+        while True:
+            counts = progress(batch.pk)
+            if sum(counts.get(status, 0) for status in finished) >= len(grant_ids):
+                break
+            if time.monotonic() - fault_at > args.timeout:
+                figures["healed_in"] = None
+                return [f"stripe: not healed after {args.timeout:.0f} s: {counts}"], figures
+            time.sleep(0.5)
+        figures["healed_in"] = time.monotonic() - fault_at
+    finally:
+        if beat is not None:
+            beat.stop()
+        workers.stop()
+        standin.stop()
+
+    connection.close()
+    failures = stripe_exactly_once(batch.pk, fund.pk, standin)
+    failures += audit_trail(batch.pk, fund.pk)
+    left = [f"{f.kind} {f.path} x{f.remaining}" for f in standin.faults if f.remaining > 0]
+    if left:
+        failures.append(f"faults never met (the batch finished first): {left}")
+    posts = sum(1 for request in standin.requests if request == ("POST", "/v1/transfers"))
+    lookups = sum(1 for request in standin.requests if request == ("GET", "/v1/transfers"))
+    injected = ", ".join(f"{count} {knob} {options}" for knob, count, options in STRIPE_FAULTS)
+    notes = [
+        f"{len(standin.transfers())} transfers at the stand-in for {len(grant_ids)} grants; "
+        f"injected: {injected}",
+        f"requests to the stand-in after the faults: {len(standin.requests) - requests_before}",
+        f"final statuses: {progress(batch.pk)}",
+    ]
+    if not failures:
+        notes.append(
+            "one transfer per key with the grant's amount and payee, each disbursement "
+            "succeeded with its transfer's id, fund totals equal to its grants', every move "
+            "audited"
+        )
+    attempts = Disbursement.objects.filter(batch_id=batch.pk)
+    figures.update(
+        paid=len(standin.transfers()),
+        provider_requests=posts + lookups,
+        most_requests_one_key=attempts.aggregate(m=Max("attempts"))["m"] or 0,
+        duplicates=len(standin.transfers())
+        - len({t["transfer_group"] for t in standin.transfers()}),
+        retried=attempts.filter(attempts__gt=1).count(),
+        notes=notes,
+    )
+    return [f"stripe: {failure}" for failure in failures], figures
+
+
 # --- Main --------------------------------------------------------------------------------------
 
 
@@ -717,6 +942,8 @@ def main(argv=None) -> int:
             print(f"\n== {name}", flush=True)
             if name == "stall":
                 scenario_failures, figures = run_stall_scenario(args, postgres, redis, env)
+            elif name == "stripe":
+                scenario_failures, figures = run_stripe_scenario(args, postgres, redis, env)
             else:
                 scenario_failures, figures = run_scenario(name, args, postgres, redis, env)
             failures += scenario_failures

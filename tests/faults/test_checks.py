@@ -7,7 +7,7 @@ from decimal import Decimal
 from donations.models import Disbursement, Grant
 from tests.donations.test_disbursement import approved_grant, schedule_and_run
 from tests.factories import FundFactory
-from tests.faults.run import audit_trail, nothing_lost
+from tests.faults.run import audit_trail, nothing_lost, stripe_exactly_once
 
 
 def paid_batch(staff, capture):
@@ -58,3 +58,45 @@ def test_a_payment_made_but_not_booked_is_caught_as_lost(
 
     assert f"grant {grants[0].pk} paid at the provider but failed: money lost" in failures
     assert any(failure.startswith("fund books off") for failure in failures)
+
+
+def stripe_paid_batch(staff, capture, standin, settings):
+    settings.PAYOUT_PROVIDER = "stripe"
+    fund = FundFactory(total=Decimal("100000.00"))
+    grants = [
+        approved_grant(fund, staff, payee=standin.add_account(ready=True)["id"]) for _ in range(2)
+    ]
+    batch = schedule_and_run(grants, staff, capture)
+    assert set(Grant.objects.values_list("status", flat=True)) == {Grant.Status.DISBURSED}
+    return fund, grants, batch
+
+
+def test_the_stripe_scenarios_check_passes_on_a_batch_paid_once_through_stripe(
+    staff_user, django_capture_on_commit_callbacks, stripe_standin, settings
+):
+    fund, _, batch = stripe_paid_batch(
+        staff_user, django_capture_on_commit_callbacks, stripe_standin, settings
+    )
+
+    assert len(stripe_standin.transfers()) == 2
+    assert stripe_exactly_once(batch.pk, fund.pk, stripe_standin) == []
+
+
+def test_the_stripe_scenarios_check_catches_a_second_transfer_and_a_wrong_reference(
+    staff_user, django_capture_on_commit_callbacks, stripe_standin, settings
+):
+    fund, grants, batch = stripe_paid_batch(
+        staff_user, django_capture_on_commit_callbacks, stripe_standin, settings
+    )
+    # Stripe paid the first key twice; the second grant recorded another transfer's id.
+    first, second = (Disbursement.objects.get(grant=grant) for grant in grants)
+    copy = {**stripe_standin.world.transfers[0], "id": "tr_again"}
+    copy["transfer_group"] = first.idempotency_key
+    stripe_standin.world.transfers.append(copy)
+    Disbursement.objects.filter(pk=second.pk).update(provider_reference="tr_elsewhere")
+
+    failures = stripe_exactly_once(batch.pk, fund.pk, stripe_standin)
+
+    assert "1 keys transferred more than once" in failures
+    assert any(f"grant {grants[1].pk}: recorded 'tr_elsewhere'" in f for f in failures)
+    assert any(failure.startswith("transferred ") for failure in failures)

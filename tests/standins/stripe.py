@@ -29,7 +29,8 @@ out, then close the connection without an answer). And the world: `set_balance`,
 `add_account(ready=...)`, `complete_onboarding`, `restrict_account`.
 
 In tests: the `stripe_standin` fixture (tests/conftest.py). Standalone:
-``python -m tests.standins.stripe --port 12111`` (see ``--help``).
+``python -m tests.standins.stripe --port 12111`` (see ``--help``); `make run STRIPE=standin`
+serves it with ``--demo --webhook-url http://127.0.0.1:8000/webhooks/stripe/`` (`DemoStandin`).
 """
 
 import argparse
@@ -772,6 +773,37 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
 
+class DemoStandin(StripeStandin):
+    """The stand-in as `make run STRIPE=standin` serves it (`--demo`). It forgets everything
+    when it stops; the demo's database does not. So a connected account's id is derived from
+    what it is created with (country, email, metadata: the nonprofit's id), and a nonprofit
+    whose account is created again after a restart gets the same id back (a second account
+    created with the same values in one run gets a new id, as on Stripe). And an account can
+    be paid as soon as it is created: the demo's seeded nonprofits have nobody to click
+    through Stripe's pages (a contact who sets up payouts still goes through the fake hosted
+    page, which completes it again and sends `account.updated`). Every webhook delivery is
+    printed with the endpoint's answer."""
+
+    def _account_create(self, params: dict) -> dict:
+        account = super()._account_create(params)
+        made_of = [params.get("country"), params.get("email"), params.get("metadata")]
+        digest = hashlib.sha256(json.dumps(made_of, sort_keys=True).encode()).hexdigest()
+        stable = f"acct_{digest[:16]}"
+        if stable not in self.world.accounts:
+            del self.world.accounts[account["id"]]
+            account["id"] = stable
+            account["external_accounts"]["url"] = f"/v1/accounts/{stable}/external_accounts"
+            self.world.accounts[stable] = account
+        return self._onboard(account)
+
+    def _deliver_quietly(self, event: dict) -> None:
+        try:
+            answer = f"HTTP {self.deliver(event)}"
+        except OSError as error:  # the app not up yet: Stripe would retry, the demo only says so
+            answer = f"not delivered ({error})"
+        print(f"webhook {event['type']} {event['id']} -> {self.webhook_url}: {answer}", flush=True)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         prog="python -m tests.standins.stripe", description="Serve the Stripe API stand-in."
@@ -779,15 +811,27 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=12111)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--secret-key", default=DEFAULT_SECRET_KEY)
-    parser.add_argument("--webhook-url", help="where to POST signed events, if anywhere")
+    parser.add_argument(
+        "--webhook-url",
+        help="where to POST signed events (account.updated, transfer.created), if anywhere; "
+        "e.g. http://127.0.0.1:8000/webhooks/stripe/",
+    )
     parser.add_argument("--webhook-secret", default=DEFAULT_WEBHOOK_SECRET)
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="for `make run STRIPE=standin`: connected accounts can be paid as soon as they "
+        "are created and keep their ids across restarts; webhook deliveries are printed",
+    )
     args = parser.parse_args(argv)
-    standin = StripeStandin(
+    standin = (DemoStandin if args.demo else StripeStandin)(
         secret_key=args.secret_key,
         webhook_url=args.webhook_url,
         webhook_secret=args.webhook_secret,
     ).start(port=args.port, host=args.host)
     print(f"Stripe stand-in on {standin.url} (secret key {args.secret_key})", flush=True)
+    if args.webhook_url:
+        print(f"  delivering signed webhook events to {args.webhook_url}", flush=True)
     try:
         threading.Event().wait()
     except KeyboardInterrupt:

@@ -1,8 +1,15 @@
-"""Load the demo program. Safe to run any number of times: what exists is left as it is."""
+"""Load the demo program. Safe to run any number of times: what exists is left as it is.
+
+With the stripe payout provider (`make run STRIPE=standin`), the demo's nonprofits are paid
+through Stripe: each verified one gets a connected account, created through the API (and
+created again when Stripe no longer knows it, as the stand-in after a restart), except the
+one whose contact sets up payouts through Stripe's hosted onboarding."""
 
 import datetime
+import time
 from decimal import Decimal
 
+import stripe
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
@@ -20,6 +27,7 @@ from creators.services import (
     list_publish,
 )
 from donations.models import Fund, Grant, Nonprofit, NonprofitContact, PayoutDetailsChange
+from donations.payouts.stripe import stripe_client
 from donations.services import (
     disbursement_pay,
     fund_create,
@@ -31,6 +39,7 @@ from donations.services import (
     nonprofit_contact_create,
     nonprofit_create,
     nonprofit_reject,
+    nonprofit_stripe_account_ensure,
     nonprofit_verify,
     payout_change_request,
 )
@@ -98,6 +107,7 @@ class Command(BaseCommand):
             password = DEMO_PASSWORD
         self.password = password
         self.created_users: list[str] = []
+        self.stripe = settings.PAYOUT_PROVIDER == "stripe"
 
         team = self.seed_staff()
         staff, finance = team[STAFF_LOGIN], team[FINANCE_LOGIN]
@@ -107,6 +117,7 @@ class Command(BaseCommand):
         creators = self.seed_creators(staff)
         fund = self.seed_fund(finance)
         nonprofits = self.seed_nonprofits(staff)
+        self.seed_stripe_accounts(nonprofits)
         self.seed_cohort(staff, creators)
         self.seed_grants(staff, finance, fund, creators, nonprofits)
         self.seed_nonprofit_contacts(self.vetter, nonprofits)
@@ -204,7 +215,7 @@ class Command(BaseCommand):
                     reach=reach,
                     contact_email=f"grants@{slug}.example",
                     website=f"https://{slug}.example",
-                    payout_reference=demo_data.PAYOUT_REFERENCES.get(registration, f"acct-{slug}"),
+                    payout_reference=self.payout_reference(registration, slug),
                     actor=staff,
                 )
                 if status == "verified":
@@ -224,6 +235,52 @@ class Command(BaseCommand):
             )
         return by_registration
 
+    def payout_reference(self, registration: str, slug: str) -> str:
+        """A new demo nonprofit's payee: a sandbox reference, or with Stripe none yet (its
+        connected account becomes its payee: seed_stripe_accounts)."""
+        if self.stripe:
+            return demo_data.STRIPE_PAYOUT_REFERENCES.get(registration, "")
+        return demo_data.PAYOUT_REFERENCES.get(registration, f"acct-{slug}")
+
+    def seed_stripe_accounts(self, nonprofits: dict[str, Nonprofit]) -> None:
+        """With the stripe provider, every verified demo nonprofit has a connected account
+        Stripe knows, ensured by the vetter through the API (idempotent: an existing account
+        is only asked about), apart from those that onboard themselves (until their contact
+        has) and those given a special payee."""
+        self.stripe_accounts = 0
+        if not self.stripe:
+            return
+        self.wait_for_stripe()
+        for _name, registration, *_rest in demo_data.NONPROFITS:
+            nonprofit = nonprofits[registration]
+            if (
+                nonprofit.verification_status != Nonprofit.Verification.VERIFIED
+                or registration in demo_data.STRIPE_PAYOUT_REFERENCES
+                or (
+                    registration in demo_data.STRIPE_SELF_ONBOARDING
+                    and not nonprofit.stripe_account_id
+                )
+            ):
+                continue
+            nonprofits[registration] = nonprofit_stripe_account_ensure(
+                nonprofit=nonprofit, actor=self.vetter
+            )
+            self.stripe_accounts += 1
+
+    def wait_for_stripe(self, timeout: float = 30) -> None:
+        """`make run STRIPE=standin` starts the stand-in beside this command: wait for it."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                stripe_client().v1.balance.retrieve()
+                return
+            except stripe.APIConnectionError as error:
+                if time.monotonic() > deadline:
+                    raise CommandError(
+                        f"Stripe ({settings.STRIPE_API_BASE}) did not answer: {error}"
+                    ) from error
+                time.sleep(0.5)
+
     def seed_grants(self, staff, finance, fund, creators, nonprofits) -> None:
         """Proposed by the program manager, approved and paid by finance."""
         amount = Decimal(settings.PROGRAM_DONATION_AMOUNT)
@@ -231,6 +288,8 @@ class Command(BaseCommand):
             creator = creators[handle]
             if Grant.objects.filter(fund=fund, creator=creator).exists():
                 continue
+            if not nonprofits[registration].payout_reference:
+                state = "proposed"  # approved only once it can be paid (Stripe onboarding)
             with transaction.atomic():
                 grant = grant_propose(
                     fund=fund,
@@ -245,6 +304,8 @@ class Command(BaseCommand):
             nonprofit = nonprofits[registration]
             if Grant.objects.filter(fund=fund, nonprofit=nonprofit, purpose=purpose).exists():
                 continue
+            if not nonprofit.payout_reference:
+                state = "proposed"
             grant = grant_propose(
                 fund=fund, nonprofit=nonprofit, amount=grant_amount, purpose=purpose, actor=staff
             )
@@ -463,3 +524,15 @@ class Command(BaseCommand):
             "  Ask for a link at /nonprofit/sign-in/ (the console email backend prints it), "
             "or print one: python manage.py nonprofit_link <email>"
         )
+        if self.stripe:
+            out.write(
+                f"Payouts through Stripe ({settings.STRIPE_API_BASE}): {self.stripe_accounts} "
+                "demo nonprofits have a connected account."
+            )
+            for registration in demo_data.STRIPE_SELF_ONBOARDING:
+                nonprofit = Nonprofit.objects.get(registration_number=registration)
+                if not nonprofit.stripe_account_id:
+                    out.write(
+                        f"  {nonprofit} sets up payouts itself: sign in as its contact, "
+                        "/nonprofit/payouts/, Set up payouts."
+                    )
