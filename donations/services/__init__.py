@@ -2,6 +2,7 @@
 their contacts, contacts' sign-in links, funds, grants, creators' nominations, and paying
 them. Callers import from here (`from donations.services import grant_approve`)."""
 
+from .bank_transfers import payment_instruction_record_sent
 from .funds import fund_create, fund_overspend_resolve
 from .grants import (
     grant_approve,
@@ -26,15 +27,18 @@ from .links import (
     nonprofit_links_revoke,
 )
 from .nominations import nomination_create
+from .instructions import provider_for
 from .nonprofits import (
     CONTACT_FIELDS,
     NONPROFIT_DETAIL_FIELDS,
+    bank_details_change_request,
     nonprofit_contact_add,
     nonprofit_contact_create,
     nonprofit_contact_set_password,
     nonprofit_contact_update,
     nonprofit_create,
     nonprofit_details_update,
+    nonprofit_payout_method_set,
     nonprofit_reject,
     nonprofit_verify,
     payout_change_approve,
@@ -69,6 +73,7 @@ __all__ = [
     "LINK_REQUESTS_PER_WINDOW",
     "NONPROFIT_DETAIL_FIELDS",
     "STRIPE_PROVIDER",
+    "bank_details_change_request",
     "disbursement_outcome_record",
     "disbursement_pay",
     "disbursement_recheck",
@@ -107,6 +112,7 @@ __all__ = [
     "nonprofit_links_revoke",
     "nonprofit_payouts_login_link",
     "nonprofit_payouts_onboard",
+    "nonprofit_payout_method_set",
     "nonprofit_payouts_refresh",
     "nonprofit_reject",
     "nonprofit_stripe_status_record",
@@ -114,7 +120,9 @@ __all__ = [
     "payout_change_approve",
     "payout_change_notice_email",
     "payout_change_reject",
+    "payment_instruction_record_sent",
     "payout_change_request",
     "provider_event_handle",
     "provider_event_receive",
+    "provider_for",
 ]
