@@ -82,7 +82,9 @@ class PaymentInstruction(CurrencyAmounts, TimeStampedModel):
                 condition=Q(sent_at__isnull=True, bank_reference="")
                 | (Q(sent_at__isnull=False) & ~Q(bank_reference="")),
                 name="instruction_sent_has_bank_reference",
-                violation_error_message=_("A transfer recorded as sent carries the bank's reference."),
+                violation_error_message=_(
+                    "A transfer recorded as sent carries the bank's reference."
+                ),
             ),
         ]
 

@@ -42,7 +42,13 @@ IBAN_PATTERN = re.compile(r"^[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}$")
 BIC_PATTERN = re.compile(r"^[A-Z0-9]{4}[A-Z]{2}[A-Z0-9]{2}([A-Z0-9]{3})?$")
 ACCOUNT_PATTERN = re.compile(r"^[A-Z0-9]{4,34}$")
 # The bank details a transfer by hand needs, as they are named on a nonprofit and on a change.
-BANK_FIELDS = ("bank_account_holder", "bank_account_number", "bank_bic", "bank_country", "bank_name")
+BANK_FIELDS = (
+    "bank_account_holder",
+    "bank_account_number",
+    "bank_bic",
+    "bank_country",
+    "bank_name",
+)
 
 
 def account_normalize(value: str) -> str:

@@ -14,6 +14,7 @@ from .grants import (
     grant_receipt_confirm,
     grant_retry,
 )
+from .instructions import provider_for
 from .links import (
     LINK_REQUESTS_PER_WINDOW,
     link_path,
@@ -27,7 +28,6 @@ from .links import (
     nonprofit_links_revoke,
 )
 from .nominations import nomination_create
-from .instructions import provider_for
 from .nonprofits import (
     CONTACT_FIELDS,
     NONPROFIT_DETAIL_FIELDS,
@@ -110,17 +110,17 @@ __all__ = [
     "nonprofit_link_send",
     "nonprofit_link_use",
     "nonprofit_links_revoke",
+    "nonprofit_payout_method_set",
     "nonprofit_payouts_login_link",
     "nonprofit_payouts_onboard",
-    "nonprofit_payout_method_set",
     "nonprofit_payouts_refresh",
     "nonprofit_reject",
     "nonprofit_stripe_status_record",
     "nonprofit_verify",
+    "payment_instruction_record_sent",
     "payout_change_approve",
     "payout_change_notice_email",
     "payout_change_reject",
-    "payment_instruction_record_sent",
     "payout_change_request",
     "provider_event_handle",
     "provider_event_receive",

@@ -28,9 +28,7 @@ def payment_instruction_record_sent(
     people recording it at the same moment, or one recording it twice, change nothing more
     than the first did. Four eyes: whoever scheduled the payment does not record it, and the
     one who does is named. A payment called off (its grant cancelled) is not recorded."""
-    permission_require(
-        actor, "donations.record_transfer", doing=_("record bank transfers as sent")
-    )
+    permission_require(actor, "donations.record_transfer", doing=_("record bank transfers as sent"))
     bank_reference = " ".join(bank_reference.split())
     if not bank_reference:
         raise ValidationError(

@@ -32,6 +32,7 @@ from donations.services import (
     grants_schedule,
     nonprofit_payout_method_set,
     payment_instruction_record_sent,
+    payout_change_approve,
 )
 from tests.donations.bank import ACCOUNT, BIC, IBAN, KE_BIC, bank_details_set, bank_nonprofit
 from tests.factories import CreatorFactory, FundFactory, NonprofitFactory, StaffFactory
@@ -86,8 +87,6 @@ def test_bank_details_are_a_change_for_review_until_someone_else_approves(staff_
     )
     assert change.payout_reference == ""
     with pytest.raises(ValidationError) as refused:
-        from donations.services import payout_change_approve
-
         payout_change_approve(change=change, actor=staff_user)
     assert refused.value.code == "approver_is_requester"
 
@@ -222,7 +221,7 @@ def test_the_fingerprint_of_electronic_payees_is_unchanged_by_bank_details():
     assert nonprofit.payout_fingerprint() != before
 
 
-# --- Approval pins the bank details; scheduling makes the instruction ------------------------------
+# --- Approval pins the bank details; scheduling makes the instruction --------------------------
 
 
 def test_a_bank_transfer_grant_is_not_approved_without_bank_details(
@@ -302,9 +301,9 @@ def test_the_provider_answers_only_what_was_recorded(fund, proposer_user, staff_
     with pytest.raises(HoldError):
         provider.pay(idempotency_key=key, amount=Decimal(1), currency="USD", payee="x")
     payment_instruction_record_sent(
-        instruction=instruction, bank_reference="BANK-REF-1", actor=StaffFactory(
-            roles=[StaffRole.FINANCE_APPROVER]
-        )
+        instruction=instruction,
+        bank_reference="BANK-REF-1",
+        actor=StaffFactory(roles=[StaffRole.FINANCE_APPROVER]),
     )
     payment = provider.lookup(idempotency_key=key)
     assert (payment.reference, payment.amount, payment.currency) == (
@@ -424,7 +423,9 @@ def test_new_bank_details_hold_the_transfer_and_reconfirming_repins_the_instruct
     grant_hold_release(grant=grant, actor=StaffFactory(roles=[StaffRole.FINANCE_APPROVER]))
     instruction.refresh_from_db()
     assert (instruction.account_number, instruction.bic) == (ACCOUNT, KE_BIC)
-    assert instruction.payee_fingerprint == Nonprofit.objects.get(pk=nonprofit.pk).payout_fingerprint()
+    assert (
+        instruction.payee_fingerprint == Nonprofit.objects.get(pk=nonprofit.pk).payout_fingerprint()
+    )
     assert instruction.created_by == staff_user  # re-confirming is not scheduling
     assert [row.state for row in batch_instructions(batch)] == ["awaiting"]
 
