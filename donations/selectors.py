@@ -173,6 +173,10 @@ def grant_timeline(grant: Grant) -> list[TimelineStep]:
     was (last) reached, from the grant's audit events (one query)."""
     reached = {event.to_state: event.occurred_at for event in grant_step_events(grant)}
     reached["received"] = grant.receipt_confirmed_at
+    if reached.get("disbursed") and not reached.get("processing"):
+        # A bank transfer made by hand goes from scheduled to paid when it is recorded as
+        # sent: the payment was sent then.
+        reached["processing"] = reached["disbursed"]
     current = "received" if grant.receipt_confirmed_at else grant.status
     codes = [code for code, _label in TIMELINE_STEPS]
     if current in codes:
