@@ -50,12 +50,19 @@ class DonationsConfig(AppConfig):
                     "view_nonprofit",
                     "view_payoutdetailschange",
                     "approve_payoutdetailschange",
+                    # Bank transfers by hand: the instructions (full bank details), and
+                    # recording a transfer as sent (never by whoever scheduled it).
+                    "view_paymentinstruction",
+                    "record_transfer",
                 ],
                 StaffRole.NONPROFIT_VETTER: [
                     "view_nonprofit",
                     "add_nonprofit",
                     "change_nonprofit",
                     "verify_nonprofit",
+                    # Which rail reaches the nonprofit; its unpaid grants are then held
+                    # until a finance approver re-confirms each payee.
+                    "set_payout_method",
                     "view_nonprofitcontact",
                     "add_nonprofitcontact",
                     "change_nonprofitcontact",

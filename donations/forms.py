@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from creators.forms import country_choices
 from creators.models import Creator
 
-from .models import MONEY_DIGITS, MONEY_PLACES, Fund, Grant, Nonprofit
+from .models import MONEY_DIGITS, MONEY_PLACES, Fund, Grant, Nonprofit, PayoutMethod
 from .models.money import currency_places, money_check
 
 SEARCH_MAX_LENGTH = 100
@@ -82,6 +82,22 @@ class PayoutChangeForm(forms.Form):
     """Staff ask for a change of a nonprofit's payout details (reviewed like a contact's)."""
 
     payout_reference = forms.CharField(label=_("New payout reference"), max_length=100)
+
+
+class PayoutMethodForm(forms.Form):
+    """How staff choose a nonprofit is paid."""
+
+    payout_method = forms.ChoiceField(
+        label=_("Payout method"),
+        choices=PayoutMethod.choices,
+        widget=forms.RadioSelect,
+    )
+
+
+class TransferSentForm(forms.Form):
+    """The bank's reference of a transfer finance made by hand."""
+
+    bank_reference = forms.CharField(label=_("Bank's reference"), max_length=100, strip=True)
 
 
 class OverspendResolveForm(forms.Form):

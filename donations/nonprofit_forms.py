@@ -6,6 +6,8 @@ from django.conf import settings
 from django.contrib.auth.forms import PasswordChangeForm, SetPasswordForm
 from django.utils.translation import gettext_lazy as _
 
+from creators.forms import country_choices
+
 
 class SignInLinkRequestForm(forms.Form):
     email = forms.EmailField(
@@ -52,6 +54,43 @@ class PayoutChangeForm(forms.Form):
             "The program team checks it with you before it is used."
         ),
     )
+
+
+class BankDetailsForm(forms.Form):
+    """The bank account a transfer by hand is paid into (a change reviewed before use). The
+    field names are the nonprofit's, so a service's refusal lands on its field."""
+
+    bank_account_holder = forms.CharField(
+        label=_("Account holder"),
+        max_length=140,
+        help_text=_("The name on the account, as the bank has it."),
+    )
+    bank_account_number = forms.CharField(
+        label=_("IBAN or account number"),
+        max_length=50,
+        help_text=_("Spaces are left out. An IBAN's check digits are verified."),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+    bank_bic = forms.CharField(
+        label=_("BIC (SWIFT code)"),
+        max_length=11,
+        required=False,
+        help_text=_("8 or 11 characters; needed when the account is not an IBAN."),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+    bank_country = forms.ChoiceField(label=_("Country of the bank"), choices=country_choices)
+    bank_name = forms.CharField(label=_("Name of the bank"), max_length=140, required=False)
+
+    def service_arguments(self) -> dict[str, str]:
+        """The cleaned data as `bank_details_change_request` takes it."""
+        data = self.cleaned_data
+        return {
+            "account_holder": data["bank_account_holder"],
+            "account_number": data["bank_account_number"],
+            "bic": data["bank_bic"],
+            "bank_country": data["bank_country"],
+            "bank_name": data["bank_name"],
+        }
 
 
 def contact_password_form(user, data=None) -> SetPasswordForm:

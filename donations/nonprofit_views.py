@@ -30,6 +30,7 @@ from changemakers.core.roles import Role, nonprofit_required, role_of
 from . import selectors, services
 from .models import Grant, NonprofitContact, mask_reference, nonprofit_contact_of
 from .nonprofit_forms import (
+    BankDetailsForm,
     ContactDetailsForm,
     OrganisationDetailsForm,
     PayoutChangeForm,
@@ -245,6 +246,7 @@ def details(request: HttpRequest) -> HttpResponse:
         prefix="organisation",
     )
     payout_form = PayoutChangeForm(request.POST if section == "payout" else None, prefix="payout")
+    bank_form = BankDetailsForm(request.POST if section == "bank" else None, prefix="bank")
     forms_by_section = {
         "contact": (
             contact_form,
@@ -270,6 +272,16 @@ def details(request: HttpRequest) -> HttpResponse:
                 "with you before any payment uses them."
             ),
         ),
+        "bank": (
+            bank_form,
+            lambda data: services.bank_details_change_request(
+                nonprofit=nonprofit, actor=request.user, **bank_form.service_arguments()
+            ),
+            _(
+                "Your new bank details are sent to the program team, who will check them "
+                "with you before any transfer uses them."
+            ),
+        ),
     }
     status = 200
     if section in forms_by_section:
@@ -290,6 +302,7 @@ def details(request: HttpRequest) -> HttpResponse:
         "contact_form": contact_form,
         "organisation_form": organisation_form,
         "payout_form": payout_form,
+        "bank_form": bank_form,
         "payout_masked": mask_reference(nonprofit.payout_reference),
         "pending_change": pending,
         "pending_masked": mask_reference(pending.payout_reference) if pending else "",

@@ -16,12 +16,14 @@ from changemakers.core.models import AuditEvent
 from programs.models import Cohort
 
 from .models import (
+    BANK_TRANSFER_PROVIDER,
     Disbursement,
     DisbursementBatch,
     Fund,
     Grant,
     Nonprofit,
     NonprofitContact,
+    PaymentInstruction,
     PayoutDetailsChange,
 )
 
@@ -171,6 +173,10 @@ def grant_timeline(grant: Grant) -> list[TimelineStep]:
     was (last) reached, from the grant's audit events (one query)."""
     reached = {event.to_state: event.occurred_at for event in grant_step_events(grant)}
     reached["received"] = grant.receipt_confirmed_at
+    if reached.get("disbursed") and not reached.get("processing"):
+        # A bank transfer made by hand goes from scheduled to paid when it is recorded as
+        # sent: the payment was sent then.
+        reached["processing"] = reached["disbursed"]
     current = "received" if grant.receipt_confirmed_at else grant.status
     codes = [code for code, _label in TIMELINE_STEPS]
     if current in codes:
@@ -196,10 +202,13 @@ class BatchProgress:
     total: int
     finished: int
     failed: list[Disbursement] = field(default_factory=list)
+    # Pending bank transfers made by hand: no worker will finish them, a person records them.
+    awaiting_transfer: int = 0
 
     @property
     def done(self) -> bool:
-        return self.finished >= self.total
+        """Nothing left for the worker (the page stops polling)."""
+        return self.finished + self.awaiting_transfer >= self.total
 
     @property
     def percent(self) -> int:
@@ -216,8 +225,12 @@ class BatchProgress:
 def batch_progress(batch: DisbursementBatch) -> BatchProgress:
     """Where a batch's payments stand, and the failed ones with their error: two queries."""
     counts = Disbursement.objects.filter(batch=batch).aggregate(
-        **{code: Count("pk", filter=Q(status=code)) for code in Disbursement.Status.values}
+        **{code: Count("pk", filter=Q(status=code)) for code in Disbursement.Status.values},
+        awaiting_transfer=Count(
+            "pk", filter=Q(status__in=UNFINISHED, provider=BANK_TRANSFER_PROVIDER)
+        ),
     )
+    awaiting_transfer = counts.pop("awaiting_transfer")
     total = sum(counts.values())
     unfinished = sum(counts[code] for code in UNFINISHED)
     failed = []
@@ -228,7 +241,12 @@ def batch_progress(batch: DisbursementBatch) -> BatchProgress:
             .order_by("pk")
         )
     return BatchProgress(
-        batch=batch, counts=counts, total=total, finished=total - unfinished, failed=failed
+        batch=batch,
+        counts=counts,
+        total=total,
+        finished=total - unfinished,
+        failed=failed,
+        awaiting_transfer=awaiting_transfer,
     )
 
 
@@ -244,6 +262,51 @@ def batches_with_counts() -> QuerySet[DisbursementBatch]:
         )
         .order_by("-created_at", "-pk")
     )
+
+
+# --- Bank transfers by hand ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class InstructionRow:
+    """A payment instruction as the batch page and the payment files see it: `state` is
+    "sent", "cancelled" (its payment called off or failed), "held" (not to be paid now, for
+    `reason`) or "awaiting" (to be paid: in the files)."""
+
+    instruction: PaymentInstruction
+    state: str
+    reason: str = ""
+
+    @property
+    def payable(self) -> bool:
+        return self.state == "awaiting"
+
+
+def _instruction_state(instruction: PaymentInstruction) -> tuple[str, str]:
+    disbursement = instruction.disbursement
+    grant = disbursement.grant
+    nonprofit = grant.nonprofit
+    if instruction.sent_at is not None:
+        return "sent", ""
+    if disbursement.status not in UNFINISHED:
+        return "cancelled", disbursement.get_status_display()
+    if grant.is_held:
+        return "held", grant.hold_reason
+    if not nonprofit.verification_current():
+        return "held", gettext("The nonprofit is not verified, or its verification expired.")
+    if nonprofit.payout_fingerprint() != instruction.payee_fingerprint:
+        return "held", gettext("The nonprofit's bank details changed after the approval.")
+    return "awaiting", ""
+
+
+def batch_instructions(batch: DisbursementBatch) -> list[InstructionRow]:
+    """The batch's payment instructions with where each stands (one query). Those awaiting
+    are the ones that may be paid now, as the worker would check an electronic payment: not
+    called off, grant not held, nonprofit verified and its bank details still those pinned."""
+    return [
+        InstructionRow(instruction, *_instruction_state(instruction))
+        for instruction in PaymentInstruction.objects.for_batch(batch).select_related("sent_by")
+    ]
 
 
 # --- Funds ---------------------------------------------------------------------------------------

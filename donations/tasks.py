@@ -53,7 +53,10 @@ def start_disbursement_batch(batch_id: int) -> int:
     scheduling thousands stays instant): one `pay_disbursement` per grant for a small batch,
     `pay_disbursements` per PAYOUT_BATCH_CHUNK grants for a large one, which saves a message
     and a task's overhead per grant. Returns how many grants were queued."""
-    pending = Disbursement.objects.filter(batch_id=batch_id, status=Disbursement.Status.PENDING)
+    # Only what is queued for the worker: a bank transfer made by hand has no `queued_at`.
+    pending = Disbursement.objects.filter(
+        batch_id=batch_id, status=Disbursement.Status.PENDING, queued_at__isnull=False
+    )
     ids = list(pending.order_by("pk").values_list("pk", flat=True))
     chunk = settings.PAYOUT_BATCH_CHUNK
     if len(ids) <= chunk:

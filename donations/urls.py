@@ -28,6 +28,21 @@ urlpatterns = [
     ),
     path("batches/", batches.batch_list, name="batch-list"),
     path("batches/<int:pk>/", batches.batch_detail, name="batch-detail"),
+    path(
+        "batches/<int:pk>/transfers.csv",
+        batches.batch_instructions_csv,
+        name="batch-instructions-csv",
+    ),
+    path(
+        "batches/<int:pk>/transfers.xml",
+        batches.batch_instructions_xml,
+        name="batch-instructions-xml",
+    ),
+    path(
+        "transfers/<int:pk>/record-sent/",
+        batches.instruction_record_sent,
+        name="instruction-record-sent",
+    ),
     path("funds/", funds.fund_list, name="fund-list"),
     path(
         "funds/<int:pk>/resolve-overspend/",
@@ -42,6 +57,17 @@ urlpatterns = [
         "nonprofits/<int:pk>/payout-change/",
         nonprofits.nonprofit_payout_change,
         name="nonprofit-payout-change",
+    ),
+    path("nonprofits/<int:pk>/payouts/", nonprofits.nonprofit_payouts, name="nonprofit-payouts"),
+    path(
+        "nonprofits/<int:pk>/payouts/method/",
+        nonprofits.nonprofit_payout_method,
+        name="nonprofit-payout-method",
+    ),
+    path(
+        "nonprofits/<int:pk>/payouts/bank-details/",
+        nonprofits.nonprofit_bank_details,
+        name="nonprofit-bank-details",
     ),
     path("nonprofits/<int:pk>/contacts/", nonprofits.nonprofit_contacts, name="nonprofit-contacts"),
     path(

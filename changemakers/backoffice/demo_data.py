@@ -173,7 +173,16 @@ PROGRAM_GRANTS = [
     ("INT-10004", "50000.00", "Crisis lines in three languages", "proposed"),
     ("BR-OSC-4410", "20000.00", "After-school coding clubs", "failed"),
     ("ID-YAY-2290", "15000.00", "Reef monitoring boats", "approved"),
+    # Paid by bank transfer by hand: scheduled, its transfer waits for finance2@ to record it.
+    ("ZA-NPO-7710", "30000.00", "Maths tutoring in three townships", "scheduled"),
 ]
+
+# Nonprofits no electronic rail reaches, paid by bank transfer made by hand from payment
+# instructions: (registration number) -> (account holder, account number or IBAN, BIC,
+# bank's country, bank's name). Asked for by the vetter, approved by finance@.
+BANK_TRANSFER_NONPROFITS = {
+    "ZA-NPO-7710": ("Township Tutors NPC", "62112345678", "FIRNZAJJ", "ZA", "First National Bank"),
+}
 
 # Sandbox payout references that make the sandbox provider misbehave for a nonprofit, so the
 # demo shows a failed payment and a retried one (see donations/payouts/sandbox.py).

@@ -32,6 +32,7 @@ class Event(StrEnum):
     GRANTS_CHANGED = "grantsChanged"  # the pipeline's status tabs and fund budgets
     NONPROFITS_CHANGED = "nonprofitsChanged"  # the vetting page's "pending" note
     COHORT_CHANGED = "cohortChanged"  # the cohort page's progress grid
+    BATCH_CHANGED = "batchChanged"  # a batch page's progress, once a transfer is recorded
 
 
 def partial_target(request: HttpRequest) -> str | None:

@@ -332,9 +332,20 @@ PAYOUT_PROVIDERS = env.list(
     default=[
         "donations.payouts.sandbox.SandboxProvider",
         "donations.payouts.stripe.StripeProvider",
+        "donations.payouts.bank_transfer.BankTransferProvider",
     ],
 )
 PAYOUT_PROVIDER = env.str("DJANGO_PAYOUT_PROVIDER", default="sandbox")
+# Bank transfers by hand (nonprofits no electronic rail reaches): the program's own account,
+# the debtor of the ISO 20022 pain.001 files finance hands to its bank.
+BANK_DEBTOR_NAME = env.str("DJANGO_BANK_DEBTOR_NAME", default="Change Makers Program")
+# An IBAN, or (for a bank without IBANs) the account number; with DEBUG on, ISO 13616's
+# published example account stands in so the demo's files can be opened.
+BANK_DEBTOR_IBAN = env.str(
+    "DJANGO_BANK_DEBTOR_IBAN", default="GB33BUKB20201555555555" if DEBUG else ""
+)
+BANK_DEBTOR_ACCOUNT = env.str("DJANGO_BANK_DEBTOR_ACCOUNT", default="")
+BANK_DEBTOR_BIC = env.str("DJANGO_BANK_DEBTOR_BIC", default="BUKBGB22" if DEBUG else "")
 # What the sandbox does for payees without a sandbox-* payout reference: succeed, fail,
 # timeout, flaky, lose-response, dark or stall. And its pause per request, in seconds.
 PAYOUT_SANDBOX_MODE = env.str("DJANGO_PAYOUT_SANDBOX_MODE", default="succeed")

@@ -35,3 +35,8 @@ CELERY_TASK_EAGER_PROPAGATES = True
 # instead of warning on every request that STATIC_ROOT does not exist.
 WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
+# The program's bank account in the payment files of bank transfers by hand (ISO 13616's
+# published example IBAN).
+BANK_DEBTOR_NAME = "Change Makers Program"
+BANK_DEBTOR_IBAN = "GB33BUKB20201555555555"
+BANK_DEBTOR_BIC = "BUKBGB22"

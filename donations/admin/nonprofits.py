@@ -54,8 +54,19 @@ class NonprofitAdmin(ServiceModelAdmin):
         "contact_email",
         "payout_reference",
     ]
+    # How it is paid: chosen on the staff nonprofit's payouts page (audited), bank details
+    # through a reviewed change, never edited here; the account is shown masked.
+    payout_fields = [
+        "payout_method",
+        "bank_account_holder",
+        "bank_account_masked",
+        "bank_bic",
+        "bank_country",
+        "bank_name",
+    ]
     fields = [
         *add_fields,
+        *payout_fields,
         "verification_status",
         "verified_at",
         "verification_expires_at",
@@ -66,6 +77,7 @@ class NonprofitAdmin(ServiceModelAdmin):
         "rejected_at",
     ]
     readonly_fields = [
+        *payout_fields,
         "verification_status",
         "verified_at",
         "verification_expires_at",
@@ -92,6 +104,10 @@ class NonprofitAdmin(ServiceModelAdmin):
             payout_reference=obj.payout_reference,
             actor=request.user,
         )
+
+    @admin.display(description=_("IBAN or account number"))
+    def bank_account_masked(self, obj: Nonprofit) -> str:
+        return obj.bank_account_masked or "—"
 
     @admin.display(description=_("verification expires"))
     def verification_expires_at(self, obj: Nonprofit):

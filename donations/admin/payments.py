@@ -6,7 +6,13 @@ from django.utils.translation import gettext_lazy as _
 
 from changemakers.core.admin import ReadOnlyAdmin, money
 
-from ..models import Disbursement, DisbursementBatch, ProviderEvent, SandboxPayment
+from ..models import (
+    Disbursement,
+    DisbursementBatch,
+    PaymentInstruction,
+    ProviderEvent,
+    SandboxPayment,
+)
 
 
 @admin.register(Disbursement)
@@ -62,3 +68,18 @@ class ProviderEventAdmin(ReadOnlyAdmin):
     list_filter = ["provider", "type"]
     search_fields = ["event_id"]
     date_hierarchy = "received_at"
+
+
+@admin.register(PaymentInstruction)
+class PaymentInstructionAdmin(ReadOnlyAdmin):
+    """Bank transfers made by hand: made when a grant is scheduled, recorded as sent on the
+    batch's page (never here)."""
+
+    list_display = ["reference", "disbursement", "amount_money", "account_holder", "sent_at"]
+    list_select_related = ["disbursement__grant__nonprofit", "disbursement__grant__creator"]
+    search_fields = ["reference", "bank_reference", "account_holder"]
+    date_hierarchy = "created_at"
+
+    @admin.display(description=_("amount"), ordering="amount")
+    def amount_money(self, obj: PaymentInstruction) -> str:
+        return money(obj.amount, obj.currency)

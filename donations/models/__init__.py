@@ -3,8 +3,11 @@ imported here, so Django and the migrations find them as `donations.models.<Mode
 
 from .events import ProviderEvent
 from .grants import Fund, Grant, GrantQuerySet
+from .instructions import PaymentInstruction, PaymentInstructionQuerySet, reference_for
 from .money import MONEY_DIGITS, MONEY_PLACES, currency_field, currency_validator, money_field
 from .nonprofits import (
+    BANK_FIELDS,
+    BANK_TRANSFER_PROVIDER,
     CONTACT_EMAIL_WARNING,
     Nonprofit,
     NonprofitContact,
@@ -12,6 +15,10 @@ from .nonprofits import (
     NonprofitSignInLink,
     PayoutDetailsChange,
     PayoutDetailsChangeQuerySet,
+    PayoutMethod,
+    account_normalize,
+    bank_details_check,
+    is_iban,
     mask_reference,
     nonprofit_contact_of,
 )
@@ -19,6 +26,8 @@ from .payments import Disbursement, DisbursementBatch, DisbursementQuerySet, San
 from .verbs import AuditVerb
 
 __all__ = [
+    "BANK_FIELDS",
+    "BANK_TRANSFER_PROVIDER",
     "CONTACT_EMAIL_WARNING",
     "MONEY_DIGITS",
     "MONEY_PLACES",
@@ -33,13 +42,20 @@ __all__ = [
     "NonprofitContact",
     "NonprofitQuerySet",
     "NonprofitSignInLink",
+    "PaymentInstruction",
+    "PaymentInstructionQuerySet",
     "PayoutDetailsChange",
     "PayoutDetailsChangeQuerySet",
+    "PayoutMethod",
     "ProviderEvent",
     "SandboxPayment",
+    "account_normalize",
+    "bank_details_check",
     "currency_field",
     "currency_validator",
+    "is_iban",
     "mask_reference",
     "money_field",
     "nonprofit_contact_of",
+    "reference_for",
 ]

@@ -4,6 +4,7 @@ changes contacts ask for."""
 import datetime
 import hashlib
 import json
+import re
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
@@ -23,6 +24,70 @@ from creators.models import creator_of
 class NonprofitQuerySet(models.QuerySet):
     def verified(self) -> "NonprofitQuerySet":
         return self.filter(verification_status=Nonprofit.Verification.VERIFIED)
+
+
+class PayoutMethod(models.TextChoices):
+    """How a nonprofit is paid: through the program's electronic payout provider
+    (settings.PAYOUT_PROVIDER: Stripe, the sandbox...), or by a bank transfer that finance
+    makes by hand from payment instructions (`donations.payouts.bank_transfer`)."""
+
+    ELECTRONIC = "electronic", _("Electronic payout (the program's provider)")
+    BANK_TRANSFER = "bank_transfer", _("Bank transfer by hand")
+
+
+# The payout provider identifier of a bank transfer made by hand (see payouts/bank_transfer.py).
+BANK_TRANSFER_PROVIDER = "bank_transfer"
+
+IBAN_PATTERN = re.compile(r"^[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}$")
+BIC_PATTERN = re.compile(r"^[A-Z0-9]{4}[A-Z]{2}[A-Z0-9]{2}([A-Z0-9]{3})?$")
+ACCOUNT_PATTERN = re.compile(r"^[A-Z0-9]{4,34}$")
+# The bank details a transfer by hand needs, as they are named on a nonprofit and on a change.
+BANK_FIELDS = (
+    "bank_account_holder",
+    "bank_account_number",
+    "bank_bic",
+    "bank_country",
+    "bank_name",
+)
+
+
+def account_normalize(value: str) -> str:
+    """An account number or IBAN as banks read it: upper case, no spaces or dashes."""
+    return re.sub(r"[\s-]+", "", value or "").upper()
+
+
+def is_iban(value: str) -> bool:
+    """Whether `value` (normalized) is an IBAN: its shape and its ISO 13616 check digits."""
+    if not IBAN_PATTERN.match(value):
+        return False
+    rearranged = value[4:] + value[:4]
+    return int("".join(str(int(char, 36)) for char in rearranged)) % 97 == 1
+
+
+def bank_details_check(*, account_holder: str, account_number: str, bic: str, country: str) -> None:
+    """Refuse bank details a bank would refuse: a holder's name, an IBAN with right check
+    digits (or another account number, which then needs the bank's BIC), a well-formed BIC,
+    and the bank's country. Raises a ValidationError keyed by the nonprofit's field names."""
+    errors = {}
+    if not account_holder.strip():
+        errors["bank_account_holder"] = _("Give the account holder's name as the bank has it.")
+    looks_like_iban = bool(re.match(r"^[A-Z]{2}[0-9]{2}", account_number))
+    if not account_number:
+        errors["bank_account_number"] = _("Give the IBAN or the account number.")
+    elif looks_like_iban and IBAN_PATTERN.match(account_number) and not is_iban(account_number):
+        errors["bank_account_number"] = _("This IBAN's check digits are wrong: check it again.")
+    elif not ACCOUNT_PATTERN.match(account_number):
+        errors["bank_account_number"] = _(
+            "An account number has 4 to 34 letters and digits (spaces are left out)."
+        )
+    if bic and not BIC_PATTERN.match(bic):
+        errors["bank_bic"] = _("A BIC (SWIFT code) has 8 or 11 letters and digits.")
+    elif not bic and account_number and not is_iban(account_number):
+        errors["bank_bic"] = _("Give the bank's BIC (SWIFT code): the account is not an IBAN.")
+    if not country:
+        errors["bank_country"] = _("Give the country of the bank.")
+    if errors:
+        raise ValidationError(errors, code="bank_details_invalid")
 
 
 class Nonprofit(TimeStampedModel):
@@ -84,13 +149,37 @@ class Nonprofit(TimeStampedModel):
         _("Stripe status checked at"), null=True, blank=True, editable=False
     )
 
+    # How it is paid, chosen by staff (`nonprofit_payout_method_set`, audited); and, for a
+    # bank transfer by hand, the account finance pays into. Like the payout reference, bank
+    # details change only through a reviewed PayoutDetailsChange, and are part of the payee
+    # fingerprint a grant pins when approved.
+    payout_method = models.CharField(
+        _("payout method"),
+        max_length=16,
+        choices=PayoutMethod.choices,
+        default=PayoutMethod.ELECTRONIC,
+        editable=False,
+    )
+    bank_account_holder = models.CharField(
+        _("account holder"), max_length=140, blank=True, editable=False
+    )
+    bank_account_number = models.CharField(
+        _("IBAN or account number"), max_length=34, blank=True, editable=False
+    )
+    bank_bic = models.CharField(_("BIC (SWIFT code)"), max_length=11, blank=True, editable=False)
+    bank_country = CountryField(_("country of the bank"), blank=True, editable=False)
+    bank_name = models.CharField(_("name of the bank"), max_length=140, blank=True, editable=False)
+
     objects = NonprofitQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("nonprofit")
         verbose_name_plural = _("nonprofits")
         ordering = ["legal_name"]
-        permissions = [("verify_nonprofit", _("Can verify or reject a nonprofit"))]
+        permissions = [
+            ("verify_nonprofit", _("Can verify or reject a nonprofit")),
+            ("set_payout_method", _("Can choose how a nonprofit is paid")),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["stripe_account_id"],
@@ -144,18 +233,63 @@ class Nonprofit(TimeStampedModel):
     def payout_masked(self) -> str:
         return mask_reference(self.payout_reference)
 
+    @property
+    def paid_by_bank_transfer(self) -> bool:
+        return self.payout_method == PayoutMethod.BANK_TRANSFER
+
+    @property
+    def bank_account_masked(self) -> str:
+        return mask_reference(self.bank_account_number)
+
+    def bank_details(self) -> dict[str, str]:
+        """The bank details on file, by the names of BANK_FIELDS."""
+        return {name: str(getattr(self, name) or "").strip() for name in BANK_FIELDS}
+
+    def bank_details_complete(self) -> bool:
+        try:
+            bank_details_check(
+                account_holder=self.bank_account_holder,
+                account_number=self.bank_account_number,
+                bic=self.bank_bic,
+                country=str(self.bank_country or ""),
+            )
+        except ValidationError:
+            return False
+        return True
+
+    def payee_handle(self) -> str:
+        """What a grant pins as its payee reference: the payout provider's reference, or
+        for a bank transfer "bank:" and the account's last four characters (the whole
+        account is in the fingerprint, and in the payment instruction). Empty: nowhere to pay."""
+        if self.paid_by_bank_transfer:
+            if not self.bank_details_complete():
+                return ""
+            return "bank:" + mask_reference(self.bank_account_number)
+        return self.payout_reference.strip()
+
     def payout_fingerprint(self) -> str:
         """A SHA-256 (hex) of what says where this nonprofit's money goes: the payout
         reference (the provider's handle on the bank account) and the account holder's
-        identity as a bank sees it, legal name, registration number and country. A grant pins
-        it when approved; a payment is made only while the nonprofit's still matches."""
-        payee = [
-            "payee-v1",
-            self.payout_reference.strip(),
-            self.legal_name.strip(),
-            self.registration_number.strip(),
-            str(self.country),
-        ]
+        identity as a bank sees it, legal name, registration number and country. For a bank
+        transfer by hand, the bank details instead of the reference. A grant pins it when
+        approved; a payment is made only while the nonprofit's still matches."""
+        if self.paid_by_bank_transfer:
+            payee = [
+                "payee-bank-v1",
+                *self.bank_details().values(),
+                self.legal_name.strip(),
+                self.registration_number.strip(),
+                str(self.country),
+            ]
+        else:
+            # Unchanged since before bank transfers: grants pinned then still match.
+            payee = [
+                "payee-v1",
+                self.payout_reference.strip(),
+                self.legal_name.strip(),
+                self.registration_number.strip(),
+                str(self.country),
+            ]
         return hashlib.sha256(json.dumps(payee).encode()).hexdigest()
 
 
@@ -286,7 +420,15 @@ class PayoutDetailsChange(TimeStampedModel):
         on_delete=models.PROTECT,
         related_name="+",
     )
-    payout_reference = models.CharField(_("new payout reference"), max_length=100)
+    # A change is either of the payout reference (the electronic provider's) or of the bank
+    # details a transfer by hand is made to: the latter fills the bank fields and leaves the
+    # reference empty.
+    payout_reference = models.CharField(_("new payout reference"), max_length=100, blank=True)
+    bank_account_holder = models.CharField(_("account holder"), max_length=140, blank=True)
+    bank_account_number = models.CharField(_("IBAN or account number"), max_length=34, blank=True)
+    bank_bic = models.CharField(_("BIC (SWIFT code)"), max_length=11, blank=True)
+    bank_country = CountryField(_("country of the bank"), blank=True)
+    bank_name = models.CharField(_("name of the bank"), max_length=140, blank=True)
     status = models.CharField(
         _("status"), max_length=16, choices=Status.choices, default=Status.PENDING
     )
@@ -317,6 +459,14 @@ class PayoutDetailsChange(TimeStampedModel):
                 ),
             ),
             models.CheckConstraint(
+                condition=(Q(payout_reference="") & ~Q(bank_account_number=""))
+                | (~Q(payout_reference="") & Q(bank_account_number="")),
+                name="payout_change_reference_or_bank",
+                violation_error_message=_(
+                    "A change gives either a new payout reference or new bank details."
+                ),
+            ),
+            models.CheckConstraint(
                 condition=~Q(status="rejected") | ~Q(reason=""),
                 name="payout_change_rejection_has_reason",
                 violation_error_message=_("Say why the change is rejected."),
@@ -338,6 +488,18 @@ class PayoutDetailsChange(TimeStampedModel):
 
     def __str__(self) -> str:
         return _("Payout details change for %(nonprofit)s") % {"nonprofit": self.nonprofit}
+
+    @property
+    def is_bank(self) -> bool:
+        """A change of bank details (for a transfer by hand), not of the payout reference."""
+        return bool(self.bank_account_number)
+
+    @property
+    def bank_account_masked(self) -> str:
+        return mask_reference(self.bank_account_number)
+
+    def bank_details(self) -> dict[str, str]:
+        return {name: str(getattr(self, name) or "").strip() for name in BANK_FIELDS}
 
 
 def mask_reference(value: str) -> str:

@@ -35,3 +35,6 @@ class AuditVerb(models.TextChoices):
     STRIPE_ACCOUNT_CREATED = "stripe_account_created", _("Stripe account created")
     STRIPE_STATUS = "stripe_status", _("Stripe payout status updated")
     PAYEE_SET = "payee_set", _("Payout reference set from Stripe onboarding")
+    PAYOUT_METHOD_SET = "payout_method_set", _("Payout method changed")
+    INSTRUCTION_CREATED = "instruction_created", _("Payment instruction made")
+    TRANSFER_SENT = "transfer_sent", _("Bank transfer recorded as sent")

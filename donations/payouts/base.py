@@ -69,6 +69,10 @@ class PayoutProvider(ABC):
     #: Stored on each disbursement; must never change once payments were made with it.
     identifier: ClassVar[str]
     verbose_name: ClassVar[str]
+    #: A provider through which people pay by hand (a bank transfer from instructions): the
+    #: worker never calls its `pay`; a person records each payment as made, and `lookup`
+    #: answers what they recorded.
+    by_hand: ClassVar[bool] = False
 
     @abstractmethod
     def pay(

@@ -2,6 +2,7 @@
 their contacts, contacts' sign-in links, funds, grants, creators' nominations, and paying
 them. Callers import from here (`from donations.services import grant_approve`)."""
 
+from .bank_transfers import payment_instruction_record_sent
 from .funds import fund_create, fund_overspend_resolve
 from .grants import (
     grant_approve,
@@ -13,6 +14,7 @@ from .grants import (
     grant_receipt_confirm,
     grant_retry,
 )
+from .instructions import provider_for
 from .links import (
     LINK_REQUESTS_PER_WINDOW,
     link_path,
@@ -29,12 +31,14 @@ from .nominations import nomination_create
 from .nonprofits import (
     CONTACT_FIELDS,
     NONPROFIT_DETAIL_FIELDS,
+    bank_details_change_request,
     nonprofit_contact_add,
     nonprofit_contact_create,
     nonprofit_contact_set_password,
     nonprofit_contact_update,
     nonprofit_create,
     nonprofit_details_update,
+    nonprofit_payout_method_set,
     nonprofit_reject,
     nonprofit_verify,
     payout_change_approve,
@@ -70,6 +74,7 @@ __all__ = [
     "LINK_REQUESTS_PER_WINDOW",
     "NONPROFIT_DETAIL_FIELDS",
     "STRIPE_PROVIDER",
+    "bank_details_change_request",
     "disbursement_outcome_record",
     "disbursement_pay",
     "disbursement_recheck",
@@ -106,6 +111,7 @@ __all__ = [
     "nonprofit_link_send",
     "nonprofit_link_use",
     "nonprofit_links_revoke",
+    "nonprofit_payout_method_set",
     "nonprofit_payouts_login_link",
     "nonprofit_payouts_onboard",
     "nonprofit_payouts_refresh",
@@ -113,10 +119,12 @@ __all__ = [
     "nonprofit_stripe_account_ensure",
     "nonprofit_stripe_status_record",
     "nonprofit_verify",
+    "payment_instruction_record_sent",
     "payout_change_approve",
     "payout_change_notice_email",
     "payout_change_reject",
     "payout_change_request",
     "provider_event_handle",
     "provider_event_receive",
+    "provider_for",
 ]

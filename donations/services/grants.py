@@ -17,7 +17,6 @@ from changemakers.core.roles import permission_require
 from creators.models import Creator
 
 from ..models import Disbursement, Fund, Grant, Nonprofit, mask_reference, nonprofit_contact_of
-from ..payouts import get_provider
 from .duties import (
     first_approval_record,
     needs_second_approval,
@@ -26,6 +25,7 @@ from .duties import (
     second_approval_above,
 )
 from .funds import fund_commit, fund_release, fund_room_check, money_amount
+from .instructions import by_hand, instruction_pin, provider_for
 
 
 @transaction.atomic
@@ -109,7 +109,16 @@ def require_payout_reference(grant: Grant, *, doing: str) -> None:
     """Refuse a grant whose nonprofit has nowhere to be paid: approving, scheduling or
     retrying it would ask the provider to send money to an empty payee. Call with the
     nonprofit's row held (after `_require_verified`, or loaded under the grant's lock)."""
-    if not grant.nonprofit.payout_reference.strip():
+    if grant.nonprofit.paid_by_bank_transfer and not grant.nonprofit.payee_handle():
+        raise ValidationError(
+            _(
+                "%(nonprofit)s is paid by bank transfer but has no complete bank details yet; "
+                "ask for them (reviewed like any payout details) before %(doing)s."
+            )
+            % {"nonprofit": grant.nonprofit, "doing": doing},
+            code="bank_details_missing",
+        )
+    if not grant.nonprofit.payee_handle():
         raise ValidationError(
             _(
                 "%(nonprofit)s has no payout reference yet; add the one its payout provider "
@@ -193,7 +202,7 @@ def require_not_proposer(grant: Grant, actor, *, message: str, code: str) -> Non
 def _payee_pin(nonprofit: Nonprofit) -> dict[str, str]:
     """The payee a grant is paid to, from its nonprofit's current details (row held)."""
     return {
-        "payee_reference": nonprofit.payout_reference.strip(),
+        "payee_reference": nonprofit.payee_handle(),
         "payee_fingerprint": nonprofit.payout_fingerprint(),
     }
 
@@ -325,21 +334,28 @@ def grant_retry(*, grant: Grant, actor) -> Grant:
             changes={"status_reason": ""},
         )
         now = timezone.now()
+        # The nonprofit's provider now (its payout method may have changed since: a failed
+        # payment made none, so the same key goes to the provider that reaches it).
+        provider = provider_for(Nonprofit.objects.get(pk=locked.nonprofit_id))
+        queued_at = None if provider.by_hand else now
         disbursement = Disbursement.objects.filter(grant=locked).first()
         if disbursement is None:  # failed before it was ever scheduled
             disbursement = Disbursement.objects.create(
                 grant=locked,
                 idempotency_key=str(locked.idempotency_key),
-                provider=get_provider().identifier,
+                provider=provider.identifier,
                 amount=locked.amount,
                 currency=locked.currency,
-                queued_at=now,
+                queued_at=queued_at,
                 payee_reference=locked.payee_reference,
                 payee_fingerprint=locked.payee_fingerprint,
             )
             audit_record(actor=actor, obj=disbursement, action="created", to_state="pending")
         else:
             _payee_copy(locked, disbursement)
+            if disbursement.provider != provider.identifier:
+                disbursement.provider = provider.identifier
+                disbursement.save(update_fields=["provider", "updated_at"])
         if disbursement.status != Disbursement.Status.PENDING:
             # Fresh tries: the ones used up are in the audit log.
             _disbursement_set(
@@ -347,12 +363,16 @@ def grant_retry(*, grant: Grant, actor) -> Grant:
                 Disbursement.Status.PENDING,
                 actor=actor,
                 action="retried",
-                queued_at=now,
+                queued_at=queued_at,
                 completed_at=None,
                 attempts=0,
                 recheck_at=None,  # the retry sends the same key: it finds a late payment too
             )
-        enqueue_on_commit("donations.tasks.pay_disbursement", disbursement.pk)
+        if provider.by_hand:
+            locked.nonprofit = Nonprofit.objects.get(pk=locked.nonprofit_id)
+            instruction_pin(disbursement=disbursement, grant=locked, actor=actor)
+        else:
+            enqueue_on_commit("donations.tasks.pay_disbursement", disbursement.pk)
         return retried
 
 
@@ -456,7 +476,12 @@ def grant_hold_release(*, grant: Grant, actor) -> Grant:
         disbursement = Disbursement.objects.filter(grant=locked).first()
         if disbursement is not None and disbursement.status in Disbursement.UNFINISHED_STATUSES:
             _payee_copy(locked, disbursement)
-            if locked.status in (Grant.Status.SCHEDULED, Grant.Status.PROCESSING):
+            if by_hand(disbursement):
+                # The instruction finance pays from now names the re-confirmed payee.
+                instruction_pin(
+                    disbursement=disbursement, grant=locked, actor=actor, scheduling=False
+                )
+            elif locked.status in (Grant.Status.SCHEDULED, Grant.Status.PROCESSING):
                 disbursement.queued_at = timezone.now()
                 disbursement.save(update_fields=["queued_at", "updated_at"])
                 enqueue_on_commit("donations.tasks.pay_disbursement", disbursement.pk)

@@ -8,6 +8,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from changemakers.core.audit import actor_or_none, audit_record, fields_update, state_transition
 from changemakers.core.emails import absolute_url, email_send
@@ -19,6 +20,9 @@ from ..models import (
     Nonprofit,
     NonprofitContact,
     PayoutDetailsChange,
+    PayoutMethod,
+    account_normalize,
+    bank_details_check,
     mask_reference,
     nonprofit_contact_of,
 )
@@ -304,6 +308,131 @@ def payout_change_request(
         return change
 
 
+def bank_details_change_request(
+    *,
+    nonprofit: Nonprofit,
+    account_holder: str,
+    account_number: str,
+    bic: str = "",
+    bank_country: str,
+    bank_name: str = "",
+    actor,
+) -> PayoutDetailsChange:
+    """A contact (or staff) asks for the bank account a transfer by hand is paid into. Like
+    any change of payout details it is stored as pending and applied only once a finance
+    approver, not the requester, approves it; the audit log shows the accounts masked."""
+    details = {
+        "bank_account_holder": " ".join(account_holder.split()),
+        "bank_account_number": account_normalize(account_number),
+        "bank_bic": account_normalize(bic),
+        "bank_country": bank_country.strip().upper(),
+        "bank_name": " ".join(bank_name.split()),
+    }
+    bank_details_check(
+        account_holder=details["bank_account_holder"],
+        account_number=details["bank_account_number"],
+        bic=details["bank_bic"],
+        country=details["bank_country"],
+    )
+    with transaction.atomic():
+        locked = Nonprofit.objects.select_for_update(no_key=True).get(pk=nonprofit.pk)
+        _require_own(actor, locked.pk)
+        if locked.payout_changes.pending().exists():
+            raise ValidationError(
+                _("A change of payout details is already waiting for review."),
+                code="change_pending",
+            )
+        if details == locked.bank_details():
+            raise ValidationError(
+                _("These are the bank details already on file."), code="unchanged"
+            )
+        change = PayoutDetailsChange(nonprofit=locked, requested_by=actor, **details)
+        change.full_clean()
+        change.save()
+        masked = _bank_masked(locked, change)
+        audit_record(
+            actor=actor,
+            obj=locked,
+            action="change_requested",
+            note=_("Bank details: %(old)s → %(new)s") % masked,
+        )
+        return change
+
+
+def _bank_masked(nonprofit: Nonprofit, change: PayoutDetailsChange) -> dict[str, str]:
+    """Old and new bank accounts as the audit log shows them: the last four characters and
+    the BIC (a bank's public code)."""
+
+    def shown(account: str, bic: str) -> str:
+        if not account:
+            return "—"
+        return f"{mask_reference(account)} {bic}".strip()
+
+    return {
+        "old": shown(nonprofit.bank_account_number, nonprofit.bank_bic),
+        "new": shown(change.bank_account_number, change.bank_bic),
+    }
+
+
+# --- How a nonprofit is paid -----------------------------------------------------------------
+
+
+def nonprofit_payout_method_set(*, nonprofit: Nonprofit, method: str, actor) -> Nonprofit:
+    """Staff choose how a nonprofit is paid: the program's electronic provider, or a bank
+    transfer by hand. Audited old → new. Who is paid changes with it (the payee fingerprint
+    covers the method), so the nonprofit's approved and failed grants are held until a
+    finance approver re-confirms each one's payee, as after a change of payout details.
+
+    Refused while one of its payments is under way (scheduled, being paid, or its outcome
+    unknown): that payment keeps the provider it was sent to; cancel it or let it finish
+    first. Idempotent: the method it already has changes nothing."""
+    permission_require(
+        actor, "donations.set_payout_method", doing=_("choose how nonprofits are paid")
+    )
+    if method not in PayoutMethod.values:
+        raise ValidationError(_("Choose a payout method from the list."), code="invalid_method")
+    with transaction.atomic():
+        # Lock order: the nonprofit's grants, then the nonprofit.
+        grants = _lock_grants(
+            nonprofit,
+            [*Grant.UNPAID_STATUSES, Grant.Status.UNKNOWN],
+        )
+        locked = Nonprofit.objects.select_for_update(no_key=True).get(pk=nonprofit.pk)
+        old = locked.payout_method
+        if old == method:
+            return locked
+        under_way = [
+            grant
+            for grant in grants
+            if grant.status
+            in (Grant.Status.SCHEDULED, Grant.Status.PROCESSING, Grant.Status.UNKNOWN)
+        ]
+        if under_way:
+            raise ValidationError(
+                ngettext(
+                    "%(nonprofit)s has %(count)s payment under way; cancel it or let it "
+                    "finish before changing how the nonprofit is paid.",
+                    "%(nonprofit)s has %(count)s payments under way; cancel them or let "
+                    "them finish before changing how the nonprofit is paid.",
+                    len(under_way),
+                )
+                % {"nonprofit": locked, "count": len(under_way)},
+                code="payments_under_way",
+            )
+        locked.payout_method = method
+        locked.save(update_fields=["payout_method", "updated_at"])
+        audit_record(
+            actor=actor,
+            obj=locked,
+            action="payout_method_set",
+            from_state=old,
+            to_state=method,
+            note=f"{PayoutMethod(old).label} → {PayoutMethod(method).label}",
+        )
+        _hold_unpaid(grants, _("Payout method changed"), actor)
+        return locked
+
+
 def _masked(nonprofit: Nonprofit, new_reference: str) -> dict[str, str]:
     """Old and new payout references as the audit log shows them: the last four characters."""
     return {
@@ -340,7 +469,11 @@ def payout_change_approve(*, change: PayoutDetailsChange, actor) -> PayoutDetail
         _require_independent_reviewer(locked, nonprofit, actor)
         if locked.first_approved_by_id is None and _contact_email_changed_lately(locked):
             return _payout_change_first_approve(locked, actor)
-        masked = _masked(nonprofit, locked.payout_reference)
+        masked = (
+            _bank_masked(nonprofit, locked)
+            if locked.is_bank
+            else _masked(nonprofit, locked.payout_reference)
+        )
         now = timezone.now()
         locked.status = PayoutDetailsChange.Status.APPROVED
         locked.reviewed_by = actor
@@ -354,13 +487,21 @@ def payout_change_approve(*, change: PayoutDetailsChange, actor) -> PayoutDetail
             to_state="approved",
             note=f"{masked['old']} → {masked['new']}",
         )
-        nonprofit.payout_reference = locked.payout_reference
-        nonprofit.save(update_fields=["payout_reference", "updated_at"])
+        if locked.is_bank:
+            details = locked.bank_details()
+            for name, value in details.items():
+                setattr(nonprofit, name, value)
+            nonprofit.save(update_fields=[*details, "updated_at"])
+            field = "bank_details"
+        else:
+            nonprofit.payout_reference = locked.payout_reference
+            nonprofit.save(update_fields=["payout_reference", "updated_at"])
+            field = "payout_reference"
         audit_record(
             actor=actor,
             obj=nonprofit,
             action="updated",
-            note=f"payout_reference: {masked['old']} → {masked['new']}",
+            note=f"{field}: {masked['old']} → {masked['new']}",
         )
         _hold_unpaid(grants, _("Payout details changed"), actor)
         enqueue_on_commit("donations.tasks.send_payout_change_notice", locked.pk)
@@ -437,7 +578,9 @@ def payout_change_notice_email(*, change: PayoutDetailsChange) -> int:
             context={
                 "contact": contact,
                 "nonprofit": contact.nonprofit,
-                "masked": mask_reference(change.payout_reference),
+                "masked": change.bank_account_masked
+                if change.is_bank
+                else mask_reference(change.payout_reference),
                 "changed_at": change.reviewed_at,
                 "link": absolute_url(reverse("nonprofit:details")),
             },

@@ -50,6 +50,7 @@ from .grants import (
     require_payout_reference,
     require_verification_current,
 )
+from .instructions import by_hand, instruction_pin, provider_for
 
 logger = logging.getLogger(__name__)
 
@@ -95,16 +96,19 @@ def grants_schedule(*, grants: Iterable[Grant | int], actor) -> DisbursementBatc
         Grant.objects.filter(pk__in=[g.pk for g in locked]).update(
             status=Grant.Status.SCHEDULED, updated_at=now
         )
-        provider = get_provider()
+        # Each grant's provider is its nonprofit's (payout method); a bank transfer by hand
+        # is not queued for the worker (`queued_at` empty): finance pays it from its
+        # payment instruction (instructions.py, bank_transfers.py).
+        providers = {grant.pk: provider_for(grant.nonprofit) for grant in locked}
         disbursements = Disbursement.objects.bulk_create(
             Disbursement(
                 grant=grant,
                 batch=batch,
                 idempotency_key=str(grant.idempotency_key),
-                provider=provider.identifier,
+                provider=providers[grant.pk].identifier,
                 amount=grant.amount,
                 currency=grant.currency,
-                queued_at=now,
+                queued_at=None if providers[grant.pk].by_hand else now,
                 payee_reference=grant.payee_reference,
                 payee_fingerprint=grant.payee_fingerprint,
             )
@@ -126,7 +130,11 @@ def grants_schedule(*, grants: Iterable[Grant | int], actor) -> DisbursementBatc
             to_state=Disbursement.Status.PENDING,
             note=note,
         )
-        enqueue_on_commit("donations.tasks.start_disbursement_batch", batch.pk)
+        for grant, disbursement in zip(locked, disbursements, strict=True):
+            if providers[grant.pk].by_hand:
+                instruction_pin(disbursement=disbursement, grant=grant, actor=actor)
+        if not all(provider.by_hand for provider in providers.values()):
+            enqueue_on_commit("donations.tasks.start_disbursement_batch", batch.pk)
     return batch
 
 
@@ -189,6 +197,8 @@ def _claim(disbursement_id: int) -> Disbursement | None:
             Grant.Status.PROCESSING,
         ):
             return None  # paid, failed or cancelled meanwhile: a late or repeated task
+        if by_hand(disbursement):
+            return None  # paid by a person (a bank transfer): recorded as sent, never here
         if grant.held_at is None:
             reason = _payee_unsafe(disbursement)
             if reason:

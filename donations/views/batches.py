@@ -1,20 +1,39 @@
 """Payment batches for staff: the list, and one batch's progress, which its page polls with
-htmx until every payment in it has an outcome."""
+htmx until every payment in it has an outcome; its bank transfers made by hand, their files
+for the bank (CSV, ISO 20022 pain.001) and recording each one as sent."""
 
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.contrib import messages
+from django.core.exceptions import ImproperlyConfigured
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
-from django.views.decorators.http import require_GET
+from django.urls import reverse
+from django.utils.cache import patch_cache_control
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseStopPolling
 
-from changemakers.core.htmx import partial_target, vary_on_htmx
+from changemakers.core.csv_stream import csv_response
+from changemakers.core.htmx import REFUSED, Event, announce, partial_target, vary_on_htmx
+from changemakers.core.redirects import safe_next_path
 from changemakers.core.roles import staff_required
 
-from .. import selectors
-from ..models import DisbursementBatch
-from .rows import paginate
+from .. import bank_files, selectors, services
+from ..forms import TransferSentForm
+from ..models import DisbursementBatch, PaymentInstruction
+from .rows import paginate, redirect_with_messages, run_action
 
 BATCH_DETAIL = "donations/staff/batch_detail.html"
+
+
+def _batch_context(request: HttpRequest, batch: DisbursementBatch) -> dict:
+    context = {"batch": batch, "progress": selectors.batch_progress(batch)}
+    if request.user.has_perm("donations.view_paymentinstruction"):
+        rows = selectors.batch_instructions(batch)
+        context["instructions"] = rows
+        context["payable_count"] = sum(row.payable for row in rows)
+        context["next"] = reverse("donations:batch-detail", args=[batch.pk])
+    return context
 
 
 @require_GET
@@ -22,13 +41,13 @@ BATCH_DETAIL = "donations/staff/batch_detail.html"
 @vary_on_htmx
 def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
     batch = get_object_or_404(DisbursementBatch.objects.select_related("created_by"), pk=pk)
-    progress = selectors.batch_progress(batch)
-    context = {"batch": batch, "progress": progress}
     if partial_target(request) == "batch-progress":
+        progress = selectors.batch_progress(batch)
+        context = {"batch": batch, "progress": progress}
         fragment = render_to_string(f"{BATCH_DETAIL}#progress", context, request=request)
         # 286 tells htmx to stop polling; it still swaps in the final state.
         return HttpResponseStopPolling(fragment) if progress.done else HttpResponse(fragment)
-    return render(request, BATCH_DETAIL, context)
+    return render(request, BATCH_DETAIL, _batch_context(request, batch))
 
 
 @require_GET
@@ -39,3 +58,90 @@ def batch_list(request: HttpRequest) -> HttpResponse:
         "donations/staff/batches.html",
         paginate(request, selectors.batches_with_counts()),
     )
+
+
+def _payable(batch: DisbursementBatch) -> list[PaymentInstruction]:
+    return [row.instruction for row in selectors.batch_instructions(batch) if row.payable]
+
+
+@require_GET
+@staff_required(perm="donations.view_paymentinstruction")
+def batch_instructions_csv(request: HttpRequest, pk: int) -> HttpResponse:
+    """The batch's bank transfers still to make, one line each, for the bank or a sheet."""
+    batch = get_object_or_404(DisbursementBatch, pk=pk)
+    return csv_response(
+        filename=f"changemakers-batch-{batch.pk}-transfers.csv",
+        header=bank_files.CSV_HEADER,
+        rows=bank_files.csv_rows(_payable(batch)),
+    )
+
+
+@require_GET
+@staff_required(perm="donations.view_paymentinstruction")
+def batch_instructions_xml(request: HttpRequest, pk: int) -> HttpResponse:
+    """The batch's bank transfers still to make, as an ISO 20022 pain.001 file for the bank."""
+    batch = get_object_or_404(DisbursementBatch, pk=pk)
+    instructions = _payable(batch)
+    if not instructions:
+        raise Http404("No transfer of this batch waits to be made.")
+    try:
+        document = bank_files.pain001(batch=batch, instructions=instructions)
+    except ImproperlyConfigured as error:
+        messages.error(request, str(error))
+        return redirect("donations:batch-detail", pk=batch.pk)
+    response = HttpResponse(document, content_type="application/xml; charset=utf-8")
+    filename = f"changemakers-batch-{batch.pk}-{bank_files.PAIN_001}.xml"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    patch_cache_control(response, private=True, no_store=True)
+    return response
+
+
+@require_POST
+@staff_required(perm=("donations.record_transfer", "donations.view_paymentinstruction"))
+@vary_on_htmx
+def instruction_record_sent(request: HttpRequest, pk: int) -> HttpResponse:
+    """A finance approver records a transfer as sent, with the bank's reference: the grant
+    is disbursed. With htmx the answer is the re-rendered row (a refusal with a 422) and the
+    batch's progress refreshes itself."""
+    instruction = get_object_or_404(
+        PaymentInstruction.objects.select_related("disbursement"), pk=pk
+    )
+    batch_id = instruction.disbursement.batch_id
+    default = (
+        reverse("donations:batch-detail", args=[batch_id])
+        if batch_id
+        else reverse("donations:grant-detail", args=[instruction.disbursement.grant_id])
+    )
+    back = safe_next_path(request, default=default)
+    form = TransferSentForm(request.POST)
+    errors = run_action(
+        instruction,
+        lambda locked: services.payment_instruction_record_sent(
+            instruction=locked,
+            bank_reference=form.cleaned_data["bank_reference"],
+            actor=request.user,
+        ),
+        form,
+    )
+    message = _("The transfer %(reference)s is recorded as sent; the grant is paid.") % {
+        "reference": instruction.reference
+    }
+    if partial_target(request) is None:
+        return redirect_with_messages(request, back, errors, message)
+    fresh = next(
+        row
+        for row in selectors.batch_instructions(instruction.disbursement.batch)
+        if row.instruction.pk == instruction.pk
+    )
+    response = render(
+        request,
+        f"{BATCH_DETAIL}#instruction_response",
+        {
+            "row": fresh,
+            "next": back,
+            "row_errors": errors,
+            "action_message": "" if errors else message,
+        },
+        status=REFUSED if errors else 200,
+    )
+    return response if errors else announce(response, Event.BATCH_CHANGED)

@@ -29,9 +29,16 @@ from changemakers.core.redirects import safe_next_path
 from changemakers.core.roles import staff_required
 
 from .. import selectors, services
-from ..forms import NonprofitCreateForm, NonprofitFilterForm, PayoutChangeForm, ReasonForm
-from ..models import Nonprofit, NonprofitContact
-from ..nonprofit_forms import ContactCreateForm
+from ..forms import (
+    NonprofitCreateForm,
+    NonprofitFilterForm,
+    PayoutChangeForm,
+    PayoutMethodForm,
+    ReasonForm,
+)
+from ..models import Nonprofit, NonprofitContact, PayoutMethod
+from ..nonprofit_forms import BankDetailsForm, ContactCreateForm
+from ..payouts import get_provider
 from .rows import paginate, redirect_with_messages, run_action
 
 NONPROFITS = "donations/staff/nonprofits.html"
@@ -162,6 +169,94 @@ def nonprofit_create(request: HttpRequest) -> HttpResponse:
         form = NonprofitCreateForm()
         status = 200
     return render(request, "donations/staff/nonprofit_form.html", {"form": form}, status=status)
+
+
+# --- How a nonprofit is paid: its payout method and bank details ------------------------------
+
+PAYOUTS = "donations/staff/nonprofit_payouts.html"
+
+
+def _payouts_page(
+    request: HttpRequest,
+    nonprofit: Nonprofit,
+    *,
+    method_form: PayoutMethodForm | None = None,
+    bank_form: BankDetailsForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    context = {
+        "nonprofit": nonprofit,
+        "electronic_provider": get_provider(),
+        "method_form": method_form
+        or PayoutMethodForm(initial={"payout_method": nonprofit.payout_method}),
+        "bank_form": bank_form or BankDetailsForm(prefix="bank"),
+        "pending_change": nonprofit.payout_changes.pending().first(),
+        "unpaid_count": nonprofit.grants.unpaid().count(),
+    }
+    return render(request, PAYOUTS, context, status=status)
+
+
+@require_GET
+@staff_required(perm="donations.view_nonprofit")
+def nonprofit_payouts(request: HttpRequest, pk: int) -> HttpResponse:
+    """How the nonprofit is paid: its payout method (chosen by a vetter) and the bank details
+    a transfer by hand goes to (shown masked; a change is reviewed by finance)."""
+    return _payouts_page(request, get_object_or_404(Nonprofit, pk=pk))
+
+
+@require_POST
+@staff_required(perm="donations.set_payout_method")
+def nonprofit_payout_method(request: HttpRequest, pk: int) -> HttpResponse:
+    nonprofit = get_object_or_404(Nonprofit, pk=pk)
+    form = PayoutMethodForm(request.POST)
+    if form.is_valid():
+        try:
+            services.nonprofit_payout_method_set(
+                nonprofit=nonprofit, method=form.cleaned_data["payout_method"], actor=request.user
+            )
+        except ValidationError as error:
+            form_refusal(form, error)
+        else:
+            messages.success(
+                request,
+                _(
+                    "%(nonprofit)s is now paid by %(method)s. Its unpaid grants are on hold "
+                    "until a finance approver re-confirms each one's payee."
+                )
+                % {
+                    "nonprofit": nonprofit,
+                    "method": PayoutMethod(form.cleaned_data["payout_method"]).label.lower(),
+                },
+            )
+            return redirect("donations:nonprofit-payouts", pk=pk)
+    return _payouts_page(request, nonprofit, method_form=form, status=REFUSED)
+
+
+@require_POST
+@staff_required(perm="donations.change_nonprofit")
+def nonprofit_bank_details(request: HttpRequest, pk: int) -> HttpResponse:
+    """Staff ask for new bank details: filed as a change that a finance approver, someone
+    else, reviews on the payout changes page; nothing is changed yet."""
+    nonprofit = get_object_or_404(Nonprofit, pk=pk)
+    form = BankDetailsForm(request.POST, prefix="bank")
+    if form.is_valid():
+        try:
+            services.bank_details_change_request(
+                nonprofit=nonprofit, actor=request.user, **form.service_arguments()
+            )
+        except ValidationError as error:
+            form_refusal(form, error)
+        else:
+            messages.success(
+                request,
+                _(
+                    "The new bank details of %(nonprofit)s wait for review by someone else "
+                    "on the team."
+                )
+                % {"nonprofit": nonprofit},
+            )
+            return redirect("donations:nonprofit-payouts", pk=pk)
+    return _payouts_page(request, nonprofit, bank_form=form, status=REFUSED)
 
 
 # --- Contacts and their sign-in links -----------------------------------------------------------

@@ -101,7 +101,20 @@ def test_seed_adds_nonprofit_contacts_and_a_payout_change_waiting(seeded):
 
     call_command("seed_demo", verbosity=0)  # idempotent
     assert NonprofitContact.objects.count() == 4
-    assert PayoutDetailsChange.objects.count() == 1
+    # The waiting one, and the approved bank details of the nonprofit paid by hand.
+    assert PayoutDetailsChange.objects.count() == 2
+
+
+def test_seed_has_a_nonprofit_paid_by_bank_transfer_with_a_transfer_waiting(seeded):
+    from donations.models import Nonprofit, PaymentInstruction
+
+    tutors = Nonprofit.objects.get(registration_number="ZA-NPO-7710")
+    assert tutors.payout_method == "bank_transfer"
+    assert (tutors.bank_account_number, tutors.bank_bic) == ("62112345678", "FIRNZAJJ")
+    instruction = PaymentInstruction.objects.get(disbursement__grant__nonprofit=tutors)
+    assert instruction.sent_at is None
+    assert instruction.disbursement.grant.status == "scheduled"
+    assert instruction.created_by.username == "finance@changemakers.example"
 
 
 def test_nonprofit_link_prints_a_link_that_signs_in(seeded, client, capsys):

@@ -30,7 +30,7 @@ def test_the_configured_provider_is_the_sandbox_by_default():
     provider = get_provider()
     assert isinstance(provider, SandboxProvider)
     assert provider.identifier == "sandbox"
-    assert set(providers()) == {"sandbox", "stripe"}
+    assert set(providers()) == {"sandbox", "stripe", "bank_transfer"}
 
 
 def test_an_unknown_provider_identifier_is_a_configuration_error():

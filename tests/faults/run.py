@@ -574,6 +574,7 @@ def run_stall_scenario(args, postgres, redis, env) -> tuple[list[str], dict]:
     from django.db import connection
     from django.db.models import Max, Sum
     from django.test import override_settings
+    from django.utils import timezone
 
     from donations.models import Disbursement, Grant, Nonprofit, SandboxPayment
     from donations.services import disbursements_sweep, grants_schedule
@@ -582,7 +583,9 @@ def run_stall_scenario(args, postgres, redis, env) -> tuple[list[str], dict]:
     fresh_database(postgres)
     redis.flush()
     env = {**env, **STALL_SETTINGS}
-    actor = get_user_model().objects.create(username="faults-stall", is_staff=True)
+    actor = get_user_model().objects.create(
+        username="faults-stall", is_staff=True, is_superuser=True
+    )
     fund, grant_ids = seed(grants=STALL_GRANTS, tag="stall")
     expected: dict[int, str] = {}
     at = 0
@@ -593,10 +596,15 @@ def run_stall_scenario(args, postgres, redis, env) -> tuple[list[str], dict]:
             country="US",
             contact_email=f"{payee}@nonprofit.example",
             verification_status=Nonprofit.Verification.VERIFIED,
+            verified_at=timezone.now(),
             payout_reference=payee,
         )
         chosen = grant_ids[at : at + count]
-        Grant.objects.filter(pk__in=chosen).update(nonprofit=nonprofit)
+        Grant.objects.filter(pk__in=chosen).update(
+            nonprofit=nonprofit,
+            payee_reference=payee,
+            payee_fingerprint=nonprofit.payout_fingerprint(),
+        )
         expected.update(dict.fromkeys(chosen, outcome))
         at += count
     figures: dict = {"scenario": "stall", "grants": len(grant_ids), "paid_before_fault": 0}

@@ -168,19 +168,21 @@ def seed(*, grants: int, tag: str, fund=None):
                     country="US",
                     contact_email=f"payments{i}@nonprofit.example",
                     verification_status=Nonprofit.Verification.VERIFIED,
+                    verified_at=now,
                     payout_reference=f"acct_{i:06d}",
                 )
                 for i in range(NONPROFITS)
             )
-        nonprofit_ids = list(
-            Nonprofit.objects.filter(registration_number__startswith="BENCH-")
-            .order_by("pk")
-            .values_list("pk", flat=True)
+        nonprofits = list(
+            Nonprofit.objects.filter(registration_number__startswith="BENCH-").order_by("pk")
         )
+        # Approval pins the payee (grant_approve); the worker pays only the pinned one.
         rows = [
             Grant(
                 fund=fund,
-                nonprofit_id=nonprofit_ids[i % len(nonprofit_ids)],
+                nonprofit=nonprofits[i % len(nonprofits)],
+                payee_reference=nonprofits[i % len(nonprofits)].payout_reference,
+                payee_fingerprint=nonprofits[i % len(nonprofits)].payout_fingerprint(),
                 amount=Decimal(100 + (i * 37) % 4900) + Decimal("0.25"),
                 currency="USD",
                 purpose=f"{tag} grant {i}",

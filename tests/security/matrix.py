@@ -441,6 +441,24 @@ MATRIX: list[Url] = [
         get=staff_page(*MONEY_READERS),
         kwargs=lambda w: {"pk": w.batch.pk},
     ),
+    # Bank transfers by hand: full bank details for finance and the auditor only.
+    Url(
+        "donations:batch-instructions-csv",
+        get=staff_page(FINANCE, AUDITOR),
+        kwargs=lambda w: {"pk": w.bank_batch.pk},
+    ),
+    Url(
+        "donations:batch-instructions-xml",
+        get=staff_page(FINANCE, AUDITOR),
+        kwargs=lambda w: {"pk": w.bank_batch.pk},
+    ),
+    Url(
+        "donations:instruction-record-sent",
+        get=POST_ONLY,
+        post=staff_posts(FINANCE),
+        kwargs=lambda w: {"pk": w.bank_instruction.pk},
+        data=lambda w: {"bank_reference": "FT-MATRIX-1"},
+    ),
     Url("donations:fund-list", get=staff_page(*MONEY_READERS)),
     Url(
         "donations:fund-overspend-resolve",
@@ -483,6 +501,30 @@ MATRIX: list[Url] = [
         post=staff_posts(VETTER),
         kwargs=lambda w: {"pk": w.nonprofit_pending.pk},
         data=lambda w: {"payout_reference": "acct-matrix-0001"},
+    ),
+    Url(
+        "donations:nonprofit-payouts",
+        get=staff_page(PM, FINANCE, VETTER, AUDITOR),
+        kwargs=lambda w: {"pk": w.nonprofit_x.pk},
+    ),
+    Url(
+        "donations:nonprofit-payout-method",
+        get=POST_ONLY,
+        post=staff_posts(VETTER),
+        kwargs=lambda w: {"pk": w.nonprofit_pending.pk},
+        data=lambda w: {"payout_method": "bank_transfer"},
+    ),
+    Url(
+        "donations:nonprofit-bank-details",
+        get=POST_ONLY,
+        post=staff_posts(VETTER),
+        kwargs=lambda w: {"pk": w.nonprofit_pending.pk},
+        data=lambda w: {
+            "bank-bank_account_holder": "Thief",
+            "bank-bank_account_number": "GB82WEST12345698765432",
+            "bank-bank_bic": "NWBKGB2L",
+            "bank-bank_country": "GB",
+        },
     ),
     Url(
         "donations:nonprofit-contacts",
@@ -699,6 +741,13 @@ ADMIN_MATRIX: list[Url] = [
         post=admin_for(answer=403).but(staff=OWN),
         kwargs=lambda w: {"object_id": w.proposed_x.pk},
         data=lambda w: {"purpose": "Changed through the admin"},
+    ),
+    Url(
+        "admin:donations_paymentinstruction_change",
+        get=admin_for(FINANCE, AUDITOR),  # read-only: recorded as sent on the batch's page
+        post=admin_for(answer=403).but(staff=OWN),
+        kwargs=lambda w: {"object_id": w.bank_instruction.pk},
+        data=lambda w: {"bank_reference": "Changed through the admin"},
     ),
     Url(
         "admin:creators_creator_change",

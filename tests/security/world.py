@@ -26,6 +26,7 @@ from donations.models import (
     Grant,
     Nonprofit,
     NonprofitContact,
+    PaymentInstruction,
     PayoutDetailsChange,
 )
 from donations.services.nominations import nomination_create
@@ -82,6 +83,8 @@ class World:
     approved_x: Grant
     proposed_y: Grant  # in B's name, to Y
     batch: DisbursementBatch
+    bank_batch: DisbursementBatch  # a bank transfer by hand to X's sister, awaiting
+    bank_instruction: PaymentInstruction
     payout_change_x: PayoutDetailsChange
     application: Application
     link_x_path: str  # a sign-in link of X's contact
@@ -249,6 +252,34 @@ def build_world() -> World:
     )
     link_x = services.nonprofit_link_send(contact=contact_x, actor=staff)
 
+    # A nonprofit paid by bank transfer by hand, its grant scheduled: a transfer awaiting.
+    nonprofit_z = _nonprofit("Zebra Readers Trust", "Z-004", staff, approver)
+    services.nonprofit_payout_method_set(
+        nonprofit=nonprofit_z, method="bank_transfer", actor=approver
+    )
+    services.payout_change_approve(
+        change=services.bank_details_change_request(
+            nonprofit=nonprofit_z,
+            account_holder="Zebra Readers Trust",
+            account_number="GB82WEST12345698765432",
+            bic="NWBKGB2L",
+            bank_country="GB",
+            actor=staff,
+        ),
+        actor=approver,
+    )
+    bank_batch = services.grants_schedule(
+        grants=[
+            services.grant_approve(
+                grant=services.grant_propose(
+                    fund=fund, nonprofit=nonprofit_z, amount="3000.00", actor=staff
+                ),
+                actor=approver,
+            )
+        ],
+        actor=approver,
+    )
+
     application = program_services.application_submit(
         display_name="Dana Applicant",
         handle="dana.applies",
@@ -292,6 +323,8 @@ def build_world() -> World:
         approved_x=approved_x,
         proposed_y=proposed_y,
         batch=paid_x.disbursement.batch,
+        bank_batch=bank_batch,
+        bank_instruction=PaymentInstruction.objects.get(disbursement__batch=bank_batch),
         payout_change_x=payout_change_x,
         application=application,
         link_x_path=services.link_path(link_x),

@@ -26,9 +26,17 @@ from creators.services import (
     list_entry_add,
     list_publish,
 )
-from donations.models import Fund, Grant, Nonprofit, NonprofitContact, PayoutDetailsChange
+from donations.models import (
+    Fund,
+    Grant,
+    Nonprofit,
+    NonprofitContact,
+    PayoutDetailsChange,
+    PayoutMethod,
+)
 from donations.payouts.stripe import stripe_client
 from donations.services import (
+    bank_details_change_request,
     disbursement_pay,
     fund_create,
     grant_approve,
@@ -38,9 +46,11 @@ from donations.services import (
     nonprofit_contact_add,
     nonprofit_contact_create,
     nonprofit_create,
+    nonprofit_payout_method_set,
     nonprofit_reject,
     nonprofit_stripe_account_ensure,
     nonprofit_verify,
+    payout_change_approve,
     payout_change_request,
 )
 from programs.models import Application, Cohort, Enrolment, Milestone
@@ -227,6 +237,8 @@ class Command(BaseCommand):
                         actor=self.vetter,
                     )
                 by_registration[registration] = nonprofit
+        for registration, details in demo_data.BANK_TRANSFER_NONPROFITS.items():
+            self.seed_bank_transfer(by_registration[registration], *details)
         registration, country, username = NONPROFIT_LOGIN
         nonprofit = by_registration[registration]
         if not nonprofit.contacts.exists():
@@ -281,6 +293,27 @@ class Command(BaseCommand):
                     ) from error
                 time.sleep(0.5)
 
+    def seed_bank_transfer(
+        self, nonprofit: Nonprofit, holder: str, account: str, bic: str, country: str, bank: str
+    ) -> None:
+        """Paid by bank transfer by hand: the vetter chooses it and asks for the bank details,
+        finance@ approves them (before any grant of it is approved)."""
+        if nonprofit.payout_method != PayoutMethod.BANK_TRANSFER:
+            nonprofit_payout_method_set(
+                nonprofit=nonprofit, method=PayoutMethod.BANK_TRANSFER, actor=self.vetter
+            )
+        if not nonprofit.payout_changes.exists():
+            change = bank_details_change_request(
+                nonprofit=nonprofit,
+                account_holder=holder,
+                account_number=account,
+                bic=bic,
+                bank_country=country,
+                bank_name=bank,
+                actor=self.vetter,
+            )
+            payout_change_approve(change=change, actor=self.approvers[0])
+
     def seed_grants(self, staff, finance, fund, creators, nonprofits) -> None:
         """Proposed by the program manager, approved and paid by finance."""
         amount = Decimal(settings.PROGRAM_DONATION_AMOUNT)
@@ -315,9 +348,11 @@ class Command(BaseCommand):
         """Take a grant staff@ proposed to `state`: approved by finance@, then finance2@ (a
         second approval where the amount needs one; otherwise the call changes nothing), paid
         or cancelled by finance@."""
-        if state in ("approved", "cancelled", "disbursed", "failed"):
+        if state in ("approved", "cancelled", "disbursed", "failed", "scheduled"):
             for approver in self.approvers:
                 grant = grant_approve(grant=grant, actor=approver)
+        if state == "scheduled":  # a bank transfer by hand: finance2@ records it as sent
+            grant_schedule(grant=grant, actor=self.approvers[0])
         if state in ("disbursed", "failed"):
             # Paid here and now so the demo starts with paid grants; the task queued on commit
             # finds the payment done and does nothing.
