@@ -50,6 +50,7 @@ class DonationsConfig(AppConfig):
                     "view_nonprofit",
                     "view_payoutdetailschange",
                     "approve_payoutdetailschange",
+                    "view_payoutfailure",
                 ],
                 StaffRole.NONPROFIT_VETTER: [
                     "view_nonprofit",

@@ -22,12 +22,22 @@ urlpatterns = [
     ),
     path("grants/<int:pk>/release-hold/", grants.grant_release_hold, name="grant-release-hold"),
     path(
+        "grants/<int:pk>/close-reversal/",
+        grants.grant_reversal_close,
+        name="grant-reversal-close",
+    ),
+    path(
         "grants/<int:pk>/record-outcome/",
         grants.grant_outcome_record,
         name="grant-outcome-record",
     ),
     path("batches/", batches.batch_list, name="batch-list"),
     path("batches/<int:pk>/", batches.batch_detail, name="batch-detail"),
+    path(
+        "batches/<int:pk>/release-hold/",
+        batches.batch_release_hold,
+        name="batch-release-hold",
+    ),
     path("funds/", funds.fund_list, name="fund-list"),
     path(
         "funds/<int:pk>/resolve-overspend/",

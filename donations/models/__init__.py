@@ -15,7 +15,13 @@ from .nonprofits import (
     mask_reference,
     nonprofit_contact_of,
 )
-from .payments import Disbursement, DisbursementBatch, DisbursementQuerySet, SandboxPayment
+from .payments import (
+    Disbursement,
+    DisbursementBatch,
+    DisbursementQuerySet,
+    PayoutFailure,
+    SandboxPayment,
+)
 from .verbs import AuditVerb
 
 __all__ = [
@@ -35,6 +41,7 @@ __all__ = [
     "NonprofitSignInLink",
     "PayoutDetailsChange",
     "PayoutDetailsChangeQuerySet",
+    "PayoutFailure",
     "ProviderEvent",
     "SandboxPayment",
     "currency_field",

@@ -2,6 +2,7 @@
 their contacts, contacts' sign-in links, funds, grants, creators' nominations, and paying
 them. Callers import from here (`from donations.services import grant_approve`)."""
 
+from .alerts import finance_alert_email, finance_approvers
 from .funds import fund_create, fund_overspend_resolve
 from .grants import (
     grant_approve,
@@ -43,8 +44,11 @@ from .nonprofits import (
     payout_change_request,
 )
 from .payments import (
+    batch_hold_release,
+    disbursement_hold,
     disbursement_outcome_record,
     disbursement_pay,
+    disbursement_received_record,
     disbursement_recheck,
     disbursement_reconcile,
     disbursement_record_error,
@@ -53,9 +57,13 @@ from .payments import (
     disbursements_sweep,
     grant_schedule,
     grants_schedule,
+    platform_balance,
 )
+from .reversals import disbursement_reversal_record, grant_reversal_close
 from .stripe_connect import (
     STRIPE_PROVIDER,
+    nonprofit_payout_failure_record,
+    nonprofit_payout_paid_record,
     nonprofit_payouts_login_link,
     nonprofit_payouts_onboard,
     nonprofit_payouts_refresh,
@@ -69,14 +77,20 @@ __all__ = [
     "LINK_REQUESTS_PER_WINDOW",
     "NONPROFIT_DETAIL_FIELDS",
     "STRIPE_PROVIDER",
+    "batch_hold_release",
+    "disbursement_hold",
     "disbursement_outcome_record",
     "disbursement_pay",
+    "disbursement_received_record",
     "disbursement_recheck",
     "disbursement_reconcile",
     "disbursement_record_error",
     "disbursement_record_payment",
+    "disbursement_reversal_record",
     "disbursement_succeed",
     "disbursements_sweep",
+    "finance_alert_email",
+    "finance_approvers",
     "fund_create",
     "fund_overspend_resolve",
     "grant_approve",
@@ -87,6 +101,7 @@ __all__ = [
     "grant_propose",
     "grant_receipt_confirm",
     "grant_retry",
+    "grant_reversal_close",
     "grant_schedule",
     "grants_schedule",
     "link_path",
@@ -105,6 +120,8 @@ __all__ = [
     "nonprofit_link_send",
     "nonprofit_link_use",
     "nonprofit_links_revoke",
+    "nonprofit_payout_failure_record",
+    "nonprofit_payout_paid_record",
     "nonprofit_payouts_login_link",
     "nonprofit_payouts_onboard",
     "nonprofit_payouts_refresh",
@@ -115,6 +132,7 @@ __all__ = [
     "payout_change_notice_email",
     "payout_change_reject",
     "payout_change_request",
+    "platform_balance",
     "provider_event_handle",
     "provider_event_receive",
 ]
