@@ -200,15 +200,16 @@ def send_finance_alert(kind: str, object_id: int) -> int:
     return finance_alert_email(kind=kind, object_id=object_id)
 
 
-@shared_task(
-    name="donations.tasks.record_money_received",
-    acks_late=True,
-    autoretry_for=(RetryableError,),
-    retry_backoff=True,
-    retry_backoff_max=600,
-    max_retries=5,
-)
-def record_money_received(disbursement_id: int) -> str:
-    """Record what arrived of a payment made, in the payee's currency (the sweeper asks again
-    for those whose retries ran out)."""
-    return disbursement_received_record(disbursement_id=disbursement_id).received_currency
+@shared_task(name="donations.tasks.record_money_received", bind=True, acks_late=True, max_retries=5)
+def record_money_received(self, disbursement_id: int):
+    """Record what arrived of a payment made, in the payee's currency. A provider that cannot
+    be asked just now is asked again with backoff; once the retries are used up, the sweeper
+    asks again later. The payment itself is booked already, whatever happens here."""
+    try:
+        return disbursement_received_record(disbursement_id=disbursement_id).received_currency
+    except RetryableError as error:
+        if self.request.retries >= self.max_retries:
+            logger.warning("Gave up asking what arrived of %s: %s", disbursement_id, error)
+            return ""
+        # Returned, not raised, as `pay_disbursement` does.
+        return self.retry(countdown=retry_countdown(self.request.retries + 1), throw=False)

@@ -46,13 +46,16 @@ def test_a_failed_payout_is_recorded_with_stripes_reason_and_finance_is_told(
         event["data"]["object"]["id"],
     )
     assert (failure.failure_code, failure.failure_message) == ("invalid_account_number", REASON)
-    assert str(failure.amount) == "1234.50" and failure.currency == "EUR"
+    assert str(failure.amount) == "1234.50"
+    assert failure.currency == "EUR"
     assert failure.cleared_at is None
     audit = AuditEvent.objects.get(action="payout_failed")
-    assert audit.object_id == nonprofit.pk and REASON in audit.note
+    assert audit.object_id == nonprofit.pk
+    assert REASON in audit.note
     [email] = [message for message in mail.outbox if message.to == ["staff@example.org"]]
     assert nonprofit.legal_name in email.subject
-    assert REASON in email.body and "€1,234.50" in email.body
+    assert REASON in email.body
+    assert "€1,234.50" in email.body
 
 
 def test_the_same_failure_twice_changes_nothing(
@@ -118,9 +121,12 @@ def test_staff_and_the_nonprofit_see_the_failed_payout(
     contacts = client.get(f"/staff/nonprofits/{nonprofit.pk}/contacts/").content.decode()
     dashboard = client.get("/staff/").content.decode()
 
-    assert "payout-failed" in listing and REASON in listing
-    assert "payout-failed" in contacts and REASON in contacts
-    assert 'id="settle-payout-failures"' in dashboard and REASON in dashboard
+    assert "payout-failed" in listing
+    assert REASON in listing
+    assert "payout-failed" in contacts
+    assert REASON in contacts
+    assert 'id="settle-payout-failures"' in dashboard
+    assert REASON in dashboard
 
     contact = NonprofitContactFactory(nonprofit=nonprofit)
     client.force_login(contact.user)
