@@ -54,6 +54,7 @@ class DonationsConfig(AppConfig):
                     # recording a transfer as sent (never by whoever scheduled it).
                     "view_paymentinstruction",
                     "record_transfer",
+                    "view_payoutfailure",
                 ],
                 StaffRole.NONPROFIT_VETTER: [
                     "view_nonprofit",

@@ -376,6 +376,7 @@ def payouts(request: HttpRequest) -> HttpResponse:
         "paid_to_stripe": bool(nonprofit.stripe_account_id)
         and nonprofit.payout_reference == nonprofit.stripe_account_id,
         "pending_change": nonprofit.payout_changes.pending().first(),
+        "payout_failure": nonprofit.payout_failures.open().first(),
     }
     response = render(request, PAYOUTS, context)
     # This page's forms redirect to Stripe's hosted pages, and a browser holds a form's

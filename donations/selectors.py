@@ -7,7 +7,19 @@ Every function here answers in a fixed number of queries, whatever the number of
 from dataclasses import dataclass, field
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Case, Count, F, IntegerField, Max, Q, QuerySet, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    F,
+    IntegerField,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.utils import timezone
 from django.utils.translation import gettext, pgettext_lazy
 from django_countries import countries
@@ -25,6 +37,7 @@ from .models import (
     NonprofitContact,
     PaymentInstruction,
     PayoutDetailsChange,
+    PayoutFailure,
 )
 
 # --- The grant pipeline ------------------------------------------------------------------------
@@ -250,6 +263,11 @@ def batch_progress(batch: DisbursementBatch) -> BatchProgress:
     )
 
 
+def batch_provider(batch: DisbursementBatch) -> str | None:
+    """The payout provider the batch's payments go through (one query)."""
+    return Disbursement.objects.filter(batch=batch).values_list("provider", flat=True).first()
+
+
 def batches_with_counts() -> QuerySet[DisbursementBatch]:
     """Batches, newest first, each with how many of its payments are in each status."""
     return (
@@ -326,9 +344,15 @@ def funds_with_grant_counts() -> QuerySet[Fund]:
 
 
 def nonprofits_for_vetting(*, status: str = "", search: str = "") -> QuerySet[Nonprofit]:
-    """Nonprofits, those awaiting review first, with how many grants each has."""
+    """Nonprofits, those awaiting review first, with how many grants each has and the latest
+    payout its bank refused that is not cleared yet (`payout_failed_at`, its code and
+    message), all in one query."""
+    failures = PayoutFailure.objects.open().filter(nonprofit=OuterRef("pk")).order_by("-failed_at")
     nonprofits = Nonprofit.objects.annotate(
         grant_count=Count("grants"),
+        payout_failed_at=Subquery(failures.values("failed_at")[:1]),
+        payout_failure_code=Subquery(failures.values("failure_code")[:1]),
+        payout_failure_message=Subquery(failures.values("failure_message")[:1]),
         review_order=Case(
             When(verification_status=Nonprofit.Verification.PENDING, then=Value(0)),
             When(verification_status=Nonprofit.Verification.VERIFIED, then=Value(1)),

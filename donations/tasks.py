@@ -19,10 +19,13 @@ from celery.utils.time import get_exponential_backoff_interval
 from django.conf import settings
 
 from .models import Disbursement, NonprofitSignInLink, PayoutDetailsChange
+from .payouts import RetryableError
 from .services import (
     disbursement_pay,
+    disbursement_received_record,
     disbursement_reconcile,
     disbursements_sweep,
+    finance_alert_email,
     nonprofit_link_email,
     nonprofit_link_request,
     payout_change_notice_email,
@@ -185,3 +188,31 @@ def send_payout_change_notice(change_id: int) -> int:
 def handle_provider_event(event_id: int) -> str:
     """Act on a webhook event stored by the endpoint (once: a handled event is left alone)."""
     return provider_event_handle(event_id=event_id).type
+
+
+@shared_task(
+    name="donations.tasks.send_finance_alert",
+    acks_late=True,
+    autoretry_for=(OSError,),
+    retry_backoff=True,
+    max_retries=5,
+)
+def send_finance_alert(kind: str, object_id: int) -> int:
+    """Email the finance approvers what the provider reported (a reversal, a bank refusing a
+    payout, a batch held for the platform's account)."""
+    return finance_alert_email(kind=kind, object_id=object_id)
+
+
+@shared_task(name="donations.tasks.record_money_received", bind=True, acks_late=True, max_retries=5)
+def record_money_received(self, disbursement_id: int):
+    """Record what arrived of a payment made, in the payee's currency. A provider that cannot
+    be asked just now is asked again with backoff; once the retries are used up, the sweeper
+    asks again later. The payment itself is booked already, whatever happens here."""
+    try:
+        return disbursement_received_record(disbursement_id=disbursement_id).received_currency
+    except RetryableError as error:
+        if self.request.retries >= self.max_retries:
+            logger.warning("Gave up asking what arrived of %s: %s", disbursement_id, error)
+            return ""
+        # Returned, not raised, as `pay_disbursement` does.
+        return self.retry(countdown=retry_countdown(self.request.retries + 1), throw=False)

@@ -22,6 +22,11 @@ urlpatterns = [
     ),
     path("grants/<int:pk>/release-hold/", grants.grant_release_hold, name="grant-release-hold"),
     path(
+        "grants/<int:pk>/close-reversal/",
+        grants.grant_reversal_close,
+        name="grant-reversal-close",
+    ),
+    path(
         "grants/<int:pk>/record-outcome/",
         grants.grant_outcome_record,
         name="grant-outcome-record",
@@ -42,6 +47,11 @@ urlpatterns = [
         "transfers/<int:pk>/record-sent/",
         batches.instruction_record_sent,
         name="instruction-record-sent",
+    ),
+    path(
+        "batches/<int:pk>/release-hold/",
+        batches.batch_release_hold,
+        name="batch-release-hold",
     ),
     path("funds/", funds.fund_list, name="fund-list"),
     path(

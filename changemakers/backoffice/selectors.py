@@ -4,7 +4,7 @@ is why they live above the apps.
 """
 
 import datetime
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db.models import Count, F, Q, QuerySet, Sum
@@ -17,7 +17,7 @@ from django_countries import countries
 
 from changemakers.core.models import AuditEvent
 from creators.models import Cause, ChangeMakersList, Creator, ListEntry
-from donations.models import Disbursement, Fund, Grant
+from donations.models import Disbursement, DisbursementBatch, Fund, Grant, PayoutFailure
 from donations.selectors import grants_filtered
 from programs.models import Enrolment, Milestone
 
@@ -107,43 +107,78 @@ class MoneyToSettle:
     """What only staff can settle with the payout provider, for the whole program: funds
     overspent by a payment found late, payments whose outcome is still unknown after the
     horizon or held (another amount reported), and how many unknown ones are still being asked
-    about automatically."""
+    about automatically; payments the provider reversed, not closed yet; batches held for the
+    platform's account; nonprofits whose bank refused a payout."""
 
     overspent: list[Fund]
     flagged: list[Grant]
     flagged_count: int
     rechecking_count: int
+    reversed: list[Grant] = field(default_factory=list)
+    reversed_count: int = 0
+    held_batches: list[DisbursementBatch] = field(default_factory=list)
+    payout_failures: list[PayoutFailure] = field(default_factory=list)
 
     @property
     def total(self) -> int:
-        return len(self.overspent) + self.flagged_count
+        return (
+            len(self.overspent)
+            + self.flagged_count
+            + self.reversed_count
+            + len(self.held_batches)
+            + len(self.payout_failures)
+        )
 
 
 def dashboard_money_to_settle() -> MoneyToSettle:
-    """Two small queries, a third when something is flagged; never narrowed by the filters
-    (like the budgets), so nothing to settle is hidden by a filter."""
+    """Four small queries, one more for each kind of grant to list (flagged, reversed);
+    never narrowed by the filters (like the budgets), so nothing to settle is hidden by a
+    filter."""
     flagged = Q(status=Grant.Status.UNKNOWN, disbursement__recheck_at__isnull=True) | Q(
         held_at__isnull=False
     )
     rechecking = Q(status=Grant.Status.UNKNOWN, disbursement__recheck_at__isnull=False)
+    reversed_ = Q(status=Grant.Status.REVERSED)
     open_questions = Grant.objects.exclude(status=Grant.Status.CANCELLED)
     counts = (
-        open_questions.filter(Q(status=Grant.Status.UNKNOWN) | Q(held_at__isnull=False))
+        open_questions.filter(Q(status=Grant.Status.UNKNOWN) | Q(held_at__isnull=False) | reversed_)
         .order_by()
-        .aggregate(flagged=Count("pk", filter=flagged), rechecking=Count("pk", filter=rechecking))
+        .aggregate(
+            flagged=Count("pk", filter=flagged),
+            rechecking=Count("pk", filter=rechecking),
+            reversed=Count("pk", filter=reversed_),
+        )
     )
+    related = ("nonprofit", "creator", "fund", "disbursement")
     oldest = []
     if counts["flagged"]:
         oldest = list(
             open_questions.filter(flagged)
-            .select_related("nonprofit", "creator", "fund", "disbursement")
+            .select_related(*related)
             .order_by("updated_at", "pk")[:DASHBOARD_LIST_SIZE]
+        )
+    reversed_grants = []
+    if counts["reversed"]:
+        reversed_grants = list(
+            Grant.objects.filter(reversed_)
+            .select_related(*related)
+            .order_by("disbursement__reversed_at", "pk")[:DASHBOARD_LIST_SIZE]
         )
     return MoneyToSettle(
         overspent=list(Fund.objects.filter(overspent__gt=0).order_by("name")),
         flagged=oldest,
         flagged_count=counts["flagged"],
         rechecking_count=counts["rechecking"],
+        reversed=reversed_grants,
+        reversed_count=counts["reversed"],
+        held_batches=list(
+            DisbursementBatch.objects.filter(held_at__isnull=False).order_by("held_at", "pk")
+        ),
+        payout_failures=list(
+            PayoutFailure.objects.open()
+            .select_related("nonprofit")
+            .order_by("failed_at", "pk")[:DASHBOARD_LIST_SIZE]
+        ),
     )
 
 

@@ -28,6 +28,7 @@ from changemakers.core.htmx import REFUSED, form_refusal, is_partial, vary_on_ht
 from changemakers.core.models import AuditEvent
 from changemakers.core.roles import staff_required, staff_roles_of
 from donations import selectors as donation_selectors
+from donations import services as donation_services
 from donations.models import Fund
 from programs.clock import program_today
 
@@ -89,6 +90,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             today,
         ),
     }
+    if context["to_settle"].held_batches:
+        # Live, never cached: what the platform's account holds decides when to release.
+        context["platform_balance"] = donation_services.platform_balance(
+            donation_selectors.batch_provider(context["to_settle"].held_batches[0])
+        )
     if is_partial(request):
         template = f"{DASHBOARD}#body"
         context["updated"] = True

@@ -10,6 +10,7 @@ from ..models import (
     Disbursement,
     DisbursementBatch,
     PaymentInstruction,
+    PayoutFailure,
     ProviderEvent,
     SandboxPayment,
 )
@@ -42,9 +43,30 @@ class DisbursementAdmin(ReadOnlyAdmin):
 
 @admin.register(DisbursementBatch)
 class DisbursementBatchAdmin(ReadOnlyAdmin):
-    list_display = ["__str__", "created_at", "created_by", "size"]
+    list_display = ["__str__", "created_at", "created_by", "size", "held_at"]
     list_select_related = ["created_by"]
     date_hierarchy = "created_at"
+
+
+@admin.register(PayoutFailure)
+class PayoutFailureAdmin(ReadOnlyAdmin):
+    """Payouts a nonprofit's bank refused, as the provider reported them (by webhook)."""
+
+    list_display = [
+        "failed_at",
+        "nonprofit",
+        "payout_reference",
+        "amount_money",
+        "failure_code",
+        "cleared_at",
+    ]
+    list_select_related = ["nonprofit"]
+    list_filter = ["provider", "failure_code"]
+    search_fields = ["payout_reference", "nonprofit__legal_name"]
+
+    @admin.display(description=_("amount"), ordering="amount")
+    def amount_money(self, obj: PayoutFailure) -> str:
+        return money(obj.amount, obj.currency)
 
 
 @admin.register(SandboxPayment)

@@ -22,7 +22,13 @@ from .nonprofits import (
     mask_reference,
     nonprofit_contact_of,
 )
-from .payments import Disbursement, DisbursementBatch, DisbursementQuerySet, SandboxPayment
+from .payments import (
+    Disbursement,
+    DisbursementBatch,
+    DisbursementQuerySet,
+    PayoutFailure,
+    SandboxPayment,
+)
 from .verbs import AuditVerb
 
 __all__ = [
@@ -46,6 +52,7 @@ __all__ = [
     "PaymentInstructionQuerySet",
     "PayoutDetailsChange",
     "PayoutDetailsChangeQuerySet",
+    "PayoutFailure",
     "PayoutMethod",
     "ProviderEvent",
     "SandboxPayment",

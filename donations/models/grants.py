@@ -95,6 +95,11 @@ class GrantQuerySet(models.QuerySet):
         """Grants whose amount is held against their fund."""
         return self.filter(status__in=Grant.COMMITTING_STATUSES)
 
+    def reversal_open(self) -> "GrantQuerySet":
+        """Paid grants whose money the provider took back, all or part, that finance has not
+        closed yet."""
+        return self.filter(status=Grant.Status.REVERSED)
+
     def outcome_unknown(self) -> "GrantQuerySet":
         """Grants whose payment may or may not have been made: the provider has not said."""
         return self.filter(status=Grant.Status.UNKNOWN)
@@ -139,8 +144,19 @@ class Grant(CurrencyAmounts, TimeStampedModel):
         # Given up on after timeouts, and the provider has not yet said whether it paid: its
         # amount stays committed until it does (see `disbursement_recheck`).
         UNKNOWN = "unknown", _("Outcome unknown")
+        # Paid, then the provider took the money back, all or part (a transfer reversal):
+        # its amount stays committed until finance closes the reversal
+        # (`grant_reversal_close`), which gives the reversed money back to the fund.
+        REVERSED = "reversed", _("Reversed")
 
-    COMMITTING_STATUSES = ("approved", "scheduled", "processing", "disbursed", "unknown")
+    COMMITTING_STATUSES = (
+        "approved",
+        "scheduled",
+        "processing",
+        "disbursed",
+        "unknown",
+        "reversed",
+    )
     # What a hold stops. An unknown outcome is not among them: nothing is sent for it any
     # more, its provider is only asked what became of the payment.
     UNPAID_STATUSES = ("approved", "scheduled", "processing", "failed")
@@ -227,9 +243,13 @@ class Grant(CurrencyAmounts, TimeStampedModel):
                 ),
             ),
             models.CheckConstraint(
+                # A receipt confirmed before the provider reversed the payment stays on record.
                 condition=(
                     Q(receipt_confirmed_at__isnull=True, receipt_confirmed_by__isnull=True)
-                    | Q(status="disbursed", receipt_confirmed_at__isnull=False)
+                    | Q(
+                        status__in=("disbursed", "reversed", "cancelled"),
+                        receipt_confirmed_at__isnull=False,
+                    )
                 ),
                 name="grant_receipt_only_when_disbursed",
                 violation_error_message=_("Only a paid grant can be confirmed as received."),

@@ -148,6 +148,11 @@ class Nonprofit(TimeStampedModel):
     stripe_checked_at = models.DateTimeField(
         _("Stripe status checked at"), null=True, blank=True, editable=False
     )
+    # When the latest payout Stripe reported paid to the nonprofit's bank was created: a
+    # failure reported late, about an older payout, is already behind it (see PayoutFailure).
+    stripe_payout_paid_at = models.DateTimeField(
+        _("Stripe payout last paid"), null=True, blank=True, editable=False
+    )
 
     # How it is paid, chosen by staff (`nonprofit_payout_method_set`, audited); and, for a
     # bank transfer by hand, the account finance pays into. Like the payout reference, bank

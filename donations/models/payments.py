@@ -1,29 +1,50 @@
 """Disbursements, the payment of a grant through a payout provider, in the batches staff
-schedule them in; and the sandbox provider's own ledger."""
+schedule them in; the payouts a nonprofit's bank refused; and the sandbox provider's own
+ledger."""
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from changemakers.core.models import TimeStampedModel, person_field
 
 from .grants import Grant
-from .money import CurrencyAmounts, currency_field, money_field
+from .money import MONEY_DIGITS, MONEY_PLACES, CurrencyAmounts, currency_field, money_field
+from .nonprofits import Nonprofit
 
 
 class DisbursementBatch(TimeStampedModel):
-    """Approved grants that a staff member sent to be paid together; its page shows progress."""
+    """Approved grants that a staff member sent to be paid together; its page shows progress.
+
+    A batch is held when the provider refuses a payment for a cause on the platform's side
+    (its balance is short, its credentials refused): its payments not yet made wait, none
+    of them sent to the provider, until a finance approver releases the hold
+    (`batch_hold_release`), which queues them again under their same keys."""
 
     created_by = person_field(_("scheduled by"))
     size = models.PositiveIntegerField(_("grants"), default=0)
+    held_at = models.DateTimeField(_("on hold since"), null=True, blank=True)
+    hold_reason = models.TextField(_("reason for the hold"), blank=True)
 
     class Meta:
         verbose_name = _("disbursement batch")
         verbose_name_plural = _("disbursement batches")
         ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(held_at__isnull=True, hold_reason="")
+                | (Q(held_at__isnull=False) & ~Q(hold_reason="")),
+                name="batch_hold_has_reason",
+                violation_error_message=_("Say why the batch is held."),
+            ),
+        ]
 
     def __str__(self) -> str:
         return _("Batch %(number)s") % {"number": self.pk}
+
+    @property
+    def is_held(self) -> bool:
+        return self.held_at is not None
 
 
 class DisbursementQuerySet(models.QuerySet):
@@ -36,6 +57,17 @@ class DisbursementQuerySet(models.QuerySet):
             Q(status=Disbursement.Status.PENDING, queued_at__lt=older_than)
             | Q(status=Disbursement.Status.PROCESSING, started_at__lt=older_than),
             grant__held_at__isnull=True,
+        ).exclude(batch__held_at__isnull=False)
+
+    def received_missing(self, *, providers, completed_after, completed_before):
+        """Payments made through a provider that reports what arrived (`providers`), between
+        the two times, whose amount received is not recorded yet: its first lookup failed."""
+        return self.filter(
+            status__in=(Disbursement.Status.SUCCEEDED, Disbursement.Status.REVERSED),
+            provider__in=providers,
+            received_currency="",
+            completed_at__gt=completed_after,
+            completed_at__lt=completed_before,
         )
 
     def recheck_due(self, *, now) -> "DisbursementQuerySet":
@@ -68,8 +100,11 @@ class Disbursement(CurrencyAmounts, TimeStampedModel):
         FAILED = "failed", _("Failed")
         CANCELLED = "cancelled", _("Cancelled")
         UNKNOWN = "unknown", _("Outcome unknown")
+        REVERSED = "reversed", _("Reversed")
 
     UNFINISHED_STATUSES = ("pending", "processing")
+    # Paid: the provider made the payment (and may have reversed it since, in part or all).
+    PAID_STATUSES = ("succeeded", "reversed")
 
     grant = models.OneToOneField(
         Grant, verbose_name=_("grant"), on_delete=models.PROTECT, related_name="disbursement"
@@ -110,6 +145,26 @@ class Disbursement(CurrencyAmounts, TimeStampedModel):
     )
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
+    # What arrived on the payee's side, as the provider reports it once paid: in the payee's
+    # own currency when it differs, with the rate the provider converted at (1 unit of
+    # `currency` = `exchange_rate` units of `received_currency`). Empty until it is known.
+    received_amount = models.DecimalField(
+        _("amount received"),
+        max_digits=MONEY_DIGITS,
+        decimal_places=MONEY_PLACES,
+        null=True,
+        blank=True,
+    )
+    received_currency = models.CharField(_("currency received"), max_length=3, blank=True)
+    exchange_rate = models.DecimalField(
+        _("exchange rate"), max_digits=24, decimal_places=12, null=True, blank=True
+    )
+    # The money the provider took back after paying (transfer reversals), in `currency`: the
+    # total it reports, and how much of it finance has given back to the fund by closing the
+    # reversal (`grant_reversal_close`); the rest stays committed to the grant meanwhile.
+    reversed_amount = money_field(_("amount reversed"), default=0)
+    reversal_released = money_field(_("reversal given back to the fund"), default=0)
+    reversed_at = models.DateTimeField(_("last reversed at"), null=True, blank=True)
 
     objects = DisbursementQuerySet.as_manager()
 
@@ -128,6 +183,15 @@ class Disbursement(CurrencyAmounts, TimeStampedModel):
                 name="disbursement_success_has_reference",
                 violation_error_message=_("A paid disbursement carries the provider's reference."),
             ),
+            models.CheckConstraint(
+                condition=Q(reversal_released__gte=0)
+                & Q(reversal_released__lte=F("reversed_amount"))
+                & Q(reversed_amount__lte=F("amount")),
+                name="disbursement_reversal_within_amount",
+                violation_error_message=_(
+                    "No more can be reversed than was paid, nor given back than was reversed."
+                ),
+            ),
         ]
         indexes = [
             models.Index(fields=["status", "started_at"]),
@@ -136,6 +200,67 @@ class Disbursement(CurrencyAmounts, TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.provider} {self.idempotency_key} ({self.get_status_display()})"
+
+    @property
+    def paid_net(self):
+        """What the payee kept of the payment: the amount less what the provider reversed."""
+        return self.amount - self.reversed_amount
+
+    @property
+    def reversal_open(self):
+        """The reversed money not yet given back to the fund (still committed to the grant)."""
+        return self.reversed_amount - self.reversal_released
+
+
+class PayoutFailureQuerySet(models.QuerySet):
+    def open(self) -> "PayoutFailureQuerySet":
+        return self.filter(cleared_at__isnull=True)
+
+
+class PayoutFailure(CurrencyAmounts, models.Model):
+    """A payout from the nonprofit's provider account to its bank that the bank refused
+    (Stripe's `payout.failed`), with the provider's reason. Open until a later payout to the
+    bank goes through (`payout.paid`): the nonprofit fixes its bank account on the provider's
+    pages meanwhile. One row per payout: a repeated event finds it."""
+
+    nonprofit = models.ForeignKey(
+        Nonprofit,
+        verbose_name=_("nonprofit"),
+        on_delete=models.CASCADE,
+        related_name="payout_failures",
+    )
+    provider = models.CharField(_("provider"), max_length=32)
+    payout_reference = models.CharField(_("payout"), max_length=255)
+    amount = money_field(_("amount"))
+    currency = currency_field()
+    failure_code = models.CharField(_("failure code"), max_length=100, blank=True)
+    failure_message = models.TextField(_("failure message"), blank=True)
+    # When the payout was created at the provider: a payout paid later than this one clears it.
+    payout_created_at = models.DateTimeField(_("payout created at"))
+    failed_at = models.DateTimeField(_("reported at"), auto_now_add=True)
+    cleared_at = models.DateTimeField(_("cleared at"), null=True, blank=True)
+
+    objects = PayoutFailureQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("payout failure")
+        verbose_name_plural = _("payout failures")
+        ordering = ["-failed_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "payout_reference"], name="payout_failure_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider} {self.payout_reference} ({self.failure_code or '?'})"
+
+    @property
+    def reason(self) -> str:
+        """The provider's reason, as staff and the nonprofit read it."""
+        if self.failure_message and self.failure_code:
+            return f"{self.failure_message} ({self.failure_code})"
+        return self.failure_message or self.failure_code
 
 
 class SandboxPayment(CurrencyAmounts, models.Model):

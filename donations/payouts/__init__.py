@@ -9,15 +9,26 @@ the payee's or the whole batch's by its `scope`, until the cause named in its `r
 fixed, then try again with the same key).
 """
 
-from .base import FinalError, HoldError, Payment, PayoutError, PayoutProvider, RetryableError
+from .base import (
+    Balance,
+    FinalError,
+    HoldError,
+    Payment,
+    PayoutError,
+    PayoutProvider,
+    Received,
+    RetryableError,
+)
 from .registry import get_provider, providers
 
 __all__ = [
+    "Balance",
     "FinalError",
     "HoldError",
     "Payment",
     "PayoutError",
     "PayoutProvider",
+    "Received",
     "RetryableError",
     "get_provider",
     "providers",

@@ -15,6 +15,25 @@ class Payment:
     currency: str
 
 
+@dataclass(frozen=True)
+class Received:
+    """What arrived on the payee's side of a payment, as the provider reports it: the amount
+    in the payee's currency and, when the provider converted, its rate (1 unit of the
+    currency paid = `exchange_rate` units of `currency`; None when nothing was converted)."""
+
+    amount: Decimal
+    currency: str
+    exchange_rate: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class Balance:
+    """Money available on the platform's own account with the provider, in one currency."""
+
+    amount: Decimal
+    currency: str
+
+
 class PayoutError(Exception):
     """The provider did not confirm a payment."""
 
@@ -74,6 +93,9 @@ class PayoutProvider(ABC):
     #: answers what they recorded.
     by_hand: ClassVar[bool] = False
 
+    #: Whether `received` can say what arrived on the payee's side (another currency...).
+    reports_received: ClassVar[bool] = False
+
     @abstractmethod
     def pay(
         self,
@@ -89,3 +111,15 @@ class PayoutProvider(ABC):
     @abstractmethod
     def lookup(self, *, idempotency_key: str) -> Payment | None:
         """The payment made with this key, or None if the provider made none."""
+
+    def received(self, *, reference: str) -> Received | None:
+        """What arrived on the payee's side of the payment `reference` made, or None when the
+        provider does not say. Raises `RetryableError` when it could not be asked just now.
+        Providers that can tell set `reports_received`."""
+        return None
+
+    def balance(self) -> list[Balance] | None:
+        """The money available on the platform's account, per currency; None when the
+        provider has no such account or does not say. Raises `PayoutError` when it could not
+        be asked."""
+        return None

@@ -13,6 +13,10 @@ holds the payment (`Idempotent-Replayed`), `pay` sends the transfer once more un
 derived from the refused request's id: nothing was made under a refused key, and every
 worker derives the same key, so the payment still happens at most once.
 
+What arrived (`received`): the transfer's destination payment (`py_...`, a Charge on the
+connected account, so read with the `Stripe-Account` header) and its balance transaction give
+the amount, currency and exchange rate in the nonprofit's own currency.
+
 Errors: no answer (network, timeout), 409, 429 and 5xx are `RetryableError`; a connected
 account that cannot receive transfers is a `HoldError` on the payee, an insufficient
 platform balance or a refused API key a `HoldError` on the platform (the batch); any other
@@ -30,7 +34,16 @@ from django.core.exceptions import ImproperlyConfigured
 
 from donations.models.money import currency_places
 
-from .base import FinalError, HoldError, Payment, PayoutError, PayoutProvider, RetryableError
+from .base import (
+    Balance,
+    FinalError,
+    HoldError,
+    Payment,
+    PayoutError,
+    PayoutProvider,
+    Received,
+    RetryableError,
+)
 
 # How many decimals a currency has is CLDR's (`currency_places`); how Stripe counts an amount
 # is Stripe's. It counts in whole units only its zero-decimal currencies
@@ -78,6 +91,7 @@ def _stripe_places(code: str) -> int:
 class StripeProvider(PayoutProvider):
     identifier = "stripe"
     verbose_name = "Stripe Connect"
+    reports_received = True
 
     def pay(
         self,
@@ -141,6 +155,45 @@ class StripeProvider(PayoutProvider):
             return None
         return _payment(min(found, key=lambda transfer: (transfer.created, transfer.id)))
 
+    def received(self, *, reference: str) -> Received | None:
+        client = self._client()
+        try:
+            transfer = client.v1.transfers.retrieve(reference)
+            payment_id, account = _id(transfer.destination_payment), _id(transfer.destination)
+            if not payment_id or not account:
+                return None
+            # The destination payment lives on the connected account: only its header finds it.
+            on_account: stripe.RequestOptions = {"stripe_account": account}
+            charge = client.v1.charges.retrieve(
+                payment_id, {"expand": ["balance_transaction"]}, options=on_account
+            )
+            entry = charge.balance_transaction
+            if isinstance(entry, str):
+                entry = client.v1.balance_transactions.retrieve(entry, options=on_account)
+        except stripe.StripeError as error:
+            raise _translate(error) from error
+        if entry is None:
+            return None
+        currency = entry.currency.upper()
+        rate = entry.exchange_rate
+        return Received(
+            amount=major_units(entry.amount, currency),
+            currency=currency,
+            exchange_rate=None if rate is None else Decimal(str(rate)),
+        )
+
+    def balance(self) -> list[Balance]:
+        try:
+            balance = self._client().v1.balance.retrieve()
+        except stripe.StripeError as error:
+            raise _translate(error) from error
+        return [
+            Balance(
+                amount=major_units(funds.amount, funds.currency), currency=funds.currency.upper()
+            )
+            for funds in balance.available
+        ]
+
     def _transfers_in_group(self, group: str) -> Iterator[stripe.Transfer]:
         page = self._client().v1.transfers.list({"transfer_group": group, "limit": 100})
         return page.auto_paging_iter()
@@ -171,6 +224,13 @@ def stripe_client() -> stripe.StripeClient:
             _clients.clear()  # settings changed (a test's stand-in): drop the old one
             _clients[config] = client
         return client
+
+
+def _id(value) -> str:
+    """The id of a field Stripe may give as an id or, expanded, as the object."""
+    if value is None or isinstance(value, str):
+        return value or ""
+    return value.id
 
 
 def _payment(transfer: stripe.Transfer) -> Payment:

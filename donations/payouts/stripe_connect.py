@@ -2,14 +2,16 @@
 the payout provider's client (`stripe.stripe_client`). Stripe's errors come out as
 `StripeUnavailable`, which the services turn into a refusal a contact can read."""
 
+import datetime
 from dataclasses import dataclass
+from decimal import Decimal
 from urllib.parse import urlsplit
 
 import stripe
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from .stripe import stripe_client
+from .stripe import major_units, stripe_client
 
 # Where Account Links and Login Links send a browser: Stripe's Connect pages.
 STRIPE_HOSTED_ORIGIN = "https://connect.stripe.com"
@@ -35,6 +37,68 @@ class AccountStatus:
     account_id: str
     payouts_enabled: bool
     requirements_due: list[str]
+
+
+@dataclass(frozen=True)
+class TransferReversed:
+    """A transfer as a `transfer.reversed` event shows it: how much of it Stripe has taken
+    back in all so far (`amount_reversed`, every reversal of it added up)."""
+
+    transfer_id: str
+    idempotency_key: str  # the grant's key the transfer was made under, if it says
+    amount: Decimal
+    currency: str
+    amount_reversed: Decimal
+    reversal_ids: list[str]
+
+
+@dataclass(frozen=True)
+class PayoutEvent:
+    """A payout from a connected account to its bank, as a `payout.*` event shows it."""
+
+    account_id: str
+    payout_id: str
+    amount: Decimal
+    currency: str
+    created: datetime.datetime
+    failure_code: str
+    failure_message: str
+
+
+def transfer_reversed_from_event(data_object: dict) -> TransferReversed:
+    """The transfer in a `transfer.reversed` event. Raises KeyError/ValueError for a body
+    that is no transfer."""
+    currency = str(data_object["currency"]).upper()
+    metadata = data_object.get("metadata") or {}
+    reversals = (data_object.get("reversals") or {}).get("data") or []
+    return TransferReversed(
+        transfer_id=str(data_object["id"]),
+        idempotency_key=str(
+            metadata.get("idempotency_key") or data_object.get("transfer_group") or ""
+        ),
+        amount=major_units(int(data_object["amount"]), currency),
+        currency=currency,
+        amount_reversed=major_units(int(data_object.get("amount_reversed") or 0), currency),
+        reversal_ids=[str(reversal.get("id")) for reversal in reversals if reversal.get("id")],
+    )
+
+
+def payout_from_event(event: dict) -> PayoutEvent:
+    """The payout of a `payout.failed` / `payout.paid` event of a connected account (the
+    event's top-level `account`). Raises KeyError/ValueError for an event without them."""
+    payout = event["data"]["object"]
+    currency = str(payout["currency"]).upper()
+    return PayoutEvent(
+        account_id=str(event["account"]),
+        payout_id=str(payout["id"]),
+        amount=major_units(int(payout.get("amount") or 0), currency),
+        currency=currency,
+        created=datetime.datetime.fromtimestamp(
+            int(payout.get("created") or event.get("created") or 0), tz=datetime.UTC
+        ),
+        failure_code=str(payout.get("failure_code") or ""),
+        failure_message=str(payout.get("failure_message") or ""),
+    )
 
 
 def _status(account) -> AccountStatus:

@@ -2,6 +2,7 @@
 their contacts, contacts' sign-in links, funds, grants, creators' nominations, and paying
 them. Callers import from here (`from donations.services import grant_approve`)."""
 
+from .alerts import finance_alert_email, finance_approvers
 from .bank_transfers import payment_instruction_record_sent
 from .funds import fund_create, fund_overspend_resolve
 from .grants import (
@@ -47,8 +48,11 @@ from .nonprofits import (
     payout_change_request,
 )
 from .payments import (
+    batch_hold_release,
+    disbursement_hold,
     disbursement_outcome_record,
     disbursement_pay,
+    disbursement_received_record,
     disbursement_recheck,
     disbursement_reconcile,
     disbursement_record_error,
@@ -57,9 +61,13 @@ from .payments import (
     disbursements_sweep,
     grant_schedule,
     grants_schedule,
+    platform_balance,
 )
+from .reversals import disbursement_reversal_record, grant_reversal_close
 from .stripe_connect import (
     STRIPE_PROVIDER,
+    nonprofit_payout_failure_record,
+    nonprofit_payout_paid_record,
     nonprofit_payouts_login_link,
     nonprofit_payouts_onboard,
     nonprofit_payouts_refresh,
@@ -75,14 +83,20 @@ __all__ = [
     "NONPROFIT_DETAIL_FIELDS",
     "STRIPE_PROVIDER",
     "bank_details_change_request",
+    "batch_hold_release",
+    "disbursement_hold",
     "disbursement_outcome_record",
     "disbursement_pay",
+    "disbursement_received_record",
     "disbursement_recheck",
     "disbursement_reconcile",
     "disbursement_record_error",
     "disbursement_record_payment",
+    "disbursement_reversal_record",
     "disbursement_succeed",
     "disbursements_sweep",
+    "finance_alert_email",
+    "finance_approvers",
     "fund_create",
     "fund_overspend_resolve",
     "grant_approve",
@@ -93,6 +107,7 @@ __all__ = [
     "grant_propose",
     "grant_receipt_confirm",
     "grant_retry",
+    "grant_reversal_close",
     "grant_schedule",
     "grants_schedule",
     "link_path",
@@ -111,7 +126,9 @@ __all__ = [
     "nonprofit_link_send",
     "nonprofit_link_use",
     "nonprofit_links_revoke",
+    "nonprofit_payout_failure_record",
     "nonprofit_payout_method_set",
+    "nonprofit_payout_paid_record",
     "nonprofit_payouts_login_link",
     "nonprofit_payouts_onboard",
     "nonprofit_payouts_refresh",
@@ -124,6 +141,7 @@ __all__ = [
     "payout_change_notice_email",
     "payout_change_reject",
     "payout_change_request",
+    "platform_balance",
     "provider_event_handle",
     "provider_event_receive",
     "provider_for",

@@ -82,17 +82,28 @@ def _exhausted(fund: Fund, grant: Grant) -> ValidationError:
     )
 
 
-def fund_release(grant: Grant) -> None:
-    """Give `grant.amount` back to its fund. Call with the grant row locked.
+def fund_release(grant: Grant, amount: Decimal | None = None) -> None:
+    """Give `grant.amount` (or `amount` of it) back to its fund. Call with the grant row locked.
 
     An overspent fund (see `fund_book_late`) gets back under its total first: what is released
     comes off the overspend before it makes room for new grants."""
     fund = Fund.objects.select_for_update(no_key=True).get(pk=grant.fund_id)
-    committed = fund.committed - grant.amount
+    committed = fund.committed - (grant.amount if amount is None else amount)
     Fund.objects.filter(pk=fund.pk).update(
         committed=committed,
         overspent=max(committed - fund.total, ZERO),
         updated_at=timezone.now(),
+    )
+
+
+def fund_unpay(grant: Grant, amount: Decimal) -> None:
+    """Take `amount` of a paid grant off its fund's disbursed total: the provider took it
+    back (a reversal). It stays committed to the grant until finance closes the reversal
+    (`fund_release`), so no decision about it is made by the provider alone. Call with the
+    grant row locked."""
+    Fund.objects.select_for_update(no_key=True).filter(pk=grant.fund_id).get()
+    Fund.objects.filter(pk=grant.fund_id).update(
+        disbursed=F("disbursed") - amount, updated_at=timezone.now()
     )
 
 

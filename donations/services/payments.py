@@ -13,11 +13,19 @@ out by the provider, so it is not failed but its outcome is "unknown", its amoun
 committed, until the provider confirms one way or the other (`disbursement_recheck`). A payment
 found made is always booked, even past the fund's total (then recorded as an overspend for
 staff), and only when the provider reports the amount and currency that were asked; any other
-answer holds the grant for staff."""
+answer holds the grant for staff.
+
+A refusal on the platform's side (its balance short, its credentials refused) holds the whole
+batch (`disbursement_hold`): the batch's other payments wait without being sent, and the
+finance approvers are told; one of them releases the hold (`batch_hold_release`) once it is
+fixed, which queues the payments again under their same keys. Once a payment is made, what
+arrived on the payee's side (in its own currency, at the provider's rate) is recorded by a
+job of its own (`disbursement_received_record`): paying never waits for it or fails by it."""
 
 import logging
 from collections.abc import Iterable
 from datetime import timedelta
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -32,6 +40,7 @@ from changemakers.core.locks import try_lock
 from changemakers.core.roles import permission_require
 
 from ..models import Disbursement, DisbursementBatch, Fund, Grant
+from ..models.money import currency_places
 from ..payouts import (
     FinalError,
     HoldError,
@@ -39,6 +48,7 @@ from ..payouts import (
     PayoutError,
     RetryableError,
     get_provider,
+    providers,
 )
 from .funds import fund_book_late
 from .grants import (
@@ -172,7 +182,7 @@ def _locked_disbursement(disbursement_id: int) -> Disbursement:
     wait, and could return the disbursement as it was before another worker recorded it.
     """
     grant = (
-        Grant.objects.select_related("disbursement", "nonprofit", "creator")
+        Grant.objects.select_related("disbursement", "disbursement__batch", "nonprofit", "creator")
         .select_for_update(of=("self", "disbursement"))
         .get(disbursement__pk=disbursement_id)
     )
@@ -205,6 +215,8 @@ def _claim(disbursement_id: int) -> Disbursement | None:
                 hold_locked(grant, reason=reason)
         if grant.held_at is not None:
             return None  # waits for its payee to be re-confirmed, which queues it again
+        if disbursement.batch is not None and disbursement.batch.is_held:
+            return None  # its batch waits for the platform's account: the release queues it
         # Everything that can go wrong before the request is done before the try is counted:
         # a try counts a call to the provider, not a delivery of the task's message.
         get_provider(disbursement.provider)
@@ -266,8 +278,12 @@ def _payee_unsafe(disbursement: Disbursement) -> str:
 def _pay(disbursement_id: int) -> Disbursement:
     disbursement = _claim(disbursement_id)
     if disbursement is None:
-        current = Disbursement.objects.select_related("grant").get(pk=disbursement_id)
-        current.held = current.grant.is_held
+        current = Disbursement.objects.select_related("grant", "batch").get(pk=disbursement_id)
+        current.held = current.grant.is_held or (
+            current.batch is not None
+            and current.batch.is_held
+            and current.status in Disbursement.UNFINISHED_STATUSES
+        )
         return current
     grant = disbursement.grant
     provider = get_provider(disbursement.provider)
@@ -290,22 +306,95 @@ def _pay(disbursement_id: int) -> Disbursement:
 
 
 def disbursement_hold(*, disbursement: Disbursement, error: HoldError) -> Disbursement:
-    """The provider made no payment, for a cause someone must fix first (the payee's account
-    cannot receive money yet, the platform's balance is short): the grant is held with the
-    provider's reason, neither failed nor tried again until a finance approver re-confirms it
-    (`grant_hold_release`), which queues the payment again under the same key."""
+    """The provider made no payment, for a cause someone must fix first, and neither fails
+    nor tries it again meanwhile:
+
+    - the payee's account cannot receive money yet: the grant is held with the provider's
+      reason until a finance approver re-confirms it (`grant_hold_release`);
+    - the platform's account (its balance is short, its key refused): the whole batch is
+      held, so its other payments wait instead of each being refused in turn, and finance is
+      told; a finance approver releases it (`batch_hold_release`). A payment outside any
+      batch holds its grant, as above.
+
+    Either release queues the payment again under the same key. Returns the disbursement
+    marked `held`."""
     with transaction.atomic():
         locked = _locked_disbursement(disbursement.pk)
         if locked.status != Disbursement.Status.PROCESSING:
             return locked
-        if error.scope == HoldError.PLATFORM:
-            reason = _("The payout provider refused it for the platform's account: %(reason)s")
+        if error.scope == HoldError.PLATFORM and locked.batch_id is not None:
+            reason = _(
+                "The payout provider refused a payment for the platform's account: %(reason)s"
+            )
+            _batch_hold(locked.batch_id, reason=reason % {"reason": error.reason})
         else:
-            reason = _("The payout provider cannot pay this payee yet: %(reason)s")
-        hold_locked(locked.grant, reason=reason % {"reason": error.reason}, actor=None)
+            if error.scope == HoldError.PLATFORM:
+                reason = _("The payout provider refused it for the platform's account: %(reason)s")
+            else:
+                reason = _("The payout provider cannot pay this payee yet: %(reason)s")
+            hold_locked(locked.grant, reason=reason % {"reason": error.reason}, actor=None)
         locked.last_error = str(error)
         locked.save(update_fields=["last_error", "updated_at"])
+        locked.held = True
         return locked
+
+
+def _batch_hold(batch_id: int, *, reason: str) -> bool:
+    """Hold a batch (once: a held batch keeps its first reason), audited, and tell finance
+    once this commits. Whether this call held it."""
+    batch = DisbursementBatch.objects.select_for_update().get(pk=batch_id)
+    if batch.is_held:
+        return False
+    batch.held_at = timezone.now()
+    batch.hold_reason = reason.strip()
+    batch.save(update_fields=["held_at", "hold_reason", "updated_at"])
+    audit_record(actor=None, obj=batch, action="batch_held", note=batch.hold_reason)
+    enqueue_on_commit("donations.tasks.send_finance_alert", "batch_held", batch.pk)
+    return True
+
+
+def batch_hold_release(*, batch: DisbursementBatch, actor) -> DisbursementBatch:
+    """A finance approver, the platform's account fixed (topped up, its key renewed), lets a
+    held batch's payments go: every unpaid one not held for its own reasons is queued again,
+    under its same key, so none is paid twice (the provider answers a key it has paid with
+    that payment). Idempotent: a batch not held is returned as it is."""
+    permission_require(actor, "donations.approve_grant", doing=_("release a held batch"))
+    with transaction.atomic(durable=True):
+        locked = DisbursementBatch.objects.select_for_update().get(pk=batch.pk)
+        if not locked.is_held:
+            return locked
+        note = locked.hold_reason
+        locked.held_at = None
+        locked.hold_reason = ""
+        locked.save(update_fields=["held_at", "hold_reason", "updated_at"])
+        audit_record(actor=actor, obj=locked, action="batch_hold_released", note=note)
+        waiting = Disbursement.objects.filter(
+            batch=locked,
+            status__in=Disbursement.UNFINISHED_STATUSES,
+            grant__held_at__isnull=True,
+            grant__status__in=(Grant.Status.SCHEDULED, Grant.Status.PROCESSING),
+        )
+        ids = list(waiting.order_by("pk").values_list("pk", flat=True))
+        now = timezone.now()
+        Disbursement.objects.filter(pk__in=ids).update(queued_at=now, updated_at=now)
+        chunk = settings.PAYOUT_BATCH_CHUNK
+        if len(ids) <= chunk:
+            for disbursement_id in ids:
+                enqueue_on_commit("donations.tasks.pay_disbursement", disbursement_id)
+        else:
+            for start in range(0, len(ids), chunk):
+                enqueue_on_commit("donations.tasks.pay_disbursements", ids[start : start + chunk])
+        return locked
+
+
+def platform_balance(provider: str | None = None):
+    """What the platform's account with the provider holds now, per currency (a list of
+    `Balance`), or None when the provider does not say or cannot be asked just now."""
+    try:
+        return get_provider(provider).balance()
+    except PayoutError as error:
+        logger.warning("Could not ask the payout provider for the balance: %s", error)
+        return None
 
 
 def disbursement_record_payment(
@@ -397,6 +486,53 @@ def disbursement_succeed(
         Fund.objects.filter(pk=grant.fund_id).update(
             disbursed=F("disbursed") + grant.amount, updated_at=now
         )
+        provider = providers().get(locked.provider)
+        if provider is not None and provider.reports_received:
+            enqueue_on_commit("donations.tasks.record_money_received", locked.pk)
+        return locked
+
+
+def disbursement_received_record(*, disbursement_id: int) -> Disbursement:
+    """Ask the provider what arrived on the payee's side of a payment made (the amount in the
+    payee's currency and the exchange rate, when it converted) and record it, audited. Asked
+    after the payment is booked, never as part of it: a failure here leaves the payment as it
+    is. Raises `RetryableError` when the provider could not be asked (the job tries again,
+    then the sweeper); idempotent once recorded."""
+    disbursement = Disbursement.objects.get(pk=disbursement_id)
+    if disbursement.status not in Disbursement.PAID_STATUSES or disbursement.received_currency:
+        return disbursement
+    try:
+        received = get_provider(disbursement.provider).received(
+            reference=disbursement.provider_reference
+        )
+    except RetryableError:
+        raise
+    except PayoutError as error:
+        logger.warning("Could not ask what arrived of disbursement %s: %s", disbursement_id, error)
+        return disbursement
+    if received is None:
+        return disbursement
+    with transaction.atomic():
+        locked = _locked_disbursement(disbursement_id)
+        if locked.received_currency:
+            return locked
+        currency = received.currency.upper()
+        locked.received_amount = received.amount.quantize(
+            Decimal(1).scaleb(-currency_places(currency))
+        )
+        locked.received_currency = currency
+        locked.exchange_rate = (
+            None
+            if received.exchange_rate is None
+            else received.exchange_rate.quantize(Decimal(1).scaleb(-12)).normalize()
+        )
+        locked.save(
+            update_fields=["received_amount", "received_currency", "exchange_rate", "updated_at"]
+        )
+        note = f"{currency} {locked.received_amount:,}"
+        if locked.exchange_rate is not None:
+            note += f" (1 {locked.currency} = {locked.exchange_rate} {currency})"
+        audit_record(actor=None, obj=locked, action="money_received", note=note)
         return locked
 
 
@@ -521,7 +657,32 @@ def _sweep(*, now, limit: int) -> int:
     due = list(Disbursement.objects.recheck_due(now=now).order_by("recheck_at", "pk")[:limit])
     for disbursement in due:
         disbursement_recheck(disbursement=disbursement, now=now)
-    return len(stale) + len(due)
+    return len(stale) + len(due) + _received_sweep(now=now, older_than=older_than, limit=limit)
+
+
+def _received_sweep(*, now, older_than, limit: int) -> int:
+    """Ask again what arrived of payments whose first lookup failed, for as long as a payment
+    of unknown outcome is asked about (PAYOUT_UNKNOWN_HORIZON), then leave them be."""
+    reporting = [name for name, provider in providers().items() if provider.reports_received]
+    if not reporting:
+        return 0
+    missing = list(
+        Disbursement.objects.received_missing(
+            providers=reporting,
+            completed_after=now - timedelta(seconds=settings.PAYOUT_UNKNOWN_HORIZON),
+            completed_before=older_than,
+        )
+        .order_by("completed_at", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    for disbursement_id in missing:
+        try:
+            disbursement_received_record(disbursement_id=disbursement_id)
+        except RetryableError as error:
+            logger.warning(
+                "Could not ask what arrived of disbursement %s: %s", disbursement_id, error
+            )
+    return len(missing)
 
 
 #: Lookups in a row that must find no payment before the provider counts as having confirmed

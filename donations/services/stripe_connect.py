@@ -1,10 +1,13 @@
 """Stripe Connect for nonprofits: hosted onboarding started by a contact, the readiness Stripe
-reports (on the portal's return page and by webhook), and the webhook events themselves,
-stored once by id and handled by a job.
+reports (on the portal's return page and by webhook), the payouts its bank refuses, and the
+webhook events themselves, stored once by id and handled by a job (transfer reversals are
+`reversals.py`'s).
 
 The connected account's id is only ever set here, from Stripe's answer. It becomes the
 nonprofit's payout reference only when the nonprofit has none; a nonprofit already paid
 elsewhere gets a payout-detail change for finance to review, as any other change."""
+
+import logging
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -15,9 +18,12 @@ from changemakers.core.audit import audit_record
 from changemakers.core.jobs import enqueue_on_commit
 from changemakers.core.roles import permission_require
 
-from ..models import Nonprofit, PayoutDetailsChange, ProviderEvent, mask_reference
+from ..models import Nonprofit, PayoutDetailsChange, PayoutFailure, ProviderEvent, mask_reference
 from ..payouts import stripe_connect
 from .nonprofits import _require_own
+from .reversals import disbursement_reversal_record
+
+logger = logging.getLogger(__name__)
 
 STRIPE_PROVIDER = "stripe"
 
@@ -214,18 +220,152 @@ def provider_event_receive(*, provider: str, event: dict) -> tuple[ProviderEvent
 
 
 def provider_event_handle(*, event_id: int) -> ProviderEvent:
-    """Act on a stored event, once: `account.updated` records the account's readiness; other
-    types are only kept. Handled events are left alone."""
+    """Act on a stored event, once: `account.updated` records the account's readiness,
+    `transfer.reversed` the money taken back of a payment, `payout.failed` and `payout.paid`
+    whether a nonprofit's bank takes its payouts; other types are only kept. Handled events
+    are left alone; each handler is idempotent too (two events can tell the same thing)."""
     with transaction.atomic():
         stored = ProviderEvent.objects.select_for_update().get(pk=event_id)
         if stored.handled_at is not None:
             return stored
-        if stored.provider == STRIPE_PROVIDER and stored.type == "account.updated":
-            data_object = stored.payload.get("data", {}).get("object", {})
-            if data_object.get("id"):
-                nonprofit_stripe_status_record(
-                    status=stripe_connect.account_status_from_event(data_object)
-                )
+        if stored.provider == STRIPE_PROVIDER:
+            handler = _STRIPE_HANDLERS.get(stored.type)
+            if handler is not None:
+                try:
+                    # Its own savepoint: an event whose body is not what its type promises
+                    # is kept, marked handled, with nothing half done. Any other error
+                    # rolls the whole handling back and leaves the event unhandled.
+                    with transaction.atomic():
+                        handler(stored.payload)
+                except (KeyError, TypeError, ValueError):
+                    logger.warning("Stripe event %s has an unexpected shape", stored.event_id)
         stored.handled_at = timezone.now()
         stored.save(update_fields=["handled_at"])
         return stored
+
+
+def _account_updated(event: dict) -> None:
+    data_object = event.get("data", {}).get("object", {})
+    if data_object.get("id"):
+        nonprofit_stripe_status_record(status=stripe_connect.account_status_from_event(data_object))
+
+
+def _transfer_reversed(event: dict) -> None:
+    transfer = stripe_connect.transfer_reversed_from_event(event["data"]["object"])
+    disbursement_reversal_record(
+        provider=STRIPE_PROVIDER,
+        reference=transfer.transfer_id,
+        idempotency_key=transfer.idempotency_key,
+        amount=transfer.amount,
+        currency=transfer.currency,
+        amount_reversed=transfer.amount_reversed,
+        note=", ".join(transfer.reversal_ids),
+    )
+
+
+def _payout_failed(event: dict) -> None:
+    nonprofit_payout_failure_record(
+        provider=STRIPE_PROVIDER, payout=stripe_connect.payout_from_event(event)
+    )
+
+
+def _payout_paid(event: dict) -> None:
+    nonprofit_payout_paid_record(
+        provider=STRIPE_PROVIDER, payout=stripe_connect.payout_from_event(event)
+    )
+
+
+_STRIPE_HANDLERS = {
+    "account.updated": _account_updated,
+    "transfer.reversed": _transfer_reversed,
+    "payout.failed": _payout_failed,
+    "payout.paid": _payout_paid,
+}
+
+
+# --- Payouts to the nonprofit's bank ---------------------------------------------------------
+
+
+def nonprofit_payout_failure_record(
+    *, provider: str, payout: stripe_connect.PayoutEvent
+) -> PayoutFailure | None:
+    """The bank refused a payout from the nonprofit's connected account: recorded once per
+    payout with the provider's reason, audited, and the finance approvers told once this
+    commits; the nonprofit's pages ask it to fix its bank account on Stripe. A failure of a
+    payout older than one paid since is recorded as cleared already. None when no nonprofit
+    has the account."""
+    with transaction.atomic():
+        nonprofit = (
+            Nonprofit.objects.select_for_update(no_key=True)
+            .filter(stripe_account_id=payout.account_id)
+            .first()
+        )
+        if nonprofit is None:
+            return None
+        known = PayoutFailure.objects.filter(
+            provider=provider, payout_reference=payout.payout_id
+        ).first()
+        if known is not None:
+            return known
+        paid_since = (
+            nonprofit.stripe_payout_paid_at is not None
+            and nonprofit.stripe_payout_paid_at >= payout.created
+        )
+        failure = PayoutFailure(
+            nonprofit=nonprofit,
+            provider=provider,
+            payout_reference=payout.payout_id,
+            amount=payout.amount,
+            currency=payout.currency,
+            failure_code=payout.failure_code[:100],
+            failure_message=payout.failure_message,
+            payout_created_at=payout.created,
+            cleared_at=timezone.now() if paid_since else None,
+        )
+        failure.save()
+        audit_record(
+            actor=None,
+            obj=nonprofit,
+            action="payout_failed",
+            note=f"{payout.payout_id}: {failure.reason}",
+        )
+        if not paid_since:
+            enqueue_on_commit("donations.tasks.send_finance_alert", "payout_failed", failure.pk)
+        return failure
+
+
+def nonprofit_payout_paid_record(*, provider: str, payout: stripe_connect.PayoutEvent) -> int:
+    """A payout to the nonprofit's bank went through: the failures of payouts created before
+    it are cleared (the bank account works again), audited. Returns how many."""
+    with transaction.atomic():
+        nonprofit = (
+            Nonprofit.objects.select_for_update(no_key=True)
+            .filter(stripe_account_id=payout.account_id)
+            .first()
+        )
+        if nonprofit is None:
+            return 0
+        if (
+            nonprofit.stripe_payout_paid_at is None
+            or nonprofit.stripe_payout_paid_at < payout.created
+        ):
+            nonprofit.stripe_payout_paid_at = payout.created
+            nonprofit.save(update_fields=["stripe_payout_paid_at", "updated_at"])
+        cleared = list(
+            PayoutFailure.objects.open()
+            .filter(nonprofit=nonprofit, provider=provider, payout_created_at__lte=payout.created)
+            .values_list("payout_reference", flat=True)
+        )
+        if not cleared:
+            return 0
+        PayoutFailure.objects.filter(
+            nonprofit=nonprofit, provider=provider, payout_reference__in=cleared
+        ).update(cleared_at=timezone.now())
+        audit_record(
+            actor=None,
+            obj=nonprofit,
+            action="payout_failure_cleared",
+            note=_("Payout %(payout)s paid; cleared: %(failed)s")
+            % {"payout": payout.payout_id, "failed": ", ".join(cleared)},
+        )
+        return len(cleared)

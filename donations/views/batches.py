@@ -1,6 +1,7 @@
 """Payment batches for staff: the list, and one batch's progress, which its page polls with
-htmx until every payment in it has an outcome; its bank transfers made by hand, their files
-for the bank (CSV, ISO 20022 pain.001) and recording each one as sent."""
+htmx until every payment in it has an outcome (or the batch is held); releasing a batch held
+for the platform's account; its bank transfers made by hand, their files for the bank (CSV,
+ISO 20022 pain.001) and recording each one as sent."""
 
 from django.contrib import messages
 from django.core.exceptions import ImproperlyConfigured
@@ -26,8 +27,17 @@ from .rows import paginate, redirect_with_messages, run_action
 BATCH_DETAIL = "donations/staff/batch_detail.html"
 
 
+def _progress_context(batch: DisbursementBatch) -> dict:
+    progress = selectors.batch_progress(batch)
+    # A held batch moves only once someone releases it: no polling.
+    return {"batch": batch, "progress": progress, "polling": not (progress.done or batch.is_held)}
+
+
 def _batch_context(request: HttpRequest, batch: DisbursementBatch) -> dict:
-    context = {"batch": batch, "progress": selectors.batch_progress(batch)}
+    context = _progress_context(batch)
+    if batch.is_held:
+        # What the platform's account holds now, beside the reason it was held.
+        context["balance"] = services.platform_balance(selectors.batch_provider(batch))
     if request.user.has_perm("donations.view_paymentinstruction"):
         rows = selectors.batch_instructions(batch)
         context["instructions"] = rows
@@ -42,12 +52,27 @@ def _batch_context(request: HttpRequest, batch: DisbursementBatch) -> dict:
 def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
     batch = get_object_or_404(DisbursementBatch.objects.select_related("created_by"), pk=pk)
     if partial_target(request) == "batch-progress":
-        progress = selectors.batch_progress(batch)
-        context = {"batch": batch, "progress": progress}
+        context = _progress_context(batch)
         fragment = render_to_string(f"{BATCH_DETAIL}#progress", context, request=request)
         # 286 tells htmx to stop polling; it still swaps in the final state.
-        return HttpResponseStopPolling(fragment) if progress.done else HttpResponse(fragment)
+        if context["polling"]:
+            return HttpResponse(fragment)
+        return HttpResponseStopPolling(fragment)
     return render(request, BATCH_DETAIL, _batch_context(request, batch))
+
+
+@require_POST
+@staff_required(perm="donations.approve_grant")
+def batch_release_hold(request: HttpRequest, pk: int) -> HttpResponse:
+    """A finance approver releases a batch held for the platform's account: its waiting
+    payments are sent again under their same keys."""
+    batch = get_object_or_404(DisbursementBatch, pk=pk)
+    if batch.is_held:
+        services.batch_hold_release(batch=batch, actor=request.user)
+        messages.success(
+            request, _("%(batch)s is released: its waiting payments are sent.") % {"batch": batch}
+        )
+    return redirect("donations:batch-detail", pk=batch.pk)
 
 
 @require_GET

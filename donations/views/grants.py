@@ -217,6 +217,24 @@ def grant_release_hold(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
+@staff_required(perm="donations.cancel_grant")
+@vary_on_htmx
+def grant_reversal_close(request: HttpRequest, pk: int) -> HttpResponse:
+    """A finance approver closes a reversed payment: the reversed money goes back to the
+    fund (a grant reversed in full is cancelled)."""
+    form = ReasonForm(request.POST)
+    return _grant_action(
+        request,
+        pk,
+        lambda grant: services.grant_reversal_close(
+            grant=grant, actor=request.user, reason=form.cleaned_data["reason"]
+        ),
+        _("The reversal of the grant to %(nonprofit)s is closed; its money is back in the fund."),
+        form=form,
+    )
+
+
+@require_POST
 @staff_required(perm="donations.schedule_grant")
 @vary_on_htmx
 def grant_outcome_record(request: HttpRequest, pk: int) -> HttpResponse:

@@ -284,6 +284,7 @@ def nonprofit_contacts(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect("donations:nonprofit-contacts", pk=pk)
     context = {
         "nonprofit": nonprofit,
+        "payout_failure": nonprofit.payout_failures.open().first(),
         "contacts": selectors.nonprofit_contacts(nonprofit),
         "form": form,
         "next": reverse("donations:nonprofit-contacts", args=[pk]),

@@ -800,6 +800,7 @@ def test_funds_page_shows_total_committed_disbursed_remaining_and_counts(
         "failed": 0,
         "cancelled": 0,
         "unknown": 0,
+        "reversed": 0,
     }
     assert 'max="100000.00" value="55000.00"' in html
 

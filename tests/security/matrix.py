@@ -435,6 +435,13 @@ MATRIX: list[Url] = [
         kwargs=lambda w: {"pk": w.approved_x.pk},
         data=lambda w: {"outcome": "not_paid", "note": "Phoned the provider."},
     ),
+    Url(
+        "donations:grant-reversal-close",
+        get=POST_ONLY,
+        post=staff_posts(FINANCE),
+        kwargs=lambda w: {"pk": w.paid_x.pk},
+        data=lambda w: {"reason": "The nonprofit closed its account."},
+    ),
     Url("donations:batch-list", get=staff_page(*MONEY_READERS)),
     Url(
         "donations:batch-detail",
@@ -458,6 +465,12 @@ MATRIX: list[Url] = [
         post=staff_posts(FINANCE),
         kwargs=lambda w: {"pk": w.bank_instruction.pk},
         data=lambda w: {"bank_reference": "FT-MATRIX-1"},
+    ),
+    Url(
+        "donations:batch-release-hold",
+        get=POST_ONLY,
+        post=staff_posts(FINANCE),
+        kwargs=lambda w: {"pk": w.batch.pk},
     ),
     Url("donations:fund-list", get=staff_page(*MONEY_READERS)),
     Url(

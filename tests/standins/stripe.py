@@ -7,7 +7,15 @@ library talks to it as it would to Stripe:
 - ``POST/GET /v1/accounts``, ``GET/POST /v1/accounts/{id}``, ``POST /v1/account_links``,
   ``POST /v1/accounts/{id}/login_links``, ``GET /v1/balance``, ``POST/GET /v1/transfers``
   (the list filtered by ``destination`` and ``transfer_group``, newest first, paged with
-  ``limit``, ``starting_after`` and ``has_more``), ``GET /v1/transfers/{id}``;
+  ``limit``, ``starting_after`` and ``has_more``), ``GET /v1/transfers/{id}``,
+  ``POST/GET /v1/transfers/{id}/reversals`` (a reversal, all or part, sends
+  ``transfer.reversed``);
+- a transfer pays into the connected account as a destination payment (``py_...``, a Charge
+  on that account) with its balance transaction, converted to the account's
+  ``default_currency`` at `exchange_rates` when it differs. Like every object of a connected
+  account they are found only with its ``Stripe-Account`` header: ``GET /v1/charges/{id}``
+  (``expand[]=balance_transaction``), ``GET /v1/balance_transactions/{id}``, and
+  ``GET /v1/balance`` gives that account's balance;
 - a secret key as ``Authorization: Bearer`` (401 otherwise);
 - ``Idempotency-Key`` on POST: the same key with the same parameters answers the first answer
   again (status and body, with ``Idempotent-Replayed: true`` and ``Original-Request``); other
@@ -26,7 +34,9 @@ Knobs for fault tests, each for the next `n` requests matching `method` and `pat
 `fail_next` (answer 429 or a 5xx before doing anything), `delay_next` (sleep first, so the
 client times out while the request is still carried out), `lose_next` (carry the request
 out, then close the connection without an answer). And the world: `set_balance`,
-`add_account(ready=...)`, `complete_onboarding`, `restrict_account`.
+`add_account(ready=...)`, `complete_onboarding`, `restrict_account`, `set_exchange_rate`,
+`reverse_transfer`, `fail_payout` and `pay_out` (a connected account's payout to its bank,
+sending ``payout.failed`` / ``payout.paid`` with the event's ``account``).
 
 In tests: the `stripe_standin` fixture (tests/conftest.py). Standalone:
 ``python -m tests.standins.stripe --port 12111`` (see ``--help``); `make run STRIPE=standin`
@@ -47,6 +57,7 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
+from decimal import ROUND_HALF_EVEN, Decimal
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -58,6 +69,26 @@ DEFAULT_SECRET_KEY = "sk_test_standin"
 DEFAULT_WEBHOOK_SECRET = "whsec_standin"
 IDEMPOTENCY_WINDOW = 24 * 3600
 LINK_LIFETIME = 300  # seconds an Account Link works, as Stripe's
+# Currencies Stripe counts in whole units, and in thousandths; every other in hundredths.
+ZERO_DECIMAL = {
+    *("bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga"),
+    *("pyg", "rwf", "vnd", "vuv", "xaf", "xof", "xpf"),
+}
+THREE_DECIMAL = {"bhd", "jod", "kwd", "omr", "tnd"}
+# What a transfer converts at into an account of another currency (1 unit of the first = rate
+# units of the second), unless `set_exchange_rate` says otherwise; else 1.
+EXCHANGE_RATES = {
+    ("usd", "eur"): 0.92502,
+    ("eur", "usd"): 1.08106,
+    ("usd", "gbp"): 0.78931,
+    ("usd", "kes"): 129.2,
+    ("usd", "jpy"): 151.37,
+}
+
+
+def stripe_places(currency: str) -> int:
+    currency = currency.lower()
+    return 0 if currency in ZERO_DECIMAL else 3 if currency in THREE_DECIMAL else 2
 
 
 def new_id(prefix: str) -> str:
@@ -163,6 +194,11 @@ class World:
     balance: dict[str, int] = field(default_factory=dict)
     keys: dict[str, Kept] = field(default_factory=dict)
     links: dict[str, Link] = field(default_factory=dict)
+    # Objects that live on a connected account, by account id, then by object id.
+    charges: dict[str, dict[str, dict]] = field(default_factory=dict)
+    balance_transactions: dict[str, dict[str, dict]] = field(default_factory=dict)
+    account_balances: dict[str, dict[str, int]] = field(default_factory=dict)
+    payouts: dict[str, list[dict]] = field(default_factory=dict)
 
 
 class StripeStandin:
@@ -182,6 +218,7 @@ class StripeStandin:
         self.webhook_secret = webhook_secret
         self.idempotency_window = idempotency_window
         self.world = World(balance=dict(balance or {"usd": 10**10, "eur": 10**10}))
+        self.exchange_rates: dict[tuple[str, str], float] = dict(EXCHANGE_RATES)
         self.events: list[dict] = []
         self.requests: list[tuple[str, str]] = []  # (method, path) of every request received
         self.faults: list[Fault] = []
@@ -280,6 +317,54 @@ class StripeStandin:
             self._emit("account.updated", account, account=account_id)
             return copy.deepcopy(account)
 
+    def set_exchange_rate(self, source: str, target: str, rate: float) -> None:
+        with self.lock:
+            self.exchange_rates[(source.lower(), target.lower())] = rate
+
+    def reverse_transfer(self, transfer_id: str, amount: int | None = None) -> dict:
+        """Reverse `amount` (all that is left, by default) of a transfer, as the platform
+        does on Stripe's dashboard; sends `transfer.reversed`. The reversal."""
+        with self.lock:
+            params = {} if amount is None else {"amount": str(amount)}
+            return copy.deepcopy(self._reversal_create(transfer_id, params))
+
+    def fail_payout(
+        self,
+        account_id: str,
+        *,
+        amount: int = 1000,
+        currency: str | None = None,
+        code: str = "account_closed",
+        message: str = "The bank account has been closed.",
+    ) -> dict:
+        """The connected account's bank refuses a payout: sends `payout.failed`."""
+        return self._payout(
+            account_id, amount, currency, status="failed", code=code, message=message
+        )
+
+    def pay_out(self, account_id: str, *, amount: int = 1000, currency: str | None = None) -> dict:
+        """A payout from the connected account reaches its bank: sends `payout.paid`."""
+        return self._payout(account_id, amount, currency, status="paid")
+
+    def _payout(self, account_id, amount, currency, *, status, code=None, message=None) -> dict:
+        with self.lock:
+            account = self.world.accounts[account_id]
+            payout = copy.deepcopy(FIXTURES["payout"])
+            payout.update(
+                id=new_id("po_"),
+                amount=amount,
+                currency=(currency or account.get("default_currency") or "usd").lower(),
+                created=int(time.time()),
+                arrival_date=int(time.time()),
+                status=status,
+                failure_code=code,
+                failure_message=message,
+                automatic=True,
+            )
+            self.world.payouts.setdefault(account_id, []).append(payout)
+            self._emit(f"payout.{status}", payout, account=account_id)
+            return copy.deepcopy(payout)
+
     def transfers(self, **filters) -> list[dict]:
         """The transfers made, oldest first, optionally those whose fields equal `filters`."""
         with self.lock:
@@ -354,7 +439,8 @@ class StripeStandin:
             return status, _server_error(), answer_headers
         key = headers.get("Idempotency-Key") if method == "POST" else None
         if key:
-            replay = self._claim_key(key, (method, path, params), request_id)
+            signature = (method, path, params, headers.get("Stripe-Account"))
+            replay = self._claim_key(key, signature, request_id)
             if replay is not None:
                 status, body, extra = replay
                 return status, body, {**answer_headers, **extra}
@@ -362,7 +448,10 @@ class StripeStandin:
             if "delay" in faults:
                 self.stopping.wait(faults["delay"].seconds)
             try:
-                status, body = 200, self._route(method, path, params)
+                status, body = (
+                    200,
+                    self._route(method, path, params, on_account=headers.get("Stripe-Account")),
+                )
             except StripeError as error:
                 if key and not error.kept:
                     self._release_key(key)
@@ -412,9 +501,13 @@ class StripeStandin:
             if kept is not None and kept.status is None:
                 del self.world.keys[key]
 
-    def _route(self, method: str, path: str, params: dict) -> dict:
+    def _route(self, method: str, path: str, params: dict, on_account: str | None = None) -> dict:
         parts = path.strip("/").split("/")
         with self.lock:
+            if on_account:
+                # Stripe-Account: the request is made as the connected account, and sees only
+                # its objects.
+                return self._route_on_account(method, parts, params, on_account, path)
             match method, parts:
                 case "POST", ["v1", "accounts"]:
                     return copy.deepcopy(self._account_create(params))
@@ -436,12 +529,148 @@ class StripeStandin:
                     return self._transfer_list(params, path)
                 case "GET", ["v1", "transfers", transfer_id]:
                     return copy.deepcopy(self._transfer(transfer_id))
-        raise StripeError(
-            404,
-            "invalid_request_error",
-            f"Unrecognized request URL ({method}: {path}).",
-            kept=False,
+                case "POST", ["v1", "transfers", transfer_id, "reversals"]:
+                    return copy.deepcopy(self._reversal_create(transfer_id, params))
+                case "GET", ["v1", "transfers", transfer_id, "reversals"]:
+                    reversals = self._transfer(transfer_id)["reversals"]["data"]
+                    return self._list(list(reversed(reversals)), params, path)
+                case "GET", ["v1", "charges", charge_id]:
+                    raise missing("charge", charge_id)  # charges of ours: none
+                case "GET", ["v1", "balance_transactions", entry_id]:
+                    raise missing("balance transaction", entry_id)
+        raise _unrecognized(method, path)
+
+    def _route_on_account(self, method, parts, params, account_id, path) -> dict:
+        if account_id not in self.world.accounts:
+            raise StripeError(
+                403,
+                "invalid_request_error",
+                f"The provided key does not have access to account '{account_id}' (or that "
+                "account does not exist). Application access may have been revoked.",
+                code="account_invalid",
+            )
+        match method, parts:
+            case "GET", ["v1", "charges", charge_id]:
+                charge = self.world.charges.get(account_id, {}).get(charge_id)
+                if charge is None:
+                    raise missing("charge", charge_id)
+                return self._expanded(account_id, charge, params)
+            case "GET", ["v1", "balance_transactions", entry_id]:
+                entry = self.world.balance_transactions.get(account_id, {}).get(entry_id)
+                if entry is None:
+                    raise missing("balance transaction", entry_id)
+                return copy.deepcopy(entry)
+            case "GET", ["v1", "balance"]:
+                return self._balance(self.world.account_balances.get(account_id, {}))
+        raise _unrecognized(method, "/" + "/".join(parts))
+
+    def _expanded(self, account_id: str, charge: dict, params: dict) -> dict:
+        charge = copy.deepcopy(charge)
+        expand = params.get("expand") or []
+        if "balance_transaction" in expand and charge.get("balance_transaction"):
+            entries = self.world.balance_transactions.get(account_id, {})
+            charge["balance_transaction"] = copy.deepcopy(entries[charge["balance_transaction"]])
+        return charge
+
+    def _destination_payment(self, account: dict, transfer: dict) -> str:
+        """The payment a transfer makes into the connected account, in the account's
+        currency at the exchange rate when it differs (Stripe converts on the way in)."""
+        source = transfer["currency"]
+        target = (account.get("default_currency") or source).lower()
+        rate = None
+        amount = transfer["amount"]
+        if target != source:
+            rate = self.exchange_rates.get((source, target), 1.0)
+            major = Decimal(amount).scaleb(-stripe_places(source)) * Decimal(str(rate))
+            amount = int(major.scaleb(stripe_places(target)).to_integral_value(ROUND_HALF_EVEN))
+        now = int(time.time())
+        charge_id, entry_id = new_id("py_"), new_id("txn_")
+        entry = copy.deepcopy(FIXTURES["balance_transaction"])
+        entry.update(
+            id=entry_id,
+            amount=amount,
+            net=amount,
+            fee=0,
+            fee_details=[],
+            currency=target,
+            exchange_rate=rate,
+            created=now,
+            available_on=now,
+            description=None,
+            source=charge_id,
+            type="payment",
+            reporting_category="charge",
         )
+        charge = {
+            "id": charge_id,
+            "object": "charge",
+            "amount": amount,
+            "amount_captured": amount,
+            "amount_refunded": 0,
+            "balance_transaction": entry_id,
+            "captured": True,
+            "created": now,
+            "currency": target,
+            "description": None,
+            "livemode": False,
+            "metadata": {},
+            "paid": True,
+            "refunded": False,
+            "refunds": {
+                "object": "list",
+                "data": [],
+                "has_more": False,
+                "url": f"/v1/charges/{charge_id}/refunds",
+            },
+            "source_transfer": transfer["id"],
+            "status": "succeeded",
+            "transfer_group": None,
+        }
+        account_id = account["id"]
+        self.world.charges.setdefault(account_id, {})[charge_id] = charge
+        self.world.balance_transactions.setdefault(account_id, {})[entry_id] = entry
+        balances = self.world.account_balances.setdefault(account_id, {})
+        balances[target] = balances.get(target, 0) + amount
+        return charge_id
+
+    def _reversal_create(self, transfer_id: str, params: dict) -> dict:
+        transfer = self._transfer(transfer_id)
+        left = transfer["amount"] - transfer["amount_reversed"]
+        amount_text = params.get("amount")
+        if amount_text is None:
+            amount = left
+        elif not str(amount_text).isdigit() or int(amount_text) < 1:
+            raise invalid(
+                "Invalid positive integer", code="parameter_invalid_integer", param="amount"
+            )
+        else:
+            amount = int(amount_text)
+        if amount < 1 or amount > left:
+            raise StripeError(
+                400,
+                "invalid_request_error",
+                f"Transfer {transfer_id} has only {left} left to reverse; you asked {amount}.",
+                code="parameter_invalid_integer",
+                param="amount",
+            )
+        reversal = copy.deepcopy(FIXTURES["transfer_reversal"])
+        reversal.update(
+            id=new_id("trr_"),
+            amount=amount,
+            currency=transfer["currency"],
+            created=int(time.time()),
+            transfer=transfer_id,
+            metadata=params.get("metadata", {}),
+            balance_transaction=new_id("txn_"),
+        )
+        transfer["amount_reversed"] += amount
+        transfer["reversed"] = transfer["amount_reversed"] >= transfer["amount"]
+        transfer["reversals"]["data"].append(reversal)
+        transfer["reversals"]["total_count"] = len(transfer["reversals"]["data"])
+        currency = transfer["currency"]
+        self.world.balance[currency] = self.world.balance.get(currency, 0) + amount
+        self._emit("transfer.reversed", transfer)
+        return reversal
 
     # --- accounts ------------------------------------------------------------------------
 
@@ -520,12 +749,12 @@ class StripeStandin:
 
     # --- money ---------------------------------------------------------------------------
 
-    def _balance(self) -> dict:
+    def _balance(self, funds: dict[str, int] | None = None) -> dict:
+        funds = self.world.balance if funds is None else funds
         balance = copy.deepcopy(FIXTURES["balance"])
-        currencies = sorted(self.world.balance)
+        currencies = sorted(funds)
         balance["available"] = [
-            {"amount": self.world.balance[c], "currency": c, "source_types": {"card": 0}}
-            for c in currencies
+            {"amount": funds[c], "currency": c, "source_types": {"card": 0}} for c in currencies
         ]
         balance["pending"] = [
             {"amount": 0, "currency": c, "source_types": {"card": 0}} for c in currencies
@@ -582,13 +811,13 @@ class StripeStandin:
             currency=currency,
             created=int(time.time()),
             destination=account["id"],
-            destination_payment=new_id("py_"),
             balance_transaction=new_id("txn_"),
             description=params.get("description"),
             metadata=params.get("metadata", {}),
             transfer_group=params.get("transfer_group"),
         )
         transfer["reversals"]["url"] = f"/v1/transfers/{transfer_id}/reversals"
+        transfer["destination_payment"] = self._destination_payment(account, transfer)
         self.world.transfers.append(transfer)
         self._emit("transfer.created", transfer)
         return transfer
@@ -663,6 +892,15 @@ ONBOARDING_PAGE = """<!doctype html>
 <form method="post" action="{action}"><button type="submit">Complete onboarding</button></form>
 </main></body></html>
 """
+
+
+def _unrecognized(method: str, path: str) -> StripeError:
+    return StripeError(
+        404,
+        "invalid_request_error",
+        f"Unrecognized request URL ({method}: {path}).",
+        kept=False,
+    )
 
 
 def _auth_error() -> dict:
