@@ -27,6 +27,7 @@ from .models import (
     CreatorInvitation,
     CreatorLink,
     ListEntry,
+    ProfileConsent,
 )
 from .services import (
     ENTRY_FIELDS,
@@ -74,6 +75,26 @@ class CreatorAdminForm(forms.ModelForm):
         return [code for code in Cause.values if code in picked]
 
 
+class ProfileConsentInline(TabularInline):
+    """The creator's answers about the public list, newest first: only the creator gives
+    them (in the portal), so they are read here, never written."""
+
+    model = ProfileConsent
+    extra = 0
+    fields = ["version", "agreed", "public_fields", "recorded_at", "recorded_by"]
+    readonly_fields = fields
+    verbose_name_plural = _("consent to the public list")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class CreatorLinkInline(TabularInline):
     model = CreatorLink
     extra = 1
@@ -104,11 +125,23 @@ class CreatorAdmin(ServiceModelAdmin):
         "bio",
         "language",
         "user",
+        "consent",
+        "public_fields",
+        "consent_at",
+        "consent_reminded_at",
         "created_at",
         "updated_at",
     ]
-    readonly_fields = ["created_at", "updated_at"]
-    inlines = [CreatorLinkInline]
+    # Consent is the creator's own answer: staff read it here, only the creator changes it.
+    readonly_fields = [
+        "consent",
+        "public_fields",
+        "consent_at",
+        "consent_reminded_at",
+        "created_at",
+        "updated_at",
+    ]
+    inlines = [CreatorLinkInline, ProfileConsentInline]
 
     @admin.display(description=_("handle"), ordering="handle")
     def at_handle(self, obj: Creator) -> str:
@@ -329,6 +362,7 @@ class ListEntryAdmin(ServiceModelAdmin):
     autocomplete_fields = ["creator"]
     raw_id_fields = ["change_makers_list"]
     readonly_on_change = ["change_makers_list", "creator"]
+    exclude = ["shown_before_consent"]  # set once, by the migration that asked for consent
 
     def create_through_service(self, request, obj, form):
         return _entry_add(obj, actor=request.user)

@@ -5,7 +5,7 @@ from django_countries import countries
 
 from changemakers.core.uploads import image_check, image_without_metadata, rename_checked
 
-from .models import Cause, handle_validator
+from .models import Cause, PublicField, handle_validator
 
 
 def country_choices() -> list[tuple[str, str]]:
@@ -222,3 +222,25 @@ class ListImportForm(forms.Form):
 
 class UnpublishForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), max_length=500)
+
+
+class ConsentForm(forms.Form):
+    """What the creator shows the public, and their agreement. Nothing is ticked until they
+    tick it: the least is the default."""
+
+    public_fields = forms.MultipleChoiceField(
+        label=_("Show the public"),
+        choices=PublicField.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text=_(
+            "Your name and @handle are always public. Tick what else the public may see on the "
+            "list, your profile page and the program's exports."
+        ),
+    )
+    agree = forms.BooleanField(
+        label=_("I agree to appear on the published Change Makers list with these fields."),
+        error_messages={
+            "required": _("Tick this box to confirm; without it you do not appear on the list.")
+        },
+    )

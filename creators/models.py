@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
-from changemakers.core.models import SingleUseLink, TimeStampedModel
+from changemakers.core.models import SingleUseLink, TimeStampedModel, person_field
 from changemakers.core.roles import Role, linked, linked_roles
 from changemakers.core.uploads import RandomName
 
@@ -29,6 +29,9 @@ class AuditVerb(models.TextChoices):
     PUBLISHED = "published", _("Published")
     UNPUBLISHED = "unpublished", _("Unpublished")
     REMOVED = "removed", _("Removed")
+    CONSENTED = "consented", _("Consented")
+    CONSENT_WITHDRAWN = "consent_withdrawn", _("Consent withdrawn")
+    REMINDED = "reminded", _("Reminded")
 
 
 class Cause(models.TextChoices):
@@ -58,6 +61,36 @@ def validate_causes(value) -> None:
         )
     if len(set(value)) != len(value):
         raise ValidationError(_("A cause is listed twice."), code="causes_duplicate")
+
+
+class PublicField(models.TextChoices):
+    """What a creator may choose to show the public. Their name and @handle are always public:
+    the list they appear on is."""
+
+    PHOTO = "photo", _("Photo")
+    BIO = "bio", _("Bio")
+    COUNTRY = "country", _("Country")
+    CAUSES = "causes", _("Causes")
+    LINKS = "links", _("Links")
+    FOLLOWERS = "followers", _("Follower count")
+
+
+def validate_public_fields(value) -> None:
+    if not isinstance(value, list) or any(field not in PublicField.values for field in value):
+        raise ValidationError(_("Unknown public field."), code="public_field_unknown")
+    if len(set(value)) != len(value):
+        raise ValidationError(_("A public field is listed twice."), code="public_field_duplicate")
+
+
+def shows_q(field: str, *, prefix: str = "") -> Q:
+    """Rows whose creator (through `prefix`, e.g. "creator__") shows `field` to the public.
+    The public fields are a JSON list of codes; the quoted code is unique text in it."""
+    return Q(
+        **{
+            f"{prefix}consent": "agreed",
+            f"{prefix}public_fields__icontains": f'"{field}"',
+        }
+    )
 
 
 class CreatorQuerySet(models.QuerySet):
@@ -109,6 +142,25 @@ class Creator(TimeStampedModel):
         related_name="creator",
     )
 
+    class Consent(models.TextChoices):
+        UNANSWERED = "unanswered", _("Not confirmed")
+        AGREED = "agreed", _("Confirmed")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    # The creator's current answer; every answer is kept in ProfileConsent. Only the creator
+    # gives it (creators.services.consent), so only they can make a field public.
+    consent = models.CharField(
+        _("consent to the public list"),
+        max_length=16,
+        choices=Consent.choices,
+        default=Consent.UNANSWERED,
+    )
+    public_fields = models.JSONField(
+        _("public fields"), default=list, blank=True, validators=[validate_public_fields]
+    )
+    consent_at = models.DateTimeField(_("consent answered at"), null=True, blank=True)
+    consent_reminded_at = models.DateTimeField(_("consent reminder sent at"), null=True, blank=True)
+
     objects = CreatorQuerySet.as_manager()
 
     class Meta:
@@ -151,6 +203,36 @@ class Creator(TimeStampedModel):
         labels = dict(Cause.choices)
         return [str(labels.get(c, c)) for c in self.causes]
 
+    # --- What the public may see: name and @handle always, the rest only if the creator has
+    # agreed to show it. Public pages read these, never the raw fields.
+
+    def shows(self, field: str) -> bool:
+        return self.consent == self.Consent.AGREED and field in self.public_fields
+
+    @property
+    def public_photo_url(self) -> str:
+        return self.get_photo_url() if self.shows(PublicField.PHOTO) else ""
+
+    @property
+    def public_bio(self) -> str:
+        return self.bio if self.shows(PublicField.BIO) else ""
+
+    @property
+    def public_country(self):
+        return self.country if self.shows(PublicField.COUNTRY) and self.country else None
+
+    @property
+    def public_causes_display(self) -> list[str]:
+        return self.get_causes_display() if self.shows(PublicField.CAUSES) else []
+
+    @property
+    def public_follower_count(self) -> int | None:
+        return self.follower_count if self.shows(PublicField.FOLLOWERS) else None
+
+    @property
+    def public_links(self) -> list:
+        return list(self.links.all()) if self.shows(PublicField.LINKS) else []
+
     def get_photo_url(self) -> str:
         if not self.photo:
             return ""
@@ -179,6 +261,40 @@ class CreatorLink(models.Model):
 
     def __str__(self) -> str:
         return self.label
+
+
+class ProfileConsent(models.Model):
+    """One answer of a creator about the public list, kept for good: which fields they agreed
+    to show, whether they agree to appear at all, when, and who recorded it. The creator's
+    current answer is the newest (copied onto Creator for the public pages' queries)."""
+
+    creator = models.ForeignKey(
+        Creator, verbose_name=_("creator"), on_delete=models.CASCADE, related_name="consents"
+    )
+    version = models.PositiveIntegerField(_("version"))
+    agreed = models.BooleanField(_("agrees to appear on published lists"))
+    public_fields = models.JSONField(
+        _("public fields"), default=list, blank=True, validators=[validate_public_fields]
+    )
+    recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+    recorded_by = person_field(_("recorded by"), on_delete=models.SET_NULL)
+
+    class Meta:
+        verbose_name = _("profile consent")
+        verbose_name_plural = _("profile consents")
+        ordering = ["creator", "-version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["creator", "version"], name="profile_consent_version_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.creator} v{self.version}"
+
+    def get_public_fields_display(self) -> list[str]:
+        labels = dict(PublicField.choices)
+        return [str(labels.get(f, f)) for f in self.public_fields]
 
 
 class CreatorInvitation(SingleUseLink):
@@ -257,9 +373,26 @@ class ChangeMakersList(TimeStampedModel):
         return reverse("creators:list-year", kwargs={"year": self.year})
 
 
+ENTRY_CONSENTED = Q(creator__consent=Creator.Consent.AGREED) | Q(
+    shown_before_consent=True, creator__consent=Creator.Consent.UNANSWERED
+)
+
+
 class ListEntryQuerySet(models.QuerySet):
     def for_display(self) -> "ListEntryQuerySet":
         return self.select_related("creator").order_by("position")
+
+    def consented(self) -> "ListEntryQuerySet":
+        """Entries the public may see once their list is published: the creator confirmed,
+        or the entry was public before consent was asked and the creator has not answered
+        since (shown with their name and @handle only)."""
+        return self.filter(ENTRY_CONSENTED)
+
+    def awaiting_consent(self) -> "ListEntryQuerySet":
+        return self.exclude(ENTRY_CONSENTED)
+
+    def public(self) -> "ListEntryQuerySet":
+        return self.filter(change_makers_list__status=ChangeMakersList.Status.PUBLISHED).consented()
 
 
 class ListEntry(TimeStampedModel):
@@ -278,6 +411,9 @@ class ListEntry(TimeStampedModel):
     cause = models.CharField(_("cause"), max_length=32, choices=Cause.choices)
     citation = models.CharField(_("citation"), max_length=280)
     position = models.PositiveSmallIntegerField(_("position"))
+    # True only for entries already public when creators were first asked for consent: they
+    # stay public with the name and @handle alone until the creator answers.
+    shown_before_consent = models.BooleanField(_("public before consent was asked"), default=False)
 
     objects = ListEntryQuerySet.as_manager()
 
@@ -309,3 +445,11 @@ class ListEntry(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.position}. {self.creator}"
+
+    @property
+    def public_country(self):
+        return self.country if self.creator.shows(PublicField.COUNTRY) else None
+
+    @property
+    def public_cause_display(self) -> str:
+        return self.get_cause_display() if self.creator.shows(PublicField.CAUSES) else ""

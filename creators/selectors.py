@@ -10,7 +10,10 @@ from django_countries import countries
 
 from changemakers.core.models import AuditEvent
 
-from .models import Cause, ChangeMakersList, Creator, ListEntry
+from .models import Cause, ChangeMakersList, Creator, ListEntry, PublicField, shows_q
+
+SHOWS_COUNTRY = shows_q(PublicField.COUNTRY, prefix="creator__")
+SHOWS_CAUSES = shows_q(PublicField.CAUSES, prefix="creator__")
 
 
 @dataclass(frozen=True)
@@ -37,13 +40,18 @@ def published_years() -> list[int]:
 def list_entries(
     change_makers_list: ChangeMakersList, *, country: str = "", cause: str = "", q: str = ""
 ) -> QuerySet[ListEntry]:
-    """A list's entries in order with their creators, filtered by country, cause and a
-    search on the creator's name or handle (with or without its @)."""
-    entries = ListEntry.objects.filter(change_makers_list=change_makers_list).for_display()
+    """A list's entries the public may see, in order with their creators, filtered by
+    country, cause and a search on the creator's name or handle (with or without its @).
+
+    Only creators who confirmed appear, and a filter on a country or cause matches only the
+    creators who show it: filtering must not reveal what a creator keeps hidden."""
+    entries = (
+        ListEntry.objects.filter(change_makers_list=change_makers_list).consented().for_display()
+    )
     if country:
-        entries = entries.filter(country=country)
+        entries = entries.filter(SHOWS_COUNTRY, country=country)
     if cause:
-        entries = entries.filter(cause=cause)
+        entries = entries.filter(SHOWS_CAUSES, cause=cause)
     text = q.strip().lstrip("@")
     if text:
         entries = entries.filter(
@@ -53,9 +61,9 @@ def list_entries(
 
 
 def list_country_choices(change_makers_list: ChangeMakersList) -> list[tuple[str, str]]:
-    """The countries present on this list, as (code, name) sorted by name."""
+    """The countries shown on this list, as (code, name) sorted by name."""
     codes = (
-        ListEntry.objects.filter(change_makers_list=change_makers_list)
+        ListEntry.objects.filter(SHOWS_COUNTRY, change_makers_list=change_makers_list)
         .order_by()
         .values_list("country", flat=True)
         .distinct()
@@ -64,15 +72,14 @@ def list_country_choices(change_makers_list: ChangeMakersList) -> list[tuple[str
 
 
 def list_summary(change_makers_list: ChangeMakersList) -> ListSummary:
-    rows = (
-        ListEntry.objects.filter(change_makers_list=change_makers_list)
-        .order_by()
-        .values("cause")
-        .annotate(n=Count("id"))
-    )
+    """The figures the public sees, counted over what it may see: confirmed creators, and
+    the countries and causes of those who show them."""
+    shown = ListEntry.objects.filter(change_makers_list=change_makers_list).consented()
+    rows = shown.filter(SHOWS_CAUSES).order_by().values("cause").annotate(n=Count("id"))
     per_cause = {row["cause"]: row["n"] for row in rows}
-    aggregate = ListEntry.objects.filter(change_makers_list=change_makers_list).aggregate(
-        creators=Count("creator", distinct=True), countries=Count("country", distinct=True)
+    aggregate = shown.aggregate(
+        creators=Count("creator", distinct=True),
+        countries=Count("country", distinct=True, filter=SHOWS_COUNTRY),
     )
     causes = [
         (code, str(label), per_cause[code]) for code, label in Cause.choices if code in per_cause
@@ -85,7 +92,18 @@ def list_summary(change_makers_list: ChangeMakersList) -> ListSummary:
 
 
 def creator_public_entries(creator: Creator) -> QuerySet[ListEntry]:
-    """The published list entries a creator appears on, newest year first."""
+    """The published list entries a creator appears on publicly, newest year first."""
+    return (
+        ListEntry.objects.filter(creator=creator)
+        .public()
+        .select_related("change_makers_list", "creator")
+        .order_by("-change_makers_list__year")
+    )
+
+
+def creator_published_entries(creator: Creator) -> QuerySet[ListEntry]:
+    """The published lists a creator is on, shown to the public or not yet (for their own
+    consent page: drafts stay staff's until published)."""
     return (
         ListEntry.objects.filter(
             creator=creator, change_makers_list__status=ChangeMakersList.Status.PUBLISHED

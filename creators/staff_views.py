@@ -14,6 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from changemakers.core.htmx import REFUSED, form_refusal, is_partial, partial_target, vary_on_htmx
@@ -98,6 +99,8 @@ def _edition_context(
         # Who may only read (an auditor) sees the entries without the forms.
         "may_edit": request.user.has_perm("creators.change_changemakerslist"),
         "history": selectors.list_history(edition),
+        # Creators the public will not see on this edition until they confirm.
+        "awaiting": services.list_awaiting_consent(edition),
         "unpublish_form": UnpublishForm(),
     }
     if context["editable"] and context["may_edit"]:
@@ -363,12 +366,54 @@ def edition_preview(request: HttpRequest, year: int) -> HttpResponse:
 def edition_publish(request: HttpRequest, year: int) -> HttpResponse:
     edition = _edition_or_404(year)
     try:
-        services.list_publish(change_makers_list=edition, actor=request.user)
+        services.list_publish(
+            change_makers_list=edition,
+            actor=request.user,
+            without_unconfirmed=request.POST.get("without_unconfirmed") == "on",
+        )
     except ValidationError as error:
         for message in error.messages:
             messages.error(request, message)
     else:
         messages.success(request, _("%(title)s is published.") % {"title": edition.title})
+    return redirect("creators:edition-detail", year=year)
+
+
+@require_POST
+@staff_required(perm="creators.change_changemakerslist")
+def edition_consent_remind(request: HttpRequest, year: int) -> HttpResponse:
+    """Email the edition's creators who have not confirmed a link to their consent page."""
+    edition = _edition_or_404(year)
+    try:
+        outcome = services.consent_reminders_send(change_makers_list=edition, actor=request.user)
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+        return redirect("creators:edition-detail", year=year)
+    if outcome.sent:
+        messages.success(
+            request,
+            ngettext(
+                "A reminder is on its way to %(count)s creator.",
+                "A reminder is on its way to %(count)s creators.",
+                len(outcome.sent),
+            )
+            % {"count": len(outcome.sent)},
+        )
+    if outcome.recently_reminded:
+        messages.info(
+            request,
+            _("Already reminded in the last day, not again yet: %(handles)s.")
+            % {"handles": ", ".join(c.at_handle for c in outcome.recently_reminded)},
+        )
+    if outcome.no_account:
+        messages.warning(
+            request,
+            _("No portal account, so no reminder: invite them to the portal first: %(handles)s.")
+            % {"handles": ", ".join(c.at_handle for c in outcome.no_account)},
+        )
+    if not (outcome.sent or outcome.recently_reminded or outcome.no_account):
+        messages.info(request, _("Every creator on this list has confirmed."))
     return redirect("creators:edition-detail", year=year)
 
 

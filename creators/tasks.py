@@ -5,8 +5,8 @@ Each task's name is written out: services enqueue it by that name once they comm
 
 from celery import shared_task
 
-from .models import CreatorInvitation
-from .services import creator_invitation_email
+from .models import Creator, CreatorInvitation
+from .services import consent_reminder_email, creator_invitation_email
 
 
 @shared_task(
@@ -23,3 +23,17 @@ def send_creator_invitation(invitation_id: int) -> bool:
     if invitation is None:
         return False
     return creator_invitation_email(invitation=invitation)
+
+
+@shared_task(
+    name="creators.tasks.send_consent_reminder",
+    acks_late=True,
+    autoretry_for=(OSError,),
+    retry_backoff=True,
+    max_retries=5,
+)
+def send_consent_reminder(creator_id: int) -> bool:
+    creator = Creator.objects.select_related("user").filter(pk=creator_id).first()
+    if creator is None:
+        return False
+    return consent_reminder_email(creator=creator)

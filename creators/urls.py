@@ -11,6 +11,8 @@ urlpatterns = [
     path("creators/<str:handle>/", views.creator_detail, name="creator-detail"),
     path("creators/<str:handle>/photo/", views.creator_photo, name="creator-photo"),
     path("portal/profile/", views.profile_edit, name="profile-edit"),
+    path("portal/consent/", views.consent_edit, name="consent-edit"),
+    path("portal/consent/withdraw/", views.consent_withdraw, name="consent-withdraw"),
     # Staff: the yearly list editions.
     path("staff/lists/", staff_views.edition_list, name="edition-list"),
     path("staff/lists/new/", staff_views.edition_create, name="edition-create"),
@@ -41,6 +43,11 @@ urlpatterns = [
     path("staff/lists/<int:year>/import/", staff_views.edition_import, name="edition-import"),
     path("staff/lists/<int:year>/preview/", staff_views.edition_preview, name="edition-preview"),
     path("staff/lists/<int:year>/publish/", staff_views.edition_publish, name="edition-publish"),
+    path(
+        "staff/lists/<int:year>/consent-reminders/",
+        staff_views.edition_consent_remind,
+        name="edition-consent-remind",
+    ),
     path(
         "staff/lists/<int:year>/unpublish/",
         staff_views.edition_unpublish,

@@ -14,7 +14,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from changemakers.core.htmx import REFUSED, form_refusal, is_partial, vary_on_htmx
 from changemakers.core.pagination import page_context
@@ -25,8 +25,8 @@ from changemakers.core.twofactor.middleware import after_sign_in
 from changemakers.core.uploads import upload_response
 
 from . import selectors, services
-from .forms import ListFilterForm, ProfileForm, link_formset, links_from
-from .models import Cause, ChangeMakersList, Creator, creator_of, handle_validator
+from .forms import ConsentForm, ListFilterForm, ProfileForm, link_formset, links_from
+from .models import Cause, ChangeMakersList, Creator, PublicField, creator_of, handle_validator
 
 HOME_ENTRY_COUNT = 8
 LIST_PAGE_SIZE = 50
@@ -155,8 +155,19 @@ class LoginView(auth_views.LoginView):
 @require_GET
 def creator_photo(request: HttpRequest, handle: str) -> HttpResponse:
     """A creator's public photo, served as the image type it was checked to be."""
-    creator = Creator.objects.with_handle(_handle_or_404(handle)).only("handle", "photo").first()
+    creator = (
+        Creator.objects.with_handle(_handle_or_404(handle))
+        .only("handle", "photo", "consent", "public_fields", "user_id")
+        .first()
+    )
     if creator is None or not creator.photo:
+        raise Http404
+    # Public only when the creator shows it; they and staff see it in their own pages. A
+    # hidden photo is a 404 like a missing one, so its existence is not revealed either.
+    own = creator.user_id is not None and creator.user_id == request.user.pk
+    if not (
+        creator.shows(PublicField.PHOTO) or own or request.user.has_perm("creators.view_creator")
+    ):
         raise Http404
     return upload_response(creator.photo, download_name=creator.handle, as_attachment=False)
 
@@ -204,6 +215,64 @@ def profile_edit(request: HttpRequest) -> HttpResponse:
     if is_partial(request):
         template += "#profile-form"
     return render(request, template, context, status=status)
+
+
+# --- The creator's portal: what the public sees ----------------------------------------------
+
+
+def _consent_context(creator: Creator, form: ConsentForm) -> dict:
+    return {
+        "creator": creator,
+        "form": form,
+        "history": list(creator.consents.select_related("recorded_by")[:20]),
+        "on_lists": list(
+            selectors.creator_published_entries(creator).values_list(
+                "change_makers_list__title", flat=True
+            )
+        ),
+    }
+
+
+@require_http_methods(["GET", "POST"])
+@creator_required
+def consent_edit(request: HttpRequest) -> HttpResponse:
+    """Choose the fields the public sees and confirm appearing on the published list."""
+    creator = creator_of(request.user)
+    if request.method == "POST":
+        form = ConsentForm(request.POST)
+        if form.is_valid():
+            try:
+                services.creator_consent_confirm(
+                    creator=creator,
+                    actor=request.user,
+                    public_fields=form.cleaned_data["public_fields"],
+                )
+            except ValidationError as error:
+                form_refusal(form, error)
+            else:
+                messages.success(request, _("Your choice is saved and applies now."))
+                return redirect("creators:consent-edit")
+        return render(
+            request, "creators/portal/consent.html", _consent_context(creator, form), status=REFUSED
+        )
+    agreed = creator.consent == Creator.Consent.AGREED
+    form = ConsentForm(initial={"public_fields": creator.public_fields if agreed else []})
+    return render(request, "creators/portal/consent.html", _consent_context(creator, form))
+
+
+@require_POST
+@creator_required
+def consent_withdraw(request: HttpRequest) -> HttpResponse:
+    creator = creator_of(request.user)
+    services.creator_consent_withdraw(creator=creator, actor=request.user)
+    messages.success(
+        request,
+        _(
+            "You no longer appear on the public list; your profile shows your name and @handle "
+            "only."
+        ),
+    )
+    return redirect("creators:consent-edit")
 
 
 def _profile_initial(creator: Creator) -> dict:

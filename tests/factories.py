@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from changemakers.core.roles import StaffRole, staff_role_group
-from creators.models import Cause, ChangeMakersList, Creator, ListEntry
+from creators.models import Cause, ChangeMakersList, Creator, ListEntry, PublicField
 from donations.models import Disbursement, Fund, Grant, Nonprofit, NonprofitContact
 from programs.models import Cohort, Enrolment, Milestone, add_months
 
@@ -51,6 +51,10 @@ class CreatorFactory(factory.django.DjangoModelFactory):
     causes = factory.LazyFunction(lambda: [Cause.EDUCATION])
     bio = "Teaching on camera."
     follower_count = 125_000
+    # A creator who agreed to appear showing everything, as most do; tests of consent itself
+    # build `consent=Creator.Consent.UNANSWERED, public_fields=[]` creators.
+    consent = Creator.Consent.AGREED
+    public_fields = factory.LazyFunction(lambda: list(PublicField.values))
 
 
 class ChangeMakersListFactory(factory.django.DjangoModelFactory):

@@ -6,7 +6,7 @@ is invented for the demo, and every registration number is fictional.
 """
 
 from changemakers.core.roles import StaffRole
-from creators.models import Cause
+from creators.models import Cause, PublicField
 
 # One staff sign-in per role (login: its roles), so each role's pages can be tried. Two
 # finance approvers: a decision that needs a second one has someone to ask.
@@ -104,6 +104,18 @@ LIST_CREATORS = [
     ("Lea Müller", "lea.klima", "DE", Cause.ENVIRONMENT),
     ("Camille Laurent", "camille.solidaire", "FR", Cause.POVERTY),
 ]
+
+# What each demo creator agreed to show the public besides their name and @handle (the
+# seeding records it for them, as the system: in a real program only the creator answers).
+# Most show everything, a few less; three have not answered, so staff see who has not
+# confirmed, and Eli (who signs in) can confirm in her portal and then appear on the list.
+CONSENT_FEWER = {
+    "wanjiru.reads": [PublicField.COUNTRY, PublicField.CAUSES],
+    "nora.learns": [PublicField.CAUSES],
+    "mariam.speaks": [PublicField.BIO, PublicField.CAUSES],
+    "hana.kindness": [PublicField.COUNTRY, PublicField.CAUSES, PublicField.LINKS],
+}
+CONSENT_UNANSWERED = {"elivirkina", "amara.sahel", "lea.klima"}
 
 # The first cohort: the four named creators and six from the list.
 COHORT_HANDLES = [

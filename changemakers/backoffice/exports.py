@@ -6,7 +6,17 @@ the grant pipeline's), so a page's "Export CSV" link carries its current query s
 reads its rows in one query, in chunks, while the response is sent.
 """
 
-from django.db.models import Case, Count, IntegerField, OuterRef, Q, QuerySet, Subquery, When
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    When,
+)
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
@@ -14,7 +24,8 @@ from django.views.decorators.http import require_GET
 
 from changemakers.core.csv_stream import CHUNK_SIZE, csv_response
 from changemakers.core.roles import staff_required
-from creators.models import Cause, Creator, ListEntry
+from creators.models import ENTRY_CONSENTED, Cause, ChangeMakersList, Creator, ListEntry
+from creators.selectors import SHOWS_CAUSES, SHOWS_COUNTRY
 from donations import selectors as donation_selectors
 from donations.forms import GrantFilterForm
 from programs.clock import program_today
@@ -301,13 +312,16 @@ def milestones_csv(request: HttpRequest) -> HttpResponse | StreamingHttpResponse
 def list_entries_for_export(
     *, year: int | None = None, country: str = "", cause: str = "", q: str = ""
 ):
+    """List entries as the public list shows them: a creator's country and cause only when
+    they show it, so the file can leave the program (press, open data). Filtering on a
+    country or cause matches only those who show it, so the filter reveals nothing either."""
     entries = ListEntry.objects.select_related("change_makers_list", "creator")
     if year:
         entries = entries.filter(change_makers_list__year=year)
     if country:
-        entries = entries.filter(country=country)
+        entries = entries.filter(SHOWS_COUNTRY, country=country)
     if cause:
-        entries = entries.filter(cause=cause)
+        entries = entries.filter(SHOWS_CAUSES, cause=cause)
     text = q.strip().lstrip("@")
     if text:
         entries = entries.filter(
@@ -315,7 +329,10 @@ def list_entries_for_export(
             | Q(creator__handle__icontains=text)
             | Q(citation__icontains=text)
         )
-    return entries.order_by("-change_makers_list__year", "position")
+    shown = Q(change_makers_list__status=ChangeMakersList.Status.PUBLISHED) & ENTRY_CONSENTED
+    return entries.annotate(
+        shown_publicly=Case(When(shown, then=True), default=False, output_field=BooleanField())
+    ).order_by("-change_makers_list__year", "position")
 
 
 @require_GET
@@ -334,6 +351,8 @@ def list_entries_csv(request: HttpRequest) -> HttpResponse | StreamingHttpRespon
         _("Country"),
         _("Cause"),
         _("Citation"),
+        _("Consent"),
+        _("Shown publicly"),
     ]
     rows = (
         [
@@ -342,9 +361,11 @@ def list_entries_csv(request: HttpRequest) -> HttpResponse | StreamingHttpRespon
             entry.position,
             entry.creator.handle,
             entry.creator.display_name,
-            entry.country.code,
-            entry.cause,
+            entry.country.code if entry.public_country else "",
+            entry.cause if entry.public_cause_display else "",
             entry.citation,
+            entry.creator.consent,
+            "yes" if entry.shown_publicly else "no",
         ]
         for entry in entries.iterator(chunk_size=CHUNK_SIZE)
     )

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django_countries import countries
 
 from changemakers.core.models import AuditEvent
-from creators.models import Cause, ChangeMakersList, Creator, ListEntry
+from creators.models import Cause, ChangeMakersList, Creator, ListEntry, PublicField, shows_q
 from donations.models import Disbursement, DisbursementBatch, Fund, Grant, PayoutFailure
 from donations.selectors import grants_filtered
 from programs.models import Enrolment, Milestone
@@ -443,18 +443,23 @@ def program_totals() -> ProgramTotals:
         key=lambda total: (-total.granted, total.currency),
     )
     nonprofits = Grant.objects.committing().aggregate(n=Count("nonprofit", distinct=True))["n"]
-    published_entries = ListEntry.objects.filter(
-        change_makers_list__status=ChangeMakersList.Status.PUBLISHED
-    )
+    # What the public list shows: entries of creators who confirmed (or listed before consent
+    # was asked); countries only of those who show their country.
+    published_entries = ListEntry.objects.public()
     in_cohorts = Creator.objects.filter(enrolments__status__in=COHORT_CREATOR_STATUSES)
     creators = Creator.objects.filter(
         Q(pk__in=published_entries.values("creator_id")) | Q(pk__in=in_cohorts.values("pk"))
     ).count()
     # UNION (not UNION ALL) drops the duplicates: one row per country.
     country_codes = (
-        published_entries.order_by()
+        published_entries.filter(shows_q(PublicField.COUNTRY, prefix="creator__"))
+        .order_by()
         .values_list("country", flat=True)
-        .union(in_cohorts.order_by().values_list("country", flat=True))
+        .union(
+            in_cohorts.filter(shows_q(PublicField.COUNTRY))
+            .order_by()
+            .values_list("country", flat=True)
+        )
     )
     return ProgramTotals(
         money=money, nonprofits=nonprofits, creators=creators, countries=country_codes.count()

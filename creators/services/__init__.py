@@ -1,6 +1,13 @@
 """Every write about creators, by subject: their profiles, the yearly list, their portal
 invitations. Callers import from here (`from creators.services import list_publish`)."""
 
+from .consent import (
+    consent_reminder_email,
+    consent_reminders_send,
+    creator_consent_confirm,
+    creator_consent_withdraw,
+    list_awaiting_consent,
+)
 from .invitations import (
     INVITATION_VALID_FOR,
     creator_invitation_accept,
@@ -28,6 +35,10 @@ __all__ = [
     "ENTRY_FIELDS",
     "INVITATION_VALID_FOR",
     "PROFILE_FIELDS",
+    "consent_reminder_email",
+    "consent_reminders_send",
+    "creator_consent_confirm",
+    "creator_consent_withdraw",
     "creator_create",
     "creator_invitation_accept",
     "creator_invitation_email",
@@ -36,6 +47,7 @@ __all__ = [
     "invitation_for_token",
     "invitation_path",
     "invitation_token",
+    "list_awaiting_consent",
     "list_create",
     "list_entries_import",
     "list_entry_add",

@@ -223,19 +223,61 @@ def list_entries_import(
         return entries
 
 
-def list_publish(*, change_makers_list: ChangeMakersList, actor) -> ChangeMakersList:
+UNCONFIRMED_NAMED = 10  # a refusal names this many creators, then counts the others
+
+
+def list_publish(
+    *, change_makers_list: ChangeMakersList, actor, without_unconfirmed: bool = False
+) -> ChangeMakersList:
+    """Publish a draft. A creator appears on a published list only once they have confirmed
+    it (with the fields they chose): while any creator of the list has not, publishing is
+    refused with their names, unless staff publish `without_unconfirmed`, and those creators
+    then stay off the public list until they confirm. A list nobody has confirmed stays a
+    draft."""
     with transaction.atomic():
         # Under the list's lock, which every change of its entries takes: a removal of the
         # last entry cannot slip in between this check and the publication.
         locked = ChangeMakersList.objects.select_for_update().get(pk=change_makers_list.pk)
-        if locked.status == ChangeMakersList.Status.DRAFT and not locked.entries.exists():
-            raise ValidationError(_("An empty list cannot be published."), code="list_empty")
+        waiting: list[str] = []
+        if locked.status == ChangeMakersList.Status.DRAFT:
+            if not locked.entries.exists():
+                raise ValidationError(_("An empty list cannot be published."), code="list_empty")
+            if not locked.entries.consented().exists():
+                raise ValidationError(
+                    _(
+                        "No creator on this list has confirmed they agree to appear on it yet: "
+                        "it would be empty."
+                    ),
+                    code="list_none_confirmed",
+                )
+            waiting = list(
+                locked.entries.awaiting_consent()
+                .order_by("position")
+                .values_list("creator__handle", flat=True)
+            )
+            if waiting and not without_unconfirmed:
+                named = ", ".join(f"@{handle}" for handle in waiting[:UNCONFIRMED_NAMED])
+                more = len(waiting) - UNCONFIRMED_NAMED
+                raise ValidationError(
+                    _(
+                        "%(count)s creators have not confirmed they agree to appear on the "
+                        "published list: %(handles)s%(more)s. Remind them, or publish without "
+                        "them: they stay off the public list until they confirm."
+                    )
+                    % {
+                        "count": len(waiting),
+                        "handles": named,
+                        "more": (_(" and %(more)s more") % {"more": more}) if more > 0 else "",
+                    },
+                    code="list_unconfirmed",
+                )
         return state_transition(
             locked,
             to=ChangeMakersList.Status.PUBLISHED,
             allowed_from=[ChangeMakersList.Status.DRAFT],
             actor=actor,
             action="published",
+            note=f"Not shown until they confirm: {len(waiting)}" if waiting else "",
             changes={"published_at": timezone.now()},
         )
 

@@ -379,6 +379,8 @@ def test_list_entry_export_matches_every_years_entries(staff_client):
         "Country": "US",
         "Cause": "environment",
         "Citation": first.citation,
+        "Consent": "agreed",
+        "Shown publicly": "yes",
     }
 
 

@@ -261,3 +261,19 @@ def test_an_earlier_seeds_superuser_becomes_the_program_manager(settings):
     staff = get_user_model().objects.get(username="staff@changemakers.example")
     assert not staff.is_superuser
     assert staff_roles_of(staff) == [StaffRole.PROGRAM_MANAGER]
+
+
+def test_seed_gives_most_creators_consent_and_leaves_three_for_staff_to_see(seeded):
+    from creators.models import ListEntry
+    from creators.services import list_awaiting_consent
+
+    published = ChangeMakersList.objects.get(year=2026)
+    assert published.status == ChangeMakersList.Status.PUBLISHED
+    assert ListEntry.objects.filter(change_makers_list=published).public().count() == 47
+    waiting = {e.creator.handle for e in list_awaiting_consent(published)}
+    assert waiting == {"elivirkina", "amara.sahel", "lea.klima"}
+    assert Creator.objects.get(handle="nora.learns").public_fields == ["causes"]
+    # A second run records no new answers.
+    before = Creator.objects.get(handle="joelbervell").consents.count()
+    call_command("seed_demo", verbosity=0)
+    assert Creator.objects.get(handle="joelbervell").consents.count() == before == 1

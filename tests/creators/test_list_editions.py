@@ -371,7 +371,8 @@ def test_the_edition_page_answers_in_a_fixed_number_of_queries(
     )
     client.force_login(staff_user)
     # session, user, edition, entry count, a page of entries with creators, history
-    with django_assert_num_queries(6):
+    # The seventh: the creators who have not confirmed, listed above the entries.
+    with django_assert_num_queries(7):
         response = client.get(reverse("creators:edition-detail", args=[2027]))
     assert response.status_code == 200
 

@@ -7,7 +7,7 @@ import re
 import pytest
 from django.urls import reverse
 
-from creators.models import Cause, ChangeMakersList, Creator, ListEntry
+from creators.models import Cause, ChangeMakersList, Creator, ListEntry, PublicField
 from tests.factories import ChangeMakersListFactory, CreatorFactory, ListEntryFactory
 
 pytestmark = pytest.mark.django_db
@@ -32,6 +32,8 @@ def fill(change_makers_list, count: int) -> None:
             handle=f"p{n}_{year}",
             country=("KE", "ES", "SG")[n % 3],
             causes=[Cause.EDUCATION],
+            consent=Creator.Consent.AGREED,
+            public_fields=list(PublicField.values),
         )
         for n in range(1, count + 1)
     )

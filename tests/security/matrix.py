@@ -285,6 +285,13 @@ MATRIX: list[Url] = [
         data=lambda w: {"display_name": "Hijacked", "handle": "hijacked", "country": "KE"},
     ),
     Url(
+        "creators:consent-edit",
+        get=CREATORS_ONLY,
+        post=CREATORS_POST,
+        data=lambda w: {"public_fields": ["bio", "country"], "agree": "on"},
+    ),
+    Url("creators:consent-withdraw", get=POST_ONLY, post=CREATORS_POST),
+    Url(
         "programs:portal-milestone",
         get=CREATORS_ONLY.but(creator_b=404),
         post=CREATORS_POST.but(creator_b=404),
@@ -693,6 +700,7 @@ MATRIX: list[Url] = [
     Url("creators:edition-import", get=staff_page(PM), post=staff_posts(PM), kwargs=_year),
     Url("creators:edition-preview", get=staff_page(*READERS), kwargs=_year),
     Url("creators:edition-publish", get=POST_ONLY, post=staff_posts(PM), kwargs=_year),
+    Url("creators:edition-consent-remind", get=POST_ONLY, post=staff_posts(PM), kwargs=_year),
     Url(
         "creators:edition-unpublish",
         get=POST_ONLY,

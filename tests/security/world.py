@@ -18,7 +18,7 @@ from django.utils.http import urlsafe_base64_encode
 from changemakers.core.roles import StaffRole
 from changemakers.core.uploads import attachment_check, image_check, rename_checked
 from creators import services as creator_services
-from creators.models import ChangeMakersList, Creator, CreatorInvitation, ListEntry
+from creators.models import ChangeMakersList, Creator, CreatorInvitation, ListEntry, PublicField
 from donations import services
 from donations.models import (
     DisbursementBatch,
@@ -171,6 +171,10 @@ def build_world() -> World:
             creator=creator,
             actor=creator.user,
             photo=rename_checked(photo, image_check(photo, max_bytes=2 * 1024 * 1024)),
+        )
+        # Both agreed to appear showing everything, so their public pages show all there is.
+        creator_services.creator_consent_confirm(
+            creator=creator, actor=creator.user, public_fields=PublicField.values
         )
 
     nonprofit_x = _nonprofit("Readers of Nairobi", "X-001", staff, approver)

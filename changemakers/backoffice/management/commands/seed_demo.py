@@ -19,8 +19,9 @@ from changemakers.backoffice import demo_data
 from changemakers.backoffice.models import ProgramHub
 from changemakers.backoffice.services import program_hub_update
 from changemakers.core.roles import staff_role_group
-from creators.models import Cause, ChangeMakersList, Creator
+from creators.models import Cause, ChangeMakersList, Creator, PublicField
 from creators.services import (
+    creator_consent_confirm,
     creator_create,
     list_create,
     list_entry_add,
@@ -125,6 +126,7 @@ class Command(BaseCommand):
         self.approvers = [team[login] for login in FINANCE_LOGINS]
         self.seed_staff_second_factors(list(team.values()))
         creators = self.seed_creators(staff)
+        self.seed_consent(creators)
         fund = self.seed_fund(finance)
         nonprofits = self.seed_nonprofits(staff)
         self.seed_stripe_accounts(nonprofits)
@@ -202,6 +204,21 @@ class Command(BaseCommand):
                 creator.user = self.user(username)
                 creator.save(update_fields=["user", "updated_at"])
         return existing
+
+    def seed_consent(self, creators: dict[str, Creator]) -> None:
+        """Demo answers about the public list, once, for the demo's own creators only: a
+        creator who has answered is left as is."""
+        demo_handles = [h for _n, h, *_r in [*demo_data.NAMED_CREATORS, *demo_data.LIST_CREATORS]]
+        for handle in demo_handles:
+            creator = creators[handle]
+            if handle in demo_data.CONSENT_UNANSWERED:
+                continue
+            if creator.consent != Creator.Consent.UNANSWERED:
+                continue
+            fields = demo_data.CONSENT_FEWER.get(handle, PublicField.values)
+            creators[handle] = creator_consent_confirm(
+                creator=creator, actor=None, public_fields=fields
+            )
 
     # -- money --------------------------------------------------------------------------------
 
@@ -476,7 +493,8 @@ class Command(BaseCommand):
                     citation=CITATIONS[cause],
                 )
         if published.status == ChangeMakersList.Status.DRAFT:
-            list_publish(change_makers_list=published, actor=staff)
+            # Those who have not confirmed stay off the public list until they do.
+            list_publish(change_makers_list=published, actor=staff, without_unconfirmed=True)
 
         draft = ChangeMakersList.objects.filter(year=2027).first() or list_create(
             year=2027, title="Change Makers 2027", actor=staff
