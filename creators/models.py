@@ -29,6 +29,7 @@ class AuditVerb(models.TextChoices):
     PUBLISHED = "published", _("Published")
     UNPUBLISHED = "unpublished", _("Unpublished")
     REMOVED = "removed", _("Removed")
+    ERASED = "erased", _("Erased")
 
 
 class Cause(models.TextChoices):
@@ -61,6 +62,10 @@ def validate_causes(value) -> None:
 
 
 class CreatorQuerySet(models.QuerySet):
+    def public(self) -> "CreatorQuerySet":
+        """Creators the public pages may show: not those erased on request."""
+        return self.filter(erased_at__isnull=True)
+
     def with_handle(self, handle: str) -> "CreatorQuerySet":
         return self.filter(handle__iexact=handle.lstrip("@"))
 
@@ -108,6 +113,9 @@ class Creator(TimeStampedModel):
         blank=True,
         related_name="creator",
     )
+    # Set when the person's data was erased on request (backoffice personal data requests):
+    # the row stays, under a pseudonym, for the grants given in their name.
+    erased_at = models.DateTimeField(_("erased at"), null=True, blank=True, editable=False)
 
     objects = CreatorQuerySet.as_manager()
 
