@@ -24,6 +24,7 @@ from changemakers.core.audit import audit_record
 from changemakers.core.jobs import enqueue_on_commit
 from changemakers.core.personal_data import (
     Pseudonym,
+    audit_redact,
     personal_data_collect,
     personal_data_erase,
     personal_data_refusals,
@@ -118,13 +119,17 @@ def data_request_approve(*, request: PersonalDataRequest, actor) -> PersonalData
 
 
 def _erase(locked: PersonalDataRequest, actor) -> PersonalDataRequest:
-    creator = Creator.objects.select_for_update().select_related("user").get(pk=locked.creator_id)
+    creator = (
+        Creator.objects.select_for_update(of=("self",))
+        .select_related("user")
+        .get(pk=locked.creator_id)
+    )
     refusals = _erasure_refusals(creator)
     if refusals:
         # Something moved since the request (a grant proposed): nothing is erased.
         raise ValidationError(refusals, code="erasure_refused")
     pseudonym = Pseudonym.new()
-    redacted = personal_data_erase(creator, pseudonym=pseudonym, actor=actor)
+    erasure = personal_data_erase(creator, pseudonym=pseudonym, actor=actor)
     # The request's own reason may name the person too.
     locked.reason = _("(erased with the person's data)")
     locked.status = PersonalDataRequest.Status.DONE
@@ -136,7 +141,14 @@ def _erase(locked: PersonalDataRequest, actor) -> PersonalDataRequest:
         action="erased",
         from_state="approved",
         to_state="done",
-        note=f"{pseudonym.name}; {redacted} audit events redacted",
+        note=f"{pseudonym.name}; {erasure.redacted} audit events redacted",
+    )
+    # Last, so the events of every request about the person (this one's included) show the
+    # pseudonym: the requests themselves stay, as the record of what was done.
+    requests = list(PersonalDataRequest.objects.filter(creator=creator))
+    audit_redact(rows=requests, names=erasure.names, replacement=pseudonym.name)
+    PersonalDataRequest.objects.filter(creator=creator).exclude(pk=locked.pk).update(
+        reason=_("(erased with the person's data)")
     )
     return locked
 

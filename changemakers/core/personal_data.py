@@ -121,10 +121,18 @@ def personal_data_refusals(subject) -> list[str]:
     ]
 
 
-def personal_data_erase(subject, *, pseudonym: Pseudonym, actor) -> int:
+@dataclass(frozen=True)
+class Erasure:
+    """What an erasure did: how many audit events lost the person's names, and those names
+    (for the caller's own rows about the person, `audit_redact`)."""
+
+    names: list[str]
+    redacted: int
+
+
+def personal_data_erase(subject, *, pseudonym: Pseudonym, actor) -> Erasure:
     """Erase `subject` in every app (the last declared first), inside the caller's
-    transaction; their files are deleted once it commits. Returns how many audit events had
-    the person's names taken out."""
+    transaction; their files are deleted once it commits."""
     before = {part.area: part.collect(subject) for part in personal_data_parts()}
     files: list[StoredFile] = []
     # The higher apps first, as a cascade goes: each sees the rows below it as they were.
@@ -140,7 +148,7 @@ def personal_data_erase(subject, *, pseudonym: Pseudonym, actor) -> int:
             storage.delete(name)
 
     transaction.on_commit(delete_files, robust=True)
-    return redacted
+    return Erasure(names=names, redacted=redacted)
 
 
 # --- The audit log's part -----------------------------------------------------------------

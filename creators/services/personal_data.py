@@ -93,7 +93,11 @@ def creator_data_erase(creator: Creator, pseudonym: Pseudonym, actor) -> list[St
     invitations and close their account. Returns the photo to delete after commit."""
     files: list[StoredFile] = []
     with transaction.atomic():
-        locked = Creator.objects.select_for_update().select_related("user").get(pk=creator.pk)
+        locked = (
+            Creator.objects.select_for_update(of=("self",))
+            .select_related("user")
+            .get(pk=creator.pk)
+        )
         now = timezone.now()
         if locked.photo:
             files.append((locked.photo.storage, locked.photo.name))
