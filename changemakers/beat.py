@@ -26,6 +26,13 @@ BEAT_SCHEDULE: dict[str, dict] = {
     # the provider paying and the answer being recorded. Every PAYOUT_SWEEP_EVERY seconds (a
     # minute in production, so nothing waits long once it is stale); a run that finds nothing
     # costs one query. The settings add its schedule, which is a setting itself.
+    # Daily at 03:15 program time, when nobody works: declined applications, expired links,
+    # sessions and export ZIPs past their retention period are deleted (an audited run;
+    # running it twice finds nothing more the second time).
+    "purge-past-retention": {
+        "task": "changemakers.backoffice.tasks.purge_past_retention",
+        "schedule": crontab(hour=3, minute=15),
+    },
     "sweep-disbursements": {
         "task": "donations.tasks.sweep_disbursements",
     },

@@ -7,6 +7,7 @@ class CreatorsConfig(AppConfig):
     verbose_name = _("Creators")
 
     def ready(self) -> None:
+        from changemakers.core.personal_data import personal_data_declare
         from changemakers.core.roles import (
             VIEW_EVERY_MODEL,
             Role,
@@ -17,8 +18,10 @@ class CreatorsConfig(AppConfig):
         from changemakers.core.verbs import verbs_declare
 
         from .models import AuditVerb
+        from .services.personal_data import creator_data_collect, creator_data_erase
 
         verbs_declare(AuditVerb)
+        personal_data_declare("creators", collect=creator_data_collect, erase=creator_data_erase)
         role_link_declare(Role.CREATOR, "creator")
         staff_role_grants_declare(
             "creators",

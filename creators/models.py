@@ -32,6 +32,7 @@ class AuditVerb(models.TextChoices):
     CONSENTED = "consented", _("Consented")
     CONSENT_WITHDRAWN = "consent_withdrawn", _("Consent withdrawn")
     REMINDED = "reminded", _("Reminded")
+    ERASED = "erased", _("Erased")
 
 
 class Cause(models.TextChoices):
@@ -94,6 +95,10 @@ def shows_q(field: str, *, prefix: str = "") -> Q:
 
 
 class CreatorQuerySet(models.QuerySet):
+    def public(self) -> "CreatorQuerySet":
+        """Creators the public pages may show: not those erased on request."""
+        return self.filter(erased_at__isnull=True)
+
     def with_handle(self, handle: str) -> "CreatorQuerySet":
         return self.filter(handle__iexact=handle.lstrip("@"))
 
@@ -141,6 +146,9 @@ class Creator(TimeStampedModel):
         blank=True,
         related_name="creator",
     )
+    # Set when the person's data was erased on request (backoffice personal data requests):
+    # the row stays, under a pseudonym, for the grants given in their name.
+    erased_at = models.DateTimeField(_("erased at"), null=True, blank=True, editable=False)
 
     class Consent(models.TextChoices):
         UNANSWERED = "unanswered", _("Not confirmed")

@@ -117,7 +117,7 @@ def _handle_or_404(handle: str) -> str:
 @require_GET
 def creator_detail(request: HttpRequest, handle: str) -> HttpResponse:
     handle = _handle_or_404(handle)
-    creator = Creator.objects.with_handle(handle).prefetch_related("links").first()
+    creator = Creator.objects.public().with_handle(handle).prefetch_related("links").first()
     if creator is None:
         raise Http404
     context = {
@@ -156,7 +156,8 @@ class LoginView(auth_views.LoginView):
 def creator_photo(request: HttpRequest, handle: str) -> HttpResponse:
     """A creator's public photo, served as the image type it was checked to be."""
     creator = (
-        Creator.objects.with_handle(_handle_or_404(handle))
+        Creator.objects.public()
+        .with_handle(_handle_or_404(handle))
         .only("handle", "photo", "consent", "public_fields", "user_id")
         .first()
     )

@@ -7,6 +7,7 @@ class DonationsConfig(AppConfig):
     verbose_name = _("Donations")
 
     def ready(self) -> None:
+        from changemakers.core.personal_data import personal_data_declare
         from changemakers.core.roles import (
             VIEW_EVERY_MODEL,
             Role,
@@ -20,8 +21,19 @@ class DonationsConfig(AppConfig):
 
         # Connects the receiver that reloads payout providers when their settings change.
         from .payouts import registry  # noqa: F401
+        from .services.personal_data import (
+            donations_data_collect,
+            donations_data_erase,
+            donations_data_refusal,
+        )
 
         verbs_declare(AuditVerb)
+        personal_data_declare(
+            "donations",
+            collect=donations_data_collect,
+            erase=donations_data_erase,
+            refusal=donations_data_refusal,
+        )
         role_link_declare(Role.NONPROFIT, "nonprofit_contact")
         # Whoever proposes a grant does not approve it, and whoever vets a nonprofit does not
         # pay it: three roles share the money's path, and the auditor reads it all.

@@ -7,6 +7,7 @@ class ProgramsConfig(AppConfig):
     verbose_name = _("Programs")
 
     def ready(self) -> None:
+        from changemakers.core.personal_data import personal_data_declare
         from changemakers.core.roles import (
             VIEW_EVERY_MODEL,
             StaffRole,
@@ -15,8 +16,10 @@ class ProgramsConfig(AppConfig):
         from changemakers.core.verbs import verbs_declare
 
         from .models import AuditVerb
+        from .services.personal_data import programs_data_collect, programs_data_erase
 
         verbs_declare(AuditVerb)
+        personal_data_declare("programs", collect=programs_data_collect, erase=programs_data_erase)
         staff_role_grants_declare(
             "programs",
             {

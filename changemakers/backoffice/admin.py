@@ -1,11 +1,12 @@
-"""The program page's text in the admin: edited through its service, so every change is
-audited like the staff page's."""
+"""The back office's rows in the admin: the program page's text, edited through its service
+so every change is audited like the staff page's; personal data requests and retention runs,
+read only."""
 
 from django.contrib import admin
 
-from changemakers.core.admin import ServiceModelAdmin, adopt
+from changemakers.core.admin import ReadOnlyAdmin, ServiceModelAdmin, adopt
 
-from .models import ProgramHub
+from .models import PersonalDataRequest, ProgramHub, RetentionRun
 from .services import HUB_FIELDS, program_hub_update
 
 
@@ -27,3 +28,32 @@ class ProgramHubAdmin(ServiceModelAdmin):
             actor=request.user, **{name: form.cleaned_data[name] for name in HUB_FIELDS}
         )
         adopt(obj, saved)
+
+
+@admin.register(PersonalDataRequest)
+class PersonalDataRequestAdmin(ReadOnlyAdmin):
+    """Personal data requests are asked for, approved and carried out on the staff page
+    (four eyes, audited); here they are read. The export's file is not shown: only its
+    requester and approver download it, from the staff page."""
+
+    list_display = ["pk", "kind", "creator", "status", "requested_by", "reviewed_by", "created_at"]
+    list_filter = ["kind", "status"]
+    list_select_related = ["creator", "requested_by", "reviewed_by"]
+    fields = [
+        "kind",
+        "creator",
+        "reason",
+        "status",
+        "requested_by",
+        "reviewed_by",
+        "reviewed_at",
+        "rejection_reason",
+        "completed_at",
+        "archive_expires_at",
+    ]
+
+
+@admin.register(RetentionRun)
+class RetentionRunAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "counts"]
+    fields = ["created_at", "counts"]

@@ -16,7 +16,11 @@ class BackOfficeConfig(AppConfig):
             StaffRole,
             staff_role_grants_declare,
         )
+        from changemakers.core.verbs import verbs_declare
 
+        from .models import AuditVerb
+
+        verbs_declare(AuditVerb)
         staff_role_grants_declare(
             "backoffice",
             {
@@ -25,7 +29,11 @@ class BackOfficeConfig(AppConfig):
                     "view_programhub",
                     "add_programhub",
                     "change_programhub",
+                    # Personal data requests: one program manager asks, another approves.
+                    "view_personaldatarequest",
+                    "handle_personal_data",
                 ],
+                # The auditor reads the requests, never the exports.
                 StaffRole.AUDITOR: [VIEW_EVERY_MODEL],
             },
         )

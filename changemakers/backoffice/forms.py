@@ -1,5 +1,5 @@
-"""Back-office forms: the dashboard's filters, the exports' filters and the program page's
-text. They check shape only."""
+"""Back-office forms: the dashboard's filters, the exports' filters, the program page's text
+and personal data requests. They check shape only."""
 
 import datetime
 
@@ -8,10 +8,11 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils.translation import gettext_lazy as _
 
 from creators.forms import ListFilterForm
+from creators.models import handle_validator
 from donations.forms import SEARCH_MAX_LENGTH
 from programs.models import COHORT_EARLIEST, COHORT_LATEST, Milestone, add_months
 
-from .models import hashtag_validator
+from .models import PersonalDataRequest, hashtag_validator
 
 
 class DashboardFilterForm(forms.Form):
@@ -174,3 +175,34 @@ class ProgramHubForm(forms.Form):
         ),
         widget=forms.Textarea(attrs={"rows": 12}),
     )
+
+
+class PersonalDataRequestForm(forms.Form):
+    """Ask for a person's data to be exported or erased (a second member of staff approves)."""
+
+    handle = forms.CharField(
+        label=_("Creator's handle"),
+        max_length=31,
+        help_text=_("With or without the @, as on their public page."),
+    )
+    kind = forms.ChoiceField(
+        label=_("What to do"),
+        choices=PersonalDataRequest.Kind.choices,
+        widget=forms.RadioSelect,
+        initial=PersonalDataRequest.Kind.EXPORT,
+    )
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_(
+            "Who asked and how you checked it was them (for example: the creator's email of "
+            "12 March, answered from the address we hold)."
+        ),
+    )
+
+    def clean_handle(self) -> str:
+        handle = self.cleaned_data["handle"].strip().lstrip("@")
+        if not handle_validator.regex.fullmatch(handle):
+            raise forms.ValidationError(handle_validator.message, code="invalid_handle")
+        return handle

@@ -3,7 +3,7 @@ the program page's text."""
 
 from django.urls import path
 
-from . import exports, staff_views
+from . import exports, privacy_views, staff_views
 
 app_name = "backoffice"
 
@@ -15,4 +15,20 @@ urlpatterns = [
     path("exports/grants.csv", exports.grants_csv, name="export-grants"),
     path("exports/list-entries.csv", exports.list_entries_csv, name="export-list-entries"),
     path("program/", staff_views.hub_edit, name="hub-edit"),
+    path("personal-data/", privacy_views.data_request_list, name="personal-data"),
+    path(
+        "personal-data/<int:pk>/approve/",
+        privacy_views.data_request_approve,
+        name="personal-data-approve",
+    ),
+    path(
+        "personal-data/<int:pk>/reject/",
+        privacy_views.data_request_reject,
+        name="personal-data-reject",
+    ),
+    path(
+        "personal-data/<int:pk>/download/",
+        privacy_views.data_export_download,
+        name="personal-data-download",
+    ),
 ]

@@ -435,3 +435,11 @@ SECOND_APPROVAL_ABOVE = env("DJANGO_SECOND_APPROVAL_ABOVE", cast=Decimal, defaul
 # Nonprofit contacts sign in with an emailed link: single use, and only this many seconds
 # (default three days: long enough to open it from a shared grants inbox).
 NONPROFIT_LINK_MAX_AGE = env.int("DJANGO_NONPROFIT_LINK_MAX_AGE", default=3 * 24 * 3600)
+
+# Personal data. An approved export's ZIP can be downloaded for this many days, then the
+# retention purge deletes it; declined applications are deleted this many days after the
+# decision (`manage.py retention_purge`, run daily by beat).
+PERSONAL_DATA_EXPORT_DAYS = env.int("DJANGO_PERSONAL_DATA_EXPORT_DAYS", default=7)
+RETENTION_DECLINED_APPLICATIONS_DAYS = env.int(
+    "DJANGO_RETENTION_DECLINED_APPLICATIONS_DAYS", default=365
+)

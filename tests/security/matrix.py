@@ -714,6 +714,33 @@ MATRIX: list[Url] = [
         post=staff_posts(PM),
         data=lambda w: {"title": "Defaced", "hashtag": "#x", "introduction": "x", "body": "x"},
     ),
+    # Personal data: program managers ask and approve (never their own request); the auditor
+    # reads the requests; only the requester and the approver download an export.
+    Url(
+        "backoffice:personal-data",
+        get=staff_page(PM, AUDITOR),
+        post=staff_posts(PM),
+        data=lambda w: {"handle": w.creator_b.handle, "kind": "erasure", "reason": "x"},
+    ),
+    Url(
+        "backoffice:personal-data-approve",
+        get=POST_ONLY,
+        post=staff_posts(PM),
+        kwargs=lambda w: {"pk": w.data_request_b.pk},
+    ),
+    Url(
+        "backoffice:personal-data-reject",
+        get=POST_ONLY,
+        post=staff_posts(PM),
+        kwargs=lambda w: {"pk": w.data_request_b.pk},
+        data=lambda w: {"reason": "x"},
+    ),
+    Url(
+        "backoffice:personal-data-download",
+        # The superuser asked, the program manager approved: the two of them only.
+        get=staff_page(PM),
+        kwargs=lambda w: {"pk": w.data_export_a.pk},
+    ),
 ]
 
 

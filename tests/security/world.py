@@ -15,6 +15,8 @@ from django.test import Client
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
+from changemakers.backoffice import personal_data
+from changemakers.backoffice.models import PersonalDataRequest
 from changemakers.core.roles import StaffRole
 from changemakers.core.uploads import attachment_check, image_check, rename_checked
 from creators import services as creator_services
@@ -87,6 +89,8 @@ class World:
     bank_instruction: PaymentInstruction
     payout_change_x: PayoutDetailsChange
     application: Application
+    data_export_a: PersonalDataRequest  # A's data, asked by staff, approved by the PM, built
+    data_request_b: PersonalDataRequest  # an export of B's data, awaiting approval
     link_x_path: str  # a sign-in link of X's contact
     invitation_path: str  # the portal invitation of the new creator
     reset_uid: str  # a password-reset link of an account no test signs in with
@@ -301,6 +305,17 @@ def build_world() -> World:
         for column, role in STAFF_ROLES.items()
     }
 
+    data_export_a = personal_data.data_request_approve(
+        request=personal_data.data_request_create(
+            creator=creator_a, kind="export", reason="Asked by email", actor=staff
+        ),
+        actor=members["program_manager"],
+    )
+    data_export_a = personal_data.data_export_build(request_id=data_export_a.pk)
+    data_request_b = personal_data.data_request_create(
+        creator=creator_b, kind="export", reason="Asked by email", actor=staff
+    )
+
     return World(
         staff=staff,
         members=members,
@@ -331,6 +346,8 @@ def build_world() -> World:
         bank_instruction=PaymentInstruction.objects.get(disbursement__batch=bank_batch),
         payout_change_x=payout_change_x,
         application=application,
+        data_export_a=data_export_a,
+        data_request_b=data_request_b,
         link_x_path=services.link_path(link_x),
         invitation_path=creator_services.invitation_path(invitation),
         reset_uid=urlsafe_base64_encode(force_bytes(reset_user.pk)),
