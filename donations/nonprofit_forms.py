@@ -6,6 +6,8 @@ from django.conf import settings
 from django.contrib.auth.forms import PasswordChangeForm, SetPasswordForm
 from django.utils.translation import gettext_lazy as _
 
+from changemakers.core.preferences import TimeZoneField
+
 
 class SignInLinkRequestForm(forms.Form):
     email = forms.EmailField(
@@ -31,6 +33,8 @@ class ContactDetailsForm(forms.Form):
         choices=settings.LANGUAGES,
         help_text=_("The language of the emails the program sends you."),
     )
+    # Left out of a submission (a script, an older page): the zone stays as it is.
+    time_zone = TimeZoneField(required=False)
 
 
 class OrganisationDetailsForm(forms.Form):
