@@ -56,7 +56,7 @@ from .services import (
 class CohortAdminForm(forms.ModelForm):
     class Meta:
         model = Cohort
-        fields = ["name", "start_date", "capacity", "description"]
+        fields = ["name", "start_date", "capacity", "manager", "description"]
 
     def clean(self):
         cleaned = super().clean()
@@ -80,7 +80,7 @@ class CohortAdmin(ServiceModelAdmin):
     search_fields = ["name"]
     date_hierarchy = "start_date"
     add_fields = ["name", "start_date", "capacity", "description"]
-    fields = ["name", "start_date", "end_date", "capacity", "status", "description"]
+    fields = ["name", "start_date", "end_date", "capacity", "status", "manager", "description"]
     readonly_fields = ["end_date", "status"]
     # On add the service stamps the program's default plan; it is edited on the change page.
     inlines = [MilestonePlanItemInline]
