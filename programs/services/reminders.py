@@ -75,7 +75,11 @@ def _reminder_days(now: datetime.datetime) -> dict[datetime.date, list[str]]:
     )
     days: dict[datetime.date, list[str]] = {}
     for zone in zones:
-        days.setdefault(reminder_day(zone, now), []).append(zone)
+        try:
+            day = reminder_day(zone, now)
+        except (ValueError, KeyError):  # a zone gone from the tz database: the program's
+            day = reminder_day(program_time_zone(), now)
+        days.setdefault(day, []).append(zone)
     return days
 
 
@@ -130,7 +134,10 @@ def milestone_reminder_deliver(
         creator = milestone.enrolment.creator
         to = creator_email_address(creator)
         zone = time_zone_of(creator.user) if creator.user_id else program_time_zone()
-        day = today or reminder_day(zone, now)
+        try:
+            day = today or reminder_day(zone, now)
+        except (ValueError, KeyError):  # a zone gone from the tz database: the program's
+            day = reminder_day(program_time_zone(), now)
         still_needed = _reminder_kind_now(milestone, day) == reminder.kind
         if not (to and still_needed):
             reminder.status = MilestoneReminder.Status.SKIPPED
