@@ -8,12 +8,23 @@ CELERY_TIMEZONE, which is the program's timezone.
 from celery.schedules import crontab
 
 BEAT_SCHEDULE: dict[str, dict] = {
-    # Daily at 08:00 program time: creators get due-in-a-week, due-today and overdue reminders
-    # in their working morning. Safe to run more often or on several workers: each reminder
-    # kind is claimed once per milestone in the database.
+    # Every quarter of an hour: each creator gets their due-in-a-week, due-today and overdue
+    # reminders once 09:00 has come where they live (MILESTONE_REMINDER_HOUR in their own time
+    # zone), so a run finds the creators whose morning began since the last one.
+    # Safe to run more often or on several workers: each reminder kind is claimed once per
+    # milestone in the database. A run held up past the next gives way to it.
     "send-milestone-reminders": {
         "task": "programs.tasks.send_milestone_reminders",
-        "schedule": crontab(hour=8, minute=0),
+        "schedule": crontab(minute="*/15"),
+        "options": {"expires": 14 * 60},
+    },
+    # Hourly, five past: milestones overdue more than MILESTONE_ESCALATE_AFTER_DAYS program days
+    # go to their cohort's program manager, each once (the milestone records it); an hour is
+    # soon enough for something already a week late.
+    "escalate-overdue-milestones": {
+        "task": "programs.tasks.escalate_overdue_milestones",
+        "schedule": crontab(minute=5),
+        "options": {"expires": 55 * 60},
     },
     # Mondays at 08:30 program time, after the reminders: the staff digest of overdue
     # milestones and updates awaiting review, claimed once per week.

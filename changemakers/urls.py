@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.generic import RedirectView
 
 from changemakers import health
+from changemakers.core.preferences import preferences_edit
 from changemakers.core.twofactor.urls import passkey_urls
 
 admin.site.site_header = _("Change Makers administration")
@@ -29,6 +30,7 @@ urlpatterns = [
     path("program/", include("changemakers.backoffice.public_urls")),
     path("accounts/two-factor/webauthn/", passkey_urls),
     path("accounts/two-factor/", include("changemakers.core.twofactor.urls")),
+    path("accounts/settings/", preferences_edit, name="preferences"),
     path("accounts/", include("creators.auth_urls")),
     path("staff/two-factor/", include("changemakers.core.twofactor.staff_urls")),
     path("staff/", include("changemakers.backoffice.urls")),

@@ -15,6 +15,7 @@ class CreatorsConfig(AppConfig):
             role_link_declare,
             staff_role_grants_declare,
         )
+        from changemakers.core.timezones import time_zone_country_declare
         from changemakers.core.verbs import verbs_declare
 
         from .models import AuditVerb
@@ -23,6 +24,8 @@ class CreatorsConfig(AppConfig):
         verbs_declare(AuditVerb)
         personal_data_declare("creators", collect=creator_data_collect, erase=creator_data_erase)
         role_link_declare(Role.CREATOR, "creator")
+        # A creator's time zone is first guessed from their country.
+        time_zone_country_declare(_creator_country)
         staff_role_grants_declare(
             "creators",
             {
@@ -40,3 +43,10 @@ def _every(*models: str, delete: bool = False) -> list[str]:
     """View, add and change (and delete) permissions of `models`."""
     actions = ("view", "add", "change", *(("delete",) if delete else ()))
     return [f"{action}_{model}" for model in models for action in actions]
+
+
+def _creator_country(user) -> str | None:
+    from .models import creator_of
+
+    creator = creator_of(user)
+    return creator.country.code if creator is not None else None

@@ -3,6 +3,7 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
+from changemakers.core.preferences import TimeZoneField
 from changemakers.core.uploads import image_check, image_without_metadata, rename_checked
 
 from .models import Cause, PublicField, handle_validator
@@ -68,6 +69,8 @@ class ProfileForm(forms.Form):
         choices=settings.LANGUAGES,
         help_text=_("Reminders and messages from the program come in this language."),
     )
+    # Left out of a submission (a script, an older page): the zone stays as it is.
+    time_zone = TimeZoneField(required=False)
     photo = forms.FileField(
         label=_("Photo"),
         required=False,

@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -21,6 +22,7 @@ from changemakers.core.pagination import page_context
 from changemakers.core.ratelimit import client_address, rate_count, rate_exceeded
 from changemakers.core.redirects import safe_next_path
 from changemakers.core.roles import Role, creator_required, role_of
+from changemakers.core.timezones import time_zone_of, time_zone_remember
 from changemakers.core.twofactor.middleware import after_sign_in
 from changemakers.core.uploads import upload_response
 
@@ -195,22 +197,31 @@ def profile_edit(request: HttpRequest) -> HttpResponse:
                     links=links_from(formset),
                     photo=data["photo"],
                     remove_photo=data["remove_photo"],
+                    time_zone=data["time_zone"] or None,
                     **{name: data[name] for name in services.PROFILE_FIELDS},
                 )
             except ValidationError as error:
                 form_refusal(form, error)
             else:
+                if data["time_zone"]:
+                    time_zone_remember(request, data["time_zone"])
                 if not is_partial(request):
                     messages.success(request, _("Your profile is saved."))
                     return redirect("creators:profile-edit")
                 saved = True
                 initial_links = [{"label": label, "url": url} for label, url in links_from(formset)]
-                form = ProfileForm(initial=_profile_initial(creator))
+                form = ProfileForm(initial=_profile_initial(creator, request.user))
                 formset = link_formset(initial=initial_links)
     else:
-        form = ProfileForm(initial=_profile_initial(creator))
+        form = ProfileForm(initial=_profile_initial(creator, request.user))
         formset = link_formset(initial=initial_links)
-    context = {"creator": creator, "form": form, "formset": formset, "saved": saved}
+    context = {
+        "creator": creator,
+        "form": form,
+        "formset": formset,
+        "saved": saved,
+        "now": timezone.now(),
+    }
     status = REFUSED if request.method == "POST" and not saved else 200
     template = "creators/portal/profile_form.html"
     if is_partial(request):
@@ -276,9 +287,10 @@ def consent_withdraw(request: HttpRequest) -> HttpResponse:
     return redirect("creators:consent-edit")
 
 
-def _profile_initial(creator: Creator) -> dict:
+def _profile_initial(creator: Creator, user) -> dict:
     return {name: getattr(creator, name) for name in services.PROFILE_FIELDS} | {
-        "country": creator.country.code
+        "country": creator.country.code,
+        "time_zone": time_zone_of(user),
     }
 
 

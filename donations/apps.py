@@ -15,6 +15,7 @@ class DonationsConfig(AppConfig):
             role_link_declare,
             staff_role_grants_declare,
         )
+        from changemakers.core.timezones import time_zone_country_declare
         from changemakers.core.verbs import verbs_declare
 
         from .models import AuditVerb
@@ -35,6 +36,8 @@ class DonationsConfig(AppConfig):
             refusal=donations_data_refusal,
         )
         role_link_declare(Role.NONPROFIT, "nonprofit_contact")
+        # A nonprofit contact's time zone is first guessed from the nonprofit's country.
+        time_zone_country_declare(_contact_country)
         # Whoever proposes a grant does not approve it, and whoever vets a nonprofit does not
         # pay it: three roles share the money's path, and the auditor reads it all.
         payments = ["view_grant", "view_disbursement", "view_disbursementbatch"]
@@ -85,3 +88,10 @@ class DonationsConfig(AppConfig):
                 StaffRole.AUDITOR: [VIEW_EVERY_MODEL],
             },
         )
+
+
+def _contact_country(user) -> str | None:
+    from .models import nonprofit_contact_of
+
+    contact = nonprofit_contact_of(user)
+    return contact.nonprofit.country.code if contact is not None else None

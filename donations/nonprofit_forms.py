@@ -6,6 +6,7 @@ from django.conf import settings
 from django.contrib.auth.forms import PasswordChangeForm, SetPasswordForm
 from django.utils.translation import gettext_lazy as _
 
+from changemakers.core.preferences import TimeZoneField
 from creators.forms import country_choices
 
 
@@ -33,6 +34,8 @@ class ContactDetailsForm(forms.Form):
         choices=settings.LANGUAGES,
         help_text=_("The language of the emails the program sends you."),
     )
+    # Left out of a submission (a script, an older page): the zone stays as it is.
+    time_zone = TimeZoneField(required=False)
 
 
 class OrganisationDetailsForm(forms.Form):

@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.csp import CSP
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
@@ -26,6 +27,7 @@ from changemakers.core.pagination import page_context
 from changemakers.core.pdf import pdf_render, pdf_response
 from changemakers.core.ratelimit import client_address, rate_count, rate_exceeded
 from changemakers.core.roles import Role, nonprofit_required, role_of
+from changemakers.core.timezones import time_zone_of, time_zone_remember
 
 from . import selectors, services
 from .models import Grant, NonprofitContact, mask_reference, nonprofit_contact_of
@@ -237,6 +239,7 @@ def details(request: HttpRequest) -> HttpResponse:
             "job_title": contact.job_title,
             "phone": contact.phone,
             "language": contact.language,
+            "time_zone": time_zone_of(request.user),
         },
         prefix="contact",
     )
@@ -292,6 +295,8 @@ def details(request: HttpRequest) -> HttpResponse:
             except ValidationError as error:
                 form_refusal(form, error)
             else:
+                if section == "contact" and form.cleaned_data["time_zone"]:
+                    time_zone_remember(request, form.cleaned_data["time_zone"])
                 messages.success(request, done)
                 return redirect("nonprofit:details")
         status = REFUSED
@@ -307,6 +312,7 @@ def details(request: HttpRequest) -> HttpResponse:
         "pending_change": pending,
         "pending_masked": mask_reference(pending.payout_reference) if pending else "",
         "has_password": request.user.has_usable_password(),
+        "now": timezone.now(),
     }
     return render(request, DETAILS, context, status=status)
 

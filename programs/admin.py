@@ -8,7 +8,6 @@ from django import forms
 from django.contrib import admin
 from django.db.models import Count, Q
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -23,6 +22,7 @@ from changemakers.core.admin import (
     transition_with_reason,
 )
 
+from .clock import program_today
 from .models import (
     COHORT_MONTHS,
     Application,
@@ -56,7 +56,7 @@ from .services import (
 class CohortAdminForm(forms.ModelForm):
     class Meta:
         model = Cohort
-        fields = ["name", "start_date", "capacity", "description"]
+        fields = ["name", "start_date", "capacity", "manager", "description"]
 
     def clean(self):
         cleaned = super().clean()
@@ -80,7 +80,7 @@ class CohortAdmin(ServiceModelAdmin):
     search_fields = ["name"]
     date_hierarchy = "start_date"
     add_fields = ["name", "start_date", "capacity", "description"]
-    fields = ["name", "start_date", "end_date", "capacity", "status", "description"]
+    fields = ["name", "start_date", "end_date", "capacity", "status", "manager", "description"]
     readonly_fields = ["end_date", "status"]
     # On add the service stamps the program's default plan; it is edited on the change page.
     inlines = [MilestonePlanItemInline]
@@ -139,7 +139,7 @@ class CohortAdmin(ServiceModelAdmin):
 @admin.display(description=_("overdue"))
 def overdue(obj: Milestone) -> str:
     # Words, not the admin's green tick: a tick would read as "all good".
-    return _("Overdue") if obj.is_overdue(timezone.localdate()) else "—"
+    return _("Overdue") if obj.is_overdue(program_today()) else "—"
 
 
 class MilestoneInline(TabularInline):
@@ -241,7 +241,7 @@ class OverdueFilter(admin.SimpleListFilter):
         return [("yes", _("Yes")), ("no", _("No"))]
 
     def queryset(self, request, queryset):
-        today = timezone.localdate()
+        today = program_today()
         if self.value() == "yes":
             return queryset.overdue(today)
         if self.value() == "no":

@@ -9,6 +9,7 @@ from celery import shared_task
 from .models import Application, Milestone
 from .services import (
     application_declined_email,
+    milestone_escalations_send,
     milestone_reminders_send,
     milestone_review_email,
     staff_digest_send,
@@ -19,7 +20,8 @@ RETRY = {"autoretry_for": (OSError,), "retry_backoff": True, "max_retries": 5}
 
 @shared_task(name="programs.tasks.send_milestone_reminders", acks_late=True)
 def send_milestone_reminders() -> int:
-    """Daily: due-in-a-week, due-today and overdue reminders, each once per milestone."""
+    """Every quarter of an hour: due-in-a-week, due-today and overdue reminders, each once per
+    milestone, to each creator once 09:00 has come in their time zone."""
     return milestone_reminders_send()
 
 
@@ -41,3 +43,9 @@ def send_milestone_review(milestone_id: int) -> bool:
 def send_application_declined(application_id: int) -> bool:
     application = Application.objects.filter(pk=application_id).first()
     return application is not None and application_declined_email(application=application)
+
+
+@shared_task(name="programs.tasks.escalate_overdue_milestones", acks_late=True)
+def escalate_overdue_milestones() -> int:
+    """Hourly: milestones overdue past MILESTONE_ESCALATE_AFTER_DAYS, to their program manager."""
+    return milestone_escalations_send()

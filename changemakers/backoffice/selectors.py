@@ -4,9 +4,11 @@ is why they live above the apps.
 """
 
 import datetime
+import zoneinfo
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.conf import settings
 from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import TruncMonth
@@ -261,8 +263,17 @@ def dashboard_charts(
 ) -> DisbursedCharts:
     """Money paid out in the period, in `currency`: per month, per creator country (the
     largest few, then "other") and per creator's main cause (the first they list). Three
-    grouped queries; grants in other currencies are named, not converted."""
-    zone = timezone.get_current_timezone()
+    grouped queries; grants in other currencies are named, not converted. Months and the
+    period's days are the program's calendar (not the reader's zone: every reader sees the
+    same figures)."""
+    zone = zoneinfo.ZoneInfo(settings.PROGRAM_TIME_ZONE)
+    with timezone.override(zone):  # the `__date` lookups below count in the current zone
+        return _dashboard_charts(filters, currency=currency, today=today, zone=zone)
+
+
+def _dashboard_charts(
+    filters: DashboardFilters, *, currency: str, today: datetime.date, zone
+) -> DisbursedCharts:
     paid = Grant.objects.filter(status=Grant.Status.DISBURSED, disbursed_at__isnull=False)
     if filters.fund:
         paid = paid.filter(fund_id=filters.fund)

@@ -26,7 +26,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .audit import audit_record
-from .models import AuditEvent
+from .models import AuditEvent, Preferences
 from .verbs import KernelVerb, verb_choices
 
 # Actions show in the changelist's drop-down and on each object's change page.
@@ -341,3 +341,18 @@ class AuditEventAdmin(ReadOnlyAdmin):
         # The arrow points the way the page reads: right to left in Arabic.
         arrow = "←" if translation.get_language_bidi() else "→"
         return f"{obj.from_state or '-'} {arrow} {obj.to_state or '-'}"
+
+
+# --- People's own settings ------------------------------------------------------------------
+
+
+@admin.register(Preferences)
+class PreferencesAdmin(ReadOnlyAdmin):
+    """Each person's time zone and email language: changed only by the person themselves
+    (their profile or "Your settings"), so staff may look, not edit."""
+
+    list_display = ["user", "time_zone", "language", "updated_at"]
+    list_select_related = ["user"]
+    list_filter = ["language"]
+    search_fields = ["user__username", "user__email", "time_zone"]
+    fields = ["user", "time_zone", "language", "updated_at"]

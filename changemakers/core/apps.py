@@ -26,12 +26,14 @@ class CoreConfig(AppConfig):
             staff_role_grants_declare,
             staff_roles_sync_after_migrate,
         )
+        from .timezones import remember_on_sign_in as remember_time_zone
         from .twofactor.middleware import remember_on_sign_in
         from .twofactor.verbs import AuditVerb
         from .verbs import verbs_declare
 
         verbs_declare(AuditVerb)
         user_logged_in.connect(remember_on_sign_in, dispatch_uid="twofactor-remember")
+        user_logged_in.connect(remember_time_zone, dispatch_uid="timezones-remember")
         # Second factors change only through changemakers.core.twofactor, which audits every
         # change: the admins django-otp and django-otp-webauthn register would not.
         for model in [m for m in admin.site._registry if m._meta.app_label in OTP_APP_LABELS]:

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .verbs import verb_label
+from .zones import validate_time_zone
 
 
 class TimeStampedModel(models.Model):
@@ -125,3 +126,41 @@ def person_field(verbose_name, *, on_delete=models.PROTECT) -> models.ForeignKey
         blank=True,
         related_name="+",
     )
+
+
+class Preferences(models.Model):
+    """A person's own settings, one row per account, whatever their role: the time zone their
+    pages and emails show times in, and (for staff, who have no profile saying one) the
+    language of the program's emails. Made with a time zone guessed from the person's country
+    when the account is first used (`changemakers.core.timezones.preferences_of`)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user account"),
+        on_delete=models.CASCADE,
+        related_name="preferences",
+    )
+    time_zone = models.CharField(
+        _("time zone"),
+        max_length=64,
+        validators=[validate_time_zone],
+        help_text=_("Dates and times on your pages and in your emails are shown in this zone."),
+    )
+    language = models.CharField(
+        _("email language"),
+        max_length=8,
+        choices=settings.LANGUAGES,
+        blank=True,
+        help_text=_(
+            "The language of the program's emails to staff. Creators and nonprofit contacts "
+            "choose theirs in their profile."
+        ),
+    )
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("preferences")
+        verbose_name_plural = _("preferences")
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.time_zone}"

@@ -69,6 +69,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # `request.user.is_verified()`: whether this session has passed a second factor.
     "django_otp.middleware.OTPMiddleware",
+    # Times in the signed-in person's own zone (kept in the session), the program's otherwise.
+    "changemakers.core.timezones.TimeZoneMiddleware",
     # Before anything reads the body (views and CSRF's process_view come after every
     # middleware's __call__); after sessions, language and user, so its 413 page is ours.
     "changemakers.core.request_size.RequestSizeLimitMiddleware",
@@ -174,7 +176,9 @@ OTP_WEBAUTHN_ALLOWED_ORIGINS = env.list(
 OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False
 
 # Internationalisation: the program is global. Arabic is written right to left (base.html sets
-# dir from Django's bidi list). Dates are shown in the program's timezone.
+# dir from Django's bidi list). Times are shown in each signed-in person's own zone
+# (changemakers/core/timezones.py), in the program's to everyone else; the program's calendar
+# days (milestone due dates) are dates, the same everywhere.
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("fr", _("French")), ("es", _("Spanish")), ("ar", _("Arabic"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
@@ -425,6 +429,11 @@ PROGRAM_DONATION_AMOUNT = "25000.00"
 PROGRAM_TIME_ZONE = TIME_ZONE
 # A "due soon" reminder goes out this many days before a milestone's due date.
 MILESTONE_REMINDER_DAYS_BEFORE = env.int("DJANGO_MILESTONE_REMINDER_DAYS_BEFORE", default=7)
+# Reminders reach each creator once this hour has come in the creator's own time zone.
+MILESTONE_REMINDER_HOUR = env.int("DJANGO_MILESTONE_REMINDER_HOUR", default=9)
+# A milestone still open this many days after its due date is escalated, once, to its cohort's
+# program manager.
+MILESTONE_ESCALATE_AFTER_DAYS = env.int("DJANGO_MILESTONE_ESCALATE_AFTER_DAYS", default=7)
 # The fund creators' donations are proposed against; empty: the program-currency fund with the
 # most money left.
 PROGRAM_DONATION_FUND = env.str("DJANGO_PROGRAM_DONATION_FUND", default="")

@@ -17,6 +17,7 @@ from changemakers.core.emails import absolute_url, email_send
 from changemakers.core.jobs import enqueue_on_commit
 from changemakers.core.links import link_token
 from changemakers.core.roles import Role, role_of
+from changemakers.core.timezones import preferences_of, time_zone_of
 
 from ..models import Creator, CreatorInvitation
 
@@ -91,6 +92,7 @@ def creator_invitation_send(*, creator: Creator, email: str, actor, note: str = 
         if locked.user_id is None:
             locked.user = user
             locked.save(update_fields=["user", "updated_at"])
+        preferences_of(user)  # the creator's time zone, guessed from their country
         now = timezone.now()
         locked.invitations.usable(now).update(revoked_at=now, updated_at=now)
         invitation = CreatorInvitation(
@@ -118,6 +120,7 @@ def creator_invitation_email(*, invitation: CreatorInvitation) -> bool:
         to=[invitation.email],
         template="creators/email/invitation",
         language=creator.language,
+        time_zone=time_zone_of(creator.user),
         context={
             "creator": creator,
             "invitation": invitation,

@@ -5,6 +5,7 @@ from collections.abc import Sequence
 from django.db import transaction
 
 from changemakers.core.audit import audit_record
+from changemakers.core.timezones import preferences_of, preferences_update
 
 from ..models import Creator, CreatorLink
 
@@ -33,6 +34,8 @@ def creator_create(
     )
     creator.full_clean()
     creator.save()
+    if user is not None:
+        preferences_of(user)  # the creator's time zone, guessed from their country
     for position, (label, url) in enumerate(links):
         link = CreatorLink(creator=creator, label=label, url=url, position=position)
         link.full_clean()
@@ -53,11 +56,12 @@ def creator_profile_update(
     links: Sequence[tuple[str, str]] | None = None,
     photo=None,
     remove_photo: bool = False,
+    time_zone: str | None = None,
     **fields,
 ) -> Creator:
     """The creator edits their own profile. `photo` must already be content-checked
     (`changemakers.core.uploads.image_check`); the replaced file is deleted once the change
-    commits."""
+    commits. `time_zone` is their account's (the kernel keeps it, for every role)."""
     unknown = set(fields) - set(PROFILE_FIELDS)
     if unknown:
         raise TypeError(f"Not profile fields: {sorted(unknown)}")
@@ -83,6 +87,8 @@ def creator_profile_update(
                 link = CreatorLink(creator=locked, label=label, url=url, position=position)
                 link.full_clean()
                 link.save()
+        if time_zone and locked.user_id is not None:
+            preferences_update(user=locked.user, actor=actor, time_zone=time_zone)
         audit_record(actor=actor, obj=locked, action="updated", note=", ".join(update_fields[:-1]))
         new_photo = locked.photo.name if locked.photo else ""
         if old_photo and old_photo != new_photo:

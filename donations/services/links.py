@@ -16,6 +16,7 @@ from changemakers.core.audit import audit_record
 from changemakers.core.emails import absolute_url, email_send
 from changemakers.core.jobs import enqueue_on_commit
 from changemakers.core.links import link_token
+from changemakers.core.timezones import time_zone_of
 
 from ..models import NonprofitContact, NonprofitSignInLink
 
@@ -128,6 +129,7 @@ def nonprofit_link_email(*, link: NonprofitSignInLink) -> bool:
         to=[contact.user.email],
         template="donations/email/sign_in_link",
         language=contact.language,
+        time_zone=time_zone_of(contact.user),
         context={
             "contact": contact,
             "nonprofit": contact.nonprofit,

@@ -14,6 +14,7 @@ from changemakers.core.audit import actor_or_none, audit_record, fields_update, 
 from changemakers.core.emails import absolute_url, email_send
 from changemakers.core.jobs import enqueue_on_commit
 from changemakers.core.roles import may, permission_require
+from changemakers.core.timezones import preferences_of, preferences_update, time_zone_of
 
 from ..models import (
     Grant,
@@ -203,6 +204,7 @@ def nonprofit_contact_create(
         )
         contact.full_clean()
         contact.save()
+        preferences_of(user)  # the contact's time zone, guessed from the nonprofit's country
         audit_record(actor=actor, obj=contact, action="created", note=email)
         return contact
 
@@ -217,9 +219,12 @@ def _email_taken(email: str) -> ValidationError:
 CONTACT_FIELDS = ("name", "job_title", "phone", "language")
 
 
-def nonprofit_contact_update(*, contact: NonprofitContact, actor, **fields) -> NonprofitContact:
+def nonprofit_contact_update(
+    *, contact: NonprofitContact, actor, time_zone: str | None = None, **fields
+) -> NonprofitContact:
     """The contact edits their own details. Their email is their sign-in identity: staff
-    change it (in the admin), so a borrowed session cannot redirect future sign-in links."""
+    change it (in the admin), so a borrowed session cannot redirect future sign-in links.
+    `time_zone` is their account's (the kernel keeps it, for every role)."""
     unknown = set(fields) - set(CONTACT_FIELDS)
     if unknown:
         raise TypeError(f"Not contact fields: {sorted(unknown)}")
@@ -229,6 +234,8 @@ def nonprofit_contact_update(*, contact: NonprofitContact, actor, **fields) -> N
         fields_update(
             locked=locked, values=fields, actor=actor, clean_exclude=["user", "nonprofit"]
         )
+        if time_zone:  # empty: left as it is
+            preferences_update(user=locked.user, actor=actor, time_zone=time_zone)
         return locked
 
 
@@ -575,6 +582,7 @@ def payout_change_notice_email(*, change: PayoutDetailsChange) -> int:
             to=[contact.user.email],
             template="donations/email/payout_changed",
             language=contact.language,
+            time_zone=time_zone_of(contact.user),
             context={
                 "contact": contact,
                 "nonprofit": contact.nonprofit,

@@ -4,6 +4,7 @@
 import datetime
 
 from dateutil.relativedelta import relativedelta
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Func, Q
@@ -64,6 +65,16 @@ class Cohort(TimeStampedModel):
         _("status"), max_length=16, choices=Status.choices, default=Status.PLANNING
     )
     description = models.TextField(_("description"), blank=True)
+    manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("program manager"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        limit_choices_to={"is_staff": True},
+        help_text=_("Told when a milestone is long overdue. Empty: every program manager is told."),
+    )
 
     class Meta:
         verbose_name = _("cohort")

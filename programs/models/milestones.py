@@ -35,6 +35,18 @@ class MilestoneQuerySet(models.QuerySet):
     def for_creator(self, creator: Creator) -> "MilestoneQuerySet":
         return self.filter(enrolment__creator=creator)
 
+    def to_escalate(self, today: datetime.date, *, after_days: int) -> "MilestoneQuerySet":
+        """Open milestones of active places overdue by more than `after_days` on `today` (a
+        program day), not escalated yet."""
+        return (
+            self.open()
+            .of_active_enrolments()
+            .filter(
+                due_date__lt=today - datetime.timedelta(days=after_days),
+                escalated_at__isnull=True,
+            )
+        )
+
     def awaiting_review(self) -> "MilestoneQuerySet":
         return self.filter(status="submitted")
 
@@ -59,6 +71,14 @@ class Milestone(TimeStampedModel):
         _("status"), max_length=20, choices=Status.choices, default=Status.PENDING
     )
     feedback = models.TextField(_("staff feedback"), blank=True)
+    escalated_at = models.DateTimeField(
+        _("escalated"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "When the cohort's program manager was told the milestone is long overdue (once)."
+        ),
+    )
 
     objects = MilestoneQuerySet.as_manager()
 

@@ -17,3 +17,4 @@ class AuditVerb(models.TextChoices):
     CHANGES_REQUESTED = "changes_requested", _("Changes requested")
     ACCEPTED = "accepted", _("Accepted")
     DECLINED = "declined", _("Declined")
+    ESCALATED = "escalated", _("Escalated")

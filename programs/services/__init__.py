@@ -1,6 +1,6 @@
 """Every write about the program, by subject: cohorts and their places, milestones and their
-review, applications, and the scheduled reminders and staff digest. Callers import from here
-(`from programs.services import cohort_create`)."""
+review, applications, and the scheduled reminders, escalations and staff digest. Callers
+import from here (`from programs.services import cohort_create`)."""
 
 from .applications import (
     application_accept,
@@ -20,6 +20,7 @@ from .cohorts import (
     enrolment_withdraw,
     milestones_stamp,
 )
+from .escalations import milestone_escalate, milestone_escalations_send
 from .milestones import (
     milestone_add,
     milestone_approve,
@@ -45,6 +46,8 @@ __all__ = [
     "enrolment_withdraw",
     "milestone_add",
     "milestone_approve",
+    "milestone_escalate",
+    "milestone_escalations_send",
     "milestone_reminder_deliver",
     "milestone_reminders_send",
     "milestone_request_changes",

@@ -58,6 +58,8 @@ def cohort_create(
         end_date=add_months(start_date, COHORT_MONTHS),
         capacity=capacity,
         description=description,
+        # Whoever creates the cohort manages it, unless the system did (the seed, a script).
+        manager=actor if getattr(actor, "is_staff", False) else None,
     )
     cohort.full_clean()
     cohort.save()

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from changemakers.core.audit import audit_record, state_transition
 from changemakers.core.emails import absolute_url, email_send
 from changemakers.core.jobs import enqueue_on_commit
+from changemakers.core.timezones import time_zone_of
 from creators.models import Creator
 
 from ..models import Enrolment, Milestone, ProgressUpdate
@@ -130,6 +131,7 @@ def milestone_review_email(*, milestone: Milestone) -> bool:
         to=[to],
         template="programs/email/milestone_review",
         language=creator.language,
+        time_zone=time_zone_of(creator.user),
         context={
             "creator": creator,
             "milestone": milestone,

@@ -1,6 +1,7 @@
-"""The program's scheduled emails: milestone reminders to creators (daily) and the digest to staff
-(weekly). Each is claimed once in the database and sent under its row's lock, so a repeated or
-concurrent run never sends one twice."""
+"""The program's scheduled emails: milestone reminders to creators (each at 09:00 in the
+creator's own time zone), escalations of long-overdue milestones to their program manager, and
+the digest to staff (weekly). Each is claimed once in the database and sent under its row's
+lock, so a repeated or concurrent run never sends one twice."""
 
 import datetime
 import logging
@@ -8,23 +9,30 @@ import logging
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
 from changemakers.core.emails import absolute_url, email_send
+from changemakers.core.timezones import preferences_of, time_zone_of
+from changemakers.core.zones import program_time_zone
 
-from ..clock import program_today
+from ..clock import program_today, reminder_day
 from ..models import Enrolment, Milestone, MilestoneReminder, StaffDigest, StaffDigestDelivery
 from .milestones import creator_email_address
 
 logger = logging.getLogger(__name__)
 
 
-def _reminders_due(today: datetime.date) -> list[tuple[int, str]]:
+def _reminders_due(today: datetime.date, zones: list[str] | None = None) -> list[tuple[int, str]]:
     """(milestone id, kind) for every reminder that should have gone out by `today` and has
-    not been claimed yet. Open milestones of active enrolments only."""
+    not been claimed yet. Open milestones of active enrolments only; of creators living in
+    one of `zones` when given."""
     soon = today + datetime.timedelta(days=settings.MILESTONE_REMINDER_DAYS_BEFORE)
     base = Milestone.objects.open().of_active_enrolments()
+    if zones is not None:
+        base = _with_creator_zone(base).filter(creator_zone__in=zones)
     windows = {
         MilestoneReminder.Kind.DUE_SOON: base.filter(due_date__gt=today, due_date__lte=soon),
         MilestoneReminder.Kind.DUE_TODAY: base.filter(due_date=today),
@@ -35,6 +43,44 @@ def _reminders_due(today: datetime.date) -> list[tuple[int, str]]:
         ids = milestones.exclude(reminders__kind=kind).order_by("pk").values_list("pk", flat=True)
         due.extend((pk, kind) for pk in ids)
     return due
+
+
+def _with_creator_zone(milestones):
+    """Each milestone with its creator's time zone (`creator_zone`): their account's, or the
+    program's for a creator without an account (nobody to email then anyway)."""
+    return milestones.annotate(
+        creator_zone=Coalesce(
+            F("enrolment__creator__user__preferences__time_zone"), Value(program_time_zone())
+        )
+    )
+
+
+def _reminder_days(now: datetime.datetime) -> dict[datetime.date, list[str]]:
+    """The program day each creator with an open milestone is reminded about now (their
+    zone's latest 09:00), as {day: [zones]}: at any moment the world is on two or three."""
+    open_milestones = Milestone.objects.open().of_active_enrolments()
+    # Accounts from before time zones existed get theirs now, guessed from their country.
+    for user in get_user_model().objects.filter(
+        pk__in=open_milestones.filter(
+            enrolment__creator__user__isnull=False,
+            enrolment__creator__user__preferences__isnull=True,
+        ).values("enrolment__creator__user")
+    ):
+        preferences_of(user)
+    zones = (
+        _with_creator_zone(open_milestones)
+        .order_by()
+        .values_list("creator_zone", flat=True)
+        .distinct()
+    )
+    days: dict[datetime.date, list[str]] = {}
+    for zone in zones:
+        try:
+            day = reminder_day(zone, now)
+        except (ValueError, KeyError):  # a zone gone from the tz database: the program's
+            day = reminder_day(program_time_zone(), now)
+        days.setdefault(day, []).append(zone)
+    return days
 
 
 def _reminder_kind_now(milestone: Milestone, today: datetime.date) -> str | None:
@@ -63,13 +109,15 @@ def _reminder_claim(*, milestone_id: int, kind: str) -> MilestoneReminder | None
         return None
 
 
-def milestone_reminder_deliver(*, reminder_id: int, today: datetime.date | None = None) -> bool:
+def milestone_reminder_deliver(
+    *, reminder_id: int, today: datetime.date | None = None, now: datetime.datetime | None = None
+) -> bool:
     """Send one claimed reminder, holding its row lock while sending, so two workers never
     both send it; marked sent only once the email has gone. Returns whether it sent.
-    A reminder that no longer fits its milestone `today` (a due-soon one whose email failed,
-    now that the milestone is due today; a milestone closed or an enrolment withdrawn since)
-    is marked skipped instead: stale reminders never go out."""
-    today = today or program_today()
+    A reminder that no longer fits its milestone on the creator's reminder day (`today`, or
+    the program day of their latest 09:00 at `now`): a due-soon one whose email failed, now
+    that the milestone is due today; a milestone closed or an enrolment withdrawn since; is
+    marked skipped instead: stale reminders never go out."""
     with transaction.atomic():
         reminder = (
             MilestoneReminder.objects.select_for_update(skip_locked=True)
@@ -85,7 +133,12 @@ def milestone_reminder_deliver(*, reminder_id: int, today: datetime.date | None 
         )
         creator = milestone.enrolment.creator
         to = creator_email_address(creator)
-        still_needed = _reminder_kind_now(milestone, today) == reminder.kind
+        zone = time_zone_of(creator.user) if creator.user_id else program_time_zone()
+        try:
+            day = today or reminder_day(zone, now)
+        except (ValueError, KeyError):  # a zone gone from the tz database: the program's
+            day = reminder_day(program_time_zone(), now)
+        still_needed = _reminder_kind_now(milestone, day) == reminder.kind
         if not (to and still_needed):
             reminder.status = MilestoneReminder.Status.SKIPPED
             reminder.save(update_fields=["status"])
@@ -94,6 +147,7 @@ def milestone_reminder_deliver(*, reminder_id: int, today: datetime.date | None 
             to=[to],
             template="programs/email/milestone_reminder",
             language=creator.language,
+            time_zone=zone,
             context={
                 "creator": creator,
                 "milestone": milestone,
@@ -107,13 +161,25 @@ def milestone_reminder_deliver(*, reminder_id: int, today: datetime.date | None 
         return True
 
 
-def milestone_reminders_send(*, today: datetime.date | None = None) -> int:
-    """The daily job: claim every reminder now due, then send each claimed one still pending
-    (those of this run, and any an earlier run claimed but could not send, unless its window
-    has passed). Each kind goes out once per milestone however often, and on however many
-    workers, this runs."""
-    today = today or program_today()
-    for milestone_id, kind in _reminders_due(today):
+def milestone_reminders_send(
+    *, today: datetime.date | None = None, now: datetime.datetime | None = None
+) -> int:
+    """The quarter-hourly job: claim every reminder now due, each creator's once 09:00 has
+    come in their own time zone, then send each claimed one still pending (those of this
+    run, and any an earlier run claimed but could not send, unless its window has passed).
+    Each kind goes out once per milestone however often, and on however many workers, this
+    runs. `today` counts every creator's windows from that program day at once (a re-run
+    by hand, tests)."""
+    if today is not None:
+        due = _reminders_due(today)
+    else:
+        now = now or timezone.now()
+        due = [
+            pair
+            for day, zones in _reminder_days(now).items()
+            for pair in _reminders_due(day, zones)
+        ]
+    for milestone_id, kind in due:
         _reminder_claim(milestone_id=milestone_id, kind=kind)
     pending = MilestoneReminder.objects.filter(status=MilestoneReminder.Status.PENDING).values_list(
         "pk", flat=True
@@ -121,7 +187,7 @@ def milestone_reminders_send(*, today: datetime.date | None = None) -> int:
     sent = 0
     for reminder_id in list(pending):
         try:
-            sent += milestone_reminder_deliver(reminder_id=reminder_id, today=today)
+            sent += milestone_reminder_deliver(reminder_id=reminder_id, today=today, now=now)
         except OSError:  # the mail server: the row stays pending for the next run
             logger.exception("Milestone reminder %s could not be sent", reminder_id)
     return sent

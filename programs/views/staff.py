@@ -98,7 +98,7 @@ def _cohort_detail_context(request, cohort: Cohort, **forms) -> dict:
 @staff_required(perm="programs.view_cohort")
 @vary_on_htmx
 def cohort_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    cohort = get_object_or_404(Cohort, pk=pk)
+    cohort = get_object_or_404(Cohort.objects.select_related("manager"), pk=pk)
     context = _cohort_detail_context(request, cohort)
     template = "programs/staff/cohort_detail.html" + ("#progress" if is_partial(request) else "")
     return render(request, template, context)

@@ -15,6 +15,7 @@ from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 
 from changemakers.beat import BEAT_SCHEDULE
+from changemakers.core.timezones import preferences_update
 from creators.models import Creator
 from programs.clock import program_today
 from programs.models import Milestone, MilestoneReminder, StaffDigest, StaffDigestDelivery
@@ -159,10 +160,14 @@ def test_today_is_the_program_timezones_date(settings):
         assert program_today() == datetime.date(2026, 5, 31)
 
 
-def test_the_daily_task_uses_the_program_date(enrolment, settings):
-    # 14 Sept 23:30 in UTC is already 15 Sept in Nairobi: "due today" there.
+def test_the_task_uses_the_program_date_at_the_creators_morning(enrolment, settings):
+    # 15 Sept 06:05 in UTC is 09:05 on the 15th in Nairobi, the program's and the creator's
+    # zone: "due today" there (tests/programs/test_reminder_times.py has the other zones).
     settings.PROGRAM_TIME_ZONE = "Africa/Nairobi"
-    moment = datetime.datetime(2026, 9, 14, 23, 30, tzinfo=datetime.UTC)
+    preferences_update(
+        user=enrolment.creator.user, actor=enrolment.creator.user, time_zone="Africa/Nairobi"
+    )
+    moment = datetime.datetime(2026, 9, 15, 6, 5, tzinfo=datetime.UTC)
     with time_machine.travel(moment, tick=False):
         send_milestone_reminders.delay()
     assert kinds_sent() == [("Kickoff", "due_today")]
@@ -176,11 +181,15 @@ def test_the_job_queries_do_not_grow_per_milestone(enrolment, other_enrolment):
     assert len(queries) <= 6
 
 
-def test_the_beat_schedule_runs_reminders_daily_and_the_digest_weekly():
+def test_the_beat_schedule_runs_reminders_quarter_hourly_and_the_digest_weekly():
+    # Quarter-hourly, so each creator's 09:00 is caught within 15 minutes wherever they live.
     reminders = BEAT_SCHEDULE["send-milestone-reminders"]
     assert reminders["task"] == "programs.tasks.send_milestone_reminders"
-    assert reminders["schedule"].hour == {8}
-    assert len(reminders["schedule"].day_of_week) == 7
+    assert reminders["schedule"].minute == {0, 15, 30, 45}
+    assert len(reminders["schedule"].hour) == 24
+    escalations = BEAT_SCHEDULE["escalate-overdue-milestones"]
+    assert escalations["task"] == "programs.tasks.escalate_overdue_milestones"
+    assert len(escalations["schedule"].hour) == 24
     digest = BEAT_SCHEDULE["send-staff-digest"]
     assert digest["task"] == "programs.tasks.send_staff_digest"
     assert digest["schedule"].day_of_week == {1}

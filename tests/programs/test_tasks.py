@@ -6,7 +6,8 @@ import time
 import pytest
 
 from changemakers.celery import app
-from programs.clock import program_today
+from changemakers.core.timezones import time_zone_of
+from programs.clock import reminder_day
 from programs.models import MilestoneReminder
 from programs.services import (
     cohort_create,
@@ -24,15 +25,16 @@ def test_a_real_worker_sends_the_daily_reminders_once(start_worker):
     worker = start_worker(env={"DJANGO_EMAIL_URL": "consolemail://"})
     assert app.conf.broker_url.startswith("redis://")
     staff = UserFactory(is_staff=True)
-    # The worker's clock is real: make the kickoff due today, whatever today is.
-    today = program_today()
+    creator = CreatorFactory(user=UserFactory())
+    # The worker's clock is real: make the kickoff due on the program day the creator is
+    # reminded about now (the day of their latest 09:00), whatever time it is.
+    today = reminder_day(time_zone_of(creator.user))
     cohort = cohort_create(
         name="Worker cohort",
         start_date=today,
         plan=[("Kickoff", 0), ("Final report", 175)],
         actor=staff,
     )
-    creator = CreatorFactory(user=UserFactory())
     enrolment = enrolment_invite(cohort=cohort, creator=creator, actor=staff)
     enrolment_activate(enrolment=enrolment, actor=staff)
 

@@ -223,6 +223,13 @@ MATRIX: list[Url] = [
     ),
     # --- Two-factor sign-in: nobody in the world has a second factor -----------------------
     Url("twofactor:security", get=SIGNED_IN),
+    # --- One's own settings: no id in the URL, so nobody reaches another's ------------------
+    Url(
+        "preferences",
+        get=SIGNED_IN,
+        post=Answers.everyone(OWN).but(anonymous=LOGIN),
+        data=lambda w: {"time_zone": "Pacific/Auckland", "language": "fr"},
+    ),
     Url(
         "twofactor:verify",
         # Nothing to ask for: on to where they were going (their start page).
