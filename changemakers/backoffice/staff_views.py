@@ -30,6 +30,7 @@ from changemakers.core.roles import staff_required, staff_roles_of
 from donations import selectors as donation_selectors
 from donations.models import Fund
 from programs.clock import program_today
+from programs.selectors import impact_totals
 
 from . import selectors, services
 from .exports import EXPORT_PERMISSIONS
@@ -114,6 +115,7 @@ def _dashboard_data(
         "month_chart": _columns(charts.by_month),
         "country_chart": _rows(charts.by_country),
         "cause_chart": _rows(charts.by_cause),
+        "impact": impact_totals(cohort=filters.cohort),
     }
 
 

@@ -17,3 +17,6 @@ class AuditVerb(models.TextChoices):
     CHANGES_REQUESTED = "changes_requested", _("Changes requested")
     ACCEPTED = "accepted", _("Accepted")
     DECLINED = "declined", _("Declined")
+    REPORTED = "reported", _("Reported")
+    CORRECTED = "corrected", _("Corrected")
+    REMOVED = "removed", _("Removed")
