@@ -159,7 +159,7 @@ def impact_totals(*, cohort: int | None = None) -> list[IndicatorTotal]:
     per_country: dict[int, dict] = {}
     cohort_names: dict[int, str] = {}
     for indicator_id, cohort_id, cohort_name, country, total in rows:
-        total = Decimal(total)
+        total = _decimal(total)
         cohort_names[cohort_id] = cohort_name
         bucket = per_cohort.setdefault(indicator_id, {})
         bucket[cohort_id] = bucket.get(cohort_id, Decimal("0")) + total
@@ -183,6 +183,11 @@ def impact_totals(*, cohort: int | None = None) -> list[IndicatorTotal]:
     return totals
 
 
+def _decimal(value) -> Decimal:
+    """A database sum with its two places (SQLite sums decimals without them)."""
+    return Decimal(value).quantize(Decimal("0.01"))
+
+
 def _groups(labelled: dict) -> list[ImpactGroup]:
     return sorted(
         (ImpactGroup(key, label, total) for key, (label, total) in labelled.items()),
@@ -201,7 +206,7 @@ def impact_per_creator() -> dict[int, dict[int, Decimal]]:
     )
     totals: dict[int, dict[int, Decimal]] = {}
     for creator_id, indicator_id, total in rows:
-        totals.setdefault(creator_id, {})[indicator_id] = Decimal(total)
+        totals.setdefault(creator_id, {})[indicator_id] = _decimal(total)
     return totals
 
 
