@@ -74,7 +74,8 @@ def test_the_form_names_each_bad_line_and_caps_the_count():
     assert not form.is_valid()
     errors = form.errors["tiktok_links"]
     assert len(errors) == 2
-    assert "vm.tiktok.com" in errors[0] and "not a link" in errors[1]
+    assert "vm.tiktok.com" in errors[0]
+    assert "not a link" in errors[1]
 
     many = "\n".join(f"https://www.tiktok.com/@a/video/{n}" for n in range(6))
     form = ProgressUpdateForm({"body": "Done.", "tiktok_links": many})
@@ -126,7 +127,8 @@ def test_a_submitted_link_gets_its_preview_and_our_copy_of_the_thumbnail(
     assert video.status == TikTokVideo.Status.READY
     assert (video.title, video.author_name) == ("Three myths about fevers", "Joel Bervell")
     assert video.author_url == "https://www.tiktok.com/@joelbervell"
-    assert video.attempts == 0 and video.fetched_at is not None
+    assert video.attempts == 0
+    assert video.fetched_at is not None
     assert tiktok_standin.requests == ["/oembed", "/thumbnails/7300000000000000001.jpg"]
     # Our copy: re-encoded from its pixels, nothing else it carried (the EXIF is gone).
     assert video.thumbnail.name.startswith("programs/tiktok/")
@@ -158,8 +160,10 @@ def test_an_unknown_video_keeps_its_plain_link_and_is_not_tried_again(
 
     video = update.tiktok_videos.get()
     assert video.status == TikTokVideo.Status.UNAVAILABLE
-    assert video.attempts == 1 and "HTTP 404" in video.last_error
-    assert not video.thumbnail and not video.title
+    assert video.attempts == 1
+    assert "HTTP 404" in video.last_error
+    assert not video.thumbnail
+    assert not video.title
     assert tiktok_standin.requests == ["/oembed"]
 
 
@@ -300,13 +304,15 @@ def test_the_portal_posts_links_and_shows_our_preview_card_without_tiktok_resour
     assert response.status_code == 200
     video = TikTokVideo.objects.get()
     content = response.content.decode()
-    assert "Three myths about fevers" in content and "by Joel Bervell" in content
+    assert "Three myths about fevers" in content
+    assert "by Joel Bervell" in content
     thumbnail = reverse("programs:tiktok-thumbnail", kwargs={"pk": video.pk})
     assert f'src="{thumbnail}"' in content
     assert 'alt="Thumbnail of the TikTok video “Three myths about fevers”"' in content
     assert f'href="{link}"' in content
     # Nothing of TikTok's is loaded: no script, frame or image of theirs, TikTok's html unused.
-    assert "embed.js" not in content and "tiktok-embed" not in content
+    assert "embed.js" not in content
+    assert "tiktok-embed" not in content
     assert not re.search(r'<(script|iframe|img)[^>]+(src|srcset)="https?://', content)
     assert response.headers["Content-Security-Policy"] == plain.headers["Content-Security-Policy"]
     assert "tiktok" not in response.headers["Content-Security-Policy"]

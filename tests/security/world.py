@@ -8,8 +8,8 @@ role only: the program manager, the finance approver, the nonprofit vetter and t
 """
 
 import datetime
-from decimal import Decimal
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.contrib.auth.tokens import default_token_generator
 from django.test import Client
