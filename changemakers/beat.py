@@ -32,6 +32,13 @@ BEAT_SCHEDULE: dict[str, dict] = {
         "task": "programs.tasks.send_staff_digest",
         "schedule": crontab(hour=8, minute=30, day_of_week="mon"),
     },
+    # Every 15 minutes: TikTok previews the database holds as pending whose next try is due
+    # (a retry lost when the broker restarted, or waiting longer than a Celery countdown);
+    # each is fetched by its own task, which re-checks the row first.
+    "retry-tiktok-previews": {
+        "task": "programs.tasks.retry_tiktok_previews",
+        "schedule": crontab(minute="*/15"),
+    },
     # Finds payments the database holds as unfinished that no worker is moving: a task lost
     # when the broker restarted (Redis here keeps nothing on disk), or a worker killed between
     # the provider paying and the answer being recorded. Every PAYOUT_SWEEP_EVERY seconds (a

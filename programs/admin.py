@@ -1,4 +1,5 @@
-"""Admin for cohorts, enrolments, milestones and progress updates.
+"""Admin for cohorts, enrolments, milestones and progress updates (with their TikTok videos
+and impact figures).
 
 Statuses are read-only; cohorts start and complete, enrolments activate, complete and
 withdraw, milestones are approved or sent back, all through actions that call the services.
@@ -28,6 +29,8 @@ from .models import (
     Application,
     Cohort,
     Enrolment,
+    ImpactIndicator,
+    ImpactValue,
     Milestone,
     MilestonePlanItem,
     MilestoneQuerySet,
@@ -35,6 +38,7 @@ from .models import (
     ProgressUpdate,
     StaffDigest,
     StaffDigestDelivery,
+    TikTokVideo,
     add_months,
 )
 from .services import (
@@ -385,3 +389,35 @@ class StaffDigestDeliveryAdmin(ReadOnlyAdmin):
     list_select_related = ["digest"]
     list_filter = [("sent_at", admin.EmptyFieldListFilter)]
     search_fields = ["email"]
+
+
+# --- TikTok videos and impact figures (written by the portal, the staff pages and the job) --
+
+
+@admin.register(TikTokVideo)
+class TikTokVideoAdmin(ReadOnlyAdmin):
+    """The videos of the updates and their previews; the job fetches them."""
+
+    list_display = ["url", "status", "attempts", "next_attempt_at", "fetched_at"]
+    list_filter = ["status"]
+    search_fields = ["url", "title", "author_name"]
+    exclude = ["thumbnail"]  # served only through its checked view, never from MEDIA_URL
+
+
+@admin.register(ImpactIndicator)
+class ImpactIndicatorAdmin(ReadOnlyAdmin):
+    """Defined on the staff page /staff/impact/, whose service re-counts the figures when the
+    way an indicator adds up changes."""
+
+    list_display = ["name", "unit", "aggregation", "whole_numbers", "active", "position"]
+    list_filter = ["aggregation", "active"]
+
+
+@admin.register(ImpactValue)
+class ImpactValueAdmin(ReadOnlyAdmin):
+    """Reported with the updates, corrected on the milestone's review page (audited)."""
+
+    list_display = ["indicator", "milestone", "value", "counted", "updated_at"]
+    list_select_related = ["indicator", "milestone"]
+    list_filter = ["indicator", "counted"]
+    search_fields = ["milestone__title", "milestone__enrolment__creator__handle"]

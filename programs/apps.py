@@ -34,6 +34,10 @@ class ProgramsConfig(AppConfig):
                     "add_milestoneplanitem",
                     "change_milestoneplanitem",
                     "delete_milestoneplanitem",
+                    # The impact indicators and the figures corrected in review.
+                    "add_impactindicator",
+                    "change_impactindicator",
+                    "change_impactvalue",
                 ],
                 StaffRole.AUDITOR: [VIEW_EVERY_MODEL],
             },

@@ -15,8 +15,17 @@ from changemakers.core.uploads import (
 from creators.forms import country_choices
 from creators.models import Cause, Creator, handle_validator
 
-from .models import COHORT_EARLIEST, COHORT_LATEST, Cohort, Enrolment, MilestonePlanItem
+from .models import (
+    COHORT_EARLIEST,
+    COHORT_LATEST,
+    Cohort,
+    Enrolment,
+    ImpactIndicator,
+    MilestonePlanItem,
+)
 from .services import DEFAULT_MILESTONE_PLAN
+from .services.impact import field_name
+from .tiktok import MAX_LINKS, video_link_parse
 
 ATTACHMENT_MAX_BYTES = 5 * 1024 * 1024
 PLAN_MAX_DAYS = 186
@@ -174,6 +183,60 @@ class ProgressUpdateForm(forms.Form):
         ),
     )
 
+    tiktok_links = forms.CharField(
+        label=_("TikTok videos"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_(
+            "Optional: up to five links to your TikTok videos, one a line, such as "
+            "https://www.tiktok.com/@handle/video/1234567890. A preview is shown once fetched."
+        ),
+    )
+
+    def __init__(self, *args, indicators=(), **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # One optional number per active indicator, named after it (`impact_<id>`).
+        self.indicators = list(indicators)
+        for indicator in self.indicators:
+            self.fields[field_name(indicator)] = forms.DecimalField(
+                label=f"{indicator.name} ({indicator.unit})",
+                required=False,
+                min_value=0,
+                max_digits=14,
+                decimal_places=0 if indicator.whole_numbers else 2,
+                help_text=indicator.description,
+                widget=forms.NumberInput(
+                    attrs={"step": "1" if indicator.whole_numbers else "0.01", "min": "0"}
+                ),
+            )
+
+    def impact_fields(self):
+        return [self[field_name(indicator)] for indicator in self.indicators]
+
+    def impact_values(self) -> dict:
+        """Each indicator and the value sent for it (None when the field was left empty)."""
+        return {
+            indicator: self.cleaned_data.get(field_name(indicator)) for indicator in self.indicators
+        }
+
+    def clean_tiktok_links(self) -> list[str]:
+        lines = [line.strip() for line in self.cleaned_data["tiktok_links"].splitlines()]
+        lines = [line for line in lines if line]
+        if len(lines) > MAX_LINKS:
+            raise forms.ValidationError(
+                _("At most %(count)s TikTok videos an update.") % {"count": MAX_LINKS},
+                code="too_many_links",
+            )
+        errors, links = [], []
+        for line in lines:
+            try:
+                links.append(video_link_parse(line).url)
+            except forms.ValidationError as error:
+                errors.extend(error.error_list)
+        if errors:
+            raise forms.ValidationError(errors)
+        return links
+
     def clean_attachment(self):
         attachment = self.cleaned_data.get("attachment")
         if not attachment:
@@ -250,6 +313,30 @@ class DeclineForm(forms.Form):
         label=_("Message to the applicant"),
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text=_("Emailed to the applicant, in the language they chose."),
+    )
+
+
+class ImpactIndicatorForm(forms.ModelForm):
+    class Meta:
+        model = ImpactIndicator
+        fields = [
+            "name",
+            "unit",
+            "description",
+            "aggregation",
+            "whole_numbers",
+            "active",
+            "position",
+        ]
+        widgets = {"aggregation": forms.RadioSelect}
+
+
+class ImpactCorrectionForm(forms.Form):
+    amount = forms.DecimalField(
+        label=_("Corrected value"), min_value=0, max_digits=14, decimal_places=2
+    )
+    reason = forms.CharField(
+        label=_("Why (recorded in the history)"), max_length=300, required=False
     )
 
 

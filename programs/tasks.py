@@ -6,14 +6,17 @@ Each task's name is written out: services enqueue it by that name once they comm
 
 from celery import shared_task
 
-from .models import Application, Milestone
+from .models import Application, Milestone, TikTokVideo
 from .services import (
     application_declined_email,
     milestone_escalations_send,
     milestone_reminders_send,
     milestone_review_email,
     staff_digest_send,
+    tiktok_preview_fetch,
+    tiktok_previews_sweep,
 )
+from .services.tiktok import retry_delay
 
 RETRY = {"autoretry_for": (OSError,), "retry_backoff": True, "max_retries": 5}
 
@@ -49,3 +52,25 @@ def send_application_declined(application_id: int) -> bool:
 def escalate_overdue_milestones() -> int:
     """Hourly: milestones overdue past MILESTONE_ESCALATE_AFTER_DAYS, to their program manager."""
     return milestone_escalations_send()
+
+
+@shared_task(
+    name="programs.tasks.fetch_tiktok_preview", bind=True, acks_late=True, max_retries=None
+)
+def fetch_tiktok_preview(self, video_id: int):
+    """Fetch one TikTok video's preview. A transient failure is tried again after a growing
+    wait; how many tries are left is counted in the database (TIKTOK_MAX_ATTEMPTS), so a task
+    re-queued by the sweeper does not start counting afresh."""
+    video = tiktok_preview_fetch(video_id=video_id)
+    if video is None:
+        return "gone"
+    if video.status == TikTokVideo.Status.PENDING and video.attempts:
+        # Returned rather than raised: queued all the same, and run at once when eager.
+        return self.retry(countdown=retry_delay(video.attempts), throw=False)
+    return video.status
+
+
+@shared_task(name="programs.tasks.retry_tiktok_previews", acks_late=True)
+def retry_tiktok_previews() -> int:
+    """Every 15 minutes: queue the pending previews whose next try is due."""
+    return tiktok_previews_sweep()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import portal, public, staff
+from .views import impact, portal, public, staff
 
 app_name = "programs"
 
@@ -28,6 +28,12 @@ urlpatterns = [
     ),
     path("staff/reviews/", staff.review_list, name="review-list"),
     path("staff/milestones/<int:pk>/", staff.milestone_review, name="milestone-review"),
+    path("staff/impact/", impact.indicator_list, name="indicator-list"),
+    path("staff/impact/new/", impact.indicator_create, name="indicator-create"),
+    path("staff/impact/<int:pk>/", impact.indicator_edit, name="indicator-edit"),
+    path(
+        "staff/impact-values/<int:pk>/correct/", impact.value_correct, name="impact-value-correct"
+    ),
     path("staff/applications/", staff.application_list, name="application-list"),
     path("staff/applications/<int:pk>/", staff.application_detail, name="application-detail"),
     # Public
@@ -42,4 +48,5 @@ urlpatterns = [
     ),
     path("portal/milestones/<int:pk>/", portal.portal_milestone, name="portal-milestone"),
     path("updates/<int:pk>/attachment/", portal.update_attachment, name="update-attachment"),
+    path("tiktok/<int:pk>/thumbnail/", portal.tiktok_thumbnail, name="tiktok-thumbnail"),
 ]

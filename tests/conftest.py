@@ -224,3 +224,17 @@ def stripe_standin(settings):
     settings.STRIPE_TIMEOUT = 5.0
     yield standin
     standin.stop()
+
+
+@pytest.fixture
+def tiktok_standin(settings):
+    """The TikTok oEmbed stand-in (tests/standins/tiktok.py) on a free port of 127.0.0.1,
+    with the preview job pointed at it (its thumbnails are on its own origin, so allowed)."""
+    from tests.standins.tiktok import TikTokStandin
+
+    standin = TikTokStandin().start()
+    settings.TIKTOK_OEMBED_URL = standin.oembed_url
+    settings.TIKTOK_TIMEOUT = 2.0
+    settings.TIKTOK_MAX_ATTEMPTS = 3
+    yield standin
+    standin.stop()

@@ -307,3 +307,45 @@ def demo_second_factors(users) -> list[str]:
         services.totp_device_add(user=user, key=key.hex(), code=f"{totp(key):06d}", actor=None)
         given.append(user.username)
     return given
+
+
+# The program's impact indicators: (name, unit, aggregation, whole numbers, help for creators).
+IMPACT_INDICATORS = [
+    ("Views", "views", "sum", True, "Views of your program videos since your last milestone."),
+    ("People reached", "people", "max", True, "Everyone your work has reached so far, in all."),
+    (
+        "Donations raised",
+        "USD",
+        "sum",
+        False,
+        "What your audience gave your nonprofit since your last milestone.",
+    ),
+    (
+        "Volunteers signed up",
+        "volunteers",
+        "sum",
+        True,
+        "People who signed up to help since your last milestone.",
+    ),
+]
+
+# The cohort's first six creators post a TikTok video with their month-2 update. Its preview
+# (what TikTok's oEmbed endpoint answered: title, author) is stored with the seed, and its
+# thumbnail drawn by the seed, so the demo never needs the internet.
+DEMO_VIDEO_TITLES = [
+    "Three medical myths that still shape how patients are treated #health #changemakers",
+    "Portraits of the people who keep our city running #photography #changemakers",
+    "What a good day in a special education classroom looks like #teachersoftiktok",
+    "Why your compost bin is a climate tool #environment #changemakers",
+    "Reading hour in Kibera: 40 kids, 200 books #education #changemakers",
+    "Planting 500 mangroves with our volunteers #environment #changemakers",
+]
+DEMO_VIDEO_COLOURS = [
+    (11, 93, 91),
+    (120, 60, 140),
+    (200, 120, 40),
+    (40, 120, 60),
+    (30, 80, 160),
+    (160, 40, 60),
+]
+DEMO_VIDEO_FIRST_ID = 7_412_000_000_000_000_001

@@ -29,7 +29,8 @@ from creators.selectors import SHOWS_CAUSES, SHOWS_COUNTRY
 from donations import selectors as donation_selectors
 from donations.forms import GrantFilterForm
 from programs.clock import program_today
-from programs.models import Enrolment, Milestone
+from programs.models import Enrolment, ImpactIndicator, Milestone
+from programs.selectors import impact_per_creator
 
 from . import selectors
 from .forms import (
@@ -225,6 +226,10 @@ def creators_csv(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
         _("Portal account"),
         _("Added at"),
     ]
+    # Then one column per impact indicator: the creator's approved figure (two queries).
+    indicators = list(ImpactIndicator.objects.all())
+    header += [f"{indicator.name} ({indicator.unit})" for indicator in indicators]
+    impact = impact_per_creator()
     cause_labels = dict(Cause.choices)
     rows = (
         [
@@ -238,6 +243,7 @@ def creators_csv(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
             creator.place_status or "",
             creator.user_id is not None,
             creator.created_at,
+            *(impact.get(creator.pk, {}).get(indicator.pk, "") for indicator in indicators),
         ]
         for creator in creators.iterator(chunk_size=CHUNK_SIZE)
     )

@@ -1,10 +1,12 @@
-"""The public program page: the hub text staff edit, and the program's live totals."""
+"""The public program page: the hub text staff edit, the program's live totals and its impact
+figures (aggregated only: no creator's own figures)."""
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from creators.selectors import published_list_latest
+from programs.selectors import impact_totals
 
 from . import selectors
 
@@ -16,5 +18,6 @@ def program_page(request: HttpRequest) -> HttpResponse:
         "hub": selectors.program_hub(),
         "totals": selectors.program_totals(),
         "latest": published_list_latest(),
+        "impact": impact_totals(),
     }
     return render(request, "backoffice/program.html", context)

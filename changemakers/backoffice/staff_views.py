@@ -31,6 +31,7 @@ from donations import selectors as donation_selectors
 from donations import services as donation_services
 from donations.models import Fund
 from programs.clock import program_today
+from programs.selectors import impact_totals
 
 from . import selectors, services
 from .exports import EXPORT_PERMISSIONS
@@ -120,6 +121,7 @@ def _dashboard_data(
         "month_chart": _columns(charts.by_month),
         "country_chart": _rows(charts.by_country),
         "cause_chart": _rows(charts.by_cause),
+        "impact": impact_totals(cohort=filters.cohort),
     }
 
 

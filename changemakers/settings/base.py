@@ -441,6 +441,20 @@ PROGRAM_DONATION_FUND = env.str("DJANGO_PROGRAM_DONATION_FUND", default="")
 # proposer: the first approval is recorded, the second commits the money. The program's
 # $25,000 donations are above the default.
 SECOND_APPROVAL_ABOVE = env("DJANGO_SECOND_APPROVAL_ABOVE", cast=Decimal, default=Decimal("10000"))
+# TikTok links on progress updates: the preview job asks this oEmbed endpoint about each video
+# (a stand-in's address in tests), waits at most TIKTOK_TIMEOUT seconds for an answer, and
+# downloads the thumbnail only over HTTPS from these CDN hosts (and their subdomains) or the
+# endpoint's own origin. Thumbnails are kept and served by us: the CSP's img-src stays 'self'.
+TIKTOK_OEMBED_URL = env.str("DJANGO_TIKTOK_OEMBED_URL", default="https://www.tiktok.com/oembed")
+TIKTOK_TIMEOUT = env.float("DJANGO_TIKTOK_TIMEOUT", default=10.0)
+TIKTOK_THUMBNAIL_HOSTS = env.list(
+    "DJANGO_TIKTOK_THUMBNAIL_HOSTS",
+    default=["tiktokcdn.com", "tiktokcdn-us.com", "tiktokcdn-eu.com", "ibyteimg.com", "muscdn.com"],
+)
+# Tries per preview before its link stays a plain link; a failed try is tried again after an
+# exponential wait (TIKTOK_RETRY_BACKOFF seconds, doubling, capped at six hours).
+TIKTOK_MAX_ATTEMPTS = env.int("DJANGO_TIKTOK_MAX_ATTEMPTS", default=8)
+TIKTOK_RETRY_BACKOFF = env.int("DJANGO_TIKTOK_RETRY_BACKOFF", default=60)
 # Nonprofit contacts sign in with an emailed link: single use, and only this many seconds
 # (default three days: long enough to open it from a shared grants inbox).
 NONPROFIT_LINK_MAX_AGE = env.int("DJANGO_NONPROFIT_LINK_MAX_AGE", default=3 * 24 * 3600)

@@ -28,6 +28,9 @@ CACHES = {
     # (tests/creators/test_page_cache.py turns a real cache on to prove it is kept right).
     "pages": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"},
 }
+# No test reaches TikTok: a closed local port (connection refused) unless a test points the
+# preview job at the stand-in (the `tiktok_standin` fixture).
+TIKTOK_OEMBED_URL = "http://127.0.0.1:9/oembed"
 # Tests run tasks in-process unless they start a real worker on purpose.
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True

@@ -1,7 +1,7 @@
-"""Six-month cohorts, enrolments, milestones, the progress updates creators submit,
-applications and the records of scheduled emails, by subject. Every model is imported here, so
-Django and the migrations find them as `programs.models.<Model>` (0001 refers to
-`programs.models.AddMonths`)."""
+"""Six-month cohorts, enrolments, milestones, the progress updates creators submit (with their
+TikTok videos and impact figures), applications and the records of scheduled emails, by
+subject. Every model is imported here, so Django and the migrations find them as
+`programs.models.<Model>` (0001 refers to `programs.models.AddMonths`)."""
 
 from .applications import Application
 from .cohorts import (
@@ -15,8 +15,10 @@ from .cohorts import (
     MilestonePlanItem,
     add_months,
 )
+from .impact import ImpactIndicator, ImpactValue, ImpactValueQuerySet
 from .milestones import Milestone, MilestoneQuerySet, ProgressUpdate
 from .reminders import MilestoneReminder, StaffDigest, StaffDigestDelivery
+from .tiktok import TikTokVideo, TikTokVideoQuerySet
 from .verbs import AuditVerb
 
 __all__ = [
@@ -29,6 +31,9 @@ __all__ = [
     "Cohort",
     "Enrolment",
     "EnrolmentQuerySet",
+    "ImpactIndicator",
+    "ImpactValue",
+    "ImpactValueQuerySet",
     "Milestone",
     "MilestonePlanItem",
     "MilestoneQuerySet",
@@ -36,5 +41,7 @@ __all__ = [
     "ProgressUpdate",
     "StaffDigest",
     "StaffDigestDelivery",
+    "TikTokVideo",
+    "TikTokVideoQuerySet",
     "add_months",
 ]

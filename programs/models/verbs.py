@@ -18,3 +18,6 @@ class AuditVerb(models.TextChoices):
     ACCEPTED = "accepted", _("Accepted")
     DECLINED = "declined", _("Declined")
     ESCALATED = "escalated", _("Escalated")
+    REPORTED = "reported", _("Reported")
+    CORRECTED = "corrected", _("Corrected")
+    REMOVED = "removed", _("Removed")

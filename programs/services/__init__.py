@@ -1,6 +1,7 @@
 """Every write about the program, by subject: cohorts and their places, milestones and their
-review, applications, and the scheduled reminders, escalations and staff digest. Callers
-import from here (`from programs.services import cohort_create`)."""
+review (with the TikTok videos and impact figures of the updates), applications, and the
+scheduled reminders, escalations and staff digest. Callers import from here
+(`from programs.services import cohort_create`)."""
 
 from .applications import (
     application_accept,
@@ -21,6 +22,13 @@ from .cohorts import (
     milestones_stamp,
 )
 from .escalations import milestone_escalate, milestone_escalations_send
+from .impact import (
+    impact_indicator_create,
+    impact_indicator_update,
+    impact_value_correct,
+    impact_values_count,
+    impact_values_report,
+)
 from .milestones import (
     milestone_add,
     milestone_approve,
@@ -29,6 +37,12 @@ from .milestones import (
     progress_update_submit,
 )
 from .reminders import milestone_reminder_deliver, milestone_reminders_send, staff_digest_send
+from .tiktok import (
+    tiktok_preview_fetch,
+    tiktok_preview_store,
+    tiktok_previews_sweep,
+    tiktok_videos_attach,
+)
 
 __all__ = [
     "DEFAULT_MILESTONE_PLAN",
@@ -44,6 +58,11 @@ __all__ = [
     "enrolment_complete",
     "enrolment_invite",
     "enrolment_withdraw",
+    "impact_indicator_create",
+    "impact_indicator_update",
+    "impact_value_correct",
+    "impact_values_count",
+    "impact_values_report",
     "milestone_add",
     "milestone_approve",
     "milestone_escalate",
@@ -55,4 +74,8 @@ __all__ = [
     "milestones_stamp",
     "progress_update_submit",
     "staff_digest_send",
+    "tiktok_preview_fetch",
+    "tiktok_preview_store",
+    "tiktok_previews_sweep",
+    "tiktok_videos_attach",
 ]

@@ -2,6 +2,8 @@
 staff reviewing it (the outcome is emailed to the creator)."""
 
 import datetime
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -13,7 +15,9 @@ from changemakers.core.jobs import enqueue_on_commit
 from changemakers.core.timezones import time_zone_of
 from creators.models import Creator
 
-from ..models import Enrolment, Milestone, ProgressUpdate
+from ..models import Enrolment, ImpactIndicator, Milestone, ProgressUpdate
+from .impact import impact_values_count, impact_values_report
+from .tiktok import tiktok_videos_attach
 
 
 @transaction.atomic
@@ -36,10 +40,19 @@ def milestone_add(
 
 
 def progress_update_submit(
-    *, milestone: Milestone, author, body: str, link: str = "", attachment=None
+    *,
+    milestone: Milestone,
+    author,
+    body: str,
+    link: str = "",
+    attachment=None,
+    tiktok_links: Sequence[str] = (),
+    impact: Mapping[ImpactIndicator, Decimal | None] | None = None,
 ) -> ProgressUpdate:
     """A creator reports progress on a milestone, which then awaits staff review.
-    `attachment` must already be content-checked (`changemakers.core.uploads.attachment_check`)."""
+    `attachment` must already be content-checked (`changemakers.core.uploads.attachment_check`).
+    `tiktok_links` get previews fetched once this commits; `impact` holds the figures sent
+    with the update (None: the indicator's value is removed)."""
     with transaction.atomic():
         enrolment = Enrolment.objects.select_for_update().get(pk=milestone.enrolment_id)
         if enrolment.status != Enrolment.Status.ACTIVE:
@@ -53,6 +66,10 @@ def progress_update_submit(
         update.full_clean()
         update.save()
         try:
+            tiktok_videos_attach(update=update, links=list(tiktok_links))
+            impact_values_report(
+                milestone=milestone, update=update, values=impact or {}, actor=author
+            )
             state_transition(
                 milestone,
                 to=Milestone.Status.SUBMITTED,
@@ -84,6 +101,8 @@ def _milestone_review(*, milestone: Milestone, to: str, action: str, actor, feed
             note=feedback,
             changes={"feedback": feedback},
         )
+        if to == Milestone.Status.APPROVED:
+            impact_values_count(milestone=reviewed)
         enqueue_on_commit("programs.tasks.send_milestone_review", reviewed.pk)
         return reviewed
 

@@ -1,5 +1,6 @@
-"""The creator's portal: their cohort, their milestones and the updates they send; and the
-attachments of those updates, for the creator who sent them and for staff."""
+"""The creator's portal: their cohort, their milestones and the updates they send (with
+TikTok videos and impact figures); and the attachments and TikTok thumbnails of those
+updates, for the creator who sent them and for staff."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -17,7 +18,8 @@ from creators.models import creator_of
 from .. import selectors, services
 from ..clock import program_today
 from ..forms import ProgressUpdateForm
-from ..models import Enrolment, Milestone, ProgressUpdate
+from ..models import Enrolment, Milestone, ProgressUpdate, TikTokVideo
+from ..services.impact import field_name
 
 
 @require_GET
@@ -65,7 +67,15 @@ def portal_milestone(request: HttpRequest, pk: int) -> HttpResponse:
     milestone = get_object_or_404(
         Milestone.objects.for_creator(creator).select_related("enrolment__cohort"), pk=pk
     )
-    form = ProgressUpdateForm(request.POST or None, request.FILES or None)
+    indicators = selectors.impact_indicators_active()
+    impact = selectors.milestone_impact(milestone)
+
+    def update_form(data=None, files=None) -> ProgressUpdateForm:
+        # The figures already reported on this milestone are the starting point.
+        initial = {field_name(value.indicator): value.value for value in impact}
+        return ProgressUpdateForm(data, files, indicators=indicators, initial=initial)
+
+    form = update_form(request.POST or None, request.FILES or None)
     notice = ""
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -76,6 +86,8 @@ def portal_milestone(request: HttpRequest, pk: int) -> HttpResponse:
                 body=data["body"],
                 link=data["link"],
                 attachment=data["attachment"],
+                tiktok_links=data["tiktok_links"],
+                impact=form.impact_values(),
             )
         except ValidationError as error:
             form_refusal(form, error)
@@ -85,10 +97,12 @@ def portal_milestone(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.success(request, notice)
                 return redirect("programs:portal-milestone", pk=milestone.pk)
             milestone.refresh_from_db()
-            form = ProgressUpdateForm()
+            impact = selectors.milestone_impact(milestone)
+            form = update_form()
     context = {
         "milestone": milestone,
         "form": form,
+        "impact": impact,
         "updates": selectors.milestone_updates(milestone),
         "today": program_today(),
         "notice": notice,
@@ -120,4 +134,26 @@ def update_attachment(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404
     return upload_response(
         update.attachment, download_name=f"update-{update.pk}", as_attachment=True
+    )
+
+
+@require_GET
+@login_required
+def tiktok_thumbnail(request: HttpRequest, pk: int) -> HttpResponse:
+    """Our copy of a TikTok video's thumbnail, for whoever may read its update (the creator
+    who sent it, and staff): the reader's browser never asks TikTok for anything."""
+    videos = TikTokVideo.objects.select_related("update__milestone__enrolment__creator")
+    if role_of(request.user) == Role.STAFF:
+        if not request.user.has_perm("programs.view_progressupdate"):
+            raise PermissionDenied
+    else:
+        creator = creator_of(request.user)
+        if creator is None:
+            raise Http404
+        videos = videos.filter(update__milestone__enrolment__creator=creator)
+    video = get_object_or_404(videos, pk=pk)
+    if not video.thumbnail:
+        raise Http404
+    return upload_response(
+        video.thumbnail, download_name=f"tiktok-{video.video_id}", as_attachment=False
     )

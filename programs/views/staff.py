@@ -314,6 +314,7 @@ def milestone_review(request: HttpRequest, pk: int) -> HttpResponse:
         "milestone": milestone,
         "form": form,
         "updates": selectors.milestone_updates(milestone),
+        "impact": selectors.milestone_impact(milestone),
         "today": program_today(),
     }
     if is_partial(request) and request.method == "POST":

@@ -500,7 +500,7 @@ def _many(size: int) -> None:
 # Session and user, then the filter form's choices, then the rows in one chunked read.
 QUERIES = {
     "export-grants": 2 + 3 + 1,
-    "export-creators": 2 + 2 + 1,
+    "export-creators": 2 + 2 + 2 + 1,  # + the impact indicators and each creator's totals
     "export-milestones": 2 + 1 + 1,
     "export-list-entries": 2 + 2 + 1,
 }

@@ -104,8 +104,9 @@ def test_the_page_makes_the_same_queries_however_much_data(
         ListEntryFactory(change_makers_list=cml, creator=creator, position=n + 1)
         GrantFactory(creator=creator, status=("approved", "disbursed")[n % 2])
     program_hub_update(actor=None, title="Hub", hashtag="#Hub", introduction="Intro.", body="Body.")
-    # hub, money per currency, nonprofits, creators, countries, latest list
-    with django_assert_num_queries(6):
+    # hub, money per currency, nonprofits, creators, countries, latest list, the impact
+    # figures' grouped sum and their indicators
+    with django_assert_num_queries(8):
         response = client.get(URL)
     assert response.status_code == 200
 

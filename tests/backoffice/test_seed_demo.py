@@ -10,7 +10,8 @@ from creators.models import ChangeMakersList, Creator
 from donations.models import Fund, Grant, Nonprofit
 from programs.models import Cohort, Enrolment, Milestone
 
-pytestmark = pytest.mark.django_db
+# Seeding stores the demo videos' thumbnails: in a temporary MEDIA_ROOT, never the checkout.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root")]
 
 
 def _row_counts() -> dict[str, int]:
@@ -277,3 +278,21 @@ def test_seed_gives_most_creators_consent_and_leaves_three_for_staff_to_see(seed
     before = Creator.objects.get(handle="joelbervell").consents.count()
     call_command("seed_demo", verbosity=0)
     assert Creator.objects.get(handle="joelbervell").consents.count() == before == 1
+
+
+def test_seed_shows_impact_totals_and_tiktok_previews_without_the_internet(seeded, client):
+    from programs.models import ImpactValue, TikTokVideo
+    from programs.selectors import impact_totals
+
+    videos = TikTokVideo.objects.all()
+    assert videos.count() == 6
+    assert {video.status for video in videos} == {TikTokVideo.Status.READY}
+    assert all(video.thumbnail and video.attempts == 0 for video in videos)
+    totals = {total.indicator.name: total.total for total in impact_totals()}
+    assert set(totals) == {"Views", "People reached", "Donations raised", "Volunteers signed up"}
+    assert all(total > 0 for total in totals.values())
+    # Only the approved milestones' figures count: 8 kickoffs and 3 month-2 updates.
+    assert ImpactValue.objects.filter(counted=True).count() < ImpactValue.objects.count()
+    content = client.get("/program/").content.decode()
+    assert "Our impact" in content
+    assert f"{totals['Views']:,.0f}" in content

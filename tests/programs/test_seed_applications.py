@@ -3,7 +3,8 @@ from django.core.management import call_command
 
 from programs.models import Application
 
-pytestmark = pytest.mark.django_db
+# Seeding stores the demo videos' thumbnails: in a temporary MEDIA_ROOT, never the checkout.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root")]
 
 
 def test_seed_adds_pending_applications_once(settings):

@@ -325,6 +325,20 @@ MATRIX: list[Url] = [
         ),
         kwargs=lambda w: {"pk": w.update_a.pk},
     ),
+    Url(
+        "programs:tiktok-thumbnail",
+        get=Answers(
+            anonymous=LOGIN,
+            creator_a=200,
+            creator_b=404,
+            nonprofit_x=404,
+            nonprofit_y=404,
+            staff=200,
+            # As the update's attachment: who reviews the milestone, and who reads everything.
+            **NO_STAFF | {"program_manager": 200, "auditor": 200},
+        ),
+        kwargs=lambda w: {"pk": w.video_a.pk},
+    ),
     Url("portal-donations:status", get=CREATORS_ONLY),
     Url(
         "portal-donations:nominate",
@@ -646,6 +660,27 @@ MATRIX: list[Url] = [
         post=staff_posts(PM),
         kwargs=lambda w: {"pk": w.milestone_a.pk},
         data=lambda w: {"decision": "approve", "feedback": "Fine."},
+    ),
+    Url("programs:indicator-list", get=staff_page(*READERS)),
+    Url(
+        "programs:indicator-create",
+        get=staff_page(PM),
+        post=staff_posts(PM),
+        data=lambda w: {"name": "Rogue", "unit": "x", "aggregation": "sum", "position": "0"},
+    ),
+    Url(
+        "programs:indicator-edit",
+        get=staff_page(*READERS),
+        post=staff_posts(PM),
+        kwargs=lambda w: {"pk": w.indicator.pk},
+        data=lambda w: {"name": "Rogue", "unit": "x", "aggregation": "max", "position": "0"},
+    ),
+    Url(
+        "programs:impact-value-correct",
+        get=POST_ONLY,
+        post=staff_posts(PM),
+        kwargs=lambda w: {"pk": w.value_a.pk},
+        data=lambda w: {"amount": "1", "reason": "Rogue"},
     ),
     Url("programs:application-list", get=staff_page(*READERS)),
     Url(

@@ -9,6 +9,7 @@ role only: the program manager, the finance approver, the nonprofit vetter and t
 
 import datetime
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.contrib.auth.tokens import default_token_generator
 from django.test import Client
@@ -33,7 +34,17 @@ from donations.models import (
 )
 from donations.services.nominations import nomination_create
 from programs import services as program_services
-from programs.models import Application, Cohort, Enrolment, Milestone, ProgressUpdate
+from programs.models import (
+    Application,
+    Cohort,
+    Enrolment,
+    ImpactIndicator,
+    ImpactValue,
+    Milestone,
+    ProgressUpdate,
+    TikTokVideo,
+)
+from programs.tiktok import Preview
 from tests.factories import StaffFactory, UserFactory
 from tests.uploads import image_file, pdf_file
 
@@ -76,6 +87,9 @@ class World:
     invited_c: Enrolment  # a new creator's place, whose portal invitation is unused
     milestone_a: Milestone  # submitted, with an attachment: waiting for review
     update_a: ProgressUpdate
+    indicator: ImpactIndicator
+    value_a: ImpactValue  # reported with update_a, its milestone under review
+    video_a: TikTokVideo  # on update_a, its preview ready with our copy of the thumbnail
     published: ChangeMakersList
     draft: ChangeMakersList
     draft_entry_a: ListEntry
@@ -211,6 +225,7 @@ def build_world() -> World:
 
     milestone_a = enrolment_a.milestones.order_by("due_date").first()
     attachment = pdf_file()
+    indicator = program_services.impact_indicator_create(actor=staff, name="Views", unit="views")
     update_a = program_services.progress_update_submit(
         milestone=milestone_a,
         author=creator_a.user,
@@ -218,6 +233,14 @@ def build_world() -> World:
         attachment=rename_checked(
             attachment, attachment_check(attachment, max_bytes=5 * 1024 * 1024)
         ),
+        tiktok_links=["https://www.tiktok.com/@creator.a/video/7300000000000000001"],
+        impact={indicator: Decimal("1200")},
+    )
+    thumbnail = image_file("thumbnail.jpg", image_format="JPEG")
+    video_a = program_services.tiktok_preview_store(
+        video_id=update_a.tiktok_videos.get().pk,
+        preview=Preview(title="First lesson", author_name="A", author_url="", thumbnail=None),
+        thumbnail=rename_checked(thumbnail, image_check(thumbnail, max_bytes=2 * 1024 * 1024)),
     )
 
     published = creator_services.list_create(year=2026, title="Change Makers 2026", actor=staff)
@@ -333,6 +356,9 @@ def build_world() -> World:
         invited_c=invited_c,
         milestone_a=Milestone.objects.get(pk=milestone_a.pk),
         update_a=update_a,
+        indicator=indicator,
+        value_a=update_a.impact_values.get(),
+        video_a=video_a,
         published=published,
         draft=draft,
         draft_entry_a=draft_entry_a,

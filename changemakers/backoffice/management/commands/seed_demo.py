@@ -6,19 +6,23 @@ created again when Stripe no longer knows it, as the stand-in after a restart), 
 one whose contact sets up payouts through Stripe's hosted onboarding."""
 
 import datetime
+import io
 import time
 from decimal import Decimal
 
 import stripe
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from PIL import Image, ImageDraw
 
 from changemakers.backoffice import demo_data
 from changemakers.backoffice.models import ProgramHub
 from changemakers.backoffice.services import program_hub_update
 from changemakers.core.roles import staff_role_group
+from changemakers.core.uploads import image_check, rename_checked
 from creators.models import Cause, ChangeMakersList, Creator, PublicField
 from creators.services import (
     creator_consent_confirm,
@@ -54,17 +58,20 @@ from donations.services import (
     payout_change_approve,
     payout_change_request,
 )
-from programs.models import Application, Cohort, Enrolment, Milestone
+from programs.models import Application, Cohort, Enrolment, ImpactIndicator, Milestone
 from programs.services import (
     application_submit,
     cohort_create,
     cohort_start,
     enrolment_activate,
     enrolment_invite,
+    impact_indicator_create,
     milestone_approve,
     milestone_request_changes,
     progress_update_submit,
+    tiktok_preview_store,
 )
+from programs.tiktok import Preview
 
 # The README's demo password; handle() refuses it when DEBUG is off (pass --password).
 DEMO_PASSWORD = "changemakers-demo"  # nosec B105 # public demo login, refused outside DEBUG
@@ -130,6 +137,7 @@ class Command(BaseCommand):
         fund = self.seed_fund(finance)
         nonprofits = self.seed_nonprofits(staff)
         self.seed_stripe_accounts(nonprofits)
+        self.seed_impact_indicators(staff)
         self.seed_cohort(staff, creators)
         self.seed_grants(staff, finance, fund, creators, nonprofits)
         self.seed_nonprofit_contacts(self.vetter, nonprofits)
@@ -429,8 +437,26 @@ class Command(BaseCommand):
                 enrolment_activate(enrolment=enrolment, actor=creator.user or staff)
         self.seed_milestone_progress(staff, cohort)
 
+    def seed_impact_indicators(self, staff) -> None:
+        for position, (name, unit, aggregation, whole, help_text) in enumerate(
+            demo_data.IMPACT_INDICATORS, start=1
+        ):
+            if not ImpactIndicator.objects.filter(name=name).exists():
+                impact_indicator_create(
+                    actor=staff,
+                    name=name,
+                    unit=unit,
+                    aggregation=aggregation,
+                    whole_numbers=whole,
+                    description=help_text,
+                    position=position,
+                )
+
     def seed_milestone_progress(self, staff, cohort: Cohort) -> None:
-        """Kickoff done by most; month 2 in every state, so the review queue has work in it."""
+        """Kickoff done by most; month 2 in every state, so the review queue has work in it.
+        The updates carry impact figures (the approved ones make the program page's totals)
+        and, in month 2, a TikTok video whose preview is stored with it."""
+        indicators = {i.name: i for i in ImpactIndicator.objects.all()}
         enrolments = list(
             cohort.enrolments.select_related("creator", "creator__user").order_by("id")
         )
@@ -445,16 +471,12 @@ class Command(BaseCommand):
                     milestone=kickoff,
                     author=author,
                     body="Kickoff call done; mission and first three video ideas agreed.",
+                    impact=self.figures(indicators, index, kickoff=True),
                 )
                 if index < 8:
                     milestone_approve(milestone=kickoff, actor=staff, feedback="Great start!")
             if month_two.status == Milestone.Status.PENDING and index < 6:
-                progress_update_submit(
-                    milestone=month_two,
-                    author=author,
-                    body="Four videos published; 2.3M views; nonprofit partner introduced.",
-                    link=f"https://www.tiktok.com/@{enrolment.creator.handle}",
-                )
+                self.month_two_update(month_two, author, enrolment.creator, index, indicators)
                 if index < 3:
                     milestone_approve(milestone=month_two, actor=staff)
                 elif index == 3:
@@ -463,6 +485,53 @@ class Command(BaseCommand):
                         actor=staff,
                         feedback="Please add the view figures for each video.",
                     )
+
+    @staticmethod
+    def figures(indicators: dict, index: int, *, kickoff: bool) -> dict:
+        """Made-up but plausible figures, different for each creator."""
+        if kickoff:
+            values = {
+                "Views": 180_000 + 37_000 * index,
+                "People reached": 60_000 + 11_000 * index,
+                "Volunteers signed up": 12 + 5 * index,
+            }
+        else:
+            values = {
+                "Views": 1_450_000 + 210_000 * index,
+                "People reached": 420_000 + 55_000 * index,
+                "Donations raised": Decimal("3120.50") + 875 * index,
+                "Volunteers signed up": 40 + 9 * index,
+            }
+        return {
+            indicators[name]: Decimal(value) for name, value in values.items() if name in indicators
+        }
+
+    def month_two_update(self, milestone, author, creator, index: int, indicators: dict) -> None:
+        video_id = demo_data.DEMO_VIDEO_FIRST_ID + index
+        video = f"https://www.tiktok.com/@{creator.handle}/video/{video_id}"
+        # One transaction: the preview is stored before the fetch job is queued (at commit),
+        # so the job finds it ready and asks TikTok nothing.
+        with transaction.atomic():
+            update = progress_update_submit(
+                milestone=milestone,
+                author=author,
+                body="Four videos published; 2.3M views; nonprofit partner introduced.",
+                link=f"https://www.tiktok.com/@{creator.handle}",
+                tiktok_links=[video],
+                impact=self.figures(indicators, index, kickoff=False),
+            )
+            tiktok_preview_store(
+                video_id=update.tiktok_videos.get().pk,
+                preview=Preview(
+                    title=demo_data.DEMO_VIDEO_TITLES[index % len(demo_data.DEMO_VIDEO_TITLES)],
+                    author_name=creator.display_name,
+                    author_url=f"https://www.tiktok.com/@{creator.handle}",
+                    thumbnail=None,
+                ),
+                thumbnail=demo_thumbnail(
+                    demo_data.DEMO_VIDEO_COLOURS[index % len(demo_data.DEMO_VIDEO_COLOURS)]
+                ),
+            )
 
     # -- the lists ----------------------------------------------------------------------------
 
@@ -589,3 +658,16 @@ class Command(BaseCommand):
                         f"  {nonprofit} sets up payouts itself: sign in as its contact, "
                         "/nonprofit/payouts/, Set up payouts."
                     )
+
+
+def demo_thumbnail(colour: tuple[int, int, int]):
+    """A 9:16 picture standing in for a video's thumbnail: a band of colour with a play mark,
+    drawn here, so seeding needs no network."""
+    image = Image.new("RGB", (180, 320), colour)
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((0, 240, 180, 320), fill=tuple(max(c - 40, 0) for c in colour))
+    draw.polygon([(70, 120), (70, 200), (130, 160)], fill=(255, 255, 255))
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", quality=85)
+    upload = SimpleUploadedFile("thumbnail.jpg", buffer.getvalue(), content_type="image/jpeg")
+    return rename_checked(upload, image_check(upload, max_bytes=2 * 1024 * 1024))
