@@ -52,10 +52,12 @@ def _may_give_roles(actor, roles: Iterable[StaffRole]) -> None:
     if missing:
         raise ValidationError(
             {
-                "roles": _("You can give an integration only staff roles you hold yourself: %s.")
-                % ", ".join(sorted(str(StaffRole(role).label) for role in missing))
-            },
-            code="role_not_held",
+                "roles": ValidationError(
+                    _("You can give an integration only staff roles you hold yourself: %s.")
+                    % ", ".join(sorted(str(StaffRole(role).label) for role in missing)),
+                    code="role_not_held",
+                )
+            }
         )
 
 
@@ -77,16 +79,24 @@ def integration_create(
     if kind == Integration.Kind.STAFF:
         if not roles:
             raise ValidationError(
-                {"roles": _("Give a staff integration at least one staff role.")},
-                code="roles_empty",
+                {
+                    "roles": ValidationError(
+                        _("Give a staff integration at least one staff role."),
+                        code="roles_empty",
+                    )
+                }
             )
         _may_give_roles(actor, roles)
         integration.account = get_user_model()(is_staff=True)
     elif kind == Integration.Kind.NONPROFIT:
         if nonprofit is None:
             raise ValidationError(
-                {"nonprofit": _("Choose the nonprofit whose grants it reads.")},
-                code="nonprofit_missing",
+                {
+                    "nonprofit": ValidationError(
+                        _("Choose the nonprofit whose grants it reads."),
+                        code="nonprofit_missing",
+                    )
+                }
             )
         integration.nonprofit = nonprofit
     integration.created_by = actor
@@ -112,8 +122,12 @@ def token_issue(*, integration: Integration, scope: str, actor, label: str = "")
     permission_require(actor, "api.manage_integration", doing=_("manage integrations"))
     if integration.kind == Integration.Kind.NONPROFIT and scope != ApiToken.Scope.READ:
         raise ValidationError(
-            {"scope": _("A nonprofit's integration reads its grants; it cannot write.")},
-            code="nonprofit_reads_only",
+            {
+                "scope": ValidationError(
+                    _("A nonprofit's integration reads its grants; it cannot write."),
+                    code="nonprofit_reads_only",
+                )
+            }
         )
     prefix = secrets.token_hex(6)
     secret = secrets.token_urlsafe(32)
