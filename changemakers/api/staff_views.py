@@ -78,12 +78,15 @@ def integration_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, DETAIL, _detail(request, integration))
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @staff_required(perm="api.manage_integration")
 def token_issue(request: HttpRequest, pk: int) -> HttpResponse:
-    """Issue a token and show it on this answer only: it is not stored, the page is not
-    cached, and reloading it issues nothing (the browser asks before posting again)."""
+    """The integration's page with its form to issue a token; the POST issues one and shows
+    it on its answer only, never a redirect: the token is not stored, the page is not cached,
+    and reloading it issues nothing (the browser asks before posting again)."""
     integration = get_object_or_404(Integration.objects.select_related("nonprofit"), pk=pk)
+    if request.method == "GET":
+        return render(request, DETAIL, _detail(request, integration))
     form = TokenForm(request.POST)
     issued = None
     if form.is_valid():

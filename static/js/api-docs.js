@@ -12,7 +12,8 @@ document.addEventListener("DOMContentLoaded", () => {
     domNode: root,
     presets: [SwaggerUIBundle.presets.apis],
     layout: "BaseLayout",
-    deepLinking: true,
+    // Deep links put a link inside each operation's button (nested controls, for screen readers).
+    deepLinking: false,
     persistAuthorization: false,
     // The API takes no cookie: nothing to send but the token given to Authorize.
     requestInterceptor: (request) => {
