@@ -10,8 +10,10 @@ from collections.abc import Iterator
 
 import pytest
 import schemathesis
+from django.core import signals
 from django.core.cache import cache
 from django.core.management import call_command
+from django.db import close_old_connections
 from django.test import TestCase, override_settings
 from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
@@ -66,7 +68,18 @@ def seeded(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[str
         media.disable()
 
 
-def test_every_answer_matches_the_schema(seeded, db):
+@pytest.fixture
+def connection_kept():
+    """As Django's test client does: the app is called in the test's thread, inside its
+    transaction, which closing "old" connections at each request's end would cut."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
+def test_every_answer_matches_the_schema(seeded, db, connection_kept):
     cache.clear()
     schema = schemathesis.openapi.from_wsgi("/api/v1/schema/", application)
     headers = {"Authorization": f"Bearer {seeded}"}
