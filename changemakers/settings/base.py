@@ -51,11 +51,17 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
     "django_otp_webauthn",
+    # The REST API (changemakers/api): Django REST framework, its OpenAPI 3 schema, and the
+    # schema browser's assets served from static/ (the CSP allows no other origin).
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "changemakers.core",
     "creators",
     "programs",
     "donations",
     "changemakers.backoffice",
+    "changemakers.api",
 ]
 
 MIDDLEWARE = [
@@ -420,6 +426,51 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
     "loggers": {"axes": {"level": "WARNING"}},
+}
+
+# The REST API under /api/v1/ (changemakers/api). Integrations sign their requests with a
+# token staff issue (`Authorization: Bearer cm_...`), never with a session cookie; answers are
+# JSON, errors RFC 9457 problem details. Each token may make API_RATE_LIMIT requests a minute.
+API_RATE_LIMIT = env.int("DJANGO_API_RATE_LIMIT", default=600)
+API_RATE_WINDOW = 60
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["changemakers.api.authentication.TokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["changemakers.api.permissions.TokenAccess"],
+    "DEFAULT_THROTTLE_CLASSES": ["changemakers.api.throttling.TokenRateThrottle"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PAGINATION_CLASS": "changemakers.api.pagination.Cursor",
+    "DEFAULT_SCHEMA_CLASS": "changemakers.api.schema.ApiSchema",
+    "EXCEPTION_HANDLER": "changemakers.api.problems.exception_handler",
+    "PAGE_SIZE": 50,
+    "COERCE_DECIMAL_TO_STRING": True,
+    "URL_FORMAT_OVERRIDE": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Change Makers API",
+    "DESCRIPTION": (
+        "Creators, the yearly list, cohorts, milestones, nonprofits, funds and grants. "
+        "Send a token staff issued you as `Authorization: Bearer <token>`. Lists are paged "
+        "with a cursor (`next`); errors are RFC 9457 problem details."
+    ),
+    "VERSION": "1.0.0",
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "COMPONENT_SPLIT_REQUEST": True,
+    # One name for each set of choices, where two models' fields share a name ("status").
+    "ENUM_NAME_OVERRIDES": {
+        "CauseEnum": "creators.models.Cause",
+        "EditionStatusEnum": "creators.models.ChangeMakersList.Status",
+        "CohortStatusEnum": "programs.models.Cohort.Status",
+        "EnrolmentStatusEnum": "programs.models.Enrolment.Status",
+        "MilestoneStatusEnum": "programs.models.Milestone.Status",
+        "VerificationStatusEnum": "donations.models.Nonprofit.Verification",
+        "GrantStatusEnum": "donations.models.Grant.Status",
+    },
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
 }
 
 # Program facts.

@@ -786,6 +786,63 @@ MATRIX: list[Url] = [
 ]
 
 
+# --- The REST API: integrations sign in with a token, never a session ---------------------
+# A page or action of the API answers a signed-in browser as it answers anyone without a
+# token: 401 (the API's own tests, tests/api/, send tokens). Its schema and documentation
+# are public.
+NO_TOKEN = Answers.everyone(401)
+
+
+def _api(name: str, **kwargs) -> Url:
+    return Url(f"api:{name}", get=NO_TOKEN, post=NO_TOKEN, **kwargs)
+
+
+def _pk(attribute: str) -> Callable[[World], dict]:
+    return lambda w: {"pk": getattr(w, attribute).pk}
+
+
+MATRIX += [
+    Url("integrations:list", get=staff_page(PM, AUDITOR)),
+    Url(
+        "integrations:create",
+        get=staff_page(PM),
+        post=staff_posts(PM),
+        data=lambda w: {"name": "Rogue", "kind": "staff", "roles": ["Program manager"]},
+    ),
+    Url("integrations:detail", get=staff_page(PM, AUDITOR), kwargs=_pk("integration")),
+    Url(
+        "integrations:token-issue",
+        get=staff_page(PM),
+        post=staff_posts(PM),
+        kwargs=_pk("integration"),
+        data=lambda w: {"scope": "write", "label": "Rogue"},
+    ),
+    Url(
+        "integrations:token-revoke",
+        get=POST_ONLY,
+        post=staff_posts(PM),
+        kwargs=lambda w: {"pk": w.integration.pk, "token_pk": w.api_token.pk},
+    ),
+    Url("api:schema", get=PUBLIC),
+    Url("api:docs", get=PUBLIC),
+    Url("api:not-found", get=Answers.everyone(404), post=Answers.everyone(404)),
+    *(_api(f"{name}-list") for name in ("creator", "edition", "cohort", "enrolment")),
+    *(_api(f"{name}-list") for name in ("milestone", "nonprofit", "fund", "grant")),
+    _api("creator-detail", kwargs=lambda w: {"pk": w.creator_a.pk}),
+    _api("edition-detail", kwargs=lambda w: {"year": w.published.year}),
+    _api("edition-entries", kwargs=lambda w: {"year": w.published.year}),
+    _api("cohort-detail", kwargs=_pk("cohort")),
+    _api("cohort-invite", kwargs=_pk("cohort")),
+    _api("enrolment-detail", kwargs=_pk("enrolment_a")),
+    _api("milestone-detail", kwargs=_pk("milestone_a")),
+    _api("nonprofit-detail", kwargs=_pk("nonprofit_x")),
+    _api("fund-detail", kwargs=_pk("fund")),
+    _api("grant-detail", kwargs=_pk("paid_x")),
+    _api("grant-approve", kwargs=_pk("proposed_x")),
+    _api("grant-cancel", kwargs=_pk("approved_x")),
+]
+
+
 def admin_for(*members: str, answer: Answer = 200) -> Answers:
     """An admin page the named members of staff may open (their roles hold its model's
     permission); 403 for the others."""

@@ -61,7 +61,7 @@ def database_snapshot() -> dict[str, list[tuple]]:
     user_model = get_user_model()
     models = [
         model
-        for label in ("creators", "programs", "donations")
+        for label in ("creators", "programs", "donations", "api")
         for model in apps.get_app_config(label).get_models()
     ]
     snapshot = {

@@ -27,7 +27,14 @@ pytestmark = pytest.mark.django_db
 ROWS = MATRIX + ADMIN_MATRIX
 # Signed by the provider instead (tests/donations/test_stripe_webhooks.py): no browser posts.
 SIGNED_WEBHOOKS = ["webhooks/stripe/"]
-POST_ROWS = [row for row in ROWS if row.post is not None and row.name != "webhooks:stripe"]
+# The REST API takes a token in the Authorization header and never a cookie, so a request
+# another site makes a browser send carries no credential (test_the_api_takes_no_session).
+TOKEN_API = "api/v1/"
+POST_ROWS = [
+    row
+    for row in ROWS
+    if row.post is not None and row.name != "webhooks:stripe" and not row.name.startswith("api:")
+]
 HTMX = {"HX-Request": "true"}
 # What a cross-site page could send: every unsafe method, as a form and as htmx would.
 UNSAFE = [("post", {}), ("post", HTMX), ("put", HTMX), ("patch", HTMX), ("delete", HTMX)]
@@ -57,7 +64,27 @@ def test_no_view_is_exempt_from_csrf_but_signed_webhooks():
     exempt = [
         route for route, _, callback in url_patterns() if getattr(callback, "csrf_exempt", False)
     ]
-    assert exempt == SIGNED_WEBHOOKS
+    assert [route for route in exempt if not route.startswith(TOKEN_API)] == SIGNED_WEBHOOKS
+
+
+def test_the_api_takes_no_session():
+    """Every view under /api/v1/ that skips CSRF is a REST framework view that authenticates
+    by token alone (or, for the schema, not at all): no session, no cookie."""
+    from rest_framework.authentication import SessionAuthentication
+
+    from changemakers.api.authentication import TokenAuthentication
+
+    api = [
+        (route, callback)
+        for route, _, callback in url_patterns()
+        if route.startswith(TOKEN_API) and getattr(callback, "csrf_exempt", False)
+    ]
+    assert len(api) >= 20
+    for route, callback in api:
+        view = callback.cls
+        classes = list(view.authentication_classes)
+        assert not any(issubclass(c, SessionAuthentication) for c in classes), route
+        assert set(classes) <= {TokenAuthentication}, route
 
 
 def test_the_middleware_is_on_and_htmx_sends_the_header_it_reads():

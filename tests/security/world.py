@@ -16,6 +16,8 @@ from django.test import Client
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
+from changemakers.api import services as api_services
+from changemakers.api.models import ApiToken, Integration
 from changemakers.backoffice import personal_data
 from changemakers.backoffice.models import PersonalDataRequest
 from changemakers.core.roles import StaffRole
@@ -109,6 +111,8 @@ class World:
     invitation_path: str  # the portal invitation of the new creator
     reset_uid: str  # a password-reset link of an account no test signs in with
     reset_token: str
+    integration: Integration  # a staff integration of the API, with a read token
+    api_token: ApiToken
 
     def user(self, role: str):
         return {
@@ -323,6 +327,11 @@ def build_world() -> World:
 
     reset_user = UserFactory(username="member@program.example")
 
+    integration = api_services.integration_create(
+        name="Partner CRM", kind=Integration.Kind.STAFF, roles=[StaffRole.AUDITOR], actor=staff
+    )
+    api_token = api_services.token_issue(integration=integration, scope="read", actor=staff).token
+
     members = {
         column: StaffFactory(username=f"{column}@program.example", roles=[role])
         for column, role in STAFF_ROLES.items()
@@ -378,4 +387,6 @@ def build_world() -> World:
         invitation_path=creator_services.invitation_path(invitation),
         reset_uid=urlsafe_base64_encode(force_bytes(reset_user.pk)),
         reset_token=default_token_generator.make_token(reset_user),
+        integration=integration,
+        api_token=api_token,
     )
