@@ -7,6 +7,7 @@ class CreatorsConfig(AppConfig):
     verbose_name = _("Creators")
 
     def ready(self) -> None:
+        from changemakers.core.events import event_types_declare
         from changemakers.core.roles import (
             VIEW_EVERY_MODEL,
             Role,
@@ -16,9 +17,11 @@ class CreatorsConfig(AppConfig):
         )
         from changemakers.core.verbs import verbs_declare
 
+        from .events import ListEvent, list_event_data
         from .models import AuditVerb
 
         verbs_declare(AuditVerb)
+        event_types_declare(ListEvent, payload=list_event_data)
         role_link_declare(Role.CREATOR, "creator")
         staff_role_grants_declare(
             "creators",

@@ -7,6 +7,7 @@ class DonationsConfig(AppConfig):
     verbose_name = _("Donations")
 
     def ready(self) -> None:
+        from changemakers.core.events import event_types_declare
         from changemakers.core.roles import (
             VIEW_EVERY_MODEL,
             Role,
@@ -16,12 +17,15 @@ class DonationsConfig(AppConfig):
         )
         from changemakers.core.verbs import verbs_declare
 
+        from .events import GrantEvent, NonprofitEvent, grant_event_data, nonprofit_event_data
         from .models import AuditVerb
 
         # Connects the receiver that reloads payout providers when their settings change.
         from .payouts import registry  # noqa: F401
 
         verbs_declare(AuditVerb)
+        event_types_declare(GrantEvent, payload=grant_event_data)
+        event_types_declare(NonprofitEvent, payload=nonprofit_event_data)
         role_link_declare(Role.NONPROFIT, "nonprofit_contact")
         # Whoever proposes a grant does not approve it, and whoever vets a nonprofit does not
         # pay it: three roles share the money's path, and the auditor reads it all.

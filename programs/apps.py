@@ -7,6 +7,7 @@ class ProgramsConfig(AppConfig):
     verbose_name = _("Programs")
 
     def ready(self) -> None:
+        from changemakers.core.events import event_types_declare
         from changemakers.core.roles import (
             VIEW_EVERY_MODEL,
             StaffRole,
@@ -14,9 +15,11 @@ class ProgramsConfig(AppConfig):
         )
         from changemakers.core.verbs import verbs_declare
 
+        from .events import MilestoneEvent, milestone_event_data
         from .models import AuditVerb
 
         verbs_declare(AuditVerb)
+        event_types_declare(MilestoneEvent, payload=milestone_event_data)
         staff_role_grants_declare(
             "programs",
             {

@@ -27,6 +27,7 @@ from changemakers.core import page_cache
 from changemakers.core.htmx import REFUSED, form_refusal, is_partial, vary_on_htmx
 from changemakers.core.models import AuditEvent
 from changemakers.core.roles import staff_required, staff_roles_of
+from changemakers.webhooks.models import Endpoint
 from donations import selectors as donation_selectors
 from donations.models import Fund
 from programs.clock import program_today
@@ -97,6 +98,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         # So each member knows what they may do here (asked only for who is no superuser).
         context["staff_roles"] = partial(staff_roles_of, request.user)
         context["may_export"] = any(request.user.has_perm(name) for name in EXPORT_PERMISSIONS)
+        if request.user.has_perm("webhooks.view_endpoint"):
+            context["endpoints_off"] = list(Endpoint.objects.switched_off()[:10])
     return render(request, template, context)
 
 

@@ -237,6 +237,7 @@ def list_publish(*, change_makers_list: ChangeMakersList, actor) -> ChangeMakers
             actor=actor,
             action="published",
             changes={"published_at": timezone.now()},
+            event="list.published",
         )
 
 
