@@ -25,7 +25,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .audit import audit_record
-from .models import AuditEvent
+from .models import AuditEvent, OutboxEvent
 from .verbs import KernelVerb, verb_choices
 
 # Actions show in the changelist's drop-down and on each object's change page.
@@ -338,3 +338,14 @@ class AuditEventAdmin(ReadOnlyAdmin):
     @admin.display(description=_("from → to"))
     def transition(self, obj: AuditEvent) -> str:
         return f"{obj.from_state or '-'} → {obj.to_state or '-'}"
+
+
+@admin.register(OutboxEvent)
+class OutboxEventAdmin(ReadOnlyAdmin):
+    """The events emitted for partners, as they were recorded (the webhooks' source)."""
+
+    list_display = ["occurred_at", "type", "content_type", "object_id", "handled_at"]
+    list_filter = ["type", "handled_at"]
+    list_select_related = ["content_type"]
+    date_hierarchy = "occurred_at"
+    fields = ["uuid", "type", "occurred_at", "content_type", "object_id", "data", "handled_at"]

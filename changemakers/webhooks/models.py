@@ -17,6 +17,8 @@ from changemakers.core.events import event_type_label
 from changemakers.core.models import OutboxEvent, TimeStampedModel, person_field
 
 SECRET_PREFIX = "whsec_"
+#: The type of the event staff send to try an endpoint; no app emits it.
+TEST_EVENT = "webhook.test"
 
 
 def secret_new() -> str:
@@ -149,6 +151,8 @@ class Delivery(TimeStampedModel):
         return f"{self.event_type} → {self.endpoint}"
 
     def event_label(self) -> str:
+        if self.event_type == TEST_EVENT:
+            return str(_("Test event"))
         return event_type_label(self.event_type)
 
 

@@ -32,14 +32,12 @@ from changemakers.core.locks import try_lock
 from changemakers.core.models import OutboxEvent
 from changemakers.core.roles import StaffRole, permission_require
 
-from .models import Delivery, DeliveryAttempt, Endpoint
+from .models import TEST_EVENT, Delivery, DeliveryAttempt, Endpoint
 from .sending import UnsafeDestination, destination_check, post_signed
 
-SEND_TASK = "changemakers.webhooks.tasks.send_webhook_delivery"
 MANAGE = "webhooks.manage_endpoint"
 #: The version of the body's envelope: {"type", "timestamp", "version", "data"}.
 ENVELOPE_VERSION = 1
-TEST_EVENT = "webhook.test"
 #: A message handed to the broker this long ago without an attempt since is taken as lost.
 REQUEUE_AFTER = timedelta(minutes=10)
 
@@ -216,7 +214,7 @@ def endpoint_test_send(*, endpoint: Endpoint, actor) -> Delivery:
             queued_at=now,
         )
         audit_record(actor=actor, obj=locked, action="endpoint_test_sent", note=message_id)
-        enqueue_on_commit(SEND_TASK, delivery.pk)
+        enqueue_on_commit("changemakers.webhooks.tasks.send_webhook_delivery", delivery.pk)
         return delivery
 
 
@@ -257,7 +255,7 @@ def events_fan_out(*, event_ids: list[int]) -> int:
                         )
                 except IntegrityError:
                     continue  # made already
-                enqueue_on_commit(SEND_TASK, delivery.pk)
+                enqueue_on_commit("changemakers.webhooks.tasks.send_webhook_delivery", delivery.pk)
                 made += 1
         OutboxEvent.objects.filter(pk__in=[event.pk for event in events]).update(handled_at=now)
     return made
@@ -341,7 +339,11 @@ def _record(delivery_id: int, *, outcome, at) -> Delivery:
                 delivery.next_attempt_at = at + timedelta(seconds=wait)
                 if wait <= settings.WEBHOOK_COUNTDOWN_MAX:
                     delivery.queued_at = timezone.now()
-                    enqueue_on_commit_later(SEND_TASK, delivery.pk, countdown=wait)
+                    enqueue_on_commit_later(
+                        "changemakers.webhooks.tasks.send_webhook_delivery",
+                        delivery.pk,
+                        countdown=wait,
+                    )
             else:
                 delivery.status = Delivery.Status.FAILED
                 delivery.next_attempt_at = None
@@ -401,7 +403,7 @@ def delivery_resend(*, delivery: Delivery, actor) -> Delivery:
             to_state=locked.status,
             note=locked.message_id,
         )
-        enqueue_on_commit(SEND_TASK, locked.pk)
+        enqueue_on_commit("changemakers.webhooks.tasks.send_webhook_delivery", locked.pk)
         return locked
 
 
@@ -461,5 +463,5 @@ def webhooks_sweep(*, now=None, limit: int = 500) -> int:
             )
             Delivery.objects.filter(pk__in=due).update(queued_at=now)
             for delivery_id in due:
-                enqueue_on_commit(SEND_TASK, delivery_id)
+                enqueue_on_commit("changemakers.webhooks.tasks.send_webhook_delivery", delivery_id)
         return len(event_ids) + len(due)

@@ -13,6 +13,7 @@ from django.db.models import Count, Max
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -32,6 +33,7 @@ ENDPOINT = "webhooks/staff/endpoint_detail.html"
 FORM = "webhooks/staff/endpoint_form.html"
 DELIVERY = "webhooks/staff/delivery_detail.html"
 PAGE_SIZE = 25
+SECRET_SHOWN = "webhooks.secret_shown"
 
 
 @require_GET
@@ -94,8 +96,17 @@ def _detail_context(request: HttpRequest, endpoint: Endpoint) -> dict:
 @vary_on_htmx
 def endpoint_detail(request: HttpRequest, pk: int) -> HttpResponse:
     endpoint = get_object_or_404(Endpoint, pk=pk)
-    template = ENDPOINT if partial_target(request) is None else f"{ENDPOINT}#deliveries"
-    return render(request, template, _detail_context(request, endpoint))
+    if partial_target(request) is not None:
+        return render(request, f"{ENDPOINT}#deliveries", _detail_context(request, endpoint))
+    context = _detail_context(request, endpoint)
+    # Once after "Show the signing secret" without JavaScript (the POST was audited).
+    shown = request.session.pop(SECRET_SHOWN, None) == endpoint.pk
+    if shown and request.user.has_perm(MANAGE):
+        context["secret"] = endpoint.secret
+    response = render(request, ENDPOINT, context)
+    if shown:
+        add_never_cache_headers(response)
+    return response
 
 
 @never_cache
@@ -103,12 +114,14 @@ def endpoint_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @staff_required(perm=(VIEW, MANAGE))
 @vary_on_htmx
 def endpoint_secret(request: HttpRequest, pk: int) -> HttpResponse:
-    """The signing secret, on this answer only (never on a page a GET fetches)."""
+    """The signing secret: with htmx on this answer only; without, on the endpoint's page the
+    next time it is opened. Never on a page a plain GET fetches."""
     endpoint = get_object_or_404(Endpoint, pk=pk)
     secret = services.endpoint_secret_show(endpoint=endpoint, actor=request.user)
-    context = {**_detail_context(request, endpoint), "secret": secret}
-    template = ENDPOINT if partial_target(request) is None else f"{ENDPOINT}#secret"
-    return render(request, template, context)
+    if partial_target(request) is None:
+        request.session[SECRET_SHOWN] = endpoint.pk
+        return redirect(reverse("outbound:endpoint-detail", args=[pk]) + "#secret-title")
+    return render(request, f"{ENDPOINT}#secret", {"endpoint": endpoint, "secret": secret})
 
 
 def _endpoint_action(request: HttpRequest, pk: int, act, done: str) -> HttpResponse:

@@ -17,6 +17,7 @@ from django.utils.http import urlsafe_base64_encode
 
 from changemakers.core.roles import StaffRole
 from changemakers.core.uploads import attachment_check, image_check, rename_checked
+from changemakers.webhooks.models import Delivery, DeliveryAttempt, Endpoint
 from creators import services as creator_services
 from creators.models import ChangeMakersList, Creator, CreatorInvitation, ListEntry
 from donations import services
@@ -88,6 +89,8 @@ class World:
     invitation_path: str  # the portal invitation of the new creator
     reset_uid: str  # a password-reset link of an account no test signs in with
     reset_token: str
+    endpoint: Endpoint  # a partner's webhook endpoint
+    delivery: Delivery  # one delivery to it, with an attempt
 
     def user(self, role: str):
         return {
@@ -266,6 +269,22 @@ def build_world() -> World:
         for column, role in STAFF_ROLES.items()
     }
 
+    # Made after every change above, so no event of the world is delivered (nothing leaves).
+    endpoint = Endpoint.objects.create(
+        name="Readers' partner", url="https://partner.example/hooks", events=["grant.disbursed"]
+    )
+    delivery = Delivery.objects.create(
+        endpoint=endpoint,
+        message_id="msg_world",
+        event_type="grant.disbursed",
+        payload='{"type":"grant.disbursed"}',
+        status=Delivery.Status.FAILED,
+        error="The endpoint answered 500.",
+    )
+    DeliveryAttempt.objects.create(
+        delivery=delivery, attempted_at=delivery.created_at, status_code=500, duration_ms=12
+    )
+
     return World(
         staff=staff,
         members=members,
@@ -298,4 +317,6 @@ def build_world() -> World:
         invitation_path=creator_services.invitation_path(invitation),
         reset_uid=urlsafe_base64_encode(force_bytes(reset_user.pk)),
         reset_token=default_token_generator.make_token(reset_user),
+        endpoint=endpoint,
+        delivery=delivery,
     )
