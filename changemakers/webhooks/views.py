@@ -7,6 +7,8 @@ the refreshed delivery log, a resend with its refreshed row, showing the secret 
 alone; without JavaScript each POST redirects back with a message.
 """
 
+import json
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Max
@@ -192,7 +194,13 @@ def delivery_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         DELIVERY,
-        {"delivery": delivery, "endpoint": delivery.endpoint, "tries": delivery.tries.all()},
+        {
+            "delivery": delivery,
+            "endpoint": delivery.endpoint,
+            "tries": delivery.tries.all(),
+            # Indented to read; what was sent (and signed) is the compact original.
+            "payload_shown": json.dumps(json.loads(delivery.payload), indent=2, sort_keys=True),
+        },
     )
 
 

@@ -53,7 +53,7 @@ def test_staff_register_an_endpoint_and_see_a_delivery_in_the_log(page: Page, a1
 
     mark_page(page)
     page.get_by_role("button", name="Show the signing secret").click()
-    expect(page.get_by_label("Secret")).to_have_value(endpoint.secret)
+    expect(page.get_by_label("Secret", exact=True)).to_have_value(endpoint.secret)
     page.get_by_role("button", name="Send a test event").click()
     row = page.locator("#deliveries tbody tr")
     expect(row).to_have_count(1)
@@ -63,6 +63,8 @@ def test_staff_register_an_endpoint_and_see_a_delivery_in_the_log(page: Page, a1
     expect(page.locator("#action-status")).to_have_text(re.compile("test event is on its way"))
     assert_not_reloaded(page)
     a11y.check(page)
+    SCREENSHOT.parent.mkdir(exist_ok=True)
+    page.screenshot(path=SCREENSHOT.with_name("staff-webhooks-endpoint.png"), full_page=True)
 
     (request,) = receiver.requests
     assert Webhook(endpoint.secret).verify(request.body, request.headers)["type"] == "webhook.test"
@@ -72,5 +74,4 @@ def test_staff_register_an_endpoint_and_see_a_delivery_in_the_log(page: Page, a1
     expect(page.locator("tbody tr")).to_have_count(1)
     expect(page.locator("tbody tr")).to_contain_text("200")
     a11y.check(page)
-    SCREENSHOT.parent.mkdir(exist_ok=True)
     page.screenshot(path=SCREENSHOT, full_page=True)
