@@ -10,6 +10,7 @@ from playwright.sync_api import Page, expect
 from standardwebhooks import Webhook
 
 from changemakers.core.roles import StaffRole
+from changemakers.settings import base
 from changemakers.webhooks.models import Endpoint
 from tests.e2e.journey import assert_not_reloaded, mark_page, sign_in
 from tests.factories import StaffFactory
@@ -22,6 +23,7 @@ SCREENSHOT = Path(__file__).parent / "artifacts" / "staff-webhooks.png"
 
 @pytest.fixture
 def receiver(settings):
+    settings.EVENT_TASKS = base.EVENT_TASKS
     with receiver_running(settings) as state:
         yield state
 

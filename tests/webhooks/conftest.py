@@ -3,8 +3,15 @@ endpoints registered straight in the database."""
 
 import pytest
 
+from changemakers.settings import base
 from changemakers.webhooks.models import Endpoint
 from tests.webhooks.receiver import receiver_running
+
+
+@pytest.fixture(autouse=True)
+def _events_handed_on(settings):
+    """As in production: each event goes to the webhooks' fan-out once its change commits."""
+    settings.EVENT_TASKS = base.EVENT_TASKS
 
 
 @pytest.fixture
