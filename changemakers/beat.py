@@ -54,4 +54,10 @@ BEAT_SCHEDULE: dict[str, dict] = {
     "sweep-disbursements": {
         "task": "donations.tasks.sweep_disbursements",
     },
+    # Webhooks: hands on events whose fan-out message was lost, and sends the deliveries whose
+    # next attempt is due (retries hours apart wait in the database, not in the broker). Every
+    # WEBHOOK_SWEEP_EVERY seconds (a minute); a run that finds nothing costs two queries.
+    "sweep-webhooks": {
+        "task": "changemakers.webhooks.tasks.sweep_webhooks",
+    },
 }

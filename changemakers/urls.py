@@ -34,6 +34,7 @@ urlpatterns = [
     path("accounts/", include("creators.auth_urls")),
     path("staff/two-factor/", include("changemakers.core.twofactor.staff_urls")),
     path("staff/integrations/", include("changemakers.api.staff_urls")),
+    path("staff/webhooks/", include("changemakers.webhooks.urls")),
     path("staff/", include("changemakers.backoffice.urls")),
     path("staff/", include("donations.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

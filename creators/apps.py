@@ -7,6 +7,7 @@ class CreatorsConfig(AppConfig):
     verbose_name = _("Creators")
 
     def ready(self) -> None:
+        from changemakers.core.events import event_types_declare
         from changemakers.core.personal_data import personal_data_declare
         from changemakers.core.roles import (
             VIEW_EVERY_MODEL,
@@ -18,11 +19,13 @@ class CreatorsConfig(AppConfig):
         from changemakers.core.timezones import time_zone_country_declare
         from changemakers.core.verbs import verbs_declare
 
+        from .events import ListEvent, list_event_data
         from .models import AuditVerb
         from .services.personal_data import creator_data_collect, creator_data_erase
 
         verbs_declare(AuditVerb)
         personal_data_declare("creators", collect=creator_data_collect, erase=creator_data_erase)
+        event_types_declare(ListEvent, payload=list_event_data)
         role_link_declare(Role.CREATOR, "creator")
         # A creator's time zone is first guessed from their country.
         time_zone_country_declare(_creator_country)

@@ -7,6 +7,7 @@ class DonationsConfig(AppConfig):
     verbose_name = _("Donations")
 
     def ready(self) -> None:
+        from changemakers.core.events import event_types_declare
         from changemakers.core.personal_data import personal_data_declare
         from changemakers.core.roles import (
             VIEW_EVERY_MODEL,
@@ -18,6 +19,7 @@ class DonationsConfig(AppConfig):
         from changemakers.core.timezones import time_zone_country_declare
         from changemakers.core.verbs import verbs_declare
 
+        from .events import GrantEvent, NonprofitEvent, grant_event_data, nonprofit_event_data
         from .models import AuditVerb
 
         # Connects the receiver that reloads payout providers when their settings change.
@@ -35,6 +37,8 @@ class DonationsConfig(AppConfig):
             erase=donations_data_erase,
             refusal=donations_data_refusal,
         )
+        event_types_declare(GrantEvent, payload=grant_event_data)
+        event_types_declare(NonprofitEvent, payload=nonprofit_event_data)
         role_link_declare(Role.NONPROFIT, "nonprofit_contact")
         # A nonprofit contact's time zone is first guessed from the nonprofit's country.
         time_zone_country_declare(_contact_country)

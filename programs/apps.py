@@ -7,6 +7,7 @@ class ProgramsConfig(AppConfig):
     verbose_name = _("Programs")
 
     def ready(self) -> None:
+        from changemakers.core.events import event_types_declare
         from changemakers.core.personal_data import personal_data_declare
         from changemakers.core.roles import (
             VIEW_EVERY_MODEL,
@@ -15,11 +16,13 @@ class ProgramsConfig(AppConfig):
         )
         from changemakers.core.verbs import verbs_declare
 
+        from .events import MilestoneEvent, milestone_event_data
         from .models import AuditVerb
         from .services.personal_data import programs_data_collect, programs_data_erase
 
         verbs_declare(AuditVerb)
         personal_data_declare("programs", collect=programs_data_collect, erase=programs_data_erase)
+        event_types_declare(MilestoneEvent, payload=milestone_event_data)
         staff_role_grants_declare(
             "programs",
             {

@@ -819,7 +819,7 @@ def test_every_model_of_the_product_has_its_admin():
     from django.apps import apps
     from django.contrib import admin
 
-    ours = ("core", "creators", "programs", "donations", "backoffice")
+    ours = ("core", "creators", "programs", "donations", "webhooks", "backoffice")
     # A model edited only with its parent (a creator's links, a cohort's plan) is an inline.
     inlined = {
         inline.model

@@ -27,6 +27,7 @@ from changemakers.core import page_cache
 from changemakers.core.htmx import REFUSED, form_refusal, is_partial, vary_on_htmx
 from changemakers.core.models import AuditEvent
 from changemakers.core.roles import staff_required, staff_roles_of
+from changemakers.webhooks.models import Endpoint
 from donations import selectors as donation_selectors
 from donations import services as donation_services
 from donations.models import Fund
@@ -117,6 +118,8 @@ def _dashboard_data(
         "to_settle": selectors.dashboard_money_to_settle(),
         "overdue": selectors.dashboard_overdue(today=today, cohort=filters.cohort),
         "events": [_event_row(event) for event in selectors.dashboard_recent_events()],
+        # Switching one off is audited, which retires this cache.
+        "endpoints_off": list(Endpoint.objects.switched_off()[:10]),
         "charts": charts,
         "month_chart": _columns(charts.by_month),
         "country_chart": _rows(charts.by_country),

@@ -26,7 +26,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .audit import audit_record
-from .models import AuditEvent, Preferences
+from .models import AuditEvent, OutboxEvent, Preferences
 from .verbs import KernelVerb, verb_choices
 
 # Actions show in the changelist's drop-down and on each object's change page.
@@ -356,3 +356,14 @@ class PreferencesAdmin(ReadOnlyAdmin):
     list_filter = ["language"]
     search_fields = ["user__username", "user__email", "time_zone"]
     fields = ["user", "time_zone", "language", "updated_at"]
+
+
+@admin.register(OutboxEvent)
+class OutboxEventAdmin(ReadOnlyAdmin):
+    """The events emitted for partners, as they were recorded (the webhooks' source)."""
+
+    list_display = ["occurred_at", "type", "content_type", "object_id", "handled_at"]
+    list_filter = ["type", "handled_at"]
+    list_select_related = ["content_type"]
+    date_hierarchy = "occurred_at"
+    fields = ["uuid", "type", "occurred_at", "content_type", "object_id", "data", "handled_at"]

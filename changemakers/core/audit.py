@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from . import page_cache
+from .events import event_emit
 from .models import AuditEvent
 from .verbs import KernelVerb, verb_declared
 
@@ -107,11 +108,13 @@ def state_transition[M: models.Model](
     note: str = "",
     field: str = "status",
     changes: dict | None = None,
+    event: str = "",
 ) -> M:
     """Move `obj` to state `to` under a row lock, audited. Returns the locked, updated row.
 
     Idempotent: if the row already is in `to`, nothing is written and it is returned as it is.
-    An illegal move raises a ValidationError a person can read.
+    An illegal move raises a ValidationError a person can read. With `event`, that event is
+    emitted for partners (`changemakers.core.events`) when, and only when, the state moved.
     """
     with transaction.atomic():
         locked = type(obj)._default_manager.select_for_update().get(pk=obj.pk)
@@ -140,4 +143,6 @@ def state_transition[M: models.Model](
         audit_record(
             actor=actor, obj=locked, action=action, from_state=current, to_state=to, note=note
         )
+        if event:
+            event_emit(event, obj=locked)
         return locked

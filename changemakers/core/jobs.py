@@ -35,3 +35,11 @@ def enqueue_on_commit(task_name: str, *args, **kwargs) -> None:
     ids, never model instances."""
     task = registered_task(task_name)
     transaction.on_commit(functools.partial(task.delay, *args, **kwargs))
+
+
+def enqueue_on_commit_later(task_name: str, *args, countdown: float) -> None:
+    """Like `enqueue_on_commit`, run `countdown` seconds after the commit at the earliest.
+    Keep countdowns well under the broker's visibility timeout (see the settings): a message
+    waiting out a longer one is handed to a second worker."""
+    task = registered_task(task_name)
+    transaction.on_commit(functools.partial(task.apply_async, args=args, countdown=countdown))

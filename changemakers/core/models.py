@@ -6,6 +6,8 @@ Nothing here knows an app. Each app declares the verbs it records (`verbs.verbs_
 a verb, the registry gives its label.
 """
 
+import uuid
+
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
@@ -164,3 +166,41 @@ class Preferences(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user}: {self.time_zone}"
+
+
+class OutboxEventQuerySet(models.QuerySet):
+    def unhandled(self) -> "OutboxEventQuerySet":
+        return self.filter(handled_at__isnull=True)
+
+
+class OutboxEvent(models.Model):
+    """Something partners may hear about (a grant paid, a list published), recorded by
+    `changemakers.core.events.event_emit` inside the transaction of the change: a change
+    rolled back leaves no event. `data` holds what the event's type declared public, as it
+    was at that moment; `handled_at` says it was handed on (to the webhooks' fan-out)."""
+
+    uuid = models.UUIDField(_("public id"), default=uuid.uuid4, unique=True, editable=False)
+    type = models.CharField(_("type"), max_length=64)
+    occurred_at = models.DateTimeField(_("when"), default=timezone.now)
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
+    object_id = models.PositiveBigIntegerField()
+    data = models.JSONField(_("data"))
+    handled_at = models.DateTimeField(_("handed on at"), null=True, blank=True)
+
+    objects = OutboxEventQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("event")
+        verbose_name_plural = _("events")
+        ordering = ["-occurred_at", "-id"]
+        indexes = [
+            # The sweeper's question: which events were never handed on?
+            models.Index(
+                fields=["occurred_at"],
+                condition=models.Q(handled_at__isnull=True),
+                name="core_outbox_unhandled",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.uuid}"

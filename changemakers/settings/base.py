@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "creators",
     "programs",
     "donations",
+    "changemakers.webhooks",
     "changemakers.backoffice",
     "changemakers.api",
 ]
@@ -408,6 +409,29 @@ PAYOUT_SWEEP_EVERY = env.float("DJANGO_PAYOUT_SWEEP_EVERY", default=60.0)
 # to it is approved, scheduled or paid (the worker holds a payment due to an expired one).
 VERIFICATION_VALID_DAYS = env.int("DJANGO_VERIFICATION_VALID_DAYS", default=365)
 
+# Outbound webhooks (changemakers/webhooks). The tasks every event emitted by a service is handed
+# to once its transaction commits (changemakers/core/events.py): the webhooks' fan-out.
+EVENT_TASKS = ["changemakers.webhooks.tasks.fan_out_events"]
+# Endpoints must be https:// and resolve to public addresses only; development may post to
+# http:// and to this machine (a receiver on localhost).
+WEBHOOK_ALLOW_HTTP = env.bool("DJANGO_WEBHOOK_ALLOW_HTTP", default=DEBUG)
+WEBHOOK_ALLOW_PRIVATE = env.bool("DJANGO_WEBHOOK_ALLOW_PRIVATE", default=DEBUG)
+# Seconds to connect, and again to wait for each read of the answer.
+WEBHOOK_TIMEOUT = env.float("DJANGO_WEBHOOK_TIMEOUT", default=10.0)
+# The waits between a failed attempt and the next (Standard Webhooks' example schedule: 5 s,
+# 5 min, 30 min, 2 h, 5 h, 10 h, 10 h, about a day in all); past the last, it is given up.
+WEBHOOK_RETRY_SCHEDULE = env.list(
+    "DJANGO_WEBHOOK_RETRY_SCHEDULE", cast=int, default=[5, 300, 1800, 7200, 18000, 36000, 36000]
+)
+# An endpoint whose every attempt has failed for this many seconds is switched off and the
+# program managers are told.
+WEBHOOK_DISABLE_AFTER = env.int("DJANGO_WEBHOOK_DISABLE_AFTER", default=24 * 3600)
+# Retries due within this many seconds wait in the broker (a countdown well under the
+# visibility timeout above); later ones, and any message lost, are sent by the sweeper.
+WEBHOOK_COUNTDOWN_MAX = 300
+# How often beat sends the webhooks' sweeper (seconds).
+WEBHOOK_SWEEP_EVERY = env.float("DJANGO_WEBHOOK_SWEEP_EVERY", default=60.0)
+
 from changemakers.beat import BEAT_SCHEDULE  # noqa: E402
 
 CELERY_BEAT_SCHEDULE = {
@@ -416,6 +440,11 @@ CELERY_BEAT_SCHEDULE = {
         **BEAT_SCHEDULE["sweep-disbursements"],  # the task; how often is the setting above
         "schedule": PAYOUT_SWEEP_EVERY,
         "options": {"expires": PAYOUT_SWEEP_EVERY * 0.9},  # a late sweep gives way to the next
+    },
+    "sweep-webhooks": {
+        **BEAT_SCHEDULE["sweep-webhooks"],
+        "schedule": WEBHOOK_SWEEP_EVERY,
+        "options": {"expires": WEBHOOK_SWEEP_EVERY * 0.9},
     },
 }
 

@@ -31,6 +31,11 @@ CACHES = {
 # No test reaches TikTok: a closed local port (connection refused) unless a test points the
 # preview job at the stand-in (the `tiktok_standin` fixture).
 TIKTOK_OEMBED_URL = "http://127.0.0.1:9/oembed"
+
+# Events are recorded (core.OutboxEvent) but handed to no task, so the jobs a test expects a
+# service to queue are the service's own; the webhook tests (tests/webhooks/conftest.py) hand
+# them on as production does.
+EVENT_TASKS: list[str] = []
 # Tests run tasks in-process unless they start a real worker on purpose.
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True

@@ -279,6 +279,7 @@ def list_publish(
             action="published",
             note=f"Not shown until they confirm: {len(waiting)}" if waiting else "",
             changes={"published_at": timezone.now()},
+            event="list.published",
         )
 
 

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from changemakers.core.audit import actor_or_none, audit_record, state_transition
+from changemakers.core.events import event_emit
 from changemakers.core.jobs import enqueue_on_commit
 from changemakers.core.locks import try_lock
 from changemakers.core.roles import permission_require
@@ -60,6 +61,7 @@ def grant_propose(
         to_state=grant.status,
         note=f"{grant.currency} {grant.amount}",
     )
+    event_emit("grant.proposed", obj=grant)
     return grant
 
 
@@ -153,6 +155,7 @@ def grant_approve(*, grant: Grant, actor) -> Grant:
             allowed_from=[Grant.Status.PROPOSED],
             actor=actor,
             action="approved",
+            event="grant.approved",
             changes={
                 "approved_at": timezone.now(),
                 "approved_by": actor_or_none(actor),
@@ -332,6 +335,7 @@ def grant_retry(*, grant: Grant, actor) -> Grant:
             actor=actor,
             action="retried",
             changes={"status_reason": ""},
+            event="grant.scheduled",
         )
         now = timezone.now()
         # The nonprofit's provider now (its payout method may have changed since: a failed
@@ -510,6 +514,7 @@ def grant_fail(*, grant: Grant, reason: str, actor=None) -> Grant:
             action="failed",
             note=reason,
             changes={"status_reason": reason},
+            event="grant.failed",
         )
         fund_release(locked)
         disbursement = Disbursement.objects.filter(grant=locked).first()

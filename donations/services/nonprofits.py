@@ -96,6 +96,7 @@ def nonprofit_verify(*, nonprofit: Nonprofit, actor) -> Nonprofit:
             allowed_from=[Nonprofit.Verification.PENDING, Nonprofit.Verification.REJECTED],
             actor=actor,
             action="verified",
+            event="nonprofit.verified",
             changes={
                 "rejection_reason": "",
                 "verified_by": actor_or_none(actor),

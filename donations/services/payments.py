@@ -35,6 +35,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from changemakers.core.audit import audit_changes, audit_record, audit_record_many, state_transition
+from changemakers.core.events import event_emit, events_emit
 from changemakers.core.jobs import enqueue_on_commit
 from changemakers.core.locks import try_lock
 from changemakers.core.roles import permission_require
@@ -143,6 +144,7 @@ def grants_schedule(*, grants: Iterable[Grant | int], actor) -> DisbursementBatc
         for grant, disbursement in zip(locked, disbursements, strict=True):
             if providers[grant.pk].by_hand:
                 instruction_pin(disbursement=disbursement, grant=grant, actor=actor)
+        events_emit("grant.scheduled", objs=locked, extra={"status": Grant.Status.SCHEDULED})
         if not all(provider.by_hand for provider in providers.values()):
             enqueue_on_commit("donations.tasks.start_disbursement_batch", batch.pk)
     return batch
@@ -482,6 +484,7 @@ def disbursement_succeed(
         grant.disbursed_at = now
         grant.save(update_fields=["status", "status_reason", "disbursed_at", "updated_at"])
         audit_changes(actor=actor, changes=changes)
+        event_emit("grant.disbursed", obj=grant)
         # Last, so the fund's row, which every payment of the fund updates, is locked briefly.
         Fund.objects.filter(pk=grant.fund_id).update(
             disbursed=F("disbursed") + grant.amount, updated_at=now

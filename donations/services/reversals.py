@@ -22,6 +22,7 @@ from changemakers.core.audit import audit_changes, audit_record
 from changemakers.core.jobs import enqueue_on_commit
 from changemakers.core.roles import permission_require
 
+from ..events import grant_reversed_emit
 from ..models import Disbursement, Grant
 from ..payouts import Payment
 from .funds import fund_release, fund_unpay
@@ -104,6 +105,9 @@ def disbursement_reversal_record(
         grant.status_reason = reason
         grant.save(update_fields=["status", "status_reason", "updated_at"])
         audit_changes(actor=None, changes=changes)
+        grant_reversed_emit(
+            grant=grant, amount=total, currency=locked.currency, reversed_at=locked.reversed_at
+        )
         enqueue_on_commit("donations.tasks.send_finance_alert", "reversed", locked.pk)
         return locked
 

@@ -76,6 +76,7 @@ def progress_update_submit(
                 allowed_from=[Milestone.Status.PENDING, Milestone.Status.CHANGES_REQUESTED],
                 actor=author,
                 action="submitted",
+                event="milestone.submitted",
             )
         except ValidationError:
             # The row is rolled back; the file it stored must not outlive it.
@@ -100,6 +101,7 @@ def _milestone_review(*, milestone: Milestone, to: str, action: str, actor, feed
             action=action,
             note=feedback,
             changes={"feedback": feedback},
+            event="milestone.approved" if to == Milestone.Status.APPROVED else "",
         )
         if to == Milestone.Status.APPROVED:
             impact_values_count(milestone=reviewed)

@@ -301,3 +301,19 @@ def test_the_dashboard_and_the_grant_page_show_an_open_reversal(
     grant_reversal_close(grant=grant, actor=staff_user, reason="Overpaid.")
     dashboard = client.get("/staff/").content.decode()
     assert 'id="settle-reversed"' not in dashboard
+
+
+def test_partners_hear_of_each_reversal_once(
+    client, paid, stripe_standin, django_capture_on_commit_callbacks
+):
+    from changemakers.core.models import OutboxEvent
+
+    grant, transfer = paid
+    event = reverse(client, stripe_standin, transfer, django_capture_on_commit_callbacks, 1000)
+    send(client, stripe_standin, event, django_capture_on_commit_callbacks)
+
+    reversed_events = OutboxEvent.objects.filter(type="grant.reversed", object_id=grant.pk)
+    assert reversed_events.count() == 1
+    reversal = reversed_events.get().data["reversal"]
+    assert (reversal["amount"], reversal["currency"]) == ("10.00", "USD")
+    assert reversal["reversed_at"]

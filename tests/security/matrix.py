@@ -750,6 +750,55 @@ MATRIX: list[Url] = [
         kwargs=lambda w: _year(w, "published"),
         data=lambda w: {"reason": "Gone."},
     ),
+    # --- Staff: outbound webhooks (program managers manage, the auditor reads) ---------------
+    Url("outbound:endpoint-list", get=staff_page(*READERS)),
+    Url(
+        "outbound:endpoint-create",
+        get=staff_page(PM),
+        post=staff_posts(PM),
+        data=lambda w: {
+            "name": "Rogue",
+            "url": "https://rogue.example/hooks",
+            "events": ["grant.disbursed"],
+        },
+    ),
+    Url(
+        "outbound:endpoint-detail",
+        get=staff_page(*READERS),
+        kwargs=lambda w: {"pk": w.endpoint.pk},
+        htmx_fragment=True,
+    ),
+    Url(
+        "outbound:endpoint-edit",
+        get=staff_page(PM),
+        post=staff_posts(PM),
+        kwargs=lambda w: {"pk": w.endpoint.pk},
+        data=lambda w: {
+            "name": "Hijacked",
+            "url": "https://rogue.example/hooks",
+            "events": ["grant.disbursed"],
+        },
+    ),
+    *(
+        Url(
+            f"outbound:endpoint-{action}",
+            get=POST_ONLY,
+            post=staff_posts(PM),
+            kwargs=lambda w: {"pk": w.endpoint.pk},
+        )
+        for action in ("secret", "switch-off", "switch-on", "test")
+    ),
+    Url(
+        "outbound:delivery-detail",
+        get=staff_page(*READERS),
+        kwargs=lambda w: {"pk": w.delivery.pk},
+    ),
+    Url(
+        "outbound:delivery-resend",
+        get=POST_ONLY,
+        post=staff_posts(PM),
+        kwargs=lambda w: {"pk": w.delivery.pk},
+    ),
     Url(
         "backoffice:hub-edit",
         get=staff_page(PM),

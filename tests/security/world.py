@@ -22,6 +22,7 @@ from changemakers.backoffice import personal_data
 from changemakers.backoffice.models import PersonalDataRequest
 from changemakers.core.roles import StaffRole
 from changemakers.core.uploads import attachment_check, image_check, rename_checked
+from changemakers.webhooks.models import Delivery, DeliveryAttempt, Endpoint
 from creators import services as creator_services
 from creators.models import ChangeMakersList, Creator, CreatorInvitation, ListEntry, PublicField
 from donations import services
@@ -113,6 +114,8 @@ class World:
     reset_token: str
     integration: Integration  # a staff integration of the API, with a read token
     api_token: ApiToken
+    endpoint: Endpoint  # a partner's webhook endpoint
+    delivery: Delivery  # one delivery to it, with an attempt
 
     def user(self, role: str):
         return {
@@ -348,6 +351,22 @@ def build_world() -> World:
         creator=creator_b, kind="export", reason="Asked by email", actor=staff
     )
 
+    # Made after every change above, so no event of the world is delivered (nothing leaves).
+    endpoint = Endpoint.objects.create(
+        name="Readers' partner", url="https://partner.example/hooks", events=["grant.disbursed"]
+    )
+    delivery = Delivery.objects.create(
+        endpoint=endpoint,
+        message_id="msg_world",
+        event_type="grant.disbursed",
+        payload='{"type":"grant.disbursed"}',
+        status=Delivery.Status.FAILED,
+        error="The endpoint answered 500.",
+    )
+    DeliveryAttempt.objects.create(
+        delivery=delivery, attempted_at=delivery.created_at, status_code=500, duration_ms=12
+    )
+
     return World(
         staff=staff,
         members=members,
@@ -389,4 +408,6 @@ def build_world() -> World:
         reset_token=default_token_generator.make_token(reset_user),
         integration=integration,
         api_token=api_token,
+        endpoint=endpoint,
+        delivery=delivery,
     )
