@@ -14,6 +14,7 @@ days of the program (milestone due dates) are `DateField`s: no zone changes them
 
 from collections.abc import Callable
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -120,7 +121,9 @@ class TimeZoneMiddleware:
 
     def __call__(self, request):
         zone = None
-        if request.user.is_authenticated:
+        # Without a session cookie nobody is signed in: the session is left unread, so an
+        # anonymous answer does not vary on the cookie (public pages stay cacheable).
+        if settings.SESSION_COOKIE_NAME in request.COOKIES and request.user.is_authenticated:
             zone = request.session.get(SESSION_KEY)
             if zone is None:  # a session signed in before time zones existed
                 zone = time_zone_of(request.user)

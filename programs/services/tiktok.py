@@ -19,7 +19,6 @@ from ..models import ProgressUpdate, TikTokVideo
 from ..tiktok import THUMBNAIL_MAX_BYTES, Preview, PreviewError, preview_fetch, video_link_parse
 
 logger = logging.getLogger(__name__)
-FETCH_TASK = "programs.tasks.fetch_tiktok_preview"
 BACKOFF_CAP = 6 * 3600
 SWEEP_GRACE = datetime.timedelta(minutes=10)
 
@@ -39,7 +38,7 @@ def tiktok_videos_attach(*, update: ProgressUpdate, links: list[str]) -> list[Ti
         )
         video.full_clean()
         video.save()
-        enqueue_on_commit(FETCH_TASK, video.pk)
+        enqueue_on_commit("programs.tasks.fetch_tiktok_preview", video.pk)
         videos.append(video)
     return videos
 
@@ -138,5 +137,5 @@ def tiktok_previews_sweep(*, now: datetime.datetime | None = None) -> int:
     before = (now or timezone.now()) - SWEEP_GRACE
     ids = list(TikTokVideo.objects.due(before).order_by("pk").values_list("pk", flat=True)[:500])
     for video_id in ids:
-        enqueue_on_commit(FETCH_TASK, video_id)
+        enqueue_on_commit("programs.tasks.fetch_tiktok_preview", video_id)
     return len(ids)

@@ -9,6 +9,7 @@ import zoneinfo
 import pytest
 import time_machine
 from babel.core import get_global
+from django.conf import settings as django_settings
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.sessions.backends.db import SessionStore
 from django.core import mail
@@ -306,6 +307,7 @@ def test_anonymous_visitors_read_the_program_zone_and_nothing_leaks_to_the_next_
     user = UserFactory()
     set_zone(user, "Pacific/Auckland")
     signed_in = RequestFactory().get("/")
+    signed_in.COOKIES[settings.SESSION_COOKIE_NAME] = "a-session"
     signed_in.user, signed_in.session = user, SessionStore()
     signed_in.session[SESSION_KEY] = "Pacific/Auckland"
     assert _through_middleware(signed_in) == "Pacific/Auckland"
@@ -320,6 +322,7 @@ def test_a_session_from_before_time_zones_reads_the_zone_once_and_keeps_it():
     user = UserFactory()
     set_zone(user, "America/Vancouver")
     request = RequestFactory().get("/")
+    request.COOKIES[django_settings.SESSION_COOKIE_NAME] = "a-session"
     request.user, request.session = user, SessionStore()
     assert _through_middleware(request) == "America/Vancouver"
     assert request.session[SESSION_KEY] == "America/Vancouver"

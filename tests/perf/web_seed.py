@@ -77,7 +77,7 @@ def seed(scale: Scale = Scale(), *, today: datetime.date | None = None) -> Seede
     from django.utils import timezone
 
     from changemakers.core.models import AuditEvent
-    from creators.models import ChangeMakersList, Creator, ListEntry
+    from creators.models import ChangeMakersList, Creator, ListEntry, PublicField
     from donations.models import (
         Disbursement,
         DisbursementBatch,
@@ -122,6 +122,10 @@ def seed(scale: Scale = Scale(), *, today: datetime.date | None = None) -> Seede
                     causes=[["education", "health", "environment", "equality"][i % 4]],
                     bio="Makes videos about what their community needs.",
                     follower_count=rng.randint(1_000, 5_000_000),
+                    # They agreed to appear showing everything, as most creators do.
+                    consent=Creator.Consent.AGREED,
+                    public_fields=list(PublicField.values),
+                    consent_at=now,
                 )
                 for i, user in enumerate(users)
             ],
