@@ -220,7 +220,7 @@ def stripe_standin(settings):
     standin = StripeStandin().start()
     settings.STRIPE_API_BASE = standin.url
     settings.STRIPE_SECRET_KEY = standin.secret_key
-    settings.STRIPE_WEBHOOK_SECRET = standin.webhook_secret
+    settings.STRIPE_WEBHOOK_SECRETS = [standin.webhook_secret]
     settings.STRIPE_TIMEOUT = 5.0
     yield standin
     standin.stop()

@@ -366,7 +366,13 @@ PAYOUT_SANDBOX_LATENCY = env.float("DJANGO_PAYOUT_SANDBOX_LATENCY", default=0.0)
 # STRIPE=standin`) and the seconds one request may take before it counts as timed out (the
 # payment is then asked about again, never sent under a new key).
 STRIPE_SECRET_KEY = env.str("DJANGO_STRIPE_SECRET_KEY", default="")
-STRIPE_WEBHOOK_SECRET = env.str("DJANGO_STRIPE_WEBHOOK_SECRET", default="")
+# One signing secret per webhook endpoint, comma-separated: the platform's endpoint (its own
+# events: transfer.reversed) and the Connect endpoint (connected accounts' events:
+# account.updated, payout.failed), and an old secret while Stripe rolls one.
+STRIPE_WEBHOOK_SECRETS = env.list("DJANGO_STRIPE_WEBHOOK_SECRET", default=[])
+# The platform account's country: connected accounts elsewhere are paid across borders, under
+# Stripe's recipient service agreement.
+STRIPE_PLATFORM_COUNTRY = env.str("DJANGO_STRIPE_PLATFORM_COUNTRY", default="US")
 STRIPE_API_BASE = env.str("DJANGO_STRIPE_API_BASE", default="https://api.stripe.com")
 STRIPE_TIMEOUT = env.float("DJANGO_STRIPE_TIMEOUT", default=30.0)
 # How long the sandbox hangs before answering a payee in its "stall" mode (seconds).

@@ -2,14 +2,21 @@
 service's question."""
 
 from django import forms
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
+from changemakers.api.models import Integration
 from changemakers.core.events import event_type_choices
 
 
 class EndpointForm(forms.Form):
     name = forms.CharField(
         label=_("Name"), max_length=120, help_text=_("Who receives it: the partner's name.")
+    )
+    integration = forms.ModelChoiceField(
+        label=capfirst(_("integration")),
+        queryset=Integration.objects.order_by("name"),
+        required=False,
     )
     description = forms.CharField(
         label=_("Description"),

@@ -48,6 +48,15 @@ class Endpoint(TimeStampedModel):
     delivery; the partner verifies with it."""
 
     name = models.CharField(_("name"), max_length=120)
+    # The partner's integration (its API tokens live there); staff register its endpoints.
+    integration = models.ForeignKey(
+        "api.Integration",
+        verbose_name=_("integration"),
+        on_delete=models.PROTECT,
+        related_name="webhook_endpoints",
+        null=True,
+        blank=True,
+    )
     description = models.CharField(_("description"), max_length=300, blank=True)
     url = models.URLField(_("address"), max_length=500)
     events = models.JSONField(

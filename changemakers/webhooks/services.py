@@ -82,7 +82,7 @@ def _url_check(url: str) -> None:
 
 @transaction.atomic
 def endpoint_create(
-    *, name: str, url: str, events: list[str], actor, description: str = ""
+    *, name: str, url: str, events: list[str], actor, description: str = "", integration=None
 ) -> Endpoint:
     """Register a partner's endpoint with a new signing secret (shown to staff, who pass it
     on to the partner)."""
@@ -90,6 +90,7 @@ def endpoint_create(
     _url_check(url)
     endpoint = Endpoint(
         name=name,
+        integration=integration,
         description=description,
         url=url,
         events=_events_check(events),

@@ -74,7 +74,8 @@ def endpoint_create(request: HttpRequest) -> HttpResponse:
 @staff_required(perm=(VIEW, MANAGE))
 def endpoint_edit(request: HttpRequest, pk: int) -> HttpResponse:
     endpoint = get_object_or_404(Endpoint, pk=pk)
-    initial = {name: getattr(endpoint, name) for name in ("name", "description", "url", "events")}
+    fields = ("name", "integration", "description", "url", "events")
+    initial = {name: getattr(endpoint, name) for name in fields}
     form = EndpointForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:

@@ -125,16 +125,25 @@ def _call(method, *args, **kwargs):
 
 def account_create(*, idempotency_key: str, country: str, email: str, nonprofit_id: int) -> str:
     """An Express connected account that can receive transfers; its id. The same key answers
-    the same account (a double click, a retry), as Stripe keeps keys for a day."""
+    the same account (a double click, a retry), as Stripe keeps keys for a day.
+
+    A nonprofit in another country than the platform's (STRIPE_PLATFORM_COUNTRY) is paid
+    across borders, which Stripe allows only to accounts under the recipient service
+    agreement (https://docs.stripe.com/connect/service-agreement-types): it is asked for at
+    creation, as it cannot be changed once accepted. Such an account only receives transfers,
+    which is all a grant needs."""
+    params: dict = {
+        "type": "express",
+        "country": country,
+        "email": email,
+        "capabilities": {"transfers": {"requested": True}},
+        "metadata": {"nonprofit_id": str(nonprofit_id)},
+    }
+    if country.upper() != settings.STRIPE_PLATFORM_COUNTRY.upper():
+        params["tos_acceptance"] = {"service_agreement": "recipient"}
     account = _call(
         lambda client: client.v1.accounts.create,
-        {
-            "type": "express",
-            "country": country,
-            "email": email,
-            "capabilities": {"transfers": {"requested": True}},
-            "metadata": {"nonprofit_id": str(nonprofit_id)},
-        },
+        params,
         options={"idempotency_key": idempotency_key},
     )
     return account.id
@@ -181,12 +190,24 @@ def login_link(account_id: str) -> str:
 
 
 def event_verified(payload: bytes, signature: str) -> dict:
-    """The event in a webhook's body once its signature is checked against
-    STRIPE_WEBHOOK_SECRET (Stripe's default tolerance of five minutes). Raises ValueError for
-    a body that is not an event, `stripe.SignatureVerificationError` for a bad signature."""
-    event = stripe.Webhook.construct_event(
-        payload, signature, settings.STRIPE_WEBHOOK_SECRET
-    ).to_dict()
+    """The event in a webhook's body once its signature is checked against one of
+    STRIPE_WEBHOOK_SECRETS (Stripe's default tolerance of five minutes): Stripe signs each
+    endpoint's events with that endpoint's own secret, and the platform's events
+    (`transfer.reversed`) and its connected accounts' (`account.updated`, `payout.failed`)
+    come from two endpoints (or one, and an old secret while it is rolled). Raises ValueError
+    for a body that is not an event, `stripe.SignatureVerificationError` for a bad
+    signature."""
+    secrets = settings.STRIPE_WEBHOOK_SECRETS
+    if not secrets:
+        raise stripe.SignatureVerificationError("No webhook signing secret is set.", signature)
+    for secret in secrets[:-1]:
+        try:
+            event = stripe.Webhook.construct_event(payload, signature, secret).to_dict()
+            break
+        except stripe.SignatureVerificationError:
+            continue
+    else:
+        event = stripe.Webhook.construct_event(payload, signature, secrets[-1]).to_dict()
     if not isinstance(event.get("id"), str) or not isinstance(event.get("type"), str):
         raise ValueError("Not a Stripe event.")
     return event

@@ -12,6 +12,7 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from changemakers.core.emails import absolute_url, email_send
+from changemakers.core.timezones import preferences_of
 
 from ..models import Disbursement, DisbursementBatch, PayoutFailure
 
@@ -79,17 +80,19 @@ ALERTS = {"reversed": _reversed, "payout_failed": _payout_failed, "batch_held": 
 
 def finance_alert_email(*, kind: str, object_id: int) -> int:
     """Email each finance approver about one thing the provider reported (`kind` one of
-    ALERTS, about the row `object_id`). Returns how many were emailed. Staff have no language
-    of their own on record: the site's language, as the staff digest."""
+    ALERTS, about the row `object_id`), in their own language and time zone ("Your settings";
+    the site's language for one who chose none). Returns how many were emailed."""
     context = ALERTS[kind](object_id)
     if context is None:
         return 0
     sent = 0
     for person in finance_approvers():
+        preferences = preferences_of(person)
         email_send(
             to=[person.email],
             template=f"donations/email/alert_{kind}",
-            language=settings.LANGUAGE_CODE,
+            language=preferences.language or settings.LANGUAGE_CODE,
+            time_zone=preferences.time_zone,
             context={**context, "person": person},
         )
         sent += 1

@@ -206,3 +206,21 @@ def test_staff_see_each_nonprofits_payout_readiness(client, contact, nonprofit, 
     client.get("/nonprofit/payouts/")
     client.force_login(staff)
     assert "Stripe: payouts enabled" in client.get("/staff/nonprofits/").content.decode()
+
+
+@pytest.mark.parametrize(
+    ("platform", "agreement"),
+    [("US", "recipient"), ("KE", "full")],
+    ids=["across-borders", "at-home"],
+)
+def test_a_nonprofit_abroad_gets_the_recipient_agreement_cross_border_payouts_need(
+    contact, nonprofit, stripe_standin, settings, platform, agreement
+):
+    settings.STRIPE_PLATFORM_COUNTRY = platform
+    kwargs = {"return_url": "http://testserver/r", "refresh_url": "http://testserver/r"}
+
+    nonprofit_payouts_onboard(nonprofit=nonprofit, actor=contact.user, **kwargs)
+
+    account = next(iter(stripe_standin.world.accounts.values()))
+    assert account["country"] == "KE"
+    assert account["tos_acceptance"]["service_agreement"] == agreement

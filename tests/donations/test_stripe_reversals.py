@@ -317,3 +317,30 @@ def test_partners_hear_of_each_reversal_once(
     reversal = reversed_events.get().data["reversal"]
     assert (reversal["amount"], reversal["currency"]) == ("10.00", "USD")
     assert reversal["reversed_at"]
+
+
+def test_each_finance_approver_is_told_in_their_own_language(
+    client, paid, stripe_standin, django_capture_on_commit_callbacks
+):
+    from django.contrib.auth import get_user_model
+    from django.utils import translation
+
+    from changemakers.core.timezones import preferences_of
+
+    grant, transfer = paid
+    french = get_user_model().objects.get(email="staff@example.org")
+    preferences = preferences_of(french)
+    preferences.language = "fr"
+    preferences.save(update_fields=["language"])
+    mail.outbox.clear()
+
+    reverse(client, stripe_standin, transfer, django_capture_on_commit_callbacks)
+
+    subjects = {email.to[0]: email.subject for email in mail.outbox}
+    with translation.override("fr"):
+        french_subject = translation.gettext("Payment reversed: the grant to %(nonprofit)s") % {
+            "nonprofit": grant.nonprofit.legal_name
+        }
+    assert subjects["staff@example.org"] == french_subject
+    assert subjects["proposer@example.org"].startswith("Payment reversed")
+    assert subjects["staff@example.org"] != subjects["proposer@example.org"]

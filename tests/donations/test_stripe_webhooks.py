@@ -151,3 +151,30 @@ def test_the_stand_in_delivers_over_http_to_a_running_site(live_server, stripe_s
     assert stripe_standin.deliver(event, url=url) == 200
     assert stripe_standin.deliver(event, url=url) == 200
     assert ProviderEvent.objects.filter(event_id=event["id"]).count() == 1
+
+
+def test_events_of_both_endpoints_are_accepted_each_with_its_own_secret(
+    client, db, stripe_standin, settings
+):
+    """The platform's endpoint (transfer.reversed) and the Connect endpoint (account.updated,
+    payout.failed) sign with different secrets; both are listed, a third is refused."""
+    settings.STRIPE_WEBHOOK_SECRETS = ["whsec_platform", "whsec_connect"]
+    platform = stripe_standin.event("customer.created", {"id": "cus_1", "object": "customer"})
+    connect = stripe_standin.event("customer.created", {"id": "cus_2", "object": "customer"})
+    other = stripe_standin.event("customer.created", {"id": "cus_3", "object": "customer"})
+
+    assert _send(client, stripe_standin, platform, secret="whsec_platform").status_code == 200
+    assert _send(client, stripe_standin, connect, secret="whsec_connect").status_code == 200
+    assert _send(client, stripe_standin, other, secret="whsec_someone_else").status_code == 400
+    assert set(ProviderEvent.objects.values_list("event_id", flat=True)) == {
+        platform["id"],
+        connect["id"],
+    }
+
+
+def test_without_a_secret_every_event_is_refused(client, db, stripe_standin, settings):
+    settings.STRIPE_WEBHOOK_SECRETS = []
+    event = stripe_standin.event("customer.created", {"id": "cus_1", "object": "customer"})
+
+    assert _send(client, stripe_standin, event).status_code == 400
+    assert not ProviderEvent.objects.exists()

@@ -699,6 +699,15 @@ class StripeStandin:
         )
         if "default_currency" in params:
             account["default_currency"] = params["default_currency"]
+        # Stripe's `full` agreement unless the recipient one is asked for (cross-border).
+        agreement = (params.get("tos_acceptance") or {}).get("service_agreement") or "full"
+        if agreement not in ("full", "recipient"):
+            raise invalid(
+                f"Invalid service_agreement: {agreement}",
+                code="parameter_invalid_string",
+                param="tos_acceptance[service_agreement]",
+            )
+        account["tos_acceptance"] = {**account["tos_acceptance"], "service_agreement": agreement}
         account["external_accounts"]["url"] = f"/v1/accounts/{account_id}/external_accounts"
         self.world.accounts[account_id] = account
         return account

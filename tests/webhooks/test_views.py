@@ -141,3 +141,33 @@ def test_other_staff_are_refused(client, endpoint_for):
     client.force_login(StaffFactory(roles=[StaffRole.FINANCE_APPROVER]))
     assert client.get(reverse("outbound:endpoint-list")).status_code == 403
     assert client.get(reverse("outbound:endpoint-detail", args=[endpoint.pk])).status_code == 403
+
+
+def test_an_endpoint_belongs_to_the_partners_integration(manager, receiver):
+    from changemakers.api.services import integration_create
+
+    integration = integration_create(
+        name="Impact Partner",
+        kind="staff",
+        roles=[StaffRole.AUDITOR],
+        actor=StaffFactory(roles=[StaffRole.PROGRAM_MANAGER], is_superuser=True),
+    )
+    response = manager.post(
+        reverse("outbound:endpoint-create"),
+        {
+            "name": "Impact Partner's dashboard",
+            "integration": integration.pk,
+            "url": receiver.url,
+            "events": ["grant.disbursed"],
+        },
+    )
+    endpoint = Endpoint.objects.get()
+    assert response.status_code == 302
+    assert endpoint.integration == integration
+    page = manager.get(response["Location"]).content.decode()
+    assert reverse("integrations:detail", args=[integration.pk]) in page
+    listed = manager.get(reverse("integrations:detail", args=[integration.pk])).content.decode()
+    assert reverse("outbound:endpoint-detail", args=[endpoint.pk]) in listed
+    # An integration with endpoints is not deleted from under them.
+    with pytest.raises(Exception, match="protected"):
+        integration.delete()
