@@ -149,6 +149,7 @@ migrations-check: $(SYNCED)
 deploy-check: $(SYNCED)
 	@DJANGO_SETTINGS_MODULE=changemakers.settings.base DJANGO_DEBUG=false \
 	  DJANGO_SECRET_KEY="$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(64))')" \
+	  DJANGO_FIELD_ENCRYPTION_KEYS="$$($(PY) -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')" \
 	  DJANGO_ALLOWED_HOSTS=changemakers.example \
 	  $(PY) manage.py check --deploy --fail-level WARNING
 

@@ -12,7 +12,7 @@ import yaml
 BASE_DIR = Path(__file__).resolve().parent.parent
 SERVICES = {"web", "worker", "beat", "postgres", "redis"}
 APP_SERVICES = {"web", "worker", "beat"}
-SECRET_NAMES = re.compile(r"SECRET|PASSWORD|TOKEN|API_KEY", re.IGNORECASE)
+SECRET_NAMES = re.compile(r"SECRET|PASSWORD|TOKEN|API_KEY|ENCRYPTION_KEY", re.IGNORECASE)
 # A required compose variable: `${NAME:?message}`; compose refuses to start without it.
 REQUIRED_VARIABLE = re.compile(r"\$\{[A-Z_]+:\?[^}]+\}")
 
@@ -129,10 +129,11 @@ def test_no_secret_value_is_committed(compose):
             assert REQUIRED_VARIABLE.fullmatch(credentials), f"{service}.{key} holds a password"
 
 
-def test_the_secret_key_is_required(compose):
+@pytest.mark.parametrize("key", ["DJANGO_SECRET_KEY", "DJANGO_FIELD_ENCRYPTION_KEYS"])
+def test_the_secret_key_and_the_encryption_keys_are_required(compose, key):
     for service in APP_SERVICES:
-        value = compose["services"][service]["environment"]["DJANGO_SECRET_KEY"]
-        assert value.startswith("${DJANGO_SECRET_KEY:?")
+        value = compose["services"][service]["environment"][key]
+        assert value.startswith(f"${{{key}:?")
 
 
 def test_env_example_sets_no_secret():

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import environ
 import pytest
+from cryptography.fernet import Fernet
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
@@ -66,13 +67,17 @@ def settings_from(monkeypatch: pytest.MonkeyPatch, **env: str) -> dict:
     return runpy.run_path(str(BASE_DIR / "changemakers" / "settings" / "base.py"))
 
 
-def test_production_settings_pass_the_deployment_checklist_without_warnings():
-    result = run_python(
-        """
+_CHECK_DEPLOY = """
 from django.core.management import execute_from_command_line
 execute_from_command_line(["manage.py", "check", "--deploy", "--fail-level", "WARNING"])
-""",
+"""
+
+
+def test_production_settings_pass_the_deployment_checklist_without_warnings():
+    result = run_python(
+        _CHECK_DEPLOY,
         DJANGO_SECRET_KEY=secrets.token_urlsafe(64),
+        DJANGO_FIELD_ENCRYPTION_KEYS=Fernet.generate_key().decode(),
         **PRODUCTION_ENV,
     )
 
@@ -80,6 +85,33 @@ execute_from_command_line(["manage.py", "check", "--deploy", "--fail-level", "WA
     assert result.returncode == 0, output
     assert "System check identified no issues" in output
     assert "WARNING" not in output
+
+
+@pytest.mark.parametrize("keys", ["", "not-a-fernet-key"])
+def test_the_deployment_checklist_fails_without_usable_field_encryption_keys(keys):
+    result = run_python(
+        _CHECK_DEPLOY,
+        DJANGO_SECRET_KEY=secrets.token_urlsafe(64),
+        DJANGO_FIELD_ENCRYPTION_KEYS=keys,
+        **PRODUCTION_ENV,
+    )
+
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert ("core.E001" if not keys else "core.E002") in output
+    assert "DJANGO_FIELD_ENCRYPTION_KEYS" in output
+
+
+def test_field_encryption_keys_are_read_in_order_and_derived_only_in_debug(monkeypatch):
+    new, old = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    loaded = settings_from(
+        monkeypatch,
+        DJANGO_SECRET_KEY=secrets.token_urlsafe(64),
+        DJANGO_FIELD_ENCRYPTION_KEYS=f"{new},{old}",
+        **PRODUCTION_ENV,
+    )
+    assert loaded["FIELD_ENCRYPTION_KEYS"] == [new, old]
+    assert settings_from(monkeypatch, DJANGO_DEBUG="true")["FIELD_ENCRYPTION_KEYS"] == []
 
 
 def test_settings_refuse_to_load_without_a_secret_key_when_debug_is_off():

@@ -19,6 +19,7 @@ class CoreConfig(AppConfig):
         from django.contrib.auth.signals import user_logged_in
         from django.db.models.signals import post_migrate
 
+        from . import checks  # noqa: F401  registers the kernel's system checks
         from .admin_guards import guard_admin_site
         from .roles import (
             VIEW_EVERY_MODEL,

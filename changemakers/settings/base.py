@@ -357,6 +357,11 @@ BANK_DEBTOR_IBAN = env.str(
 )
 BANK_DEBTOR_ACCOUNT = env.str("DJANGO_BANK_DEBTOR_ACCOUNT", default="")
 BANK_DEBTOR_BIC = env.str("DJANGO_BANK_DEBTOR_BIC", default="BUKBGB22" if DEBUG else "")
+# The keys bank details are encrypted with in the database (changemakers/core/encryption.py):
+# comma-separated Fernet keys, the first encrypts and all decrypt. To rotate, put a new key
+# first, run `manage.py encrypted_fields_rotate`, then drop the old one. Required when DEBUG is
+# off (`check --deploy` fails without it); with DEBUG on a key derived from SECRET_KEY stands in.
+FIELD_ENCRYPTION_KEYS = env.list("DJANGO_FIELD_ENCRYPTION_KEYS", default=[])
 # What the sandbox does for payees without a sandbox-* payout reference: succeed, fail,
 # timeout, flaky, lose-response, dark or stall. And its pause per request, in seconds.
 PAYOUT_SANDBOX_MODE = env.str("DJANGO_PAYOUT_SANDBOX_MODE", default="succeed")

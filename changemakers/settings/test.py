@@ -5,6 +5,10 @@ import os
 
 os.environ.setdefault("DJANGO_DEBUG", "false")
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-secret-key-not-used-anywhere-else-0123456789")
+# Bank details are encrypted at rest (changemakers/core/encryption.py): a test-only key.
+os.environ.setdefault(
+    "DJANGO_FIELD_ENCRYPTION_KEYS", "L1jt7iFRvMwgQLrrpD3S9ZSOQzvSSlTzDTEsVU2mxnQ="
+)
 os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "false")
 # Tests sign staff in with force_login or the password form alone; the tests of two-factor

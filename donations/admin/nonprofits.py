@@ -226,3 +226,10 @@ class PayoutDetailsChangeAdmin(ReadOnlyAdmin):
     list_select_related = ["nonprofit", "requested_by", "reviewed_by"]
     list_filter = ["status"]
     search_fields = ["nonprofit__legal_name"]
+    # Bank details are encrypted at rest; the account is shown masked, as on the nonprofit.
+    exclude = ["bank_account_number"]
+    readonly_fields = ["bank_account_masked"]
+
+    @admin.display(description=_("IBAN or account number"))
+    def bank_account_masked(self, obj: PayoutDetailsChange) -> str:
+        return obj.bank_account_masked or "—"

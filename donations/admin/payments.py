@@ -99,8 +99,15 @@ class PaymentInstructionAdmin(ReadOnlyAdmin):
 
     list_display = ["reference", "disbursement", "amount_money", "account_holder", "sent_at"]
     list_select_related = ["disbursement__grant__nonprofit", "disbursement__grant__creator"]
-    search_fields = ["reference", "bank_reference", "account_holder"]
+    # The payee's details are encrypted at rest: searched by neither, the account shown masked.
+    search_fields = ["reference", "bank_reference"]
+    exclude = ["account_number"]
+    readonly_fields = ["account_masked"]
     date_hierarchy = "created_at"
+
+    @admin.display(description=_("IBAN or account number"))
+    def account_masked(self, obj: PaymentInstruction) -> str:
+        return obj.account_masked
 
     @admin.display(description=_("amount"), ordering="amount")
     def amount_money(self, obj: PaymentInstruction) -> str:

@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
+from changemakers.core.encryption import EncryptedCharField
 from changemakers.core.models import TimeStampedModel, person_field
 
 from .money import CurrencyAmounts, currency_field, money_field
@@ -50,9 +51,10 @@ class PaymentInstruction(CurrencyAmounts, TimeStampedModel):
     amount = money_field(_("amount"))
     currency = currency_field()
     # The payee, as the grant's approval pinned it (copied again when a hold is released).
-    account_holder = models.CharField(_("account holder"), max_length=140)
-    account_number = models.CharField(_("IBAN or account number"), max_length=34)
-    bic = models.CharField(_("BIC (SWIFT code)"), max_length=11, blank=True)
+    # Holder, account and BIC are encrypted at rest (changemakers/core/encryption.py).
+    account_holder = EncryptedCharField(_("account holder"), max_length=140)
+    account_number = EncryptedCharField(_("IBAN or account number"), max_length=34)
+    bic = EncryptedCharField(_("BIC (SWIFT code)"), max_length=11, blank=True)
     bank_name = models.CharField(_("name of the bank"), max_length=140, blank=True)
     bank_country = CountryField(_("country of the bank"))
     payee_fingerprint = models.CharField(_("payee fingerprint"), max_length=64)

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
+from changemakers.core.encryption import EncryptedCharField
 from changemakers.core.models import AuditEvent, SingleUseLink, TimeStampedModel, person_field
 from changemakers.core.roles import linked
 from changemakers.core.verbs import KernelVerb
@@ -165,13 +166,14 @@ class Nonprofit(TimeStampedModel):
         default=PayoutMethod.ELECTRONIC,
         editable=False,
     )
-    bank_account_holder = models.CharField(
+    # Encrypted at rest (changemakers/core/encryption.py): never filtered on.
+    bank_account_holder = EncryptedCharField(
         _("account holder"), max_length=140, blank=True, editable=False
     )
-    bank_account_number = models.CharField(
+    bank_account_number = EncryptedCharField(
         _("IBAN or account number"), max_length=34, blank=True, editable=False
     )
-    bank_bic = models.CharField(_("BIC (SWIFT code)"), max_length=11, blank=True, editable=False)
+    bank_bic = EncryptedCharField(_("BIC (SWIFT code)"), max_length=11, blank=True, editable=False)
     bank_country = CountryField(_("country of the bank"), blank=True, editable=False)
     bank_name = models.CharField(_("name of the bank"), max_length=140, blank=True, editable=False)
 
@@ -429,9 +431,10 @@ class PayoutDetailsChange(TimeStampedModel):
     # details a transfer by hand is made to: the latter fills the bank fields and leaves the
     # reference empty.
     payout_reference = models.CharField(_("new payout reference"), max_length=100, blank=True)
-    bank_account_holder = models.CharField(_("account holder"), max_length=140, blank=True)
-    bank_account_number = models.CharField(_("IBAN or account number"), max_length=34, blank=True)
-    bank_bic = models.CharField(_("BIC (SWIFT code)"), max_length=11, blank=True)
+    # Encrypted at rest, as on the nonprofit: only their emptiness can be looked up.
+    bank_account_holder = EncryptedCharField(_("account holder"), max_length=140, blank=True)
+    bank_account_number = EncryptedCharField(_("IBAN or account number"), max_length=34, blank=True)
+    bank_bic = EncryptedCharField(_("BIC (SWIFT code)"), max_length=11, blank=True)
     bank_country = CountryField(_("country of the bank"), blank=True)
     bank_name = models.CharField(_("name of the bank"), max_length=140, blank=True)
     status = models.CharField(
