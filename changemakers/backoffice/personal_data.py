@@ -140,7 +140,8 @@ def _erase(locked: PersonalDataRequest, actor) -> PersonalDataRequest:
         action="erased",
         from_state="approved",
         to_state="done",
-        note=f"{pseudonym.name}; {erasure.redacted} audit events redacted",
+        note=f"{pseudonym.name}; {erasure.redacted} audit events redacted"
+        + "".join(f", {count} {name}" for name, count in erasure.elsewhere.items()),
     )
     # Last, so the events of every request about the person (this one's included) show the
     # pseudonym: the requests themselves stay, as the record of what was done.

@@ -10,7 +10,11 @@ them (a creator), handed to every part as it is.
 Erasure keeps history, not the person: rows stay, their names, contact details and texts are
 replaced by a pseudonym, files are deleted once the change commits, and the audit log keeps
 every event (who, when, from, to) with the person's names in its text replaced
-(`audit_redact`: the only rewrite the append-only log allows, see core migration 0002).
+(`audit_redact`: the only rewrite the append-only log allows, see core migration 0002). The
+events recorded for partners about the person's rows (`OutboxEvent.data`) lose their names
+the same way (`outbox_redact`), and so does every copy of them a higher layer keeps (declared
+with `personal_data_redactor_declare`: the webhooks' delivery bodies). What already left the
+program (a webhook delivered) cannot be recalled.
 """
 
 import re
@@ -22,7 +26,7 @@ from dataclasses import dataclass, field
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection, models, transaction
 
-from .models import AuditEvent
+from .models import AuditEvent, OutboxEvent, Preferences
 
 
 @dataclass(frozen=True)
@@ -57,13 +61,16 @@ class PersonalData:
     `files`: (path in the archive, file field) of the person's files;
     `rows`: the rows about the person, whose audit events are theirs;
     `names`: the strings that name or reach the person (names, handles, addresses), which
-    erasure replaces in the audit log's text; `users`: the person's accounts."""
+    erasure replaces in the audit log's text; `handles`: those of `names` that are handles
+    (replaced by the pseudonym's handle in the events' data); `users`: the person's
+    accounts."""
 
     records: dict = field(default_factory=dict)
     files: list[tuple[str, models.fields.files.FieldFile]] = field(default_factory=list)
     rows: list[models.Model] = field(default_factory=list)
     names: list[str] = field(default_factory=list)
     users: list = field(default_factory=list)
+    handles: list[str] = field(default_factory=list)
 
 
 # (storage, name) of a file to delete once the erasure commits.
@@ -81,6 +88,62 @@ class PersonalDataPart:
 
 
 _PARTS: dict[str, PersonalDataPart] = {}
+
+
+@dataclass(frozen=True)
+class Redaction:
+    """What an erasure takes out of the copies of the person's data kept above the apps: the
+    rows that were theirs (as they were before), their names and handles, their pseudonym."""
+
+    rows: Sequence[models.Model]
+    names: Sequence[str]
+    handles: Sequence[str]
+    pseudonym: "Pseudonym"
+
+    def data(self, value):
+        """`value` (JSON-ready: dicts, lists, strings...) with the person's names replaced in
+        every string: a handle by the pseudonym's handle, anything else by its name. A name
+        is replaced only as a whole word, so "Ana" leaves "Banana" alone."""
+        return _json_redact(value, *self._pattern())
+
+    def _pattern(self) -> tuple[re.Pattern | None, Callable[[re.Match], str]]:
+        handles = {handle.lower().lstrip("@") for handle in self.handles if handle}
+        wanted = sorted({name.strip() for name in self.names if name and len(name.strip()) >= 2})
+        if not wanted:
+            return None, lambda match: match.group(0)
+        alternatives = "|".join(re.escape(name) for name in sorted(wanted, key=len, reverse=True))
+        pattern = re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
+
+        def replace(match: re.Match) -> str:
+            text = match.group(0)
+            if text.lower().lstrip("@") in handles:
+                return ("@" if text.startswith("@") else "") + self.pseudonym.handle
+            return self.pseudonym.name
+
+        return pattern, replace
+
+
+def _json_redact(value, pattern: re.Pattern | None, replace: Callable[[re.Match], str]):
+    if pattern is None:
+        return value
+    if isinstance(value, str):
+        return pattern.sub(replace, value)
+    if isinstance(value, dict):
+        return {key: _json_redact(item, pattern, replace) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_json_redact(item, pattern, replace) for item in value]
+    return value
+
+
+# name -> redaction -> how many rows it changed.
+_REDACTORS: dict[str, Callable[[Redaction], int]] = {}
+
+
+def personal_data_redactor_declare(name: str, redactor: Callable[[Redaction], int]) -> None:
+    """Declare what a layer above the apps keeps of the person's rows (copies of the events'
+    data): `redactor(redaction)` rewrites it inside the erasure's transaction, after the
+    outbox, and returns how many rows changed. Declaring a name again replaces it."""
+    _REDACTORS[name] = redactor
 
 
 def personal_data_declare(
@@ -124,10 +187,12 @@ def personal_data_refusals(subject) -> list[str]:
 @dataclass(frozen=True)
 class Erasure:
     """What an erasure did: how many audit events lost the person's names, and those names
-    (for the caller's own rows about the person, `audit_redact`)."""
+    (for the caller's own rows about the person, `audit_redact`); how many outbox events and
+    rows of each declared redactor lost them (`elsewhere`, by name)."""
 
     names: list[str]
     redacted: int
+    elsewhere: dict[str, int] = field(default_factory=dict)
 
 
 def personal_data_erase(subject, *, pseudonym: Pseudonym, actor) -> Erasure:
@@ -141,26 +206,59 @@ def personal_data_erase(subject, *, pseudonym: Pseudonym, actor) -> Erasure:
     rows = [row for data in before.values() for row in data.rows]
     users = [user for data in before.values() for user in data.users]
     names = [name for data in before.values() for name in data.names]
+    handles = [handle for data in before.values() for handle in data.handles]
     redacted = audit_redact(rows=rows, users=users, names=names, replacement=pseudonym.name)
+    redaction = Redaction(rows=rows, names=names, handles=handles, pseudonym=pseudonym)
+    elsewhere = {"events": outbox_redact(redaction)}
+    for name, redactor in _REDACTORS.items():
+        elsewhere[name] = redactor(redaction)
 
     def delete_files() -> None:
         for storage, name in files:
             storage.delete(name)
 
     transaction.on_commit(delete_files, robust=True)
-    return Erasure(names=names, redacted=redacted)
+    return Erasure(names=names, redacted=redacted, elsewhere=elsewhere)
+
+
+# --- The outbox's part --------------------------------------------------------------------
+
+
+def outbox_events_of(rows: Iterable[models.Model]) -> models.QuerySet[OutboxEvent]:
+    """The events recorded for partners about `rows`."""
+    query = models.Q(pk__in=[])
+    for content_type_id, ids in _ids_by_type(rows).items():
+        query |= models.Q(content_type_id=content_type_id, object_id__in=ids)
+    return OutboxEvent.objects.filter(query)
+
+
+def outbox_redact(redaction: Redaction) -> int:
+    """Take the person's names out of the data of the events about their rows (a milestone's
+    or a grant's creator: handle and name). Their type, time and everything else stay; an
+    event not handed on yet goes out with the pseudonym. Returns how many changed."""
+    changed = 0
+    for event in outbox_events_of(redaction.rows).select_for_update().only("pk", "data"):
+        data = redaction.data(event.data)
+        if data != event.data:
+            OutboxEvent.objects.filter(pk=event.pk).update(data=data)
+            changed += 1
+    return changed
 
 
 # --- The audit log's part -----------------------------------------------------------------
 
 
-def _events_query(*, rows: Iterable[models.Model], users: Iterable) -> models.Q:
+def _ids_by_type(rows: Iterable[models.Model]) -> dict[int, set[int]]:
     by_type: dict[int, set[int]] = defaultdict(set)
     for row in rows:
         if row.pk is not None:
             by_type[ContentType.objects.get_for_model(row).pk].add(row.pk)
+    return by_type
+
+
+def _events_query(*, rows: Iterable[models.Model], users: Iterable) -> models.Q:
     query = models.Q(pk__in=[])
-    for content_type_id, ids in by_type.items():
+    for content_type_id, ids in _ids_by_type(rows).items():
         query |= models.Q(content_type_id=content_type_id, object_id__in=ids)
     users = [user for user in users if user is not None]
     if users:
@@ -297,7 +395,8 @@ def rows_delete_redacted(queryset: models.QuerySet) -> int:
 
 
 def account_record(user) -> dict:
-    """What an export shows of a person's account."""
+    """What an export shows of a person's account, and their preferences."""
+    preferences = Preferences.objects.filter(user=user).first()
     return {
         "username": user.get_username(),
         "email": user.email,
@@ -306,6 +405,13 @@ def account_record(user) -> dict:
         "date_joined": user.date_joined.isoformat(),
         "last_login": user.last_login.isoformat() if user.last_login else None,
         "is_active": user.is_active,
+        "preferences": {
+            "time_zone": preferences.time_zone,
+            "language": preferences.language,
+            "updated_at": preferences.updated_at.isoformat(),
+        }
+        if preferences is not None
+        else None,
     }
 
 
@@ -315,7 +421,8 @@ def account_names(user) -> list[str]:
 
 def account_erase(user, *, pseudonym: Pseudonym) -> None:
     """Make `user` an account nobody can sign in to that names nobody: pseudonymous name, no
-    address, no password, inactive (its open sessions end with it), no second factors."""
+    address, no password, inactive (its open sessions end with it), no second factors, no
+    preferences (a time zone and a language they chose)."""
     from django_otp.plugins.otp_static.models import StaticDevice
     from django_otp.plugins.otp_totp.models import TOTPDevice
     from django_otp_webauthn.models import WebAuthnCredential
@@ -328,5 +435,5 @@ def account_erase(user, *, pseudonym: Pseudonym) -> None:
     locked.is_active = False
     locked.set_unusable_password()
     locked.save()
-    for model in (TOTPDevice, WebAuthnCredential, StaticDevice):
+    for model in (TOTPDevice, WebAuthnCredential, StaticDevice, Preferences):
         model.objects.filter(user=locked).delete()

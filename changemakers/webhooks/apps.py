@@ -11,6 +11,7 @@ class WebhooksConfig(AppConfig):
     verbose_name = _("Webhooks")
 
     def ready(self) -> None:
+        from changemakers.core.personal_data import personal_data_redactor_declare
         from changemakers.core.roles import (
             VIEW_EVERY_MODEL,
             StaffRole,
@@ -19,8 +20,11 @@ class WebhooksConfig(AppConfig):
         from changemakers.core.verbs import verbs_declare
 
         from .models import AuditVerb
+        from .services import deliveries_redact
 
         verbs_declare(AuditVerb)
+        # An erased person's names leave the bodies of the deliveries kept here.
+        personal_data_redactor_declare("deliveries", deliveries_redact)
         staff_role_grants_declare(
             "webhooks",
             {

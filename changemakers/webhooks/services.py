@@ -30,6 +30,7 @@ from changemakers.core.events import event_type_choices
 from changemakers.core.jobs import enqueue_on_commit, enqueue_on_commit_later
 from changemakers.core.locks import try_lock
 from changemakers.core.models import OutboxEvent
+from changemakers.core.personal_data import Redaction, outbox_events_of
 from changemakers.core.roles import StaffRole, permission_require
 
 from .models import TEST_EVENT, Delivery, DeliveryAttempt, Endpoint
@@ -55,6 +56,26 @@ def envelope(*, event_type: str, timestamp, data: dict) -> str:
         separators=(",", ":"),
         sort_keys=True,
     )
+
+
+def deliveries_redact(redaction: Redaction) -> int:
+    """An erased person's names out of the bodies of the deliveries of events about their
+    rows (declared in `WebhooksConfig.ready`, run inside the erasure's transaction). A
+    delivery still pending goes out with the pseudonym, and so does a resend; what was
+    delivered already cannot be recalled. Returns how many bodies changed."""
+    changed = 0
+    deliveries = Delivery.objects.select_for_update().filter(
+        event__in=outbox_events_of(redaction.rows)
+    )
+    for delivery in deliveries.only("pk", "payload"):
+        body = json.loads(delivery.payload)
+        redacted = redaction.data(body)
+        if redacted != body:
+            # Written as `envelope` writes it.
+            payload = json.dumps(redacted, separators=(",", ":"), sort_keys=True)
+            Delivery.objects.filter(pk=delivery.pk).update(payload=payload)
+            changed += 1
+    return changed
 
 
 # --- Endpoints ------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
-"""The creators app's part of a person's data: the creator's profile, links, photo, portal
-invitations, places on the yearly lists and user account. Declared in `CreatorsConfig.ready`
+"""The creators app's part of a person's data: the creator's profile, links, photo, consent to
+the public list and its history, portal invitations, places on the yearly lists and user
+account (with its preferences). Declared in `CreatorsConfig.ready`
 (`changemakers.core.personal_data`)."""
 
 import posixpath
@@ -17,7 +18,7 @@ from changemakers.core.personal_data import (
     account_record,
 )
 
-from ..models import Creator, CreatorInvitation, ListEntry
+from ..models import Creator, CreatorInvitation, ListEntry, ProfileConsent
 
 
 def creator_data_collect(creator: Creator) -> PersonalData:
@@ -33,6 +34,7 @@ def creator_data_collect(creator: Creator) -> PersonalData:
         .select_related("change_makers_list")
         .order_by("change_makers_list__year")
     )
+    consents = list(ProfileConsent.objects.filter(creator=creator).order_by("version"))
     user = creator.user
     records = {
         "profile": {
@@ -46,6 +48,25 @@ def creator_data_collect(creator: Creator) -> PersonalData:
             "photo": photo or None,
             "created_at": creator.created_at.isoformat(),
             "updated_at": creator.updated_at.isoformat(),
+        },
+        "consent": {
+            "answer": creator.consent,
+            "public_fields": creator.public_fields,
+            "answered_at": creator.consent_at.isoformat() if creator.consent_at else None,
+            "reminded_at": creator.consent_reminded_at.isoformat()
+            if creator.consent_reminded_at
+            else None,
+            # Every answer, oldest first; who recorded it is said only when it was them.
+            "history": [
+                {
+                    "version": answer.version,
+                    "agreed": answer.agreed,
+                    "public_fields": answer.public_fields,
+                    "recorded_at": answer.recorded_at.isoformat(),
+                    "by_them": user is not None and answer.recorded_by_id == user.pk,
+                }
+                for answer in consents
+            ],
         },
         "links": [
             {"label": link.label, "url": link.url, "position": link.position}
@@ -81,16 +102,20 @@ def creator_data_collect(creator: Creator) -> PersonalData:
     return PersonalData(
         records=records,
         files=files,
-        rows=[creator, *invitations, *entries],
+        rows=[creator, *invitations, *entries, *consents],
         names=names,
         users=[user] if user else [],
+        handles=[creator.handle],
     )
 
 
 def creator_data_erase(creator: Creator, pseudonym: Pseudonym, actor) -> list[StoredFile]:
     """Replace the creator's names, texts and links by the pseudonym, take them off every
     list (published ones too: they disappear from the public pages), revoke their open
-    invitations and close their account. Returns the photo to delete after commit."""
+    invitations, set their consent back to unanswered and close their account. Their
+    consent's history stays (which fields, agreed or not, when: the record of what they
+    allowed), no longer saying who recorded each answer. Returns the photo to delete after
+    commit."""
     files: list[StoredFile] = []
     with transaction.atomic():
         locked = (
@@ -118,6 +143,10 @@ def creator_data_erase(creator: Creator, pseudonym: Pseudonym, actor) -> list[St
         locked.bio = ""
         locked.photo = ""
         locked.follower_count = 0
+        locked.consent = Creator.Consent.UNANSWERED
+        locked.public_fields = []
+        locked.consent_at = None
+        locked.consent_reminded_at = None
         locked.erased_at = now
         locked.save(
             update_fields=[
@@ -126,11 +155,18 @@ def creator_data_erase(creator: Creator, pseudonym: Pseudonym, actor) -> list[St
                 "bio",
                 "photo",
                 "follower_count",
+                "consent",
+                "public_fields",
+                "consent_at",
+                "consent_reminded_at",
                 "erased_at",
                 "updated_at",
             ]
         )
         if locked.user is not None:
+            ProfileConsent.objects.filter(creator=locked, recorded_by=locked.user).update(
+                recorded_by=None
+            )
             account_erase(locked.user, pseudonym=pseudonym)
         audit_record(actor=actor, obj=locked, action="erased")
     return files

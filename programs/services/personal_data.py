@@ -1,6 +1,7 @@
 """The programs app's part of a person's data: their places in cohorts, milestones, progress
-updates and attachments, and their applications; and the retention of declined
-applications. Declared in `ProgramsConfig.ready` (`changemakers.core.personal_data`)."""
+updates with their attachments and TikTok videos, the impact figures reported with them, and
+their applications; and the retention of declined applications. Declared in
+`ProgramsConfig.ready` (`changemakers.core.personal_data`)."""
 
 import datetime
 import posixpath
@@ -16,7 +17,14 @@ from changemakers.core.personal_data import (
 )
 from creators.models import Creator
 
-from ..models import Application, Enrolment, Milestone, ProgressUpdate
+from ..models import (
+    Application,
+    Enrolment,
+    ImpactValue,
+    Milestone,
+    ProgressUpdate,
+    TikTokVideo,
+)
 
 # What an erased free text reads (some columns may not be empty).
 ERASED_TEXT = "[erased]"
@@ -45,7 +53,35 @@ def programs_data_collect(creator: Creator) -> PersonalData:
         .order_by("created_at", "pk")
     )
     applications = list(_applications(creator))
+    videos = list(
+        TikTokVideo.objects.filter(update__milestone__enrolment__creator=creator).order_by(
+            "update", "position", "pk"
+        )
+    )
+    impact = list(
+        ImpactValue.objects.filter(milestone__enrolment__creator=creator)
+        .select_related("milestone__enrolment__cohort", "indicator", "update")
+        .order_by("milestone__due_date", "milestone", "indicator__position", "indicator__name")
+    )
     files = []
+    videos_of: dict[int, list[dict]] = {}
+    for video in videos:
+        thumbnail = None
+        if video.thumbnail:
+            thumbnail = f"files/tiktok/{video.pk}{posixpath.splitext(video.thumbnail.name)[1]}"
+            files.append((thumbnail, video.thumbnail))
+        videos_of.setdefault(video.update_id, []).append(
+            {
+                "url": video.url,
+                "status": video.status,
+                "title": video.title,
+                "author_name": video.author_name,
+                "author_url": video.author_url,
+                "thumbnail": thumbnail,
+                "last_error": video.last_error,
+                "fetched_at": video.fetched_at.isoformat() if video.fetched_at else None,
+            }
+        )
     update_records = []
     for update in updates:
         path = None
@@ -59,6 +95,7 @@ def programs_data_collect(creator: Creator) -> PersonalData:
                 "body": update.body,
                 "link": update.link,
                 "attachment": path,
+                "tiktok_videos": videos_of.get(update.pk, []),
                 "submitted_at": update.created_at.isoformat(),
             }
         )
@@ -83,6 +120,18 @@ def programs_data_collect(creator: Creator) -> PersonalData:
             for milestone in milestones
         ],
         "updates": update_records,
+        "impact": [
+            {
+                "cohort": value.milestone.enrolment.cohort.name,
+                "milestone": value.milestone.title,
+                "indicator": value.indicator.name,
+                "unit": value.indicator.unit,
+                "value": str(value.value),
+                "counted": value.counted,
+                "reported_at": value.update.created_at.isoformat(),
+            }
+            for value in impact
+        ],
         "applications": [
             {
                 "cohort": application.cohort.name if application.cohort else None,
@@ -112,15 +161,18 @@ def programs_data_collect(creator: Creator) -> PersonalData:
     return PersonalData(
         records=records,
         files=files,
-        rows=[*enrolments, *milestones, *updates, *applications],
+        rows=[*enrolments, *milestones, *updates, *videos, *impact, *applications],
         names=names,
+        handles=[application.handle for application in applications],
     )
 
 
 def programs_data_erase(creator: Creator, pseudonym: Pseudonym, actor) -> list[StoredFile]:
-    """Empty what the creator wrote (missions, updates, links, attachments) and what was
-    written to them (feedback, decision messages); applications keep their status under the
-    pseudonym. Returns the attachments to delete after commit."""
+    """Empty what the creator wrote (missions, updates, links, attachments, TikTok videos) and
+    what was written to them (feedback, decision messages); applications keep their status
+    under the pseudonym. Impact figures stay as they are: numbers of the program's totals,
+    tied to the milestone (kept, pseudonymous), naming nobody. Returns the attachments and
+    the videos' thumbnails to delete after commit."""
     with transaction.atomic():
         updates = ProgressUpdate.objects.select_for_update().filter(
             milestone__enrolment__creator=creator
@@ -131,6 +183,13 @@ def programs_data_erase(creator: Creator, pseudonym: Pseudonym, actor) -> list[S
             if update.attachment
         ]
         updates.update(body=ERASED_TEXT, link="", attachment="")
+        videos = TikTokVideo.objects.select_for_update().filter(
+            update__milestone__enrolment__creator=creator
+        )
+        files += [
+            (video.thumbnail.storage, video.thumbnail.name) for video in videos if video.thumbnail
+        ]
+        videos.delete()
         Milestone.objects.filter(enrolment__creator=creator).exclude(feedback="").update(
             feedback=ERASED_TEXT
         )

@@ -18,12 +18,15 @@ from django.utils import timezone
 from changemakers.backoffice import personal_data as services
 from changemakers.backoffice.models import PersonalDataRequest, RetentionRun
 from changemakers.backoffice.retention import retention_purge
-from changemakers.core.models import AuditEvent
+from changemakers.core.models import AuditEvent, OutboxEvent, Preferences
 from changemakers.core.roles import StaffRole
-from creators.models import Creator, CreatorInvitation, ListEntry, PublicField
+from changemakers.webhooks.models import Delivery, Endpoint
+from changemakers.webhooks.services import events_fan_out
+from creators.models import Creator, CreatorInvitation, ListEntry, ProfileConsent, PublicField
 from creators.services import creator_create, creator_invitation_send, list_publish
+from creators.services.consent import creator_consent_confirm
 from donations.models import Grant
-from programs.models import Application
+from programs.models import Application, ImpactIndicator, ImpactValue, TikTokVideo
 from programs.services import (
     application_decline,
     application_submit,
@@ -61,9 +64,11 @@ def approver(db):
 
 
 def _person(staff, *, name, handle, email, start):
-    """A creator with everything the program can hold about them: an account, a photo, a
-    link, an invitation, a published list entry, a place with an update and an attachment,
-    a declined application and a paid grant in their name."""
+    """A creator with everything the program can hold about them: an account with its
+    preferences, a photo, a link, an invitation, consent answers, a published list entry, a
+    place with an update, an attachment, a TikTok video and an impact figure, a declined
+    application, a paid grant in their name, and the milestone's event delivered to a
+    partner."""
     creator = creator_create(
         display_name=name,
         handle=handle,
@@ -82,6 +87,13 @@ def _person(staff, *, name, handle, email, start):
     )
     creator_invitation_send(creator=creator, email=email, actor=staff, note="Welcome!")
     creator.refresh_from_db()
+    # Then they narrowed it on the consent page (a second version, recorded by them).
+    creator_consent_confirm(
+        creator=creator, actor=creator.user, public_fields=[PublicField.PHOTO, PublicField.BIO]
+    )
+    Creator.objects.filter(pk=creator.pk).update(consent_reminded_at=timezone.now())
+    Preferences.objects.update_or_create(user=creator.user, defaults={"time_zone": "Africa/Accra"})
+    creator.refresh_from_db()
     edition = ChangeMakersListFactory(year=start.year)
     ListEntryFactory(change_makers_list=edition, creator=creator, position=1, citation=name)
     list_publish(change_makers_list=edition, actor=staff)
@@ -97,7 +109,25 @@ def _person(staff, *, name, handle, email, start):
         body=f"{name} filmed the first video.",
         link="https://video.example/1",
         attachment=ContentFile(b"%PDF-1.4 report", name="report.pdf"),
+        impact={
+            ImpactIndicator.objects.get_or_create(name="Views", unit="views")[0]: Decimal("1200")
+        },
     )
+    video = TikTokVideo.objects.create(
+        update=update,
+        url=f"https://www.tiktok.com/@{handle}/video/7300000000000000001",
+        video_id="7300000000000000001",
+        status=TikTokVideo.Status.READY,
+        title=f"{name} on fevers",
+        author_name=name,
+        author_url=f"https://www.tiktok.com/@{handle}",
+    )
+    video.thumbnail.save("thumbnail.png", image_file("thumbnail.png"), save=True)
+    # The milestone's submission went to a partner (the delivery's body keeps its data).
+    Endpoint.objects.get_or_create(
+        name="Partner", url="https://partner.example/hooks", events=["milestone.submitted"]
+    )
+    events_fan_out(event_ids=list(OutboxEvent.objects.unhandled().values_list("pk", flat=True)))
     application = application_submit(
         display_name=name,
         handle=handle,
@@ -220,9 +250,22 @@ def test_an_approved_export_is_built_with_every_area_and_the_files(
     assert profile["profile"]["handle"] == PERSON_HANDLE
     assert profile["account"]["email"] == PERSON_EMAIL
     assert profile["list_entries"][0]["citation"] == PERSON_NAME
+    assert profile["account"]["preferences"]["time_zone"] == "Africa/Accra"
+    consent = profile["consent"]
+    assert (consent["answer"], consent["public_fields"]) == ("agreed", ["photo", "bio"])
+    assert consent["answered_at"]
+    assert consent["reminded_at"]
+    assert [(answer["version"], answer["by_them"]) for answer in consent["history"]] == [(1, True)]
     programs = json.loads(archive.read("programs.json"))
-    assert set(programs) == {"enrolments", "milestones", "updates", "applications"}
+    assert set(programs) == {"enrolments", "milestones", "updates", "impact", "applications"}
     assert programs["updates"][0]["body"] == f"{PERSON_NAME} filmed the first video."
+    (video,) = programs["updates"][0]["tiktok_videos"]
+    assert (video["title"], video["author_name"]) == (f"{PERSON_NAME} on fevers", PERSON_NAME)
+    assert video["thumbnail"].startswith("files/tiktok/")
+    assert archive.read(video["thumbnail"]).startswith(b"\x89PNG")
+    assert [(value["indicator"], value["value"]) for value in programs["impact"]] == [
+        ("Views", "1200.00")
+    ]
     assert programs["applications"][0]["email"] == PERSON_EMAIL
     grants = json.loads(archive.read("donations.json"))["grants"]
     assert [grant["amount"] for grant in grants] == ["25000.00"]
@@ -299,6 +342,9 @@ def test_erasure_replaces_the_person_by_a_pseudonym_and_keeps_the_money(
     creator, update, application, grant = person
     photo = (creator.photo.storage, creator.photo.name)
     attachment = (update.attachment.storage, update.attachment.name)
+    thumbnail = update.tiktok_videos.get().thumbnail
+    thumbnail = (thumbnail.storage, thumbnail.name)
+    assert thumbnail[0].exists(thumbnail[1])
     user_id = creator.user_id
     with django_capture_on_commit_callbacks(execute=True):
         request = _approved("erasure", creator, asker, approver)
@@ -314,6 +360,17 @@ def test_erasure_replaces_the_person_by_a_pseudonym_and_keeps_the_money(
     # Files are gone from storage.
     assert not photo[0].exists(photo[1])
     assert not attachment[0].exists(attachment[1])
+    assert not thumbnail[0].exists(thumbnail[1])
+    assert not TikTokVideo.objects.filter(update=update).exists()
+    # Their consent is unanswered again; its history stays without who recorded it.
+    assert (creator.consent, creator.public_fields) == (Creator.Consent.UNANSWERED, [])
+    assert (creator.consent_at, creator.consent_reminded_at) == (None, None)
+    assert list(
+        ProfileConsent.objects.filter(creator=creator).values_list("recorded_by", flat=True)
+    ) == [None]
+    assert not Preferences.objects.filter(user_id=user_id).exists()
+    # Impact figures are the program's: they stay, counted as before.
+    assert ImpactValue.objects.get(update=update).value == Decimal("1200")
     update.refresh_from_db()
     assert (update.body, update.link, update.attachment.name) == ("[erased]", "", "")
     application.refresh_from_db()
@@ -546,3 +603,41 @@ def test_staff_accounts_of_someone_else_are_left_alone(person, asker, approver):
         assert who.is_active
         assert who.email
     assert UserFactory._meta.model.objects.filter(is_active=False).count() == 1
+
+
+def test_erasure_takes_the_person_out_of_the_events_and_the_deliveries_bodies(
+    person, someone_else, asker, approver, django_capture_on_commit_callbacks
+):
+    creator, update, _application, _grant = person
+    milestone = update.milestone
+    event = OutboxEvent.objects.get(type="milestone.submitted", object_id=milestone.pk)
+    assert event.data["creator"] == {"handle": PERSON_HANDLE, "name": PERSON_NAME}
+    delivery = Delivery.objects.get(event=event)
+    assert PERSON_NAME in delivery.payload
+    other_milestone = someone_else[1].milestone
+    other_delivery = Delivery.objects.get(event__object_id=other_milestone.pk)
+    other_payload = other_delivery.payload
+
+    with django_capture_on_commit_callbacks(execute=True):
+        request = _approved("erasure", creator, asker, approver)
+
+    creator.refresh_from_db()
+    event.refresh_from_db()
+    # The handle becomes the pseudonym's handle, the name its name; the rest stays.
+    assert event.data["creator"] == {"handle": creator.handle, "name": creator.display_name}
+    assert (event.data["id"], event.data["title"]) == (milestone.pk, milestone.title)
+    delivery.refresh_from_db()
+    body = json.loads(delivery.payload)
+    assert body["data"] == event.data
+    assert body["type"] == "milestone.submitted"
+    assert "bervell" not in delivery.payload.lower()
+    # Written as every body is: compact, keys sorted.
+    assert delivery.payload == json.dumps(body, separators=(",", ":"), sort_keys=True)
+    # The other person's events and deliveries are untouched.
+    other_delivery.refresh_from_db()
+    assert other_delivery.payload == other_payload
+    assert "Kara Lewis" in other_payload
+    assert OutboxEvent.objects.filter(data__creator__name="Kara Lewis").exists()
+    # The erasure's own audit row says how many were rewritten.
+    erased = AuditEvent.objects.for_object(request).get(action="erased")
+    assert erased.note.endswith(", 1 events, 1 deliveries")
