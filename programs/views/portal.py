@@ -115,21 +115,27 @@ def portal_milestone(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "programs/portal/milestone.html", context, status=status)
 
 
+def _updates_readable(request: HttpRequest, rows, milestone: str):
+    """`rows` (of progress updates, or of what hangs on one, `milestone` being the path to its
+    milestone) that the reader may see: all of them for staff who may read updates, the
+    creator's own for a creator; refused to other staff, a 404 for anyone else."""
+    if role_of(request.user) == Role.STAFF:
+        if not request.user.has_perm("programs.view_progressupdate"):
+            raise PermissionDenied
+        return rows
+    creator = creator_of(request.user)
+    if creator is None:
+        raise Http404
+    return rows.filter(**{f"{milestone}__enrolment__creator": creator})
+
+
 @require_GET
 @login_required
 def update_attachment(request: HttpRequest, pk: int) -> HttpResponse:
     """A progress update's attachment, for staff and the creator who sent it; a 404 for
     everyone else. Always a download, never rendered by the browser as a page of ours."""
     updates = ProgressUpdate.objects.select_related("milestone__enrolment__creator")
-    if role_of(request.user) == Role.STAFF:
-        if not request.user.has_perm("programs.view_progressupdate"):
-            raise PermissionDenied
-    else:
-        creator = creator_of(request.user)
-        if creator is None:
-            raise Http404
-        updates = updates.filter(milestone__enrolment__creator=creator)
-    update = get_object_or_404(updates, pk=pk)
+    update = get_object_or_404(_updates_readable(request, updates, "milestone"), pk=pk)
     if not update.attachment:
         raise Http404
     return upload_response(
@@ -143,15 +149,7 @@ def tiktok_thumbnail(request: HttpRequest, pk: int) -> HttpResponse:
     """Our copy of a TikTok video's thumbnail, for whoever may read its update (the creator
     who sent it, and staff): the reader's browser never asks TikTok for anything."""
     videos = TikTokVideo.objects.select_related("update__milestone__enrolment__creator")
-    if role_of(request.user) == Role.STAFF:
-        if not request.user.has_perm("programs.view_progressupdate"):
-            raise PermissionDenied
-    else:
-        creator = creator_of(request.user)
-        if creator is None:
-            raise Http404
-        videos = videos.filter(update__milestone__enrolment__creator=creator)
-    video = get_object_or_404(videos, pk=pk)
+    video = get_object_or_404(_updates_readable(request, videos, "update__milestone"), pk=pk)
     if not video.thumbnail:
         raise Http404
     return upload_response(
