@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from changemakers.core.events import event_type_label
 from changemakers.core.models import OutboxEvent, TimeStampedModel, person_field
 
-SECRET_PREFIX = "whsec_"
+SECRET_PREFIX = "whsec_"  # nosec B105 # the prefix Standard Webhooks gives secrets
 #: The type of the event staff send to try an endpoint; no app emits it.
 TEST_EVENT = "webhook.test"
 

@@ -35,7 +35,7 @@ ENDPOINT = "webhooks/staff/endpoint_detail.html"
 FORM = "webhooks/staff/endpoint_form.html"
 DELIVERY = "webhooks/staff/delivery_detail.html"
 PAGE_SIZE = 25
-SECRET_SHOWN = "webhooks.secret_shown"
+SECRET_SHOWN = "webhooks.secret_shown"  # nosec B105 # a session key, no secret
 
 
 @require_GET
