@@ -104,7 +104,7 @@ def test_the_public_browses_the_list_in_french(page: Page, a11y, fifty_entry_lis
     expect(page.get_by_role("heading", level=1)).to_have_text("Change Makers pour le bien commun")
     expect(page).to_have_title(re.compile(r"^Change Makers pour le bien commun"))
     expect(page.locator(".hub-body p")).to_have_count(2)
-    expect(page.locator(".stats")).to_contain_text("25\u00a0000")
+    expect(page.locator('.stats[aria-labelledby="totals-title"]')).to_contain_text("25\u00a0000")
     expect(page.locator(".site-nav").get_by_role("link", name="La liste")).to_be_visible()
     assert page.locator('meta[name="twitter:card"]').get_attribute("content") == "summary"
     a11y.check(page)

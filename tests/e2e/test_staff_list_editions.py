@@ -103,7 +103,7 @@ def test_staff_build_import_preview_and_publish_an_edition(page: Page, a11y, peo
     page.get_by_role("link", name="Back to the edition").click()
 
     page.get_by_role("button", name="Publish").click()
-    expect(page.locator(".badge")).to_have_text("Published")
+    expect(page.locator(".badge--published")).to_have_text("Published")
     a11y.check(page)
     page.get_by_role("link", name="See it public").click()
     expect(page).to_have_url(re.compile(r"/list/2027/$"))

@@ -66,7 +66,10 @@ def test_a_tiktok_preview_and_impact_figures_from_update_to_program_page(
         "img", name="Thumbnail of the TikTok video “Three medical myths #health”"
     )
     expect(thumbnail).to_be_visible()
-    assert thumbnail.evaluate("img => img.complete && img.naturalWidth > 0")
+    # Loaded from our own copy (it may still be arriving when the card shows).
+    page.wait_for_function(
+        "img => img.complete && img.naturalWidth > 0", arg=thumbnail.element_handle()
+    )
     assert re.fullmatch(r"/tiktok/\d+/thumbnail/", thumbnail.get_attribute("src"))
     watch = card.get_by_role("link", name=re.compile("^Watch on TikTok"))
     expect(watch).to_have_attribute("href", link)
