@@ -201,7 +201,8 @@ def export_archive(creator: Creator) -> bytes:
             _(
                 "Everything the Change Makers program holds about one person, exported on "
                 "%(date)s. Each JSON file holds one part of the program; files/ holds their "
-                "photo and the attachments of their progress updates."
+                "photo, the attachments of their progress updates and our copies of their "
+                "TikTok videos' thumbnails."
             )
             % {"date": timezone.now().date().isoformat()},
         )

@@ -243,6 +243,7 @@ def test_an_approved_export_is_built_with_every_area_and_the_files(
         names
     )
     assert "files/photo.png" in names
+    assert "TikTok" in archive.read("README.txt").decode()  # it says what files/ holds
     assert f"files/attachments/{update.pk}-" in " ".join(names)
     attachment = next(name for name in names if name.startswith("files/attachments/"))
     assert archive.read(attachment) == b"%PDF-1.4 report"
