@@ -4,14 +4,15 @@
 #                       with a Celery worker (+ embedded beat). Ctrl-C stops both.
 #   make run STRIPE=standin   the same, paying through Stripe Connect against the Stripe API
 #                       stand-in (port STRIPE_PORT, 12111), in its own SQLite database
-#   make test           the pytest suite (PYTEST_ARGS="-k grants -x" to narrow it)
+#   make test           the pytest suite, one process per core (PYTEST_ARGS="-k grants -x" to
+#                       narrow it; TEST_WORKERS=0 for one process)
 #   make lint           ruff check + ruff format --check + lint-imports (layers depend one way:
 #                       the import-linter contracts in pyproject.toml)
 #   make migrations-check   fails when models and migrations disagree
 #   make security       bandit on the product code, pip-audit on every locked dependency
 #   make bench-disburse pays GRANTS (10000) grants through WORKERS (1) x CONCURRENCY (3)
 #                       Celery processes on PostgreSQL + Redis: grants/s, latency, queries/grant
-#   make bench-web      seeds 10,000 creators, drives five key pages under gunicorn with wrk:
+#   make bench-web      seeds 10,000 creators, drives the key pages under gunicorn with wrk:
 #                       req/s, p50/p95, ratio to a trivial view (DURATION, CONNECTIONS, WEB_WORKERS)
 #   make test-faults    restarts Redis and PostgreSQL (private ones) and kills a worker with -9
 #                       during disbursement batches; every grant must be paid exactly once; and
@@ -20,7 +21,7 @@
 #                       and loses answers
 #
 # Variables: PORT (8000), HOST (127.0.0.1), PYTHON (an interpreter >= 3.12 to build .venv with),
-# PYTEST_ARGS, STRIPE (standin), STRIPE_PORT (12111). DATABASE_URL / REDIS_URL in the environment
+# PYTEST_ARGS, TEST_WORKERS (auto), STRIPE (standin), STRIPE_PORT (12111). DATABASE_URL / REDIS_URL in the environment
 # switch to PostgreSQL / Redis.
 # The benchmark uses BENCH_DATABASE_URL (.../changemakers_bench, dropped and recreated) and
 # BENCH_REDIS_URL (redis://127.0.0.1:6379/5, flushed) instead, never the app's own.
@@ -32,6 +33,9 @@ SHELL := /bin/bash
 PORT ?= 8000
 HOST ?= 127.0.0.1
 PYTEST_ARGS ?=
+# Test processes (pytest-xdist): one per core; each has its own test database. TEST_WORKERS=0
+# runs the suite in one process.
+TEST_WORKERS ?= auto
 UV_VERSION := 0.13.9
 
 VENV := .venv
@@ -129,7 +133,7 @@ run: $(SYNCED) | pdf-libs
 	DEV_ADDR="$(HOST):$(PORT)" exec honcho --no-colour -f Procfile.dev start
 
 test: $(SYNCED) | pdf-libs
-	$(VENV)/bin/pytest $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -n $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 lint: $(SYNCED)
 	$(VENV)/bin/ruff check .

@@ -18,6 +18,16 @@ BEAT_SCHEDULE: dict[str, dict] = {
         "schedule": crontab(minute="*/15"),
         "options": {"expires": 14 * 60},
     },
+    # Every quarter of an hour, as the milestone reminders: each person signed up to an
+    # opportunity is reminded once, at 09:00 (MILESTONE_REMINDER_HOUR) where they live on the
+    # day before it, so a run finds those whose morning began since the last one. Each due
+    # reminder is a task queued when the run commits; only sending marks it sent (under the
+    # sign-up's lock), so a lost task is queued again by the next run and none goes out twice.
+    "send-opportunity-reminders": {
+        "task": "programs.tasks.send_opportunity_reminders",
+        "schedule": crontab(minute="*/15"),
+        "options": {"expires": 14 * 60},
+    },
     # Hourly, five past: milestones overdue more than MILESTONE_ESCALATE_AFTER_DAYS program days
     # go to their cohort's program manager, each once (the milestone records it); an hour is
     # soon enough for something already a week late.

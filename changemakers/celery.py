@@ -9,3 +9,14 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "changemakers.settings.base")
 app = Celery("changemakers")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+def _connect_signals() -> None:
+    # The request id follows a request into its tasks; task outcomes are counted for /metrics.
+    from changemakers.core import requestid, task_counts
+
+    requestid.connect_celery()
+    task_counts.connect_celery()
+
+
+_connect_signals()

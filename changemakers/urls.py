@@ -5,6 +5,8 @@ from django.utils.translation import gettext_lazy as _
 from django.views.generic import RedirectView
 
 from changemakers import health
+from changemakers.backoffice.metrics import metrics
+from changemakers.core.language import language_switch
 from changemakers.core.preferences import preferences_edit
 from changemakers.core.twofactor.urls import passkey_urls
 
@@ -22,12 +24,15 @@ class FaviconView(RedirectView):
 
 urlpatterns = [
     path("favicon.ico", FaviconView.as_view(), name="favicon"),
-    path("", include("creators.urls")),
+    # The creators' pages, with the public profile composed above the apps.
+    path("", include("changemakers.backoffice.creator_urls")),
     path("", include("programs.urls")),
     path("portal/donation/", include("donations.portal_urls")),
     path("nonprofit/", include("donations.nonprofit_urls")),
+    path("nonprofits/", include("donations.public_urls")),
     path("webhooks/", include("donations.webhook_urls")),
     path("program/", include("changemakers.backoffice.public_urls")),
+    path("share/", include("changemakers.backoffice.share_urls")),
     path("accounts/two-factor/webauthn/", passkey_urls),
     path("accounts/two-factor/", include("changemakers.core.twofactor.urls")),
     path("accounts/settings/", preferences_edit, name="preferences"),
@@ -38,9 +43,11 @@ urlpatterns = [
     path("staff/", include("changemakers.backoffice.urls")),
     path("staff/", include("donations.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("language/", language_switch, name="language"),
     path("api/v1/", include("changemakers.api.urls")),
     path("healthz", health.healthz, name="healthz"),
     path("healthz/live", health.live, name="healthz-live"),
+    path("metrics", metrics, name="metrics"),
     path("admin/", admin.site.urls),
 ]
 

@@ -10,16 +10,27 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_countries.filters import CountryFilter
+from modeltranslation.admin import TranslationAdmin
 
 from changemakers.core.admin import (
     BOTH_LOCATIONS,
+    LanguageInputsMixin,
     ReadOnlyAdmin,
     ServiceModelAdmin,
     TabularInline,
+    TranslatedTabularInline,
     run_transitions,
     transition_with_reason,
 )
+from changemakers.core.content_languages import (
+    changed_texts,
+    content_languages,
+    localized,
+    texts_of,
+    translations_of,
+)
 
+from .forms import handle_normalize
 from .models import (
     Cause,
     ChangeMakersList,
@@ -68,6 +79,10 @@ class CreatorAdminForm(forms.ModelForm):
     class Meta:
         model = Creator
         fields = ["display_name", "handle", "country", "causes", "follower_count", "bio", "user"]
+
+    def clean_handle(self) -> str:
+        # As everywhere a handle is typed: with or without its @ (the model checks the rest).
+        return handle_normalize(self.cleaned_data["handle"])
 
     def clean_causes(self) -> list[str]:
         # Stored in the vocabulary's order, whatever order the boxes were ticked in.
@@ -169,10 +184,12 @@ class CreatorAdmin(ServiceModelAdmin):
         )
 
 
+LIST_TEXTS = ("title", "introduction")
+
 # --- The yearly list ------------------------------------------------------------------------
 
 
-class ListEntryInline(TabularInline):
+class ListEntryInline(TranslatedTabularInline):
     """The entries already on the list. The creator is fixed here (remove the entry and add it
     again to change it), so fifty rows cost one query instead of one per row."""
 
@@ -220,7 +237,7 @@ class NewListEntryForm(forms.ModelForm):
         return cleaned
 
 
-class NewListEntryInline(TabularInline):
+class NewListEntryInline(TranslatedTabularInline):
     model = ListEntry
     form = NewListEntryForm
     extra = 3
@@ -236,7 +253,7 @@ class NewListEntryInline(TabularInline):
 
 
 @admin.register(ChangeMakersList)
-class ChangeMakersListAdmin(ServiceModelAdmin):
+class ChangeMakersListAdmin(LanguageInputsMixin, ServiceModelAdmin, TranslationAdmin):
     list_display = ["year", "title", "entry_count", "status", "published_at"]
     list_filter = ["status"]
     search_fields = ["title", "year__exact"]
@@ -263,17 +280,18 @@ class ChangeMakersListAdmin(ServiceModelAdmin):
         if _list_is_draft(obj):
             return readonly
         # Frozen like its entries: what the public was shown stays what was announced.
-        return [*readonly, *(name for name in ("title", "introduction") if name not in readonly)]
+        texts = [localized(name, lang) for name in LIST_TEXTS for lang in content_languages()]
+        return [*readonly, *(name for name in texts if name not in readonly)]
 
     def save_model(self, request, obj, form, change):
         if not change:
             return super().save_model(request, obj, form, change)
-        if {"title", "introduction"} & set(form.changed_data):
+        if changed_texts(form.changed_data, LIST_TEXTS):
             list_update(
                 change_makers_list=obj,
                 actor=request.user,
-                title=obj.title,
-                introduction=obj.introduction,
+                **texts_of(obj, LIST_TEXTS),
+                translations=translations_of(obj, LIST_TEXTS),
             )
         return None
 
@@ -286,7 +304,7 @@ class ChangeMakersListAdmin(ServiceModelAdmin):
         for entry in formset.deleted_objects:
             list_entry_remove(entry=entry, actor=request.user)
         for entry, changed in formset.changed_objects:
-            fields = {name: getattr(entry, name) for name in ENTRY_FIELDS if name in changed}
+            fields = _entry_changes(entry, changed)
             if fields:
                 list_entry_update(entry=entry, actor=request.user, **fields)
         for entry in formset.new_objects:
@@ -301,7 +319,10 @@ class ChangeMakersListAdmin(ServiceModelAdmin):
 
     def create_through_service(self, request, obj, form):
         return list_create(
-            year=obj.year, title=obj.title, introduction=obj.introduction, actor=request.user
+            year=obj.year,
+            **texts_of(obj, LIST_TEXTS),
+            translations=translations_of(obj, LIST_TEXTS),
+            actor=request.user,
         )
 
     @admin.action(
@@ -342,14 +363,25 @@ def _entry_add(entry: ListEntry, *, actor) -> ListEntry:
         creator=entry.creator,
         country=entry.country.code or None,
         cause=entry.cause,
-        citation=entry.citation,
+        **texts_of(entry, ["citation"]),
+        translations=translations_of(entry, ["citation"]),
         position=entry.position,
         actor=actor,
     )
 
 
+def _entry_changes(entry: ListEntry, changed) -> dict:
+    """What an admin form changed on an entry, as `list_entry_update` takes it (the citation
+    in English under its own name, its translations under theirs)."""
+    fields = {name: getattr(entry, name) for name in ENTRY_FIELDS if name in changed}
+    fields.pop("citation", None)
+    if changed_texts(changed, ["citation"]):
+        fields.update(texts_of(entry, ["citation"]), **translations_of(entry, ["citation"]))
+    return fields
+
+
 @admin.register(ListEntry)
-class ListEntryAdmin(ServiceModelAdmin):
+class ListEntryAdmin(LanguageInputsMixin, ServiceModelAdmin, TranslationAdmin):
     """Entries are added, changed and deleted here through the list services, so a
     published list refuses them (under its lock) and every change is audited. An entry stays
     on its list and with its creator: remove it and add another to change those."""
@@ -370,7 +402,7 @@ class ListEntryAdmin(ServiceModelAdmin):
     def save_model(self, request, obj, form, change):
         if not change:
             return super().save_model(request, obj, form, change)
-        fields = {name: getattr(obj, name) for name in ENTRY_FIELDS if name in form.changed_data}
+        fields = _entry_changes(obj, form.changed_data)
         if fields:
             list_entry_update(entry=obj, actor=request.user, **fields)
         return None

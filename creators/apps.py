@@ -7,6 +7,7 @@ class CreatorsConfig(AppConfig):
     verbose_name = _("Creators")
 
     def ready(self) -> None:
+        from changemakers.core.emails import email_language_declare
         from changemakers.core.events import event_types_declare
         from changemakers.core.personal_data import personal_data_declare
         from changemakers.core.roles import (
@@ -29,6 +30,8 @@ class CreatorsConfig(AppConfig):
         role_link_declare(Role.CREATOR, "creator")
         # A creator's time zone is first guessed from their country.
         time_zone_country_declare(_creator_country)
+        # And their emails are in the language of their profile.
+        email_language_declare(_creator_language)
         staff_role_grants_declare(
             "creators",
             {
@@ -53,3 +56,10 @@ def _creator_country(user) -> str | None:
 
     creator = creator_of(user)
     return creator.country.code if creator is not None else None
+
+
+def _creator_language(user) -> str:
+    from .models import creator_of
+
+    creator = creator_of(user)
+    return creator.language if creator is not None else ""

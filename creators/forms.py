@@ -1,12 +1,61 @@
 from django import forms
 from django.conf import settings
+from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
+from changemakers.core.content_languages import TranslatedFieldsMixin
 from changemakers.core.preferences import TimeZoneField
 from changemakers.core.uploads import image_check, image_without_metadata, rename_checked
 
 from .models import Cause, PublicField, handle_validator
+
+
+class SignInForm(AuthenticationForm):
+    """Django's sign-in form, asking for what everyone signs in with: their email address.
+    Accounts are named by their email, so the field keeps its name (`username`), which
+    django-axes counts failures by."""
+
+    def __init__(self, request=None, *args, **kwargs) -> None:
+        super().__init__(request, *args, **kwargs)
+        username = self.fields["username"]
+        username.label = _("Email")
+        username.widget.input_type = "email"
+        username.widget.attrs.update({"autocomplete": "username", "spellcheck": "false"})
+
+    def get_invalid_login_error(self) -> forms.ValidationError:
+        # "Please enter a correct email and password...", in Django's own words.
+        return forms.ValidationError(
+            self.error_messages["invalid_login"],
+            code="invalid_login",
+            params={"username": _("email")},
+        )
+
+
+def handle_normalize(value: str) -> str:
+    """A handle as typed (" @JoelBervell ") as it is stored: without spaces or the @."""
+    return value.strip().lstrip("@").strip()
+
+
+class HandleField(forms.CharField):
+    """A TikTok handle, typed with or without its @ (stored without). One wording for its
+    help and its errors everywhere a handle is typed."""
+
+    default_validators = [handle_validator]
+
+    def __init__(self, *, help_text=None, **kwargs) -> None:
+        kwargs.setdefault("label", _("Handle"))
+        kwargs.setdefault("max_length", 31)
+        super().__init__(
+            help_text=_("Their TikTok handle, such as @joelbervell.")
+            if help_text is None
+            else help_text,
+            **kwargs,
+        )
+        self.widget.attrs.update({"autocomplete": "off", "spellcheck": "false"})
+
+    def to_python(self, value) -> str:
+        return handle_normalize(super().to_python(value))
 
 
 def country_choices() -> list[tuple[str, str]]:
@@ -52,11 +101,7 @@ class ProfileForm(forms.Form):
     to decide; this form checks shape, and the photo's real type and size."""
 
     display_name = forms.CharField(label=_("Display name"), max_length=120)
-    handle = forms.CharField(
-        label=_("Handle"),
-        max_length=31,
-        help_text=_("2 to 30 letters, digits, dots or underscores; the @ is optional."),
-    )
+    handle = HandleField(help_text=_("Your TikTok handle, such as @joelbervell."))
     country = forms.ChoiceField(label=_("Country"), choices=country_choices)
     causes = forms.MultipleChoiceField(
         label=_("Causes"), choices=Cause.choices, widget=forms.CheckboxSelectMultiple
@@ -78,11 +123,6 @@ class ProfileForm(forms.Form):
         widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
     )
     remove_photo = forms.BooleanField(label=_("Remove my photo"), required=False)
-
-    def clean_handle(self) -> str:
-        handle = self.cleaned_data["handle"].strip().lstrip("@")
-        handle_validator(handle)
-        return handle
 
     def clean_photo(self):
         photo = self.cleaned_data.get("photo")
@@ -130,7 +170,9 @@ def links_from(formset: forms.BaseFormSet) -> list[tuple[str, str]]:
 # --- Staff: the yearly list editions and the program page ------------------------------------
 
 
-class EditionForm(forms.Form):
+class EditionForm(TranslatedFieldsMixin, forms.Form):
+    translated_fields = ("title", "introduction")
+
     year = forms.IntegerField(label=_("Year"), min_value=2000, max_value=2100)
     title = forms.CharField(label=_("Title"), max_length=200)
     introduction = forms.CharField(
@@ -141,7 +183,9 @@ class EditionForm(forms.Form):
     )
 
 
-class EditionTextForm(forms.Form):
+class EditionTextForm(TranslatedFieldsMixin, forms.Form):
+    translated_fields = ("title", "introduction")
+
     title = forms.CharField(label=_("Title"), max_length=200)
     introduction = forms.CharField(
         label=_("Introduction"),
@@ -151,9 +195,11 @@ class EditionTextForm(forms.Form):
     )
 
 
-class EntryEditForm(forms.Form):
-    """An entry's country, cause, citation and position. Whether the position is free is the
-    service's (and the database's) to say."""
+class EntryEditForm(TranslatedFieldsMixin, forms.Form):
+    """An entry's country, cause, citation (English, and optionally each other language) and
+    position. Whether the position is free is the service's (and the database's) to say."""
+
+    translated_fields = ("citation",)
 
     country = forms.ChoiceField(label=_("Country"))
     cause = forms.ChoiceField(label=_("Cause"), choices=Cause.choices)
@@ -170,40 +216,25 @@ class EntryEditForm(forms.Form):
 
 
 class EntryAddForm(EntryEditForm):
-    """A new entry: the creator by handle; an empty country or cause takes the creator's
-    current one, an empty position the next after the last."""
+    """A new entry: the creator by handle (picked from a search, or typed with or without its
+    @); an empty country or cause takes the creator's current one, an empty position the next
+    after the last."""
 
-    handle = forms.CharField(
-        label=_("Creator's handle"),
-        max_length=31,
-        help_text=_("The @handle of a creator already in the program."),
-        widget=forms.TextInput(attrs={"list": "creator-handles", "autocomplete": "off"}),
+    handle = HandleField(
+        label=_("Creator"),
+        help_text="",
+        error_messages={"required": _("Search for the creator, then pick them.")},
     )
     field_order = ["handle", "country", "cause", "citation", "position"]
 
-    def __init__(self, *args, suggest_url: str = "", **kwargs) -> None:
+    def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        if suggest_url:  # htmx fills the datalist with a few matches as staff type
-            self.fields["handle"].widget.attrs.update(
-                {
-                    "data-hx-get": suggest_url,
-                    "data-hx-trigger": "input changed delay:250ms",
-                    "data-hx-target": "#creator-handles",
-                    "data-hx-swap": "innerHTML",
-                    "data-hx-sync": "this:replace",
-                }
-            )
         self.fields["country"].required = False
         self.fields["country"].choices = [("", _("The creator's current country")), *countries]
         self.fields["cause"].required = False
         self.fields["cause"].choices = [("", _("The creator's first cause")), *Cause.choices]
         self.fields["position"].required = False
         self.fields["position"].help_text = _("Empty: after the last entry.")
-
-    def clean_handle(self) -> str:
-        handle = self.cleaned_data["handle"].strip().lstrip("@")
-        handle_validator(handle)
-        return handle
 
 
 class ListImportForm(forms.Form):
@@ -225,6 +256,14 @@ class ListImportForm(forms.Form):
 
 class UnpublishForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), max_length=500)
+
+
+class PublishForm(forms.Form):
+    """Asked with the confirmation of publishing while some creators have not confirmed."""
+
+    without_unconfirmed = forms.BooleanField(
+        label=_("Publish without the creators who have not confirmed"), required=False
+    )
 
 
 class ConsentForm(forms.Form):

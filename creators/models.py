@@ -12,11 +12,12 @@ from django_countries.fields import CountryField
 
 from changemakers.core.models import SingleUseLink, TimeStampedModel, person_field
 from changemakers.core.roles import Role, linked, linked_roles
+from changemakers.core.search import matching
 from changemakers.core.uploads import RandomName
 
 handle_validator = RegexValidator(
     regex=r"^[A-Za-z0-9_.]{2,30}$",
-    message=_("A handle is 2 to 30 letters, digits, dots or underscores, without the leading @."),
+    message=_("A handle is 2 to 30 letters, digits, dots or underscores, such as @joelbervell."),
 )
 
 
@@ -74,6 +75,12 @@ class PublicField(models.TextChoices):
     CAUSES = "causes", _("Causes")
     LINKS = "links", _("Links")
     FOLLOWERS = "followers", _("Follower count")
+    # The impact story, composed above the apps (changemakers/backoffice/stories.py). Added
+    # after consent was first asked: a creator who answered before has not ticked them, so
+    # they stay hidden until the creator does.
+    COHORT = "cohort", _("Cohort and mission")
+    DONATION = "donation", _("Nonprofit supported in my name")
+    HIGHLIGHTS = "highlights", _("Highlights of my work")
 
 
 def validate_public_fields(value) -> None:
@@ -102,6 +109,11 @@ class CreatorQuerySet(models.QuerySet):
     def with_handle(self, handle: str) -> "CreatorQuerySet":
         return self.filter(handle__iexact=handle.lstrip("@"))
 
+    def matching(self, text: str) -> "CreatorQuerySet":
+        """Creators whose name or handle contains `text` (folded, see
+        changemakers.core.search.search_text), those starting with it first."""
+        return matching(self, text, "display_name", "handle", order=("display_name", "handle"))
+
     def with_cause(self, cause: str) -> "CreatorQuerySet":
         # Causes are a JSON list of codes; the quoted code is unique text in it on any database.
         return self.filter(causes__icontains=f'"{cause}"')
@@ -113,7 +125,7 @@ class Creator(TimeStampedModel):
         _("handle"),
         max_length=30,
         validators=[handle_validator],
-        help_text=_("The creator's @handle, without the @."),
+        help_text=_("Their TikTok handle, such as @joelbervell."),
     )
     country = CountryField(_("country"))
     causes = models.JSONField(

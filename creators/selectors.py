@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from django.db.models import Count, Q, QuerySet
 from django_countries import countries
 
+from changemakers.core.content_languages import sorted_by_name
 from changemakers.core.models import AuditEvent
 
 from .models import Cause, ChangeMakersList, Creator, ListEntry, PublicField, shows_q
@@ -68,7 +69,7 @@ def list_country_choices(change_makers_list: ChangeMakersList) -> list[tuple[str
         .values_list("country", flat=True)
         .distinct()
     )
-    return sorted(((code, str(countries.name(code))) for code in codes), key=lambda c: c[1])
+    return sorted_by_name(((code, str(countries.name(code))) for code in codes), key=lambda c: c[1])
 
 
 def list_summary(change_makers_list: ChangeMakersList) -> ListSummary:

@@ -9,7 +9,7 @@ message. A form that is refused is shown again with a 422.
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -17,9 +17,18 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from changemakers.core.confirm import CONFIRM_AUTO_ID, Confirmation, confirm_response
 from changemakers.core.htmx import REFUSED, form_refusal, is_partial, partial_target, vary_on_htmx
 from changemakers.core.pagination import page_context
 from changemakers.core.roles import staff_required
+from changemakers.core.search import (
+    PICKER_MIN_LENGTH,
+    Picker,
+    PickerMatch,
+    picker_rows,
+    picker_with_selected,
+    search_text,
+)
 
 from . import selectors, services
 from .forms import (
@@ -28,7 +37,9 @@ from .forms import (
     EntryAddForm,
     EntryEditForm,
     ListImportForm,
+    PublishForm,
     UnpublishForm,
+    handle_normalize,
 )
 from .list_import import ListImportRefused, template_csv
 from .models import Cause, ChangeMakersList, Creator, ListEntry
@@ -74,7 +85,11 @@ def edition_create(request: HttpRequest) -> HttpResponse:
     form = EditionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            edition = services.list_create(**form.cleaned_data, actor=request.user)
+            edition = services.list_create(
+                **form.default_language_data(),
+                translations=form.translations(),
+                actor=request.user,
+            )
         except ValidationError as error:
             form_refusal(form, error)
         else:
@@ -104,10 +119,16 @@ def _edition_context(
         "unpublish_form": UnpublishForm(),
     }
     if context["editable"] and context["may_edit"]:
-        context["add_form"] = _add_form(edition)
-        context["text_form"] = EditionTextForm(
-            initial={"title": edition.title, "introduction": edition.introduction}
+        add_form = extra.get("add_form") or _add_form(edition)
+        context["add_form"] = add_form
+        # Without JavaScript the picker's search reloads the page with ?creator_q=...
+        context["creator_picker"] = _creator_picker(
+            edition,
+            query=request.GET.get(CREATOR_SEARCH, ""),
+            picked=handle_normalize(add_form.data.get("handle", "")) if add_form.is_bound else "",
+            errors=add_form.errors.get("handle", []),
         )
+        context["text_form"] = EditionTextForm(initial=EditionTextForm.initial_from(edition))
     return context | extra
 
 
@@ -130,7 +151,10 @@ def edition_edit(request: HttpRequest, year: int) -> HttpResponse:
     if form.is_valid():
         try:
             services.list_update(
-                change_makers_list=edition, actor=request.user, **form.cleaned_data
+                change_makers_list=edition,
+                actor=request.user,
+                **form.default_language_data(),
+                translations=form.translations(),
             )
         except ValidationError as error:
             if edition.status != ChangeMakersList.Status.DRAFT:  # its page shows no form
@@ -144,33 +168,76 @@ def edition_edit(request: HttpRequest, year: int) -> HttpResponse:
     return render(request, EDITION, context, status=REFUSED)
 
 
-HANDLE_SUGGESTIONS = 20
+CREATOR_SEARCH = "creator_q"
 
 
 def _add_form(edition: ChangeMakersList, data=None) -> EntryAddForm:
-    url = reverse("creators:edition-handles", kwargs={"year": edition.year})
-    return EntryAddForm(data, suggest_url=url)
+    return EntryAddForm(data)
+
+
+def _creator_matches(edition: ChangeMakersList, creators) -> list[PickerMatch]:
+    """Creators as picker rows; those already on the edition are shown, marked, not pickable."""
+    on_list = _("On the %(year)s list") % {"year": edition.year}
+    return [
+        PickerMatch(
+            value=creator.handle,
+            label=creator.display_name,
+            detail=creator.at_handle,
+            mark=on_list if creator.on_list else "",
+            disabled=creator.on_list,
+        )
+        for creator in creators
+    ]
+
+
+def _creator_picker(
+    edition: ChangeMakersList, *, query: str = "", picked: str = "", errors=()
+) -> Picker:
+    """The add form's creator picker: up to a few creators matching `query` (name or handle,
+    with or without @, any case or accents), and the one `picked` (a handle) if any. Two
+    queries whatever the number of creators."""
+    creators = Creator.objects.public().annotate(
+        on_list=Exists(ListEntry.objects.filter(change_makers_list=edition, creator=OuterRef("pk")))
+    )
+    text = search_text(query)
+    rows, more = (
+        picker_rows(creators.matching(text)) if len(text) >= PICKER_MIN_LENGTH else ([], False)
+    )
+    matches = _creator_matches(edition, rows)
+    if picked and not any(row.handle.lower() == picked.lower() for row in rows):
+        found = creators.with_handle(picked).first()
+        if found is not None:
+            matches = picker_with_selected(matches, _creator_matches(edition, [found])[0])
+    selected = next((m.value for m in matches if m.value.lower() == picked.lower()), "")
+    return Picker(
+        id="add-creator",
+        name="handle",
+        label=_("Creator"),
+        help=_("Their name or TikTok handle, with or without the @."),
+        search_name=CREATOR_SEARCH,
+        search_url=reverse("creators:edition-creator-search", kwargs={"year": edition.year}),
+        search_form="add-search-form",
+        query=query,
+        matches=matches,
+        selected=selected,
+        more=more,
+        errors=list(errors),
+    )
 
 
 @require_GET
 @staff_required(perm="creators.add_listentry")
-def edition_handles(request: HttpRequest, year: int) -> HttpResponse:
-    """Suggestions for the add form's handle field as staff type (htmx fills its datalist):
-    a few creators not on the list yet whose handle or name starts with what is typed. The
-    program may have thousands of creators; the page never lists them all."""
+def edition_creator_search(request: HttpRequest, year: int) -> HttpResponse:
+    """The add form's picker as staff type (htmx): a few creators matching what is typed,
+    those already on the edition marked. The program may have thousands of creators; the page
+    never lists them all."""
     edition = _edition_or_404(year)
-    typed = request.GET.get("handle", "").strip().lstrip("@")[:31]
-    creators = Creator.objects.none()
-    if typed:
-        creators = (
-            Creator.objects.filter(
-                Q(handle__istartswith=typed) | Q(display_name__istartswith=typed)
-            )
-            .exclude(list_entries__change_makers_list=edition)
-            .order_by("handle")
-            .only("handle", "display_name")[:HANDLE_SUGGESTIONS]
-        )
-    return render(request, f"{EDITION}#handle_options", {"suggestions": creators})
+    picker = _creator_picker(
+        edition,
+        query=request.GET.get(CREATOR_SEARCH, ""),
+        picked=handle_normalize(request.GET.get("handle", ""))[:31],
+    )
+    return render(request, "components/picker_results.html", {"picker": picker, "oob": True})
 
 
 @require_POST
@@ -192,6 +259,7 @@ def entry_add(request: HttpRequest, year: int) -> HttpResponse:
                 country=data["country"] or None,
                 cause=data["cause"] or (creator.causes[0] if creator.causes else ""),
                 citation=data["citation"],
+                translations=form.translations(),
                 position=data["position"],
                 actor=request.user,
             )
@@ -218,8 +286,8 @@ def entry_edit(request: HttpRequest, year: int, pk: int) -> HttpResponse:
     initial = {
         "country": entry.country.code,
         "cause": entry.cause,
-        "citation": entry.citation,
         "position": entry.position,
+        **EntryEditForm.initial_from(entry),
     }
     form = EntryEditForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -361,10 +429,14 @@ def edition_preview(request: HttpRequest, year: int) -> HttpResponse:
     )
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @staff_required(perm="creators.change_changemakerslist")
+@vary_on_htmx
 def edition_publish(request: HttpRequest, year: int) -> HttpResponse:
+    """GET: the confirmation (who appears on the public list); POST: publish it."""
     edition = _edition_or_404(year)
+    if request.method == "GET":
+        return confirm_response(request, _publish_confirmation(edition))
     try:
         services.list_publish(
             change_makers_list=edition,
@@ -377,6 +449,67 @@ def edition_publish(request: HttpRequest, year: int) -> HttpResponse:
     else:
         messages.success(request, _("%(title)s is published.") % {"title": edition.title})
     return redirect("creators:edition-detail", year=year)
+
+
+def _publish_confirmation(edition: ChangeMakersList) -> Confirmation:
+    """What `list_publish` does: who the public will see, and who not yet."""
+    shown = edition.entries.consented().count()
+    awaiting = edition.entries.awaiting_consent().count()
+    names = {"title": edition.title, "url": edition.get_absolute_url(), "count": shown}
+    consequences = [
+        ngettext(
+            "%(title)s becomes public at %(url)s with its %(count)s creator who confirmed "
+            "they agree to appear on it.",
+            "%(title)s becomes public at %(url)s with its %(count)s creators who confirmed "
+            "they agree to appear on it.",
+            shown,
+        )
+        % names,
+        _(
+            "Its entries are frozen while it is published. Once public, it may be seen and "
+            "shared, even if it is unpublished later."
+        ),
+    ]
+    if awaiting:
+        consequences.append(
+            ngettext(
+                "%(count)s creator has not confirmed: tick the box to publish without them "
+                "(they stay off the public list until they confirm), or publishing is refused.",
+                "%(count)s creators have not confirmed: tick the box to publish without them "
+                "(they stay off the public list until they confirm), or publishing is refused.",
+                awaiting,
+            )
+            % {"count": awaiting}
+        )
+    back = reverse("creators:edition-detail", args=[edition.year])
+    return Confirmation(
+        title=_("Publish %(title)s?") % names,
+        consequences=consequences,
+        action=reverse("creators:edition-publish", args=[edition.year]),
+        submit=_("Publish"),
+        back=back,
+        form=PublishForm(auto_id=CONFIRM_AUTO_ID) if awaiting else None,
+        danger=False,
+    )
+
+
+def _unpublish_confirmation(edition: ChangeMakersList) -> Confirmation:
+    names = {"title": edition.title, "url": edition.get_absolute_url()}
+    return Confirmation(
+        title=_("Unpublish %(title)s?") % names,
+        consequences=[
+            _(
+                "It goes back to draft: %(url)s and its creators' place on it are no longer "
+                "public, until it is published again."
+            )
+            % names,
+            _("Its entries stay as they are; your reason is kept in its history."),
+        ],
+        action=reverse("creators:edition-unpublish", args=[edition.year]),
+        submit=_("Unpublish the list"),
+        back=reverse("creators:edition-detail", args=[edition.year]),
+        form=UnpublishForm(auto_id=CONFIRM_AUTO_ID),
+    )
 
 
 @require_POST
@@ -417,10 +550,14 @@ def edition_consent_remind(request: HttpRequest, year: int) -> HttpResponse:
     return redirect("creators:edition-detail", year=year)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @staff_required(perm="creators.change_changemakerslist")
+@vary_on_htmx
 def edition_unpublish(request: HttpRequest, year: int) -> HttpResponse:
+    """GET: the confirmation (with the reason asked); POST: back to draft."""
     edition = _edition_or_404(year)
+    if request.method == "GET":
+        return confirm_response(request, _unpublish_confirmation(edition))
     form = UnpublishForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Say why the list is taken down."))

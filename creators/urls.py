@@ -8,7 +8,9 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("list/", views.list_latest, name="list"),
     path("list/<int:year>/", views.list_year, name="list-year"),
-    path("creators/<str:handle>/", views.creator_detail, name="creator-detail"),
+    # The profile itself ("creator-detail") tells the creator's impact story, from programs
+    # and donations too: it is composed above the apps (changemakers/backoffice/creator_urls.py
+    # adds it to this namespace).
     path("creators/<str:handle>/photo/", views.creator_photo, name="creator-photo"),
     path("portal/profile/", views.profile_edit, name="profile-edit"),
     path("portal/consent/", views.consent_edit, name="consent-edit"),
@@ -24,7 +26,11 @@ urlpatterns = [
     path("staff/lists/<int:year>/", staff_views.edition_detail, name="edition-detail"),
     path("staff/lists/<int:year>/edit/", staff_views.edition_edit, name="edition-edit"),
     path("staff/lists/<int:year>/entries/", staff_views.entry_add, name="edition-entry-add"),
-    path("staff/lists/<int:year>/handles/", staff_views.edition_handles, name="edition-handles"),
+    path(
+        "staff/lists/<int:year>/creator-search/",
+        staff_views.edition_creator_search,
+        name="edition-creator-search",
+    ),
     path(
         "staff/lists/<int:year>/entries/<int:pk>/",
         staff_views.entry_edit,

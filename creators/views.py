@@ -19,22 +19,39 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from changemakers.core.htmx import REFUSED, form_refusal, is_partial, vary_on_htmx
 from changemakers.core.pagination import page_context
+from changemakers.core.placed_messages import message_place
 from changemakers.core.ratelimit import client_address, rate_count, rate_exceeded
 from changemakers.core.redirects import safe_next_path
 from changemakers.core.roles import Role, creator_required, role_of
 from changemakers.core.timezones import time_zone_of, time_zone_remember
 from changemakers.core.twofactor.middleware import after_sign_in
 from changemakers.core.uploads import upload_response
+from changemakers.core.whole_page import country_code, page_number, whole_page
 
 from . import selectors, services
-from .forms import ConsentForm, ListFilterForm, ProfileForm, link_formset, links_from
+from .forms import (
+    ConsentForm,
+    ListFilterForm,
+    ProfileForm,
+    SignInForm,
+    link_formset,
+    links_from,
+)
 from .models import Cause, ChangeMakersList, Creator, PublicField, creator_of, handle_validator
 
 HOME_ENTRY_COUNT = 8
 LIST_PAGE_SIZE = 50
+# The list's filters a whole page is kept for (core/whole_page.py): a country code, a cause,
+# a page. A search by name is computed afresh.
+LIST_FILTERS = {
+    "country": country_code,
+    "cause": lambda value: value in Cause.values,
+    "page": page_number,
+}
 
 
 @require_GET
+@whole_page()
 def home(request: HttpRequest) -> HttpResponse:
     latest = selectors.published_list_latest()
     context = {
@@ -59,6 +76,7 @@ def list_latest(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@whole_page(params=LIST_FILTERS)
 @vary_on_htmx
 def list_year(request: HttpRequest, year: int) -> HttpResponse:
     change_makers_list = selectors.published_list_for_year(year)
@@ -93,6 +111,8 @@ def list_page(
         "change_makers_list": change_makers_list,
         "form": form,
         "filtered": any(filters.values()),
+        # Named on the folded filters' summary: "Filters (2 active)".
+        "active_filters": sum(1 for value in filters.values() if value),
         # Cached parts (core/page_cache.py) only under keys from a bounded set, so no query
         # string can fill the cache: the form as it first shows, the entries of a country and
         # cause page by page; a search is computed afresh (None: not cached).
@@ -116,22 +136,11 @@ def _handle_or_404(handle: str) -> str:
     return handle
 
 
-@require_GET
-def creator_detail(request: HttpRequest, handle: str) -> HttpResponse:
-    handle = _handle_or_404(handle)
-    creator = Creator.objects.public().with_handle(handle).prefetch_related("links").first()
-    if creator is None:
-        raise Http404
-    context = {
-        "creator": creator,
-        "entries": selectors.creator_public_entries(creator),
-    }
-    return render(request, "creators/creator_detail.html", context)
-
-
 class LoginView(auth_views.LoginView):
     """Django's login (AuthenticationForm passes `request` to authenticate, as axes needs),
     landing each role on its own start page unless a safe `next` was given."""
+
+    authentication_form = SignInForm
 
     def get_redirect_url(self) -> str:
         return safe_next_path(self.request, default="")
@@ -206,8 +215,8 @@ def profile_edit(request: HttpRequest) -> HttpResponse:
                 if data["time_zone"]:
                     time_zone_remember(request, data["time_zone"])
                 if not is_partial(request):
-                    messages.success(request, _("Your profile is saved."))
-                    return redirect("creators:profile-edit")
+                    message_place(request, _("Saved."), place="profile-saved")
+                    return redirect(reverse("creators:profile-edit") + "#profile-saved")
                 saved = True
                 initial_links = [{"label": label, "url": url} for label, url in links_from(formset)]
                 form = ProfileForm(initial=_profile_initial(creator, request.user))

@@ -7,6 +7,7 @@ class DonationsConfig(AppConfig):
     verbose_name = _("Donations")
 
     def ready(self) -> None:
+        from changemakers.core.emails import email_language_declare
         from changemakers.core.events import event_types_declare
         from changemakers.core.personal_data import personal_data_declare
         from changemakers.core.roles import (
@@ -42,6 +43,8 @@ class DonationsConfig(AppConfig):
         role_link_declare(Role.NONPROFIT, "nonprofit_contact")
         # A nonprofit contact's time zone is first guessed from the nonprofit's country.
         time_zone_country_declare(_contact_country)
+        # And their emails are in the language they chose as a contact.
+        email_language_declare(_contact_language)
         # Whoever proposes a grant does not approve it, and whoever vets a nonprofit does not
         # pay it: three roles share the money's path, and the auditor reads it all.
         payments = ["view_grant", "view_disbursement", "view_disbursementbatch"]
@@ -99,3 +102,10 @@ def _contact_country(user) -> str | None:
 
     contact = nonprofit_contact_of(user)
     return contact.nonprofit.country.code if contact is not None else None
+
+
+def _contact_language(user) -> str:
+    from .models import nonprofit_contact_of
+
+    contact = nonprofit_contact_of(user)
+    return contact.language if contact is not None else ""

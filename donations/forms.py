@@ -6,8 +6,9 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from changemakers.core.content_languages import collated
 from creators.forms import country_choices
-from creators.models import Creator
+from creators.models import Cause, Creator
 
 from .models import MONEY_DIGITS, MONEY_PLACES, Fund, Grant, Nonprofit, PayoutMethod
 from .models.money import currency_places, money_check
@@ -124,16 +125,19 @@ class OutcomeRecordForm(forms.Form):
 
 class GrantProposeForm(forms.Form):
     fund = forms.ModelChoiceField(label=_("Fund"), queryset=Fund.objects.order_by("name"))
+    # Both picked from a search (donations/views/pickers.py), which posts the row's id.
     nonprofit = forms.ModelChoiceField(
         label=_("Nonprofit"),
-        queryset=Nonprofit.objects.exclude(
-            verification_status=Nonprofit.Verification.REJECTED
-        ).order_by("legal_name"),
+        queryset=Nonprofit.objects.exclude(verification_status=Nonprofit.Verification.REJECTED),
         help_text=_("Verified nonprofits, and those still pending review."),
+        error_messages={
+            "required": _("Search for the nonprofit, then pick it."),
+            "invalid_choice": _("This nonprofit cannot receive a grant."),
+        },
     )
     creator = forms.ModelChoiceField(
         label=_("In the name of"),
-        queryset=Creator.objects.order_by("display_name"),
+        queryset=Creator.objects.public().order_by(collated("display_name"), "pk"),
         required=False,
         empty_label=_("Program grant (no creator)"),
     )
@@ -212,3 +216,46 @@ class NonprofitCreateForm(forms.Form):
         required=False,
         help_text=_("The payout provider's reference for the nonprofit's bank details."),
     )
+
+
+class DeclineForm(forms.Form):
+    """Why a nonprofit's description is declined (its contact reads it)."""
+
+    reason = forms.CharField(
+        label=_("Or decline it, saying why (the nonprofit's contact reads it)"),
+        max_length=500,
+        strip=True,
+    )
+
+
+class CausesForm(forms.Form):
+    """The causes a nonprofit's public page shows (staff choose them)."""
+
+    causes = forms.MultipleChoiceField(
+        label=_("Causes"),
+        required=False,
+        choices=Cause.choices,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+
+class PublicNonprofitFilterForm(forms.Form):
+    """The filters of the public list of supported nonprofits. Country choices are the
+    countries of those nonprofits; an unknown value is ignored rather than shown as an error."""
+
+    country = forms.ChoiceField(label=_("Country"), required=False)
+    cause = forms.ChoiceField(label=_("Cause"), required=False)
+
+    def __init__(self, *args, country_choices: list[tuple[str, str]], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["country"].choices = [("", _("All countries")), *country_choices]
+        self.fields["cause"].choices = [("", _("All causes")), *Cause.choices]
+
+    def filters(self) -> dict[str, str]:
+        if not self.is_bound:
+            return {"country": "", "cause": ""}
+        self.is_valid()
+        return {
+            name: "" if name in self.errors else self.cleaned_data.get(name, "")
+            for name in ("country", "cause")
+        }

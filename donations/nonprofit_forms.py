@@ -109,3 +109,17 @@ class ContactCreateForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=120)
     job_title = forms.CharField(label=_("Job title"), max_length=120, required=False)
     language = forms.ChoiceField(label=_("Email language"), choices=settings.LANGUAGES)
+
+
+class DescriptionForm(forms.Form):
+    """The contact's "what we do" for the public page (reviewed by staff before it shows)."""
+
+    description = forms.CharField(
+        label=_("What your organisation does"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 8}),
+        help_text=_(
+            "A few sentences for the public: who you help, where, and how. The program team "
+            "reads it before it appears on your public page."
+        ),
+    )

@@ -20,8 +20,16 @@ urlpatterns = [
     path("grants/<int:pk>/receipt/", views.grant_receipt, name="grant-receipt"),
     path("grants/<int:pk>/receipt/pdf/", views.grant_receipt_pdf, name="grant-receipt-pdf"),
     path("details/", views.details, name="details"),
+    path("public-page/", views.public_page, name="public-page"),
     path("payouts/", views.payouts, name="payouts"),
     path("payouts/set-up/", views.payouts_setup, name="payouts-setup"),
     path("payouts/manage/", views.payouts_manage, name="payouts-manage"),
     path("password/", views.password_set, name="password"),
+    path("opportunities/", views.opportunity_list, name="opportunity-list"),
+    path("opportunities/<int:pk>/sign-up/", views.opportunity_signup, name="opportunity-signup"),
+    path(
+        "opportunities/<int:pk>/withdraw/",
+        views.opportunity_withdraw,
+        name="opportunity-withdraw",
+    ),
 ]

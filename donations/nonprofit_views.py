@@ -1,8 +1,10 @@
 """The nonprofit's pages, under /nonprofit/: signing in by emailed link, then its own grants,
-their timeline and receipt (a printable page and a PDF), and its contact and payout details.
+their timeline and receipt (a printable page and a PDF), its contact and payout details, and
+the program's opportunities for nonprofits (signing up, withdrawing).
 
-Every grant is looked up through `Grant.objects.for_nonprofit_pages(<the contact's nonprofit>)`,
-so another organisation's grant id answers 404, like one that does not exist.
+Every grant is looked up through `Grant.objects.for_nonprofit_pages(<the contact's nonprofit>)`
+(the list through `for_nonprofit_list`, which that one builds on), so another organisation's
+grant id answers 404, like one that does not exist.
 """
 
 import hashlib
@@ -28,12 +30,15 @@ from changemakers.core.pdf import pdf_render, pdf_response
 from changemakers.core.ratelimit import client_address, rate_count, rate_exceeded
 from changemakers.core.roles import Role, nonprofit_required, role_of
 from changemakers.core.timezones import time_zone_of, time_zone_remember
+from programs.models import Opportunity
+from programs.views import opportunities as opportunity_views
 
 from . import selectors, services
-from .models import Grant, NonprofitContact, mask_reference, nonprofit_contact_of
+from .models import Grant, Nonprofit, NonprofitContact, mask_reference, nonprofit_contact_of
 from .nonprofit_forms import (
     BankDetailsForm,
     ContactDetailsForm,
+    DescriptionForm,
     OrganisationDetailsForm,
     PayoutChangeForm,
     SignInLinkRequestForm,
@@ -135,6 +140,8 @@ def link_open(request: HttpRequest, pk: int, token: str) -> HttpResponse:
             request,
             _("You are signed in for %(nonprofit)s.") % {"nonprofit": link.contact.nonprofit},
         )
+        if link.purpose == link.Purpose.PAYOUT_DETAILS:  # staff asked for new payout details
+            return redirect(reverse("nonprofit:details") + "#payout-title")
         return redirect("nonprofit:grant-list")
     return render(request, "donations/nonprofit/link_open.html", {"link": link})
 
@@ -148,7 +155,7 @@ def grant_list(request: HttpRequest) -> HttpResponse:
     nonprofit = _contact(request).nonprofit
     context = {
         "nonprofit": nonprofit,
-        **page_context(request, Grant.objects.for_nonprofit_pages(nonprofit), PAGE_SIZE),
+        **page_context(request, Grant.objects.for_nonprofit_list(nonprofit), PAGE_SIZE),
     }
     return render(request, "donations/nonprofit/grants.html", context)
 
@@ -317,6 +324,54 @@ def details(request: HttpRequest) -> HttpResponse:
     return render(request, DETAILS, context, status=status)
 
 
+PUBLIC_PAGE = "donations/nonprofit/public_page.html"
+
+
+@require_http_methods(["GET", "POST"])
+@nonprofit_required
+def public_page(request: HttpRequest) -> HttpResponse:
+    """ "What we do" for the organisation's public page: written here, public once the program
+    team approves it. Shows where the latest text stands (waiting, approved, or declined and
+    why) and the text the public sees meanwhile."""
+    nonprofit = _contact(request).nonprofit
+    status = 200
+    if request.method == "POST":
+        form = DescriptionForm(request.POST)
+        if form.is_valid():
+            try:
+                services.nonprofit_description_submit(
+                    nonprofit=nonprofit,
+                    description=form.cleaned_data["description"],
+                    actor=request.user,
+                )
+            except ValidationError as error:
+                form_refusal(form, error)
+            else:
+                messages.success(
+                    request,
+                    _(
+                        "Your text is sent to the program team. It appears on your public "
+                        "page once they approve it."
+                    ),
+                )
+                return redirect("nonprofit:public-page")
+        status = REFUSED
+    else:
+        waiting = nonprofit.description_status in (
+            Nonprofit.DescriptionStatus.PENDING,
+            Nonprofit.DescriptionStatus.DECLINED,
+        )
+        text = nonprofit.description_pending if waiting else nonprofit.description
+        form = DescriptionForm(initial={"description": text})
+    context = {
+        "nonprofit": nonprofit,
+        "form": form,
+        "is_public": Nonprofit.objects.supported().filter(pk=nonprofit.pk).exists(),
+        "share_url": request.build_absolute_uri(nonprofit.get_absolute_url()),
+    }
+    return render(request, PUBLIC_PAGE, context, status=status)
+
+
 @require_http_methods(["GET", "POST"])
 @nonprofit_required
 def password_set(request: HttpRequest) -> HttpResponse:
@@ -427,3 +482,43 @@ def payouts_manage(request: HttpRequest) -> HttpResponse:
         messages.error(request, " ".join(refusal.messages))
         return redirect("nonprofit:payouts")
     return redirect(url)
+
+
+# --- Opportunities the program offers nonprofits --------------------------------------------
+
+NONPROFIT_OPPORTUNITY_URLS = {
+    "list": "nonprofit:opportunity-list",
+    "signup": "nonprofit:opportunity-signup",
+    "withdraw": "nonprofit:opportunity-withdraw",
+}
+
+
+@require_GET
+@nonprofit_required
+def opportunity_list(request: HttpRequest) -> HttpResponse:
+    """The program's opportunities meant for nonprofits, and the contact's own sign-ups."""
+    context = opportunity_views.portal_context(
+        request, Opportunity.Audience.NONPROFITS, NONPROFIT_OPPORTUNITY_URLS
+    )
+    return render(request, opportunity_views.PORTAL, context)
+
+
+@require_POST
+@nonprofit_required
+def opportunity_signup(request: HttpRequest, pk: int) -> HttpResponse:
+    """The contact takes a place for their organisation (staff see it on the sign-up)."""
+    return opportunity_views.portal_signup(
+        request,
+        pk,
+        Opportunity.Audience.NONPROFITS,
+        reverse(NONPROFIT_OPPORTUNITY_URLS["list"]),
+        organisation=_contact(request).nonprofit.legal_name,
+    )
+
+
+@require_POST
+@nonprofit_required
+def opportunity_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+    return opportunity_views.portal_withdraw(
+        request, pk, reverse(NONPROFIT_OPPORTUNITY_URLS["list"])
+    )

@@ -1,14 +1,15 @@
 """The creator's donation: nominate the nonprofit, then follow the grant. Creators only, and
 only their own donation: every query starts from the signed-in creator."""
 
-from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from changemakers.core.htmx import REFUSED, form_refusal
+from changemakers.core.placed_messages import message_place
 from changemakers.core.roles import creator_required
 from creators.models import creator_of
 
@@ -76,13 +77,15 @@ def nominate(request: HttpRequest) -> HttpResponse:
             except ValidationError as error:
                 form_refusal(form, error)
             else:
-                messages.success(
+                # Shown on the donation it made, where the creator lands.
+                message_place(
                     request,
                     _("Thank you! Your nomination is with the program team.")
                     if choice == "verified"
                     else _("Thank you! The program team will vet this nonprofit first."),
+                    place="live-donation",
                 )
-                return redirect("portal-donations:status")
+                return redirect(reverse("portal-donations:status") + "#live-done")
         status = REFUSED
     return render(
         request,

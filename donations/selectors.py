@@ -4,12 +4,17 @@ history, a batch's progress, the funds' budgets and the nonprofit vetting list.
 Every function here answers in a fixed number of queries, whatever the number of rows.
 """
 
+from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import (
+    BooleanField,
     Case,
     Count,
+    ExpressionWrapper,
     F,
     IntegerField,
     Max,
@@ -24,6 +29,8 @@ from django.utils import timezone
 from django.utils.translation import gettext, pgettext_lazy
 from django_countries import countries
 
+from changemakers.core import page_cache
+from changemakers.core.content_languages import sorted_by_name
 from changemakers.core.models import AuditEvent
 from programs.models import Cohort
 
@@ -35,9 +42,11 @@ from .models import (
     Grant,
     Nonprofit,
     NonprofitContact,
+    NonprofitSignInLink,
     PaymentInstruction,
     PayoutDetailsChange,
     PayoutFailure,
+    grants_digest,
 )
 
 # --- The grant pipeline ------------------------------------------------------------------------
@@ -58,8 +67,9 @@ def grants_filtered(
     status: str = "",
     search: str = "",
 ) -> QuerySet[Grant]:
-    """Grants matching the staff pipeline's filters, with what a row shows, newest first."""
-    grants = Grant.objects.with_related().select_related("disbursement", *GRANT_DECIDERS)
+    """Grants matching the staff pipeline's filters, with their fund, nonprofit, creator and
+    disbursement, newest first."""
+    grants = Grant.objects.with_related().select_related("disbursement")
     if fund:
         grants = grants.filter(fund_id=fund)
     if cohort:
@@ -74,6 +84,13 @@ def grants_filtered(
     if search:
         grants = grants.search(search)
     return grants.order_by("-created_at", "-pk")
+
+
+def grants_for_pipeline(**filters) -> QuerySet[Grant]:
+    """The pipeline's rows: `grants_filtered` with who proposed and approved each grant. The
+    deciders come in a query of their own (none when no row has one): joining the user table
+    three more times made planning the rows' query cost more than running it."""
+    return grants_filtered(**filters).prefetch_related(*GRANT_DECIDERS)
 
 
 @dataclass(frozen=True)
@@ -115,7 +132,15 @@ def cohort_choices() -> list[tuple[int, str]]:
 def nonprofit_country_choices() -> list[tuple[str, str]]:
     """The countries nonprofits are registered in, as (code, name) sorted by name."""
     codes = Nonprofit.objects.order_by().values_list("country", flat=True).distinct()
-    return sorted(((code, str(countries.name(code))) for code in codes), key=lambda c: c[1])
+    return sorted_by_name(((code, str(countries.name(code))) for code in codes), key=lambda c: c[1])
+
+
+def grant_filter_choices() -> tuple[list[tuple[int, str]], list[tuple[str, str]]]:
+    """The cohorts and the countries the grant filters offer (the pipeline's and the staff
+    dashboard's), kept per data version and language: two reads on every page otherwise."""
+    return page_cache.cached(
+        "grant-filter-choices", lambda: (cohort_choices(), nonprofit_country_choices())
+    )
 
 
 # --- One grant -----------------------------------------------------------------------------------
@@ -136,6 +161,18 @@ def grant_disbursement(grant: Grant) -> Disbursement | None:
         return grant.disbursement
     except Disbursement.DoesNotExist:
         return None
+
+
+def payout_details_asks(grant: Grant) -> list[NonprofitSignInLink]:
+    """The asks for new payout details sent about `grant` (`payout_details_ask`), newest
+    first, each with its contact and sender (one query)."""
+    return list(
+        NonprofitSignInLink.objects.filter(
+            grant=grant, purpose=NonprofitSignInLink.Purpose.PAYOUT_DETAILS
+        )
+        .select_related("contact__user", "created_by")
+        .order_by("-created_at", "-pk")
+    )
 
 
 def grant_history(grant: Grant) -> list[AuditEvent]:
@@ -203,7 +240,86 @@ def grant_timeline(grant: Grant) -> list[TimelineStep]:
     ]
 
 
+# --- Reviewing a payment before it is made --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MoneyTotal:
+    """How many grants and how much, in one currency (from one fund when `fund` is set):
+    totals are never summed across currencies."""
+
+    currency: str
+    count: int
+    total: Decimal
+    fund: Fund | None = None
+
+
+def money_totals(rows: Iterable, *, by_fund: bool = False) -> list[MoneyTotal]:
+    """Count and sum of rows with `amount` and `currency` (and `fund` when `by_fund`), per
+    currency, in the order met."""
+    sums: dict[tuple, list] = defaultdict(lambda: [0, Decimal(0)])
+    funds: dict[tuple, Fund | None] = {}
+    for row in rows:
+        key = (row.fund_id, row.currency) if by_fund else (row.currency,)
+        sums[key][0] += 1
+        sums[key][1] += row.amount
+        funds[key] = row.fund if by_fund else None
+    return [
+        MoneyTotal(currency=key[-1], count=count, total=total, fund=funds[key])
+        for key, (count, total) in sums.items()
+    ]
+
+
+@dataclass(frozen=True)
+class ScheduleReview:
+    """What a batch would pay, shown before it is paid: the ticked grants still approved,
+    their totals per fund and per currency, how many ticked ones are left out (no longer
+    approved), and the digest the payment must match (`grants_schedule(expected=...)`)."""
+
+    grants: list[Grant]
+    by_fund: list[MoneyTotal]
+    by_currency: list[MoneyTotal]
+    left_out: int
+    digest: str
+
+    @property
+    def count(self) -> int:
+        return len(self.grants)
+
+    @property
+    def ids(self) -> list[int]:
+        return [grant.pk for grant in self.grants]
+
+
+def schedule_review(ids: Iterable[int]) -> ScheduleReview:
+    """The review of a payment of the grants `ids` (one query)."""
+    wanted = set(ids)
+    grants = list(
+        Grant.objects.filter(pk__in=wanted, status=Grant.Status.APPROVED)
+        .select_related("fund", "nonprofit", "creator")
+        .order_by("fund__name", "nonprofit__legal_name", "pk")
+    )
+    return ScheduleReview(
+        grants=grants,
+        by_fund=money_totals(grants, by_fund=True),
+        by_currency=money_totals(grants),
+        left_out=len(wanted) - len(grants),
+        digest=grants_digest(grants),
+    )
+
+
 # --- Batches -------------------------------------------------------------------------------------
+
+
+def batch_lines(batch: DisbursementBatch):
+    """The batch's payments, one per grant, with their grant, nonprofit, creator and (for a
+    bank transfer made by hand) payment instruction: one query."""
+    return (
+        Disbursement.objects.filter(batch=batch)
+        .select_related("grant__nonprofit", "grant__creator", "grant__fund", "instruction")
+        .order_by("pk")
+    )
+
 
 UNFINISHED = (Disbursement.Status.PENDING, Disbursement.Status.PROCESSING)
 
@@ -268,10 +384,14 @@ def batch_provider(batch: DisbursementBatch) -> str | None:
     return Disbursement.objects.filter(batch=batch).values_list("provider", flat=True).first()
 
 
-def batches_with_counts() -> QuerySet[DisbursementBatch]:
-    """Batches, newest first, each with how many of its payments are in each status."""
+def batches_with_counts(*, held: bool = False) -> QuerySet[DisbursementBatch]:
+    """Batches, newest first, each with how many of its payments are in each status; only
+    those on hold when `held`."""
+    batches = DisbursementBatch.objects.all()
+    if held:
+        batches = batches.filter(held_at__isnull=False)
     return (
-        DisbursementBatch.objects.select_related("created_by")
+        batches.select_related("created_by")
         .annotate(
             **{
                 f"n_{code}": Count("disbursements", filter=Q(disbursements__status=code))
@@ -392,10 +512,16 @@ def nonprofit_contacts(nonprofit: Nonprofit | int) -> QuerySet[NonprofitContact]
     return (
         NonprofitContact.objects.filter(nonprofit=nonprofit)
         .select_related("user")
+        .annotate(last_expires_at=Max("sign_in_links__expires_at"))
         .annotate(
             open_links=Count("sign_in_links", filter=open_links),
             last_link_at=Max("sign_in_links__created_at"),
             last_used_at=Max("sign_in_links__used_at"),
+            # Until when the open links work; every link has expired once the last one has.
+            open_until=Max("sign_in_links__expires_at", filter=open_links),
+            links_expired=ExpressionWrapper(
+                Q(last_expires_at__lte=now), output_field=BooleanField()
+            ),
         )
         .order_by("user__email")
     )

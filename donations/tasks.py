@@ -17,6 +17,7 @@ from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded, Terminated, TimeLimitExceeded
 from celery.utils.time import get_exponential_backoff_interval
 from django.conf import settings
+from django.db import InterfaceError, OperationalError
 
 from .models import Disbursement, NonprofitSignInLink, PayoutDetailsChange
 from .payouts import RetryableError
@@ -24,6 +25,7 @@ from .services import (
     disbursement_pay,
     disbursement_received_record,
     disbursement_reconcile,
+    disbursements_pay,
     disbursements_sweep,
     finance_alert_email,
     nonprofit_link_email,
@@ -36,6 +38,8 @@ logger = logging.getLogger(__name__)
 
 # Raised into a task to stop it: never caught as one payment's error.
 INTERRUPTIONS = (SoftTimeLimitExceeded, TimeLimitExceeded, Terminated)
+# The database down, restarting, or a deadlock: every grant of a chunk would fail alike.
+DATABASE_DOWN = (OperationalError, InterfaceError)
 
 
 def retry_countdown(attempts: int) -> int:
@@ -103,17 +107,44 @@ def pay_disbursement(self, disbursement_id: int):
     return retried[0] if retried else status
 
 
-@shared_task(name="donations.tasks.pay_disbursements", acks_late=True)
-def pay_disbursements(disbursement_ids: list[int]) -> dict[str, int]:
-    """Pay several grants of a batch, one after the other, each exactly as `pay_disbursement`
-    would: its own transactions, its own idempotency key. A grant that hits a transient error
-    goes on alone as a `pay_disbursement` retry; an unexpected error on one is logged and left
-    to the sweeper, and the others are still paid; the soft time limit ends the whole task,
-    leaving the rest to the sweeper. Returns the count of each outcome."""
+@shared_task(name="donations.tasks.pay_disbursements", bind=True, acks_late=True, max_retries=None)
+def pay_disbursements(self, disbursement_ids: list[int]) -> dict[str, int]:
+    """Pay several grants of a batch together (`disbursements_pay`: each by its own
+    idempotency key, claimed and recorded in one transaction each for the whole chunk). A
+    grant that hits a transient error goes on alone as a `pay_disbursement` retry. Should the
+    chunk fail as a whole (an unexpected error), each grant is paid again on its own, so one
+    bad grant is logged and left to the sweeper while the others are still paid; the soft time
+    limit ends the whole task, leaving the rest to the sweeper. When the database cannot be
+    reached, the whole chunk is tried again after a backoff (paying each alone would fail each
+    in turn, leaving them all to the sweeper), up to PAYOUT_MAX_ATTEMPTS times. Returns the
+    count of each outcome."""
     outcomes: Counter[str] = Counter()
+    try:
+        paid = disbursements_pay(disbursement_ids=disbursement_ids)
+    except INTERRUPTIONS:
+        raise
+    except DATABASE_DOWN:
+        if self.request.retries < settings.PAYOUT_MAX_ATTEMPTS:
+            logger.warning(
+                "The database cannot be reached; the chunk of %s grants is tried again later.",
+                len(disbursement_ids),
+            )
+            # Returned, not raised, as `pay_disbursement` does.
+            return self.retry(countdown=retry_countdown(self.request.retries + 1), throw=False)
+        logger.exception(
+            "Paying disbursements %s together failed; left to the sweeper.", disbursement_ids
+        )
+        return {"error": len(disbursement_ids)}
+    except Exception:
+        logger.exception(
+            "Paying disbursements %s together failed; paying them one by one.", disbursement_ids
+        )
+        paid = {}
     for disbursement_id in disbursement_ids:
         try:
-            disbursement = disbursement_pay(disbursement_id=disbursement_id)
+            disbursement = paid.get(disbursement_id) or disbursement_pay(
+                disbursement_id=disbursement_id
+            )
             outcome = _after_attempt(
                 disbursement,
                 retry=lambda countdown, pk=disbursement_id: pay_disbursement.apply_async(

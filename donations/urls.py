@@ -2,19 +2,30 @@
 
 from django.urls import path
 
-from .views import batches, funds, grants, nonprofits, payout_changes, receipts
+from .views import batches, funds, grants, nonprofits, payout_changes, pickers, receipts
 
 app_name = "donations"
 
 urlpatterns = [
     path("grants/", grants.grant_list, name="grant-list"),
     path("grants/new/", grants.grant_create, name="grant-create"),
+    path(
+        "grants/new/nonprofits/",
+        pickers.grant_nonprofit_search,
+        name="grant-nonprofit-search",
+    ),
+    path("grants/new/creators/", pickers.grant_creator_search, name="grant-creator-search"),
     path("grants/schedule/", grants.grants_schedule, name="grants-schedule"),
+    path("grants/schedule/review/", grants.grants_review, name="grants-review"),
     path("grants/<int:pk>/", grants.grant_detail, name="grant-detail"),
     path("grants/<int:pk>/approve/", grants.grant_approve, name="grant-approve"),
-    path("grants/<int:pk>/schedule/", grants.grant_schedule, name="grant-schedule"),
     path("grants/<int:pk>/cancel/", grants.grant_cancel, name="grant-cancel"),
     path("grants/<int:pk>/retry/", grants.grant_retry, name="grant-retry"),
+    path(
+        "grants/<int:pk>/ask-payout-details/",
+        grants.grant_payout_details_ask,
+        name="grant-payout-details-ask",
+    ),
     path(
         "grants/<int:pk>/payment-advice/pdf/",
         receipts.grant_payment_advice,
@@ -33,6 +44,7 @@ urlpatterns = [
     ),
     path("batches/", batches.batch_list, name="batch-list"),
     path("batches/<int:pk>/", batches.batch_detail, name="batch-detail"),
+    path("batches/<int:pk>/grants.csv", batches.batch_lines_csv, name="batch-lines-csv"),
     path(
         "batches/<int:pk>/transfers.csv",
         batches.batch_instructions_csv,
@@ -80,6 +92,26 @@ urlpatterns = [
         name="nonprofit-bank-details",
     ),
     path("nonprofits/<int:pk>/contacts/", nonprofits.nonprofit_contacts, name="nonprofit-contacts"),
+    path(
+        "nonprofits/<int:pk>/public-page/",
+        nonprofits.nonprofit_public_page,
+        name="nonprofit-public-page",
+    ),
+    path(
+        "nonprofits/<int:pk>/public-page/approve/",
+        nonprofits.nonprofit_description_approve,
+        name="nonprofit-description-approve",
+    ),
+    path(
+        "nonprofits/<int:pk>/public-page/decline/",
+        nonprofits.nonprofit_description_decline,
+        name="nonprofit-description-decline",
+    ),
+    path(
+        "nonprofits/<int:pk>/public-page/causes/",
+        nonprofits.nonprofit_causes,
+        name="nonprofit-causes",
+    ),
     path(
         "nonprofits/<int:pk>/contacts/<int:contact_pk>/send-link/",
         nonprofits.contact_send_link,

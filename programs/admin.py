@@ -12,16 +12,20 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from modeltranslation.admin import TranslationAdmin
 
 from changemakers.core.admin import (
     BOTH_LOCATIONS,
+    LanguageInputsMixin,
     ReadOnlyAdmin,
     ReadOnlyMixin,
     ServiceModelAdmin,
     TabularInline,
+    TranslatedTabularInline,
     run_transitions,
     transition_with_reason,
 )
+from changemakers.core.content_languages import in_default_language, texts_of, translations_of
 
 from .clock import program_today
 from .models import (
@@ -35,6 +39,8 @@ from .models import (
     MilestonePlanItem,
     MilestoneQuerySet,
     MilestoneReminder,
+    Opportunity,
+    OpportunitySignup,
     ProgressUpdate,
     StaffDigest,
     StaffDigestDelivery,
@@ -54,6 +60,8 @@ from .services import (
     milestone_request_changes,
 )
 
+MILESTONE_TEXTS = ("title", "description")
+
 # --- Cohorts --------------------------------------------------------------------------------
 
 
@@ -70,7 +78,7 @@ class CohortAdminForm(forms.ModelForm):
         return cleaned
 
 
-class MilestonePlanItemInline(TabularInline):
+class MilestonePlanItemInline(TranslatedTabularInline):
     model = MilestonePlanItem
     extra = 0
     fields = ["title", "offset_days", "description"]
@@ -108,6 +116,11 @@ class CohortAdmin(ServiceModelAdmin):
     @admin.display(description=_("seats taken"), ordering="seats_taken")
     def seats_taken(self, obj: Cohort) -> int:
         return obj.seats_taken
+
+    def save_formset(self, request, form, formset, change):
+        # The plan's original title column holds the English one, as the services write it.
+        with in_default_language():
+            return super().save_formset(request, form, formset, change)
 
     def create_through_service(self, request, obj, form):
         return cohort_create(
@@ -264,7 +277,7 @@ class ProgressUpdateInline(ReadOnlyMixin, admin.StackedInline):
 
 
 @admin.register(Milestone)
-class MilestoneAdmin(ServiceModelAdmin):
+class MilestoneAdmin(LanguageInputsMixin, ServiceModelAdmin, TranslationAdmin):
     list_display = ["title", "creator", "cohort", "due_date", "status", overdue]
     list_select_related = ["enrolment__creator", "enrolment__cohort"]
     list_filter = ["status", OverdueFilter, "enrolment__cohort"]
@@ -289,11 +302,16 @@ class MilestoneAdmin(ServiceModelAdmin):
     def create_through_service(self, request, obj, form):
         return milestone_add(
             enrolment=obj.enrolment,
-            title=obj.title,
             due_date=obj.due_date,
-            description=obj.description,
+            **texts_of(obj, MILESTONE_TEXTS),
+            translations=translations_of(obj, MILESTONE_TEXTS),
             actor=request.user,
         )
+
+    def save_model(self, request, obj, form, change):
+        # The original title column holds the English one (its uniqueness is checked there).
+        with in_default_language():
+            return super().save_model(request, obj, form, change)
 
     @admin.action(
         description=_("Approve the selected milestones"),
@@ -421,3 +439,35 @@ class ImpactValueAdmin(ReadOnlyAdmin):
     list_select_related = ["indicator", "milestone"]
     list_filter = ["indicator", "counted"]
     search_fields = ["milestone__title", "milestone__enrolment__creator__handle"]
+
+
+# --- Opportunities (written, published and cancelled on /staff/opportunities/) ------------
+
+
+class OpportunitySignupInline(ReadOnlyMixin, TabularInline):
+    model = OpportunitySignup
+    fields = ["name", "role", "organisation", "status", "attended", "created_at"]
+    readonly_fields = fields
+    extra = 0
+
+
+@admin.register(Opportunity)
+class OpportunityAdmin(ReadOnlyAdmin):
+    """Workshops, calls and events: the staff page writes, publishes and cancels them
+    (audited, signed-up people told); here they are read."""
+
+    list_display = ["title", "kind", "audience", "starts_at", "capacity", "status"]
+    list_filter = ["status", "kind", "audience"]
+    search_fields = ["title", "place"]
+    date_hierarchy = "starts_at"
+    inlines = [OpportunitySignupInline]
+
+
+@admin.register(OpportunitySignup)
+class OpportunitySignupAdmin(ReadOnlyAdmin):
+    """Who signed up for what, as the portals and the staff page recorded it."""
+
+    list_display = ["opportunity", "name", "role", "organisation", "status", "attended"]
+    list_select_related = ["opportunity"]
+    list_filter = ["status", "role", "attended"]
+    search_fields = ["name", "organisation", "opportunity__title"]

@@ -41,6 +41,10 @@ class ProgramsConfig(AppConfig):
                     "add_impactindicator",
                     "change_impactindicator",
                     "change_impactvalue",
+                    # Public highlights: approve or decline what creators ask to show.
+                    "review_highlight",
+                    # Opportunities: publishing, changing, cancelling, marking attendance.
+                    "manage_opportunity",
                 ],
                 StaffRole.AUDITOR: [VIEW_EVERY_MODEL],
             },

@@ -6,14 +6,15 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from changemakers.core.content_languages import TranslatedFieldsMixin, collated
 from changemakers.core.uploads import (
     PDF_TYPE,
     attachment_check,
     image_without_metadata,
     rename_checked,
 )
-from creators.forms import country_choices
-from creators.models import Cause, Creator, handle_validator
+from creators.forms import HandleField, country_choices
+from creators.models import Cause, Creator
 
 from .models import (
     COHORT_EARLIEST,
@@ -22,8 +23,10 @@ from .models import (
     Enrolment,
     ImpactIndicator,
     MilestonePlanItem,
+    Opportunity,
 )
 from .services import DEFAULT_MILESTONE_PLAN
+from .services.cohorts import plan_title_values
 from .services.impact import field_name
 from .tiktok import MAX_LINKS, video_link_parse
 
@@ -50,7 +53,9 @@ class CohortForm(forms.Form):
     )
 
 
-class PlanItemForm(forms.Form):
+class PlanItemForm(TranslatedFieldsMixin, forms.Form):
+    translated_fields = ("title",)
+
     title = forms.CharField(
         label=_("Milestone"),
         max_length=MilestonePlanItem._meta.get_field("title").max_length,
@@ -73,20 +78,36 @@ PlanFormSet = forms.formset_factory(PlanItemForm, extra=2, max_num=12, absolute_
 
 
 def plan_formset(data=None) -> forms.BaseFormSet:
-    initial = [{"title": str(title), "offset_days": days} for title, days in DEFAULT_MILESTONE_PLAN]
+    # The usual plan's titles in every language the catalogue has them in.
+    initial = [
+        {"title": values.pop("title"), "offset_days": days, **values}
+        for values, days in (
+            (plan_title_values(title), days) for title, days in DEFAULT_MILESTONE_PLAN
+        )
+    ]
     return PlanFormSet(data=data, initial=None if data else initial, prefix="plan")
 
 
-def plan_from(formset: forms.BaseFormSet) -> list[tuple[str, int]]:
+def plan_from(formset: forms.BaseFormSet) -> list[tuple[str, int, dict[str, str]]]:
     return [
-        (form.cleaned_data["title"], form.cleaned_data["offset_days"])
+        (form.cleaned_data["title"], form.cleaned_data["offset_days"], form.translations())
         for form in formset.forms
         if form.cleaned_data.get("title")
     ]
 
 
 class InviteExistingForm(forms.Form):
-    creator = forms.ModelChoiceField(label=_("Creator"), queryset=Creator.objects.none())
+    """A creator already in the program, picked from a search (components/picker.html posts
+    their id), offered a place."""
+
+    creator = forms.ModelChoiceField(
+        label=_("Creator"),
+        queryset=Creator.objects.none(),
+        error_messages={
+            "required": _("Search for the creator, then pick them."),
+            "invalid_choice": _("This creator cannot be invited to this cohort."),
+        },
+    )
     email = forms.EmailField(
         label=_("Email for the portal invitation"),
         required=False,
@@ -100,9 +121,11 @@ class InviteExistingForm(forms.Form):
         # Two invitation forms share the cohort page: their ids must not collide.
         kwargs.setdefault("auto_id", "id_existing_%s")
         super().__init__(*args, **kwargs)
-        self.fields["creator"].queryset = Creator.objects.exclude(
-            enrolments__cohort=cohort
-        ).order_by("display_name")
+        self.fields["creator"].queryset = (
+            Creator.objects.public()
+            .exclude(enrolments__cohort=cohort)
+            .order_by(collated("display_name"), "pk")
+        )
 
     def clean(self):
         cleaned = super().clean()
@@ -122,7 +145,7 @@ class InviteNewForm(forms.Form):
         super().__init__(*args, **kwargs)
 
     display_name = forms.CharField(label=_("Name"), max_length=120)
-    handle = forms.CharField(label=_("Handle"), max_length=31)
+    handle = HandleField()
     email = forms.EmailField(label=_("Email"))
     country = forms.ChoiceField(label=_("Country"), choices=country_choices)
     causes = forms.MultipleChoiceField(
@@ -136,11 +159,6 @@ class InviteNewForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
         required=False,
     )
-
-    def clean_handle(self) -> str:
-        handle = self.cleaned_data["handle"].strip().lstrip("@")
-        handle_validator(handle)
-        return handle
 
 
 class ReasonForm(forms.Form):
@@ -163,6 +181,49 @@ class ReviewForm(forms.Form):
         required=False,
         help_text=_("Required when you request changes; the creator is emailed it."),
     )
+
+
+class HighlightWishForm(forms.Form):
+    SHOW = "show"
+    HIDE = "hide"
+
+    wish = forms.ChoiceField(choices=[(SHOW, SHOW), (HIDE, HIDE)], widget=forms.HiddenInput)
+
+
+class HighlightDecisionForm(forms.Form):
+    """Staff's decision on a public highlight, with the public summary in each language
+    (optional: without one the public page shows the creator's own text)."""
+
+    APPROVE = "approve"
+    DECLINE = "decline"
+
+    decision = forms.ChoiceField(
+        choices=[(APPROVE, _("Approve as a public highlight")), (DECLINE, _("Decline"))],
+        widget=forms.HiddenInput,
+    )
+
+    def __init__(self, *args, update=None, **kwargs) -> None:
+        prefix = f"highlight-{update.pk}" if update is not None else "highlight"
+        kwargs.setdefault("prefix", prefix)
+        if update is not None and "initial" not in kwargs:
+            kwargs["initial"] = {
+                f"summary_{code}": getattr(update, f"public_summary_{code}") or ""
+                for code, _name in settings.LANGUAGES
+            }
+        super().__init__(*args, **kwargs)
+        for code, name in settings.LANGUAGES:
+            self.fields[f"summary_{code}"] = forms.CharField(
+                label=_("Public summary (%(language)s)") % {"language": name},
+                widget=forms.Textarea(attrs={"rows": 2, "lang": code, "dir": "auto"}),
+                required=False,
+                max_length=2000,
+            )
+
+    def summary_fields(self):
+        return [self[f"summary_{code}"] for code, _name in settings.LANGUAGES]
+
+    def summaries(self) -> dict[str, str]:
+        return {code: self.cleaned_data[f"summary_{code}"] for code, _name in settings.LANGUAGES}
 
 
 class ProgressUpdateForm(forms.Form):
@@ -190,6 +251,15 @@ class ProgressUpdateForm(forms.Form):
         help_text=_(
             "Optional: up to five links to your TikTok videos, one a line, such as "
             "https://www.tiktok.com/@handle/video/1234567890. A preview is shown once fetched."
+        ),
+    )
+
+    show_publicly = forms.BooleanField(
+        label=_("Show this update on my public page"),
+        required=False,
+        help_text=_(
+            "It appears once the program team approves it, if you show highlights on your "
+            "public page. You can take it back at any time."
         ),
     )
 
@@ -259,8 +329,8 @@ class ApplicationForm(forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
     )
     display_name = forms.CharField(label=_("Your name"), max_length=120)
-    handle = forms.CharField(
-        label=_("Your handle"), max_length=31, help_text=_("Your @handle on your main channel.")
+    handle = HandleField(
+        label=_("Your handle"), help_text=_("Your TikTok handle, such as @joelbervell.")
     )
     email = forms.EmailField(label=_("Email"))
     country = forms.ChoiceField(label=_("Country"), choices=country_choices)
@@ -287,11 +357,6 @@ class ApplicationForm(forms.Form):
         self.fields["cohort"].queryset = Cohort.objects.filter(
             status=Cohort.Status.PLANNING
         ).order_by("start_date")
-
-    def clean_handle(self) -> str:
-        handle = self.cleaned_data["handle"].strip().lstrip("@")
-        handle_validator(handle)
-        return handle
 
     def is_bot(self) -> bool:
         """Whether the hidden honeypot field came back filled in."""
@@ -345,3 +410,106 @@ ENROLMENT_ACTIONS = {
     "complete": Enrolment.Status.COMPLETED,
     "withdraw": Enrolment.Status.WITHDRAWN,
 }
+
+
+# --- Opportunities ---------------------------------------------------------------------------
+
+
+class DateTimeInput(forms.DateTimeInput):
+    """The browser's date-and-time picker; the value is read in the writer's own time zone."""
+
+    input_type = "datetime-local"
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
+
+
+class OpportunityForm(forms.Form):
+    """An opportunity as staff write it: its title and description in each language (English
+    required, the others read the English while empty), then the rest once."""
+
+    kind = forms.ChoiceField(label=_("Kind"), choices=Opportunity.Kind.choices)
+    audience = forms.ChoiceField(label=_("For"), choices=Opportunity.Audience.choices)
+    starts_at = forms.DateTimeField(
+        label=_("Date and time"),
+        widget=DateTimeInput(),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"],
+        help_text=_("In your time zone; each person sees it in theirs."),
+    )
+    place = forms.CharField(
+        label=_("Place"), max_length=200, required=False, help_text=_("An address, or a room.")
+    )
+    link = forms.URLField(
+        label=_("Link"),
+        max_length=500,
+        required=False,
+        assume_scheme="https",
+        help_text=_("Where to join online. Give a place, a link, or both."),
+    )
+    capacity = forms.IntegerField(label=_("Places"), min_value=1, max_value=1000)
+    signups_close_on = forms.DateField(
+        label=_("Sign-ups close on"),
+        widget=DateInput(format="%Y-%m-%d"),  # what a date input takes, in every language
+        help_text=_("The last day people may sign up."),
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        texts = {}
+        for code, language in settings.LANGUAGES:
+            required = code == settings.MODELTRANSLATION_DEFAULT_LANGUAGE
+            texts[f"title_{code}"] = forms.CharField(
+                label=_("Title (%(language)s)") % {"language": language},
+                max_length=160,
+                required=required,
+            )
+            texts[f"description_{code}"] = forms.CharField(
+                label=_("Description (%(language)s)") % {"language": language},
+                widget=forms.Textarea(attrs={"rows": 4, "lang": code}),
+                required=required,
+            )
+            texts[f"title_{code}"].widget.attrs["lang"] = code
+        self.fields = {**texts, **self.fields}
+
+    def language_fields(self) -> list[tuple[str, str, list]]:
+        """(code, language, [its title and description fields]) for the template."""
+        return [
+            (code, language, [self[f"title_{code}"], self[f"description_{code}"]])
+            for code, language in settings.LANGUAGES
+        ]
+
+    def other_fields(self) -> list:
+        return [self[name] for name in self.fields if not name.startswith(("title_", "desc"))]
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("place") and not cleaned.get("link") and not self.errors.get("link"):
+            self.add_error("place", _("Give a place, a link, or both."))
+        return cleaned
+
+    @classmethod
+    def initial_from(cls, opportunity: Opportunity) -> dict:
+        names = [
+            *(f"{n}_{code}" for n in ("title", "description") for code, _l in settings.LANGUAGES),
+            "kind",
+            "audience",
+            "starts_at",
+            "place",
+            "link",
+            "capacity",
+            "signups_close_on",
+        ]
+        return {name: getattr(opportunity, name) for name in names}
+
+
+class CancelForm(forms.Form):
+    reason = forms.CharField(label=_("Why is it cancelled?"), max_length=500)
+
+
+class AttendanceForm(forms.Form):
+    attended = forms.TypedChoiceField(
+        choices=[("yes", _("Attended")), ("no", _("Absent")), ("", _("Not known"))],
+        coerce=lambda value: {"yes": True, "no": False}.get(value),
+        empty_value=None,
+        required=False,
+    )

@@ -1,5 +1,5 @@
-"""Program jobs: thin tasks that re-fetch their row and call one service. The two periodic
-ones are scheduled in changemakers/beat.py.
+"""Program jobs: thin tasks that re-fetch their row and call one service. The periodic ones
+are scheduled in changemakers/beat.py.
 
 Each task's name is written out: services enqueue it by that name once they commit
 (`changemakers.core.jobs.enqueue_on_commit`), so renaming or moving a function keeps it."""
@@ -12,6 +12,9 @@ from .services import (
     milestone_escalations_send,
     milestone_reminders_send,
     milestone_review_email,
+    opportunity_cancellation_email,
+    opportunity_reminder_deliver,
+    opportunity_reminders_send,
     staff_digest_send,
     tiktok_preview_fetch,
     tiktok_previews_sweep,
@@ -46,6 +49,25 @@ def send_milestone_review(milestone_id: int) -> bool:
 def send_application_declined(application_id: int) -> bool:
     application = Application.objects.filter(pk=application_id).first()
     return application is not None and application_declined_email(application=application)
+
+
+@shared_task(name="programs.tasks.send_opportunity_reminders", acks_late=True)
+def send_opportunity_reminders() -> int:
+    """Every quarter of an hour: queue the reminders of the people signed up to an
+    opportunity whose day before has reached 09:00 where they live."""
+    return opportunity_reminders_send()
+
+
+@shared_task(name="programs.tasks.send_opportunity_reminder", acks_late=True, **RETRY)
+def send_opportunity_reminder(signup_id: int) -> bool:
+    """One sign-up's reminder, if still due and not sent yet."""
+    return opportunity_reminder_deliver(signup_id=signup_id)
+
+
+@shared_task(name="programs.tasks.send_opportunity_cancellation", acks_late=True, **RETRY)
+def send_opportunity_cancellation(signup_id: int) -> bool:
+    """Tell one person signed up that their opportunity is cancelled, once."""
+    return opportunity_cancellation_email(signup_id=signup_id)
 
 
 @shared_task(name="programs.tasks.escalate_overdue_milestones", acks_late=True)

@@ -6,6 +6,7 @@ from decimal import Decimal
 import factory
 from django.contrib.auth import get_user_model
 from django.utils import timezone
+from django.utils.text import slugify
 
 from changemakers.core.roles import StaffRole, staff_role_group
 from creators.models import Cause, ChangeMakersList, Creator, ListEntry, PublicField
@@ -109,6 +110,7 @@ class NonprofitFactory(factory.django.DjangoModelFactory):
         model = Nonprofit
 
     legal_name = factory.Sequence(lambda n: f"Nonprofit {n}")
+    slug = factory.LazyAttributeSequence(lambda o, n: f"{slugify(o.legal_name)}-{n}")
     registration_number = factory.Sequence(lambda n: f"REG-{n:05d}")
     country = "GB"
     contact_email = factory.Sequence(lambda n: f"grants{n}@nonprofit.example")

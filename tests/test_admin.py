@@ -19,7 +19,14 @@ from changemakers.core.audit import audit_record
 from changemakers.core.models import AuditEvent
 from creators.admin import NewListEntryForm
 from creators.models import Cause, ChangeMakersList, Creator, CreatorLink, ListEntry
-from donations.models import Disbursement, Fund, Grant, Nonprofit, NonprofitContact
+from donations.models import (
+    Disbursement,
+    DisbursementBatch,
+    Fund,
+    Grant,
+    Nonprofit,
+    NonprofitContact,
+)
 from donations.services import grant_approve, nonprofit_verify
 from programs.models import Cohort, Enrolment, Milestone, ProgressUpdate
 from tests.donations.payees import payee_changed
@@ -325,11 +332,11 @@ def test_adding_a_nonprofit_and_a_list_go_through_their_services(staff_client, s
     data.update(
         {
             "year": "2027",
-            "title": "Change Makers 2027",
+            "title_en": "Change Makers 2027",
             "entries-2-0-position": "1",
             "entries-2-0-creator": str(creator.pk),
             "entries-2-0-cause": "education",
-            "entries-2-0-citation": "Teaches millions.",
+            "entries-2-0-citation_en": "Teaches millions.",
         }
     )
     response = staff_client.post(admin_url(ChangeMakersList, "add"), data)
@@ -690,11 +697,14 @@ def test_tabular_inline_inputs_are_named_after_their_column(staff_client):
         ("entries-0-DELETE", "Delete"),
         ("entries-2-0-creator", "Creator"),
         ("entries-2-0-country", "Country"),
-        ("entries-2-__prefix__-citation", "Citation"),  # the row "Add another" copies
+        # the row "Add another" copies, a column per language
+        ("entries-2-__prefix__-citation_en", "Citation [en]"),
+        ("entries-2-__prefix__-citation_ar", "Citation [ar]"),
     ]:
         tag = re.search(rf'<(?:input|select|textarea)[^>]*name="{field}"[^>]*>', page)
         assert tag, field
         assert f'aria-label="{label}"' in tag[0], tag[0]
+    assert 'lang="ar" dir="rtl"' in tag[0]
     # Only the rows' widgets are named: the form class's own fields are left as they were.
     assert "aria-label" not in NewListEntryForm.base_fields["creator"].widget.attrs
 
@@ -754,7 +764,7 @@ def test_schedule_and_retry_actions_pay_through_the_services(
         actor=staff_user,
     )
     with django_capture_on_commit_callbacks(execute=True):
-        run_action(staff_client, Grant, "schedule", [fine, refused])
+        pay_reviewed(staff_client, run_action(staff_client, Grant, "schedule", [fine, refused]))
     fine.refresh_from_db()
     refused.refresh_from_db()
     assert (fine.status, refused.status) == ("disbursed", "failed")
@@ -775,24 +785,35 @@ def test_payment_records_are_read_only_in_the_admin(staff_client):
         assert staff_client.get(f"/admin/donations/{model}/add/").status_code == 403
 
 
-def test_the_schedule_action_names_the_grants_it_left_out(
+def pay_reviewed(client, review):
+    """Press the review's "Pay" button: its form posts the ids and the review's digest."""
+    shown = review.context["review"]
+    return client.post(
+        reverse("donations:grants-schedule"), {"grants": shown.ids, "expected": shown.digest}
+    )
+
+
+def test_the_schedule_action_pays_nothing_before_its_review(
     staff_client, staff_user, django_capture_on_commit_callbacks
 ):
     nonprofit = nonprofit_verify(nonprofit=NonprofitFactory(), actor=staff_user)
     approved = grant_approve(grant=GrantFactory(nonprofit=nonprofit), actor=staff_user)
     proposed = GrantFactory(nonprofit=nonprofit)
 
+    review = run_action(staff_client, Grant, "schedule", [approved, proposed])
+
+    # The staff pages' review: the approved grant, the other named as left out, nothing paid.
+    assert review.redirect_chain[-1][0].startswith(reverse("donations:grants-review"))
+    assert review.context["review"].ids == [approved.pk]
+    assert review.context["review"].left_out == 1
+    assert 'href="/admin/donations/grant/"' in review.content.decode()  # back to the admin
+    assert not DisbursementBatch.objects.exists()
     with django_capture_on_commit_callbacks(execute=True):
-        response = run_action(staff_client, Grant, "schedule", [approved, proposed])
-
-    said = messages_of(response)
-    assert any("1 grant scheduled for payment" in m for m in said)
-    assert any(f"{proposed} was not scheduled: it is “Proposed”" in m for m in said)
+        paid = pay_reviewed(staff_client, review)
+    assert paid.status_code == 302
+    approved.refresh_from_db()
     proposed.refresh_from_db()
-    assert proposed.status == "proposed"
-
-    response = run_action(staff_client, Grant, "schedule", [proposed])
-    assert any("None of these grants is approved" in m for m in messages_of(response))
+    assert (approved.status, proposed.status) == ("disbursed", "proposed")
 
 
 def test_an_update_attachment_opens_through_the_checked_download_in_the_admin(
@@ -839,7 +860,7 @@ def test_the_program_page_text_is_edited_in_the_admin_through_its_service(staff_
     from changemakers.backoffice.models import ProgramHub
 
     assert staff_client.get(admin_url(ProgramHub, "add")).status_code == 200
-    data = {"title": "The hub", "hashtag": "#Hub", "introduction": "Hello.", "body": ""}
+    data = {"title_en": "The hub", "hashtag": "#Hub", "introduction_en": "Hello.", "body_en": ""}
     response = staff_client.post(admin_url(ProgramHub, "add"), data)
     assert response.status_code == 302
     hub = ProgramHub.objects.get()
@@ -847,7 +868,10 @@ def test_the_program_page_text_is_edited_in_the_admin_through_its_service(staff_
     # One row: no second add, no delete.
     assert staff_client.get(admin_url(ProgramHub, "add")).status_code == 403
     assert staff_client.get(admin_url(ProgramHub, "delete", hub.pk)).status_code == 403
-    response = staff_client.post(admin_url(ProgramHub, "change", hub.pk), {**data, "title": "New"})
+    response = staff_client.post(
+        admin_url(ProgramHub, "change", hub.pk), {**data, "title_en": "New", "title_fr": "Neuf"}
+    )
     assert response.status_code == 302
     assert ProgramHub.objects.get().title == "New"
-    assert audited(hub, "updated").note == "title"
+    assert ProgramHub.objects.get().title_fr == "Neuf"
+    assert audited(hub, "updated").note == "title, title_fr"

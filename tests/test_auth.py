@@ -23,6 +23,20 @@ def test_login_page_renders(client):
     assert reverse("password_reset") in content
 
 
+def test_sign_in_asks_for_an_email_not_a_username(client, creator_user):
+    content = client.get(reverse("login")).content.decode()
+
+    assert re.search(r'<label for="id_username">Email:?</label>', content)
+    assert "Username" not in content
+    field = re.search(r'<input [^>]*name="username"[^>]*>', content).group(0)
+    assert 'type="email"' in field
+    assert 'autocomplete="username"' in field
+    # Still the account's username (its email) that signs in, and the refusal says "email".
+    refused = login(client, creator_user.username, password="wrong")
+    assert "correct email and password" in refused.content.decode()
+    assert login(client, creator_user.username).status_code == 302
+
+
 def test_staff_lands_on_the_dashboard(client, staff_user):
     response = login(client, staff_user.username)
     assert response.status_code == 302

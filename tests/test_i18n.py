@@ -23,12 +23,17 @@ def test_the_site_offers_english_french_spanish_and_arabic():
     assert sorted(FIVE_GRANTS) == sorted(TRANSLATED)
 
 
-def test_language_switcher_is_a_post_form_with_label(client):
+def test_language_switcher_is_a_form_with_label(client, creator_user):
+    # Not signed in: a GET, so the public page holds no token (core/language.py).
     content = client.get(reverse("creators:home")).content.decode()
-    assert f'action="{reverse("set_language")}"' in content
+    assert f'method="get" action="{reverse("language")}"' in content
     assert '<label for="language-select">' in content
     assert '<select id="language-select" name="language">' in content
     assert 'value="fr"' in content
+    # Signed in: Django's POST form with its token.
+    client.force_login(creator_user)
+    content = client.get(reverse("creators:home")).content.decode()
+    assert f'method="post" action="{reverse("set_language")}"' in content
 
 
 def test_switching_to_french_changes_the_page_language(client):

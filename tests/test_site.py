@@ -31,20 +31,6 @@ def test_htmx_never_settles_style_attributes_the_csp_forbids(client, db):
     assert config["includeIndicatorStyles"] is False
 
 
-def test_the_stylesheet_has_no_rule_left_open():
-    # A merge once cut a rule in half: every rule after it was silently dropped by browsers.
-    from pathlib import Path
-
-    from django.conf import settings
-
-    css = Path(settings.BASE_DIR, "static", "css", "app.css").read_text()
-    depth = 0
-    for number, line in enumerate(css.splitlines(), 1):
-        depth += line.count("{") - line.count("}")
-        assert depth >= 0, f"app.css line {number} closes a rule that was never opened"
-    assert depth == 0, "app.css leaves a rule open"
-
-
 def test_only_staff_get_the_staff_navigation(client, staff_user, creator_user, nonprofit_user):
     staff_nav = 'class="site-nav site-nav--staff" aria-label="Staff"'
     assert staff_nav not in client.get("/").content.decode()

@@ -3,15 +3,17 @@ so every change is audited like the staff page's; personal data requests and ret
 read only."""
 
 from django.contrib import admin
+from modeltranslation.admin import TranslationAdmin
 
-from changemakers.core.admin import ReadOnlyAdmin, ServiceModelAdmin, adopt
+from changemakers.core.admin import LanguageInputsMixin, ReadOnlyAdmin, ServiceModelAdmin, adopt
+from changemakers.core.content_languages import texts_of, translations_of
 
 from .models import PersonalDataRequest, ProgramHub, RetentionRun
-from .services import HUB_FIELDS, program_hub_update
+from .services import HUB_FIELDS, HUB_TRANSLATED, program_hub_update
 
 
 @admin.register(ProgramHub)
-class ProgramHubAdmin(ServiceModelAdmin):
+class ProgramHubAdmin(LanguageInputsMixin, ServiceModelAdmin, TranslationAdmin):
     list_display = ["title", "hashtag", "updated_at", "updated_by"]
     fields = [*HUB_FIELDS, "updated_at", "updated_by"]
     readonly_fields = ["updated_at", "updated_by"]
@@ -25,7 +27,10 @@ class ProgramHubAdmin(ServiceModelAdmin):
 
     def save_model(self, request, obj, form, change) -> None:
         saved = program_hub_update(
-            actor=request.user, **{name: form.cleaned_data[name] for name in HUB_FIELDS}
+            actor=request.user,
+            hashtag=form.cleaned_data["hashtag"],
+            **texts_of(obj, HUB_TRANSLATED),
+            translations=translations_of(obj, HUB_TRANSLATED),
         )
         adopt(obj, saved)
 

@@ -167,7 +167,9 @@ NONPROFITS = [
 
 # Each cohort creator's nominated nonprofit and the state their $25,000 donation is in.
 DONATIONS = [
-    ("joelbervell", "INT-10001", "approved"),
+    # Paid: Joel's public page shows the nonprofit supported in his name, and Open Medicine has
+    # a public page (/nonprofits/open-medicine-foundation-international/) it leads to.
+    ("joelbervell", "INT-10001", "disbursed"),
     ("karaxlewis", "US-501-2281", "disbursed"),
     ("dadlifejason", "US-501-3390", "approved"),
     ("elivirkina", "US-501-4471", "proposed"),
@@ -252,6 +254,39 @@ NONPROFIT_CONTACTS = [
     ("INT-10002", "claire@cleanwater.example", "Claire Dubois", "Responsable des dons", "fr"),
 ]
 
+# The public pages of paid nonprofits: (registration number) -> (causes, "what we do" as its
+# contact wrote it, approved by the vetter, or None, and a newer text waiting for review, or
+# None). Frames of Hope has both: its approved text stays public while the new one waits.
+NONPROFIT_PUBLIC_PAGES = {
+    "INT-10001": (
+        [Cause.HEALTH, Cause.EDUCATION],
+        "Open Medicine Foundation International funds research into chronic illnesses that "
+        "medicine has long overlooked, and trains medical students to recognise bias in "
+        "diagnosis and treatment.\n\nIts clinics and open courses reach patients and future "
+        "doctors in more than thirty countries.",
+        None,
+    ),
+    "US-501-2281": (
+        [Cause.ARTS, Cause.EQUALITY],
+        "Frames of Hope gives cameras and photography workshops to young people in shelters, "
+        "so they can tell their own stories.",
+        "Frames of Hope gives cameras, photography workshops and a first exhibition to young "
+        "people in shelters across four US cities, so they can tell their own stories.",
+    ),
+    "KE-NGO-0192": (
+        [Cause.EDUCATION],
+        "Readers of Nairobi runs reading clubs and lending libraries in forty schools in "
+        "Nairobi's informal settlements.",
+        None,
+    ),
+    "INT-10002": (
+        [Cause.ENVIRONMENT, Cause.HEALTH],
+        None,
+        "Global Clean Water Alliance builds and maintains water points with the villages that "
+        "use them.",
+    ),
+}
+
 # A change of payout details that waits for staff review: (registration number, new reference).
 PAYOUT_CHANGE = ("US-501-2281", "acct-framesofhope-new-0042")
 
@@ -272,6 +307,58 @@ PROGRAM_HUB = {
         "Nigeria, Canada and many more countries.\n\n"
         "Share what you learn from them with #ChangeMakersForGood."
     ),
+}
+
+PROGRAM_HUB_TRANSLATIONS = {
+    "title_fr": "Change Makers : le pôle d'impact social",
+    "introduction_fr": (
+        "Des créateurs qui prêtent leur voix à l'éducation, à la santé, à l'environnement et "
+        "plus encore, et les associations qu'ils soutiennent."
+    ),
+    "title_es": "Change Makers: el centro de impacto social",
+    "introduction_es": (
+        "Creadores que usan su voz para la educación, la salud, el medio ambiente y más, y "
+        "las organizaciones a las que apoyan."
+    ),
+    "title_ar": "صنّاع التغيير: مركز الأثر الاجتماعي",
+    "introduction_ar": (
+        "صنّاع محتوى يسخّرون أصواتهم للتعليم والصحة والبيئة وغيرها، والجمعيات التي يدعمونها."
+    ),
+}
+
+# --- Part 7 of "Work that flows": staff-written texts in every language ------------------------
+# The 2026 list's introduction and a few citations in French, Spanish and Arabic; the other
+# citations are English only, so a French reader sees them marked as English. (The cohort's
+# milestone plan is the program's usual one: its titles come in every language.)
+LIST_2026_TRANSLATIONS = {
+    "introduction_fr": (
+        "Cinquante créateurs du monde entier qui utilisent leurs plateformes pour faire la "
+        "différence dans l'éducation, la santé, l'environnement et bien plus."
+    ),
+    "introduction_es": (
+        "Cincuenta creadores de todo el mundo que usan sus plataformas para marcar la "
+        "diferencia en la educación, la salud, el medio ambiente y mucho más."
+    ),
+    "introduction_ar": (
+        "خمسون صانع محتوى من أنحاء العالم يستخدمون منصاتهم لإحداث فرق في التعليم والصحة "
+        "والبيئة وغيرها."
+    ),
+}
+CITATION_TRANSLATIONS = {
+    Cause.EDUCATION: {
+        "citation_fr": "Transforme les leçons en vidéos que des millions regardent jusqu'au bout.",
+        "citation_es": "Convierte las lecciones en vídeos que millones ven hasta el final.",
+        "citation_ar": "يحوّل الدروس إلى مقاطع يشاهدها الملايين حتى النهاية.",
+    },
+    Cause.HEALTH: {
+        "citation_fr": "Apporte des conseils de santé fiables dans chaque fil d'actualité.",
+        "citation_es": "Lleva consejos de salud fiables a cada feed.",
+        "citation_ar": "يوصل نصائح صحية موثوقة إلى كل صفحة.",
+    },
+    Cause.ENVIRONMENT: {
+        "citation_fr": "Fait de la protection de la planète quelque chose que l'on partage.",
+        "citation_es": "Hace del cuidado del planeta algo que se comparte.",
+    },
 }
 
 
@@ -349,3 +436,116 @@ DEMO_VIDEO_COLOURS = [
     (160, 40, 60),
 ]
 DEMO_VIDEO_FIRST_ID = 7_412_000_000_000_000_001
+
+# The missions the cohort's named creators enrolled with (the others': their bio).
+MISSIONS = {
+    "joelbervell": (
+        "Debunk one medical myth a week, and show future doctors and their patients the racial "
+        "bias hidden in everyday medicine."
+    ),
+}
+
+# Month-2 updates the creator asked to show on their public page and staff approved as a
+# public highlight, with the public summary staff wrote in each language: handle -> summary.
+HIGHLIGHT_SUMMARIES = {
+    "joelbervell": {
+        "en": (
+            "Three videos on medical myths reached 1.45 million viewers, and 40 medical students "
+            "signed up to check the next ones."
+        ),
+        "fr": (
+            "Trois vidéos sur des idées reçues en médecine ont touché 1,45 million de personnes, "
+            "et 40 étudiants en médecine se sont engagés à vérifier les suivantes."
+        ),
+        "es": (
+            "Tres vídeos sobre mitos médicos llegaron a 1,45 millones de personas, y 40 "
+            "estudiantes de medicina se apuntaron para revisar los siguientes."
+        ),
+        "ar": (
+            "وصلت ثلاثة مقاطع عن خرافات طبية إلى 1.45 مليون مشاهد، وتطوّع 40 طالب طب لمراجعة "
+            "المقاطع التالية."
+        ),
+    },
+}
+
+# --- Opportunities the program offers (the social impact hub, part 3) ---------------------------
+# Published when the demo is seeded, dated from that day (days ahead, hour in program time), so
+# there is always something to sign up to: one for creators, one for both, one nearly full
+# (its first places taken by the handles in "taken", so joel@ can take the last one).
+OPPORTUNITIES = [
+    {
+        "title": {
+            "en": "Filming on a phone: a masterclass",
+            "fr": "Filmer avec un téléphone : une masterclass",
+            "es": "Grabar con el móvil: una clase magistral",
+            "ar": "التصوير بالهاتف: درس متقدم",
+        },
+        "description": {
+            "en": "Light, sound and editing for videos that carry a cause, with a "
+            "documentary camera operator. Bring your phone.",
+            "fr": "Lumière, son et montage pour des vidéos qui portent une cause, avec un "
+            "cadreur de documentaires. Apportez votre téléphone.",
+            "es": "Luz, sonido y edición para vídeos que llevan una causa, con un camarógrafo "
+            "de documentales. Trae tu móvil.",
+            "ar": "الإضاءة والصوت والمونتاج لمقاطع تحمل قضية، مع مصور أفلام وثائقية. أحضر هاتفك.",
+        },
+        "kind": "training",
+        "audience": "creators",
+        "days_ahead": 14,
+        "hour": 15,
+        "place": "Nairobi Creative Hub, Studio 2",
+        "link": "https://meet.changemakers.example/masterclass",
+        "capacity": 25,
+        "taken": [],
+    },
+    {
+        "title": {
+            "en": "Creators meet nonprofits: collaboration day",
+            "fr": "Créateurs et associations : journée de collaboration",
+            "es": "Creadores y ONG: jornada de colaboración",
+            "ar": "لقاء صناع المحتوى والمنظمات غير الربحية: يوم التعاون",
+        },
+        "description": {
+            "en": "Nonprofits present what they need told; creators pitch how they would tell "
+            "it. Pairs leave with a first video planned together.",
+            "fr": "Les associations présentent ce qu'elles veulent faire connaître ; les "
+            "créateurs proposent comment le raconter. Chaque binôme repart avec une vidéo "
+            "prévue ensemble.",
+            "es": "Las ONG presentan lo que necesitan contar; los creadores proponen cómo "
+            "contarlo. Cada pareja sale con un primer vídeo planeado juntos.",
+            "ar": "تعرض المنظمات ما تحتاج إلى إيصاله، ويقترح صناع المحتوى طريقة روايته. يغادر كل "
+            "ثنائي بخطة لأول مقطع مشترك.",
+        },
+        "kind": "collaboration",
+        "audience": "both",
+        "days_ahead": 21,
+        "hour": 13,
+        "place": "",
+        "link": "https://meet.changemakers.example/collaboration-day",
+        "capacity": 40,
+        "taken": ["karaxlewis"],
+    },
+    {
+        "title": {
+            "en": "One-to-one mentoring with a documentary producer",
+            "fr": "Mentorat individuel avec une productrice de documentaires",
+            "es": "Mentoría individual con una productora de documentales",
+            "ar": "إرشاد فردي مع منتجة أفلام وثائقية",
+        },
+        "description": {
+            "en": "Thirty minutes on your next series: its story, its audience, its partners.",
+            "fr": "Trente minutes sur votre prochaine série : son histoire, son public, ses "
+            "partenaires.",
+            "es": "Treinta minutos sobre tu próxima serie: su historia, su público, sus socios.",
+            "ar": "ثلاثون دقيقة حول سلسلتك القادمة: قصتها وجمهورها وشركاؤها.",
+        },
+        "kind": "mentoring",
+        "audience": "creators",
+        "days_ahead": 10,
+        "hour": 16,
+        "place": "",
+        "link": "https://meet.changemakers.example/mentoring",
+        "capacity": 3,
+        "taken": ["karaxlewis", "dadlifejason"],
+    },
+]

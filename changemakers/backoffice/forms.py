@@ -7,6 +7,7 @@ from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils.translation import gettext_lazy as _
 
+from changemakers.core.content_languages import TranslatedFieldsMixin
 from creators.forms import ListFilterForm
 from creators.models import handle_validator
 from donations.forms import SEARCH_MAX_LENGTH
@@ -62,6 +63,17 @@ class DashboardFilterForm(forms.Form):
         self.fields["fund"].choices = [("", _("All funds")), *fund_choices]
         self.fields["cohort"].choices = [("", _("All cohorts")), *cohort_choices]
         self.fields["country"].choices = [("", _("All countries")), *country_choices]
+
+    def active(self) -> bool:
+        """Whether a filter narrows the page (the default period does not), or a value was
+        refused: then the filters show rather than stay folded away."""
+        if not self.is_bound:
+            return False
+        if not self.is_valid():
+            return True
+        data = self.cleaned_data
+        chosen = any(value for name, value in data.items() if name != "period")
+        return chosen or data.get("period") not in ("", "12m")
 
     def filters(self, *, today: datetime.date) -> dict:
         """Keyword arguments of `selectors.DashboardFilters`; the period as two dates."""
@@ -152,7 +164,9 @@ class MilestoneExportFilterForm(forms.Form):
         return _valid_or_empty(self, {"cohort": None, "status": "", "overdue": False})
 
 
-class ProgramHubForm(forms.Form):
+class ProgramHubForm(TranslatedFieldsMixin, forms.Form):
+    translated_fields = ("title", "introduction", "body")
+
     title = forms.CharField(label=_("Title"), max_length=120)
     hashtag = forms.CharField(
         label=_("Hashtag"),

@@ -12,11 +12,12 @@ from django.conf import settings
 from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import TruncMonth
-from django.utils import formats, timezone
+from django.utils import formats, timezone, translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext as _
 from django_countries import countries
 
+from changemakers.core.content_languages import content_languages, localized, sorted_by_name
 from changemakers.core.models import AuditEvent
 from creators.models import Cause, ChangeMakersList, Creator, ListEntry, PublicField, shows_q
 from donations.models import Disbursement, DisbursementBatch, Fund, Grant, PayoutFailure
@@ -351,7 +352,7 @@ def _dashboard_charts(
 
 
 def _country_choices(codes) -> list[tuple[str, str]]:
-    return sorted(((code, str(countries.name(code))) for code in codes), key=lambda c: c[1])
+    return sorted_by_name(((code, str(countries.name(code))) for code in codes), key=lambda c: c[1])
 
 
 def creator_country_choices() -> list[tuple[str, str]]:
@@ -485,8 +486,12 @@ def program_hub() -> ProgramHub:
     hub = ProgramHub.objects.filter(pk=ProgramHub.SINGLETON_ID).first()
     if hub is not None:
         return hub
-    return ProgramHub(
-        title=_("The Change Makers social impact hub"),
-        hashtag="#ChangeMakers",
-        introduction=_("Creators using their voice for change, and the nonprofits they support."),
-    )
+    # The first text in every language the catalogue has it in, each in its own column.
+    texts = {}
+    for language in content_languages():
+        with translation.override(language):
+            texts[localized("title", language)] = _("The Change Makers social impact hub")
+            texts[localized("introduction", language)] = _(
+                "Creators using their voice for change, and the nonprofits they support."
+            )
+    return ProgramHub(hashtag=settings.PROGRAM_HASHTAG, **texts)

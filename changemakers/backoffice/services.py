@@ -1,10 +1,13 @@
 """Writes of the back office: the program page's text."""
 
+from collections.abc import Mapping
+
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from changemakers.core.audit import actor_or_none, audit_record
+from changemakers.core.content_languages import in_default_language, translated_values
 from changemakers.core.verbs import KernelVerb
 
 from .models import ProgramHub
@@ -12,12 +15,26 @@ from .models import ProgramHub
 HUB_FIELDS = ("title", "hashtag", "introduction", "body")
 
 
+HUB_TRANSLATED = ("title", "introduction", "body")
+
+
 def program_hub_update(
-    *, actor, title: str, hashtag: str, introduction: str, body: str = ""
+    *,
+    actor,
+    title: str,
+    hashtag: str,
+    introduction: str,
+    body: str = "",
+    translations: Mapping[str, str] | None = None,
 ) -> ProgramHub:
-    """Save the text of the public program page (its one row, created the first time)."""
-    values = {"title": title, "hashtag": hashtag, "introduction": introduction, "body": body}
-    with transaction.atomic():
+    """Save the text of the public program page (its one row, created the first time): the
+    English texts, and those `translations` given (`title_fr`, `body_ar`, ...; empty: that
+    language shows the English)."""
+    texts = translated_values(
+        {"title": title, "introduction": introduction, "body": body}, translations
+    )
+    values = {"title": texts.pop("title"), "hashtag": hashtag, **texts}
+    with transaction.atomic(), in_default_language():
         hub = ProgramHub.objects.select_for_update().filter(pk=ProgramHub.SINGLETON_ID).first()
         creating = hub is None
         hub = hub or ProgramHub(pk=ProgramHub.SINGLETON_ID)

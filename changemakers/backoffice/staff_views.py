@@ -1,10 +1,12 @@
 """The staff dashboard: the whole program's state on one page.
 
-Budgets per fund, money to settle with the payout provider (overspends, payments whose outcome
-is unknown, held grants), the grants waiting for staff, overdue milestones, failed payments, the
-latest audit events, and charts of the money paid out, drawn as inline SVG on the server (no
-script, no inline style: the CSP forbids both). The filters form is a plain GET form that
-htmx submits in place, swapping only the dashboard's body.
+First what waits for the person looking (Today: one row per work queue their roles let them
+act on, with a link to the page listing it); then, under filters folded away until opened,
+budgets per fund, money to settle with the payout provider (overspends, payments whose
+outcome is unknown, held grants), the grants waiting for staff, overdue milestones, failed
+payments, the latest audit events, and charts of the money paid out, drawn as inline SVG on
+the server (no script, no inline style: the CSP forbids both). The filters form is a plain
+GET form that htmx submits in place, swapping only the dashboard's body.
 """
 
 import datetime
@@ -34,7 +36,7 @@ from donations.models import Fund
 from programs.clock import program_today
 from programs.selectors import impact_totals
 
-from . import selectors, services
+from . import queues, selectors, services
 from .exports import EXPORT_PERMISSIONS
 from .forms import DashboardFilterForm, ProgramHubForm
 
@@ -68,11 +70,12 @@ STAFF_PAGES = {
 def dashboard(request: HttpRequest) -> HttpResponse:
     today = program_today()
     funds = donation_selectors.fund_choices()
+    cohorts, countries = donation_selectors.grant_filter_choices()
     form = DashboardFilterForm(
         request.GET or None,
         fund_choices=[(fund.pk, fund.name) for fund in funds],
-        cohort_choices=donation_selectors.cohort_choices(),
-        country_choices=donation_selectors.nonprofit_country_choices(),
+        cohort_choices=cohorts,
+        country_choices=countries,
     )
     filters = selectors.DashboardFilters(**form.filters(today=today))
     currency = chart_currency(funds, filters.fund)
@@ -105,6 +108,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         # So each member knows what they may do here (asked only for who is no superuser).
         context["staff_roles"] = partial(staff_roles_of, request.user)
         context["may_export"] = any(request.user.has_perm(name) for name in EXPORT_PERMISSIONS)
+        # The work waiting for this person (the same count as the navigation's badges).
+        context["today_rows"] = queues.staff_queues_of(request).rows
+        context["filters_active"] = form.active()
     return render(request, template, context)
 
 
@@ -274,11 +280,15 @@ def _object_url(event: AuditEvent, model) -> str:
 @staff_required(perm="backoffice.change_programhub")
 def hub_edit(request: HttpRequest) -> HttpResponse:
     hub = selectors.program_hub()
-    initial = {name: getattr(hub, name) for name in services.HUB_FIELDS}
+    initial = {"hashtag": hub.hashtag, **ProgramHubForm.initial_from(hub)}
     form = ProgramHubForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            services.program_hub_update(actor=request.user, **form.cleaned_data)
+            services.program_hub_update(
+                actor=request.user,
+                **form.default_language_data(),
+                translations=form.translations(),
+            )
         except ValidationError as error:
             form_refusal(form, error)
         else:

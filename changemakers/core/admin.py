@@ -24,8 +24,10 @@ from django.utils.formats import number_format
 from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from modeltranslation.admin import TranslationTabularInline
 
 from .audit import audit_record
+from .content_languages import text_direction
 from .models import AuditEvent, OutboxEvent, Preferences
 from .verbs import KernelVerb, verb_choices
 
@@ -367,3 +369,23 @@ class OutboxEventAdmin(ReadOnlyAdmin):
     list_select_related = ["content_type"]
     date_hierarchy = "occurred_at"
     fields = ["uuid", "type", "occurred_at", "content_type", "object_id", "data", "handled_at"]
+
+
+# --- Texts in every language ---------------------------------------------------------------
+
+
+class LanguageInputsMixin:
+    """For a modeltranslation admin: each language's input says its language and direction
+    (`lang="ar" dir="rtl"`), so browsers and screen readers read and spell-check it as such."""
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        language = getattr(db_field, "language", None)
+        if field is not None and language:
+            widget = getattr(field.widget, "widget", field.widget)
+            widget.attrs.update(lang=language, dir=text_direction(language))
+        return field
+
+
+class TranslatedTabularInline(LanguageInputsMixin, TranslationTabularInline, TabularInline):
+    """A tabular inline whose translated columns get an input per language."""

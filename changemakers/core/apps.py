@@ -17,6 +17,7 @@ class CoreConfig(AppConfig):
         # django.contrib.admin comes first in INSTALLED_APPS: every admin module is loaded.
         from django.contrib import admin
         from django.contrib.auth.signals import user_logged_in
+        from django.db.backends.signals import connection_created
         from django.db.models.signals import post_migrate
 
         from . import checks  # noqa: F401  registers the kernel's system checks
@@ -27,6 +28,7 @@ class CoreConfig(AppConfig):
             staff_role_grants_declare,
             staff_roles_sync_after_migrate,
         )
+        from .search import register_sqlite_fold
         from .timezones import remember_on_sign_in as remember_time_zone
         from .twofactor.middleware import remember_on_sign_in
         from .twofactor.verbs import AuditVerb
@@ -46,3 +48,5 @@ class CoreConfig(AppConfig):
             {StaffRole.AUDITOR: [VIEW_EVERY_MODEL, "auth.view_user", "auth.view_group"]},
         )
         post_migrate.connect(staff_roles_sync_after_migrate, dispatch_uid="core.staff_roles")
+        # Staff pickers search without regard to case or accents (changemakers.core.search).
+        connection_created.connect(register_sqlite_fold, dispatch_uid="core.sqlite_fold")

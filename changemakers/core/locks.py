@@ -9,7 +9,7 @@ only. Either way a name held in this process is refused to it again, also from a
 import hashlib
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
 from django.db import DatabaseError, connection
@@ -27,37 +27,48 @@ def _key(name: str) -> int:
 @contextmanager
 def try_lock(name: str) -> Iterator[bool]:
     """Take the lock `name` if nobody holds it; yields whether it was taken. Never waits."""
+    with try_locks([name]) as taken:
+        yield name in taken
+
+
+@contextmanager
+def try_locks(names: Iterable[str]) -> Iterator[frozenset[str]]:
+    """Take each of the locks `names` that nobody holds, in one round trip; yields the names
+    taken (the others are someone else's now). Never waits. For work done in chunks: a chunk
+    of payments locks its grants together, as each would alone with `try_lock`."""
+    wanted = list(dict.fromkeys(names))
     with _held_guard:
-        if name in _held:
-            yield_taken = False
-        else:
-            _held.add(name)
-            yield_taken = True
-    if not yield_taken:
-        yield False
-        return
+        free = [name for name in wanted if name not in _held]
+        _held.update(free)
     try:
-        if connection.vendor != "postgresql":
-            yield True
+        if not free or connection.vendor != "postgresql":
+            yield frozenset(free)
             return
+        keys = {_key(name): name for name in free}
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_try_advisory_lock(%s)", [_key(name)])
-            taken = cursor.fetchone()[0]
+            cursor.execute(
+                "SELECT key, pg_try_advisory_lock(key) FROM unnest(%s::bigint[]) AS key",
+                [list(keys)],
+            )
+            taken = frozenset(keys[key] for key, locked in cursor.fetchall() if locked)
         try:
             yield taken
         finally:
             if taken:
-                _unlock(name)
+                _unlock(taken)
     finally:
         with _held_guard:
-            _held.discard(name)
+            _held.difference_update(free)
 
 
-def _unlock(name: str) -> None:
+def _unlock(names: Iterable[str]) -> None:
     try:
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_unlock(%s)", [_key(name)])
+            cursor.execute(
+                "SELECT pg_advisory_unlock(key) FROM unnest(%s::bigint[]) AS key",
+                [[_key(name) for name in names]],
+            )
     except DatabaseError:
-        # The lock belongs to the connection: closing it is the sure way to let go.
-        logger.warning("Could not release lock %s; closing the connection.", name)
+        # The locks belong to the connection: closing it is the sure way to let go.
+        logger.warning("Could not release locks %s; closing the connection.", sorted(names))
         connection.close()

@@ -51,6 +51,11 @@ class SingleUseLink(TimeStampedModel):
     def is_usable(self, now) -> bool:
         return self.used_at is None and self.revoked_at is None and self.expires_at > now
 
+    @property
+    def is_expired(self) -> bool:
+        """Past its expiry (used or not): what a list of sent links shows."""
+        return self.expires_at <= timezone.now()
+
 
 class AuditEventQuerySet(models.QuerySet):
     def for_object(self, obj: models.Model) -> "AuditEventQuerySet":
@@ -114,6 +119,24 @@ class AuditEvent(models.Model):
 
     def get_action_display(self) -> str:
         return verb_label(self.action)
+
+
+def choice_display(field: str, choices: type[models.TextChoices]):
+    """A `get_<field>_display` for a model's class body: the value's label in the reader's
+    language. Django's own builds a dict of every choice on each call, translating each label
+    (a list of 50 rows translated 500). A value not among the choices is shown as stored, as
+    Django shows it. Assign it in the class body (`get_status_display = choice_display(
+    "status", Status)`): Django adds its own only where the class defines none."""
+
+    def display(self) -> str:
+        value = getattr(self, field)
+        try:
+            return str(choices(value).label)
+        except ValueError:
+            return value
+
+    display.__name__ = f"get_{field}_display"
+    return display
 
 
 def person_field(verbose_name, *, on_delete=models.PROTECT) -> models.ForeignKey:

@@ -35,6 +35,9 @@ CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env.str("DJANGO_SITE_URL", default="http://127.0.0.1:8000")
 
 INSTALLED_APPS = [
+    # Staff-written content in every language (a column per language, registered in each
+    # app's translation.py); before the admin, whose forms it extends.
+    "modeltranslation",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -45,6 +48,8 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_countries",
     "django_htmx",
+    # Request rates and latencies per view for /metrics (changemakers/backoffice/metrics.py).
+    "django_prometheus",
     "axes",
     # Second factors (changemakers/core/twofactor): authenticator apps, recovery codes, passkeys.
     "django_otp",
@@ -66,6 +71,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First and (nearly) last: times the whole request, counts it per view.
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    # One id per request in every log line, and in the tasks the request enqueues.
+    "changemakers.core.requestid.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -86,6 +95,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     # A signed-in account that owes a second factor sees only the pages that take it.
     "changemakers.core.twofactor.middleware.SecondFactorMiddleware",
+    "changemakers.core.request_metrics.PrometheusAfterMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into its lockout response.
     "axes.middleware.AxesMiddleware",
 ]
@@ -108,6 +118,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "changemakers.core.context_processors.roles",
                 "donations.context_processors.program",
+                # The staff navigation's count badges, counted only when it shows.
+                "changemakers.backoffice.queues.context",
             ],
         },
     }
@@ -189,6 +201,9 @@ OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("fr", _("French")), ("es", _("Spanish")), ("ar", _("Arabic"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Staff write content in English first; a language without its own text shows the English.
+MODELTRANSLATION_DEFAULT_LANGUAGE = "en"
+MODELTRANSLATION_FALLBACK_LANGUAGES = ("en",)
 USE_I18N = True
 TIME_ZONE = env.str("DJANGO_PROGRAM_TIME_ZONE", default="UTC")
 USE_TZ = True
@@ -459,14 +474,52 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# Logs: one JSON object a line in production (`DJANGO_LOG_FORMAT=json`, the default without
+# DEBUG), plain text in development; each line carries the request id (core/requestid.py),
+# which the tasks a request enqueues carry too.
+LOG_FORMAT = env.str("DJANGO_LOG_FORMAT", default="plain" if DEBUG else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_id": {"()": "changemakers.core.requestid.RequestIdFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(request_id)s %(message)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if LOG_FORMAT == "json" else "plain",
+            "filters": ["request_id"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
     "loggers": {"axes": {"level": "WARNING"}},
 }
+
+# /metrics (changemakers/backoffice/metrics.py): Prometheus scrapes it from an allowed network
+# or with the token as `Authorization: Bearer ...`; anyone else gets a 404.
+METRICS_TOKEN = env.str("DJANGO_METRICS_TOKEN", default="")
+METRICS_ALLOWED_NETWORKS = env.list(
+    "DJANGO_METRICS_ALLOWED_NETWORKS", default=["127.0.0.1/32", "::1/128"]
+)
+
+# An error tracker, when a DSN is set (Sentry's SDK, or any service that speaks its protocol).
+# Nothing personal leaves: no cookies, bodies, headers with credentials, user emails or IPs
+# (core/error_tracking.py scrubs each event before it is sent).
+SENTRY_DSN = env.str("DJANGO_SENTRY_DSN", default="")
+if SENTRY_DSN:
+    from changemakers.core.error_tracking import error_tracking_start
+
+    error_tracking_start(
+        dsn=SENTRY_DSN,
+        environment=env.str("DJANGO_SENTRY_ENVIRONMENT", default="production"),
+        traces_sample_rate=env.float("DJANGO_SENTRY_TRACES_SAMPLE_RATE", default=0.0),
+    )
 
 # The REST API under /api/v1/ (changemakers/api). Integrations sign their requests with a
 # token staff issue (`Authorization: Bearer cm_...`), never with a session cookie; answers are
@@ -516,6 +569,13 @@ SPECTACULAR_SETTINGS = {
 # Program facts.
 PROGRAM_CURRENCY = "USD"
 PROGRAM_DONATION_AMOUNT = "25000.00"
+# The program's hashtag and its hub account on social networks: on the public pages, the
+# share images (changemakers/backoffice/sharing.py) and the Twitter card (twitter:site).
+PROGRAM_HASHTAG = env.str("DJANGO_PROGRAM_HASHTAG", default="#ChangeMakers")
+PROGRAM_SOCIAL_ACCOUNT = env.str("DJANGO_PROGRAM_SOCIAL_ACCOUNT", default="@changemakers")
+# Seconds browsers and proxies may keep a share image before asking again (ETag: a 304 when
+# it has not changed).
+SHARE_IMAGE_MAX_AGE = env.int("DJANGO_SHARE_IMAGE_MAX_AGE", default=3600)
 # Milestone due dates are calendar days in the program's timezone (DJANGO_PROGRAM_TIME_ZONE).
 PROGRAM_TIME_ZONE = TIME_ZONE
 # A "due soon" reminder goes out this many days before a milestone's due date.

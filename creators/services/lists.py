@@ -4,7 +4,7 @@ A published edition is frozen; every change of a draft's entries takes the list'
 positions stay unique and an edition cannot be published or emptied halfway through a change."""
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
@@ -12,16 +12,33 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from changemakers.core.audit import audit_record, fields_update, state_transition
+from changemakers.core.content_languages import (
+    in_default_language,
+    localized,
+    other_languages,
+    translated_values,
+)
 
 from ..list_import import POSITION_MAX, ImportRow, ListImportRefused, list_import_check
 from ..models import ChangeMakersList, Creator, ListEntry
 
 
 @transaction.atomic
-def list_create(*, year: int, title: str, introduction: str = "", actor=None) -> ChangeMakersList:
-    change_makers_list = ChangeMakersList(year=year, title=title, introduction=introduction)
-    change_makers_list.full_clean()
-    with transaction.atomic():
+def list_create(
+    *,
+    year: int,
+    title: str,
+    introduction: str = "",
+    translations: Mapping[str, str] | None = None,
+    actor=None,
+) -> ChangeMakersList:
+    """A draft edition. `title` and `introduction` are English; `translations` holds the
+    other languages' (`title_fr`, `introduction_ar`, ...), each optional."""
+    values = translated_values({"title": title, "introduction": introduction}, translations)
+    with in_default_language():
+        change_makers_list = ChangeMakersList(year=year, **values)
+        change_makers_list.full_clean()
+    with transaction.atomic(), in_default_language():
         try:
             with transaction.atomic():
                 change_makers_list.save()
@@ -56,14 +73,19 @@ def _list_locked_for_editing(change_makers_list: ChangeMakersList) -> ChangeMake
 
 
 def list_update(
-    *, change_makers_list: ChangeMakersList, actor, title: str, introduction: str = ""
+    *,
+    change_makers_list: ChangeMakersList,
+    actor,
+    title: str,
+    introduction: str = "",
+    translations: Mapping[str, str] | None = None,
 ) -> ChangeMakersList:
-    """Change a draft edition's title and introduction."""
-    with transaction.atomic():
+    """Change a draft edition's title and introduction (English), and those `translations`
+    given (`introduction_fr`, ...; empty: that language shows the English)."""
+    values = translated_values({"title": title, "introduction": introduction}, translations)
+    with transaction.atomic(), in_default_language():
         locked = _list_locked_for_editing(change_makers_list)
-        fields_update(
-            locked=locked, values={"title": title, "introduction": introduction}, actor=actor
-        )
+        fields_update(locked=locked, values=values, actor=actor)
         return locked
 
 
@@ -79,11 +101,14 @@ def list_entry_add(
     citation: str,
     position: int | None = None,
     country: str | None = None,
+    translations: Mapping[str, str] | None = None,
     actor=None,
 ) -> ListEntry:
     """Put a creator on a draft year's list, with the country and cause they have that year.
-    Without a position the entry goes last."""
-    with transaction.atomic():
+    Without a position the entry goes last. `citation` is English; `translations` holds the
+    other languages' (`citation_fr`, ...)."""
+    texts = translated_values({"citation": citation}, translations)
+    with transaction.atomic(), in_default_language():
         # Lock the list so two staff adding at once don't both take the same last position.
         locked = _list_locked_for_editing(change_makers_list)
         if position is None:
@@ -101,8 +126,8 @@ def list_entry_add(
             creator=creator,
             country=country or creator.country,
             cause=cause,
-            citation=citation,
             position=position,
+            **texts,
         )
         entry.full_clean()
         entry.save()
@@ -111,14 +136,23 @@ def list_entry_add(
 
 
 ENTRY_FIELDS = ("country", "cause", "citation", "position")
+CITATION_TRANSLATIONS = tuple(localized("citation", language) for language in other_languages())
 
 
 def list_entry_update(*, entry: ListEntry, actor, **fields) -> ListEntry:
-    """Change an entry's country, cause, citation or position (to a free one) on a draft."""
-    unknown = set(fields) - set(ENTRY_FIELDS)
+    """Change an entry's country, cause, citation (English) or position (to a free one) on a
+    draft, and its citation's translations (`citation_fr`, ...; empty: shown in English)."""
+    unknown = set(fields) - {*ENTRY_FIELDS, *CITATION_TRANSLATIONS}
     if unknown:
         raise TypeError(f"Not entry fields: {sorted(unknown)}")
-    with transaction.atomic():
+    translations = {name: fields.pop(name) for name in CITATION_TRANSLATIONS if name in fields}
+    if "citation" in fields or translations:
+        english = fields.pop("citation", None)
+        texts = translated_values({"citation": english or ""}, translations)
+        if english is None:
+            del texts["citation"]
+        fields.update(texts)
+    with transaction.atomic(), in_default_language():
         _list_locked_for_editing(entry.change_makers_list)
         locked = _entry_still_there(ListEntry.objects.select_related("creator"), entry)
         fields_update(locked=locked, values=fields, actor=actor)
@@ -183,8 +217,9 @@ def list_entries_import(
 ) -> list[ListEntry]:
     """Add every row of an import to a draft list, or none: each row is checked against the
     creators, the vocabulary, the list's entries and the other rows, and any problem refuses
-    the whole file with a `ListImportRefused` that names each line, column and reason."""
-    with transaction.atomic():
+    the whole file with a `ListImportRefused` that names each line, column and reason.
+    Citations are imported in English."""
+    with transaction.atomic(), in_default_language():
         locked = _list_locked_for_editing(change_makers_list)
         existing = list(locked.entries.values_list("creator_id", "position"))
         planned, problems = list_import_check(

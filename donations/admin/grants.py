@@ -2,9 +2,11 @@
 actions; their payment shows read-only."""
 
 from django import forms
-from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
-from django.utils.translation import gettext, ngettext
+from django.contrib import admin
+from django.http import HttpResponseRedirect
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from changemakers.core.admin import (
@@ -23,7 +25,6 @@ from ..services import (
     grant_cancel,
     grant_propose,
     grant_retry,
-    grants_schedule,
 )
 
 
@@ -162,37 +163,19 @@ class GrantAdmin(ServiceModelAdmin):
         )
 
     @admin.action(
-        description=_("Schedule the selected grants for payment"),
+        description=_("Review and pay the selected grants"),
         permissions=["schedule"],
         location=BOTH_LOCATIONS,
     )
     def schedule(self, request, queryset):
-        """One batch for the selection; grants not approved are left out and named."""
-        selected = list(queryset.select_related("nonprofit", "creator"))
-        try:
-            batch = grants_schedule(grants=selected, actor=request.user)
-        except ValidationError as error:
-            self.message_user(request, " ".join(error.messages), messages.ERROR)
-            return
-        scheduled = set(batch.disbursements.values_list("grant_id", flat=True))
-        self.message_user(
-            request,
-            ngettext(
-                "%(batch)s: %(count)s grant scheduled for payment.",
-                "%(batch)s: %(count)s grants scheduled for payment.",
-                len(scheduled),
-            )
-            % {"batch": batch, "count": len(scheduled)},
-            messages.SUCCESS,
+        """Nothing is paid without its review: the selection opens the staff pages' payment
+        review (what would be paid, per currency and fund, to which payees), whose one
+        button pays exactly that (`grants_schedule(expected=...)`)."""
+        query = urlencode(
+            [("grants", pk) for pk in queryset.order_by("pk").values_list("pk", flat=True)]
+            + [("next", request.get_full_path())]
         )
-        for grant in selected:
-            if grant.pk not in scheduled:
-                self.message_user(
-                    request,
-                    gettext("%(grant)s was not scheduled: it is “%(status)s”.")
-                    % {"grant": grant, "status": grant.get_status_display()},
-                    messages.WARNING,
-                )
+        return HttpResponseRedirect(f"{reverse('donations:grants-review')}?{query}")
 
     @admin.action(
         description=_("Retry the payment of the selected failed grants"),

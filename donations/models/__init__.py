@@ -2,7 +2,7 @@
 imported here, so Django and the migrations find them as `donations.models.<Model>`."""
 
 from .events import ProviderEvent
-from .grants import Fund, Grant, GrantQuerySet
+from .grants import Fund, Grant, GrantQuerySet, grants_digest, payee_masked
 from .instructions import PaymentInstruction, PaymentInstructionQuerySet, reference_for
 from .money import MONEY_DIGITS, MONEY_PLACES, currency_field, currency_validator, money_field
 from .nonprofits import (
@@ -21,6 +21,7 @@ from .nonprofits import (
     is_iban,
     mask_reference,
     nonprofit_contact_of,
+    slug_for,
 )
 from .payments import (
     Disbursement,
@@ -60,9 +61,12 @@ __all__ = [
     "bank_details_check",
     "currency_field",
     "currency_validator",
+    "grants_digest",
     "is_iban",
     "mask_reference",
     "money_field",
     "nonprofit_contact_of",
+    "payee_masked",
     "reference_for",
+    "slug_for",
 ]

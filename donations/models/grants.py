@@ -7,7 +7,10 @@ had gone back to the fund (see `fund_book_late`). No decision can overspend a fu
 database accepts `committed` past the total only when `overspent` is exactly that excess, and
 only the booking of a payment already made writes `overspent`."""
 
+import hashlib
+import json
 import uuid
+from collections.abc import Iterable
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -15,11 +18,11 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from changemakers.core.models import TimeStampedModel, person_field
+from changemakers.core.models import TimeStampedModel, choice_display, person_field
 from creators.models import Creator
 
 from .money import CurrencyAmounts, currency_field, money_field
-from .nonprofits import Nonprofit
+from .nonprofits import Nonprofit, mask_reference
 
 
 class Fund(CurrencyAmounts, TimeStampedModel):
@@ -85,9 +88,14 @@ class GrantQuerySet(models.QuerySet):
 
     def for_nonprofit_pages(self, nonprofit: Nonprofit) -> "GrantQuerySet":
         """The nonprofit's own grants with what its pages show, newest first."""
+        return self.for_nonprofit_list(nonprofit).select_related("nonprofit", "disbursement")
+
+    def for_nonprofit_list(self, nonprofit: Nonprofit) -> "GrantQuerySet":
+        """The nonprofit's own grants with what its list of them shows (fund and creator),
+        newest first: not the nonprofit again, whose payout details are decrypted on read."""
         return (
             self.for_nonprofit(nonprofit)
-            .select_related("fund", "creator", "nonprofit", "disbursement")
+            .select_related("fund", "creator")
             .order_by("-created_at", "-pk")
         )
 
@@ -99,6 +107,14 @@ class GrantQuerySet(models.QuerySet):
         """Paid grants whose money the provider took back, all or part, that finance has not
         closed yet."""
         return self.filter(status=Grant.Status.REVERSED)
+
+    def paid_out(self) -> "GrantQuerySet":
+        """Grants whose money reached the nonprofit and stayed there, at least in part: paid
+        (or reversed in part since), never one the provider took back in full."""
+        return self.filter(
+            status__in=(Grant.Status.DISBURSED, Grant.Status.REVERSED),
+            disbursement__amount__gt=F("disbursement__reversed_amount"),
+        )
 
     def outcome_unknown(self) -> "GrantQuerySet":
         """Grants whose payment may or may not have been made: the provider has not said."""
@@ -288,9 +304,15 @@ class Grant(CurrencyAmounts, TimeStampedModel):
         name = f" in the name of {self.creator.display_name}" if self.creator_id else ""
         return f"{self.currency} {self.amount:,} to {self.nonprofit}{name}"
 
+    get_status_display = choice_display("status", Status)
+
     @property
     def is_held(self) -> bool:
         return self.held_at is not None and self.status in self.HOLDABLE_STATUSES
+
+    @property
+    def payee_masked(self) -> str:
+        return payee_masked(self.payee_reference)
 
     def clean(self) -> None:
         if self.fund_id and self.currency != self.fund.currency:
@@ -301,3 +323,34 @@ class Grant(CurrencyAmounts, TimeStampedModel):
                 },
                 code="currency_mismatch",
             )
+
+
+def payee_masked(reference: str) -> str:
+    """A pinned payee as staff see it before paying: enough to recognise the account, never
+    the whole reference ("Stripe account acct_…1234", "bank account ending ••1234")."""
+    reference = reference.strip()
+    if not reference:
+        return _("no payee pinned")
+    if reference.startswith("bank:"):
+        return _("bank account ending %(last)s") % {"last": "••" + reference[-4:]}
+    if reference.startswith("acct_"):
+        return _("Stripe account %(account)s") % {"account": "acct_…" + reference[-4:]}
+    return mask_reference(reference)
+
+
+def grants_digest(grants: Iterable[Grant]) -> str:
+    """A fingerprint of exactly what someone reviewed before paying: each grant's id, amount,
+    currency and pinned payee. Scheduling with it (`grants_schedule(expected=...)`) refuses
+    when the grants no longer match: one cancelled or paid meanwhile, an amount or a payee
+    changed."""
+    lines = sorted(
+        (
+            grant.pk,
+            format(Decimal(grant.amount).normalize(), "f"),
+            grant.currency,
+            grant.payee_reference,
+            grant.payee_fingerprint,
+        )
+        for grant in grants
+    )
+    return hashlib.sha256(json.dumps(lines).encode()).hexdigest()

@@ -137,13 +137,27 @@ class CurrencyAmounts:
         instance = super().from_db(db, field_names, values, **kwargs)
         currency = instance.__dict__.get("currency")
         if currency:
-            unit = Decimal(1).scaleb(-currency_places(currency))
-            for field in cls._meta.concrete_fields:
-                value = instance.__dict__.get(field.attname)
-                money = getattr(field, "is_money", False) and isinstance(value, Decimal)
-                if money and value.is_finite() and value == value.quantize(unit):
-                    instance.__dict__[field.attname] = value.quantize(unit)
+            unit = _currency_unit(currency)
+            for attname in _money_attnames(cls):
+                value = instance.__dict__.get(attname)
+                if isinstance(value, Decimal) and value.is_finite():
+                    exact = value.quantize(unit)
+                    if value == exact:
+                        instance.__dict__[attname] = exact
         return instance
+
+
+# Looked up once, not for every row read (a page of 50 grants reads some 140 amounts).
+@functools.cache
+def _currency_unit(code: str) -> Decimal:
+    return Decimal(1).scaleb(-currency_places(code))
+
+
+@functools.cache
+def _money_attnames(model: type[models.Model]) -> tuple[str, ...]:
+    return tuple(
+        field.attname for field in model._meta.concrete_fields if getattr(field, "is_money", False)
+    )
 
 
 def currency_field() -> models.CharField:

@@ -10,21 +10,42 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import F, OuterRef, Q, Subquery
+from django.db.models import Exists, F, OuterRef, Q, Subquery
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
 from changemakers.core.encryption import EncryptedCharField
 from changemakers.core.models import AuditEvent, SingleUseLink, TimeStampedModel, person_field
 from changemakers.core.roles import linked
+from changemakers.core.search import matching
 from changemakers.core.verbs import KernelVerb
-from creators.models import creator_of
+from creators.models import Cause, creator_of, validate_causes
 
 
 class NonprofitQuerySet(models.QuerySet):
     def verified(self) -> "NonprofitQuerySet":
         return self.filter(verification_status=Nonprofit.Verification.VERIFIED)
+
+    def supported(self) -> "NonprofitQuerySet":
+        """What the public pages show: verified nonprofits the program has paid, at least one
+        grant disbursed and not taken back in full (`GrantQuerySet.paid_out`)."""
+        from .grants import Grant
+
+        return self.verified().filter(
+            Exists(Grant.objects.paid_out().filter(nonprofit=OuterRef("pk")))
+        )
+
+    def with_cause(self, cause: str) -> "NonprofitQuerySet":
+        # Causes are a JSON list of codes; the quoted code is unique text in it on any database.
+        return self.filter(causes__icontains=f'"{cause}"')
+
+    def matching(self, text: str) -> "NonprofitQuerySet":
+        """Nonprofits whose legal name or registration number contains `text` (folded, see
+        changemakers.core.search.search_text), those starting with it first."""
+        return matching(self, text, "legal_name", "registration_number", order=("legal_name",))
 
 
 class PayoutMethod(models.TextChoices):
@@ -101,7 +122,50 @@ class Nonprofit(TimeStampedModel):
         GLOBAL = "global", _("Global")
         LOCAL = "local", _("Local")
 
+    class DescriptionStatus(models.TextChoices):
+        """Where the latest "what we do" text the contact wrote stands."""
+
+        NONE = "none", _("Not written yet")
+        PENDING = "pending", _("Waiting for review")
+        APPROVED = "approved", _("Approved")
+        DECLINED = "declined", _("Declined")
+
     legal_name = models.CharField(_("legal name"), max_length=200)
+    # The public page's address (/nonprofits/<slug>/): made from the name when the nonprofit
+    # is added (`nonprofit_slug_for`) and kept when the name changes, so links stay good.
+    slug = models.SlugField(_("address name"), max_length=80, unique=True, editable=False)
+    causes = models.JSONField(
+        _("causes"),
+        default=list,
+        blank=True,
+        validators=[validate_causes],
+        editable=False,
+        help_text=_("The causes it works for, in the same words as creators' causes."),
+    )
+    # "What we do": written by the nonprofit's contact, public only once staff approve it. The
+    # approved text stays public while a newer one waits for review (`description_pending`).
+    description = models.TextField(_("what they do"), blank=True, editable=False)
+    description_pending = models.TextField(
+        _("what they do, waiting for review"), blank=True, editable=False
+    )
+    description_status = models.CharField(
+        _("description review"),
+        max_length=16,
+        choices=DescriptionStatus.choices,
+        default=DescriptionStatus.NONE,
+        editable=False,
+    )
+    description_decline_reason = models.TextField(
+        _("why the description was declined"), blank=True, editable=False
+    )
+    description_submitted_by = person_field(_("description written by"), on_delete=models.SET_NULL)
+    description_submitted_at = models.DateTimeField(
+        _("description written at"), null=True, blank=True, editable=False
+    )
+    description_reviewed_by = person_field(_("description reviewed by"))
+    description_reviewed_at = models.DateTimeField(
+        _("description reviewed at"), null=True, blank=True, editable=False
+    )
     registration_number = models.CharField(_("registration number"), max_length=64)
     country = CountryField(_("country of registration"))
     reach = models.CharField(_("reach"), max_length=8, choices=Reach.choices, default=Reach.LOCAL)
@@ -208,6 +272,16 @@ class Nonprofit(TimeStampedModel):
                 violation_error_message=_("Say why the nonprofit was rejected."),
             ),
             models.CheckConstraint(
+                condition=~Q(description_status="pending") | ~Q(description_pending=""),
+                name="nonprofit_pending_description_has_text",
+                violation_error_message=_("A description waiting for review has a text."),
+            ),
+            models.CheckConstraint(
+                condition=~Q(description_status="declined") | ~Q(description_decline_reason=""),
+                name="nonprofit_declined_description_has_reason",
+                violation_error_message=_("Say why the description is declined."),
+            ),
+            models.CheckConstraint(
                 condition=Q(created_by__isnull=True)
                 | Q(verified_by__isnull=True)
                 | ~Q(verified_by=F("created_by")),
@@ -220,6 +294,13 @@ class Nonprofit(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.legal_name
+
+    def get_absolute_url(self) -> str:
+        return reverse("nonprofits:nonprofit-detail", kwargs={"slug": self.slug})
+
+    def get_causes_display(self) -> list[str]:
+        labels = dict(Cause.choices)
+        return [str(labels.get(c, c)) for c in self.causes]
 
     @property
     def verification_expires_at(self) -> datetime.datetime | None:
@@ -356,6 +437,10 @@ class NonprofitSignInLink(SingleUseLink):
     row without the secret ever passing through the broker.
     """
 
+    class Purpose(models.TextChoices):
+        SIGN_IN = "", _("Sign in")
+        PAYOUT_DETAILS = "payout_details", _("Update the payout details")
+
     contact = models.ForeignKey(
         NonprofitContact,
         verbose_name=_("contact"),
@@ -370,6 +455,21 @@ class NonprofitSignInLink(SingleUseLink):
         blank=True,
         related_name="+",
         help_text=_("Empty when the contact asked for the link themselves."),
+    )
+    # Why staff sent it: a plain sign-in, or an ask to update the payout details after a
+    # payment the provider refused for good (`payout_details_ask`), which names the grant and
+    # lands the contact on their payout details once signed in.
+    purpose = models.CharField(
+        _("purpose"), max_length=20, choices=Purpose.choices, blank=True, default=""
+    )
+    grant = models.ForeignKey(
+        "donations.Grant",
+        verbose_name=_("grant"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("The failed grant an ask to update the payout details is about."),
     )
 
     class Meta:
@@ -508,6 +608,21 @@ class PayoutDetailsChange(TimeStampedModel):
 
     def bank_details(self) -> dict[str, str]:
         return {name: str(getattr(self, name) or "").strip() for name in BANK_FIELDS}
+
+
+SLUG_MAX = 80
+
+
+def slug_for(name: str, taken) -> str:
+    """A page address made from `name`: its letters as ASCII words joined by dashes ("Frames of
+    Hope" -> "frames-of-hope"), "nonprofit" for a name with none (one in Arabic script), and
+    "-2", "-3"... after it while `taken(slug)` says another nonprofit has it."""
+    base = slugify(name)[: SLUG_MAX - 6].strip("-") or "nonprofit"
+    slug, number = base, 1
+    while taken(slug):
+        number += 1
+        slug = f"{base}-{number}"
+    return slug
 
 
 def mask_reference(value: str) -> str:

@@ -130,7 +130,13 @@ class Disbursement(CurrencyAmounts, TimeStampedModel):
         _("status"), max_length=16, choices=Status.choices, default=Status.PENDING
     )
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    # What went wrong with the payment while that matters: cleared once it is paid (each
+    # attempt's error stays in the grant's history).
     last_error = models.TextField(_("last error"), blank=True)
+    # When the provider refused it for good (closed account, invalid payee...): the payee
+    # fingerprint it refused. Trying the same payout details again fails the same way; the
+    # nonprofit must update them first. Empty for any other outcome.
+    refused_payee = models.CharField(_("payee refused for good"), max_length=64, blank=True)
     queued_at = models.DateTimeField(_("queued at"), null=True, blank=True)
     # A payment given up on after timeouts may still go through at the provider later: its
     # outcome is unknown and the sweeper asks again at this time, backing off, until the
@@ -200,6 +206,19 @@ class Disbursement(CurrencyAmounts, TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.provider} {self.idempotency_key} ({self.get_status_display()})"
+
+    @property
+    def refused_final(self) -> bool:
+        """The provider refused the payment for good (a final error, not a timeout)."""
+        return self.status == self.Status.FAILED and bool(self.refused_payee)
+
+    @property
+    def refused_payee_unchanged(self) -> bool:
+        """Whether the grant's nonprofit still has the payout details the provider refused for
+        good: a retry would likely fail the same way. Load it with `grant__nonprofit`."""
+        return (
+            self.refused_final and self.refused_payee == self.grant.nonprofit.payout_fingerprint()
+        )
 
     @property
     def paid_net(self):

@@ -27,6 +27,7 @@ from .links import (
     nonprofit_link_send,
     nonprofit_link_use,
     nonprofit_links_revoke,
+    payout_details_ask,
 )
 from .nominations import nomination_create
 from .nonprofits import (
@@ -41,6 +42,7 @@ from .nonprofits import (
     nonprofit_details_update,
     nonprofit_payout_method_set,
     nonprofit_reject,
+    nonprofit_slug_for,
     nonprofit_verify,
     payout_change_approve,
     payout_change_notice_email,
@@ -58,10 +60,18 @@ from .payments import (
     disbursement_record_error,
     disbursement_record_payment,
     disbursement_succeed,
+    disbursements_pay,
+    disbursements_succeed,
     disbursements_sweep,
     grant_schedule,
     grants_schedule,
     platform_balance,
+)
+from .public_pages import (
+    nonprofit_causes_set,
+    nonprofit_description_approve,
+    nonprofit_description_decline,
+    nonprofit_description_submit,
 )
 from .reversals import disbursement_reversal_record, grant_reversal_close
 from .stripe_connect import (
@@ -94,6 +104,8 @@ __all__ = [
     "disbursement_record_payment",
     "disbursement_reversal_record",
     "disbursement_succeed",
+    "disbursements_pay",
+    "disbursements_succeed",
     "disbursements_sweep",
     "finance_alert_email",
     "finance_approvers",
@@ -113,11 +125,15 @@ __all__ = [
     "link_path",
     "link_token_for",
     "nomination_create",
+    "nonprofit_causes_set",
     "nonprofit_contact_add",
     "nonprofit_contact_create",
     "nonprofit_contact_set_password",
     "nonprofit_contact_update",
     "nonprofit_create",
+    "nonprofit_description_approve",
+    "nonprofit_description_decline",
+    "nonprofit_description_submit",
     "nonprofit_details_update",
     "nonprofit_link_ask",
     "nonprofit_link_email",
@@ -133,6 +149,7 @@ __all__ = [
     "nonprofit_payouts_onboard",
     "nonprofit_payouts_refresh",
     "nonprofit_reject",
+    "nonprofit_slug_for",
     "nonprofit_stripe_account_ensure",
     "nonprofit_stripe_status_record",
     "nonprofit_verify",
@@ -141,6 +158,7 @@ __all__ = [
     "payout_change_notice_email",
     "payout_change_reject",
     "payout_change_request",
+    "payout_details_ask",
     "platform_balance",
     "provider_event_handle",
     "provider_event_receive",

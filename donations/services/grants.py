@@ -492,13 +492,14 @@ def grant_hold_release(*, grant: Grant, actor) -> Grant:
         return locked
 
 
-def grant_fail(*, grant: Grant, reason: str, actor=None) -> Grant:
+def grant_fail(*, grant: Grant, reason: str, actor=None, final: bool = False) -> Grant:
     """Mark a scheduled, processing or outcome-unknown grant failed and give its amount back to
     the fund.
 
     Only for a payment known not to have been made: the provider refused it, or confirmed it
     made none under the grant's key (see `disbursement_recheck` for when a lookup that finds
-    nothing counts as that). Its disbursement, if any, fails with it.
+    nothing counts as that). Its disbursement, if any, fails with it; `final` says the
+    provider refused it for good (a retry to the same payout details fails the same way).
     """
     if not reason.strip():
         raise ValidationError(_("Say why the grant failed."), code="reason_empty")
@@ -529,6 +530,7 @@ def grant_fail(*, grant: Grant, reason: str, actor=None) -> Grant:
                 action="failed",
                 note=reason,
                 last_error=reason,
+                refused_payee=disbursement.payee_fingerprint if final else "",
                 completed_at=timezone.now(),
                 recheck_at=None,
             )

@@ -11,14 +11,16 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from changemakers.core.audit import audit_record
 from changemakers.core.emails import absolute_url, email_send
 from changemakers.core.jobs import enqueue_on_commit
 from changemakers.core.links import link_token
+from changemakers.core.roles import may, permission_require
 from changemakers.core.timezones import time_zone_of
 
-from ..models import NonprofitContact, NonprofitSignInLink
+from ..models import Disbursement, Grant, NonprofitContact, NonprofitSignInLink
 
 _LINK_SALT = "donations.nonprofit-sign-in"
 
@@ -35,9 +37,17 @@ def link_path(link: NonprofitSignInLink) -> str:
     return reverse("nonprofit:link", kwargs={"pk": link.pk, "token": link_token_for(link)})
 
 
-def nonprofit_link_send(*, contact: NonprofitContact, actor) -> NonprofitSignInLink:
+def nonprofit_link_send(
+    *,
+    contact: NonprofitContact,
+    actor,
+    purpose: str = NonprofitSignInLink.Purpose.SIGN_IN,
+    grant: Grant | None = None,
+) -> NonprofitSignInLink:
     """A fresh sign-in link for the contact, emailed once this commits. Earlier open links are
-    revoked: only the newest works."""
+    revoked: only the newest works. With `purpose` PAYOUT_DETAILS the email asks the contact
+    to update the payout details the failed `grant` could not be paid to, and the link lands
+    them on those details."""
     with transaction.atomic():
         locked = (
             NonprofitContact.objects.select_for_update(of=("self",))
@@ -57,12 +67,72 @@ def nonprofit_link_send(*, contact: NonprofitContact, actor) -> NonprofitSignInL
             nonce=secrets.token_urlsafe(32),
             expires_at=now + timedelta(seconds=settings.NONPROFIT_LINK_MAX_AGE),
             created_by=actor if getattr(actor, "is_authenticated", False) else None,
+            purpose=purpose,
+            grant=grant,
         )
         link.full_clean()
         link.save()
         audit_record(actor=actor, obj=locked, action="link_sent")
         enqueue_on_commit("donations.tasks.send_nonprofit_link", link.pk)
         return link
+
+
+def payout_details_ask(*, grant: Grant, actor) -> list[NonprofitSignInLink]:
+    """After the provider refused a grant's payment for good (a closed account...), ask the
+    nonprofit to update its payout details: every active contact is emailed a sign-in link
+    that says why and lands them on their payout details, where the change they file is
+    reviewed by finance as any other. Asked by whoever may retry the payment or send sign-in
+    links; audited on the grant. Returns the links sent (earlier open ones are revoked)."""
+    if not may(actor, "donations.change_nonprofitcontact"):
+        permission_require(
+            actor, "donations.schedule_grant", doing=_("ask a nonprofit for new payout details")
+        )
+    with transaction.atomic():
+        locked = Grant.objects.select_for_update(of=("self",)).get(pk=grant.pk)
+        disbursement = Disbursement.objects.filter(grant=locked).first()
+        if (
+            locked.status != Grant.Status.FAILED
+            or disbursement is None
+            or not disbursement.refused_final
+        ):
+            raise ValidationError(
+                _(
+                    "Only a payment the provider refused for good needs new payout details; "
+                    "this grant's did not."
+                ),
+                code="not_refused",
+            )
+        contacts = list(
+            NonprofitContact.objects.filter(nonprofit_id=locked.nonprofit_id, user__is_active=True)
+            .select_related("user")
+            .order_by("pk")
+        )
+        if not contacts:
+            raise ValidationError(
+                _("%(nonprofit)s has no active contact to ask: add one on its contacts page first.")
+                % {"nonprofit": locked.nonprofit},
+                code="no_contact",
+            )
+        links = [
+            nonprofit_link_send(
+                contact=contact,
+                actor=actor,
+                purpose=NonprofitSignInLink.Purpose.PAYOUT_DETAILS,
+                grant=locked,
+            )
+            for contact in contacts
+        ]
+        audit_record(
+            actor=actor,
+            obj=locked,
+            action="payout_details_asked",
+            # How many, not who: the grant's history is read by more people than contacts.
+            note=ngettext(
+                "Emailed to %(count)s contact.", "Emailed to %(count)s contacts.", len(contacts)
+            )
+            % {"count": len(contacts)},
+        )
+        return links
 
 
 def nonprofit_link_ask(*, email: str) -> None:
@@ -135,6 +205,8 @@ def nonprofit_link_email(*, link: NonprofitSignInLink) -> bool:
             "nonprofit": contact.nonprofit,
             "link": absolute_url(link_path(link)),
             "expires_at": link.expires_at,
+            "payout_details": link.purpose == NonprofitSignInLink.Purpose.PAYOUT_DETAILS,
+            "grant": link.grant,
         },
     )
     return True

@@ -26,11 +26,18 @@ from ..models import (
     bank_details_check,
     mask_reference,
     nonprofit_contact_of,
+    slug_for,
 )
 from .duties import first_approval_record, require_named, same_person
 from .grants import grant_cancel, grant_hold
 
 # --- The nonprofit ---------------------------------------------------------------------------
+
+
+def nonprofit_slug_for(name: str) -> str:
+    """A public page address for a new nonprofit called `name`, one no other nonprofit has
+    (the unique constraint settles two nonprofits added at the same instant)."""
+    return slug_for(name, lambda slug: Nonprofit.objects.filter(slug=slug).exists())
 
 
 @transaction.atomic
@@ -47,6 +54,7 @@ def nonprofit_create(
 ) -> Nonprofit:
     nonprofit = Nonprofit(
         legal_name=legal_name,
+        slug=nonprofit_slug_for(legal_name),
         registration_number=registration_number.strip(),
         country=country,
         contact_email=contact_email,

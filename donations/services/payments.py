@@ -5,8 +5,10 @@ Paying a grant (`disbursement_pay`) runs in three steps, so that no database tra
 open while the provider is called: claim the disbursement (locked, committed), ask the
 provider with the grant's idempotency key (no transaction), record the answer (locked,
 committed). A crash between the last two leaves the disbursement "processing"; the sweeper
-(`disbursements_sweep`) then finds the payment by its key. Lock order everywhere: the grant
-row, then its disbursement, then the fund.
+(`disbursements_sweep`) then finds the payment by its key. A large batch's chunk takes the same
+steps for all its grants at once (`disbursements_pay`): one transaction claims them, each is
+sent alone under its own key, one transaction records them. Lock order everywhere: the grant
+rows (by id), then their disbursements, then the fund.
 
 No money is lost in the dark: a payment whose tries ran out on timeouts may still be carried
 out by the provider, so it is not failed but its outcome is "unknown", its amount still
@@ -35,12 +37,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from changemakers.core.audit import audit_changes, audit_record, audit_record_many, state_transition
-from changemakers.core.events import event_emit, events_emit
+from changemakers.core.events import events_emit
 from changemakers.core.jobs import enqueue_on_commit
-from changemakers.core.locks import try_lock
+from changemakers.core.locks import try_lock, try_locks
 from changemakers.core.roles import permission_require
 
-from ..models import Disbursement, DisbursementBatch, Fund, Grant
+from ..models import Disbursement, DisbursementBatch, Fund, Grant, grants_digest
 from ..models.money import currency_places
 from ..payouts import (
     FinalError,
@@ -66,12 +68,19 @@ from .instructions import by_hand, instruction_pin, provider_for
 logger = logging.getLogger(__name__)
 
 
-def grants_schedule(*, grants: Iterable[Grant | int], actor) -> DisbursementBatch:
+def grants_schedule(
+    *, grants: Iterable[Grant | int], actor, expected: str | None = None
+) -> DisbursementBatch:
     """Send approved grants to be paid, as one batch: each gets its disbursement (the
     database's record of the pending work) and, once this commits, a payment task.
 
     Grants no longer approved (scheduled by someone else a moment ago, cancelled...) are left
     out, so a double click schedules nothing twice. Refuses when none is left.
+
+    `expected` is the digest (`grants_digest`) of the grants as the person reviewed them
+    before paying: given, the batch is exactly those grants with those amounts and payees,
+    or nothing is paid (a grant cancelled, paid by someone else, its amount or its payee
+    changed since the review).
     """
     permission_require(actor, "donations.schedule_grant", doing=_("schedule payments"))
     ids = sorted({getattr(grant, "pk", grant) for grant in grants})
@@ -87,6 +96,17 @@ def grants_schedule(*, grants: Iterable[Grant | int], actor) -> DisbursementBatc
             raise ValidationError(
                 _("None of these grants is approved and waiting to be paid."),
                 code="nothing_to_schedule",
+            )
+        if expected is not None and (
+            [grant.pk for grant in locked] != ids or grants_digest(locked) != expected
+        ):
+            raise ValidationError(
+                _(
+                    "These grants changed since you reviewed them (one was cancelled or paid "
+                    "by someone else, or an amount or a payee changed). Nothing was paid: "
+                    "review them again."
+                ),
+                code="review_changed",
             )
         for grant in locked:
             require_not_proposer(
@@ -183,60 +203,107 @@ def _locked_disbursement(disbursement_id: int) -> Disbursement:
     each once it holds the locks. Locking only the grant would refresh only the grant after a
     wait, and could return the disbursement as it was before another worker recorded it.
     """
-    grant = (
+    return _locked_disbursements([disbursement_id])[disbursement_id]
+
+
+def _locked_disbursements(disbursement_ids: Iterable[int]) -> dict[int, Disbursement]:
+    """Several disbursements as `_locked_disbursement` gives one, in one statement, their
+    grants locked in the order of their ids (so two chunks never wait on each other in a
+    circle). Raises Disbursement.DoesNotExist when any is missing."""
+    wanted = set(disbursement_ids)
+    grants = (
         Grant.objects.select_related("disbursement", "disbursement__batch", "nonprofit", "creator")
         .select_for_update(of=("self", "disbursement"))
-        .get(disbursement__pk=disbursement_id)
+        .filter(disbursement__pk__in=wanted)
+        .order_by("pk")
     )
-    disbursement = grant.disbursement
-    disbursement.grant = grant
-    return disbursement
+    locked = {}
+    for grant in grants:
+        disbursement = grant.disbursement
+        disbursement.grant = grant
+        locked[disbursement.pk] = disbursement
+    if len(locked) != len(wanted):
+        missing = sorted(wanted - locked.keys())
+        raise Disbursement.DoesNotExist(f"No disbursement {missing}.")
+    return locked
 
 
 def _claim(disbursement_id: int) -> Disbursement | None:
-    """Step 1 of paying: mark the attempt as started, the last step before the provider is
-    called, and count it. None when there is nothing to pay.
+    """Step 1 of paying one grant (see `_claim_many`)."""
+    return _claim_many([disbursement_id]).get(disbursement_id)
+
+
+def _claim_many(disbursement_ids: Iterable[int]) -> dict[int, Disbursement]:
+    """Step 1 of paying: mark each attempt as started, the last step before the provider is
+    called, and count it, all in one transaction. Returns the disbursements claimed; one with
+    nothing to pay is left out.
 
     The nonprofit is screened again here, at the moment of paying: a grant whose nonprofit is
     no longer verified (rejected, or its verification expired) or whose payout details no
     longer match the payee pinned at approval is put on hold instead, before any try counts.
     """
     with transaction.atomic(durable=True):
-        disbursement = _locked_disbursement(disbursement_id)
-        grant = disbursement.grant
-        if disbursement.status not in Disbursement.UNFINISHED_STATUSES or grant.status not in (
-            Grant.Status.SCHEDULED,
-            Grant.Status.PROCESSING,
-        ):
-            return None  # paid, failed or cancelled meanwhile: a late or repeated task
-        if by_hand(disbursement):
-            return None  # paid by a person (a bank transfer): recorded as sent, never here
-        if grant.held_at is None:
-            reason = _payee_unsafe(disbursement)
-            if reason:
-                hold_locked(grant, reason=reason)
-        if grant.held_at is not None:
-            return None  # waits for its payee to be re-confirmed, which queues it again
-        if disbursement.batch is not None and disbursement.batch.is_held:
-            return None  # its batch waits for the platform's account: the release queues it
+        claimed = [
+            disbursement
+            for disbursement in _locked_disbursements(disbursement_ids).values()
+            if _claimable(disbursement)
+        ]
+        if not claimed:
+            return {}
         # Everything that can go wrong before the request is done before the try is counted:
         # a try counts a call to the provider, not a delivery of the task's message.
-        get_provider(disbursement.provider)
+        for provider in {disbursement.provider for disbursement in claimed}:
+            get_provider(provider)
         now = timezone.now()
         changes = []
-        if disbursement.status == Disbursement.Status.PENDING:
-            changes.append((disbursement, "payment_started", "pending", "processing", ""))
-        if grant.status == Grant.Status.SCHEDULED:
-            changes.append((grant, "payment_started", "scheduled", "processing", ""))
-            grant.status = Grant.Status.PROCESSING
-            grant.save(update_fields=["status", "updated_at"])
-        disbursement.status = Disbursement.Status.PROCESSING
-        disbursement.attempts += 1  # no race: every writer holds the grant's lock
-        disbursement.started_at = now
-        disbursement.save(update_fields=["status", "attempts", "started_at", "updated_at"])
+        starting = []
+        for disbursement in claimed:
+            grant = disbursement.grant
+            if disbursement.status == Disbursement.Status.PENDING:
+                changes.append((disbursement, "payment_started", "pending", "processing", ""))
+            if grant.status == Grant.Status.SCHEDULED:
+                changes.append((grant, "payment_started", "scheduled", "processing", ""))
+                grant.status = Grant.Status.PROCESSING
+                grant.updated_at = now
+                starting.append(grant.pk)
+            disbursement.status = Disbursement.Status.PROCESSING
+            disbursement.attempts += 1  # no race: every writer holds the grant's lock
+            disbursement.started_at = now
+            disbursement.updated_at = now
+        if starting:
+            Grant.objects.filter(pk__in=starting).update(
+                status=Grant.Status.PROCESSING, updated_at=now
+            )
+        Disbursement.objects.filter(pk__in=[d.pk for d in claimed]).update(
+            status=Disbursement.Status.PROCESSING,
+            attempts=F("attempts") + 1,
+            started_at=now,
+            updated_at=now,
+        )
         if changes:
             audit_changes(actor=None, changes=changes)
-        return disbursement
+        return {disbursement.pk: disbursement for disbursement in claimed}
+
+
+def _claimable(disbursement: Disbursement) -> bool:
+    """Whether a locked disbursement is to be paid now (its grant is held here if its payee
+    is no longer safe)."""
+    grant = disbursement.grant
+    if disbursement.status not in Disbursement.UNFINISHED_STATUSES or grant.status not in (
+        Grant.Status.SCHEDULED,
+        Grant.Status.PROCESSING,
+    ):
+        return False  # paid, failed or cancelled meanwhile: a late or repeated task
+    if by_hand(disbursement):
+        return False  # paid by a person (a bank transfer): recorded as sent, never here
+    if grant.held_at is None:
+        reason = _payee_unsafe(disbursement)
+        if reason:
+            hold_locked(grant, reason=reason)
+    if grant.held_at is not None:
+        return False  # waits for its payee to be re-confirmed, which queues it again
+    # Its batch waits for the platform's account: the release queues it.
+    return disbursement.batch is None or not disbursement.batch.is_held
 
 
 def disbursement_pay(*, disbursement_id: int) -> Disbursement:
@@ -251,12 +318,42 @@ def disbursement_pay(*, disbursement_id: int) -> Disbursement:
     `in_flight` set, and leaves what follows to the first. The lock that tells is the
     database connection's, so a worker that dies lets go of it.
     """
-    with try_lock(f"donations.disbursement_pay:{disbursement_id}") as mine:
-        if not mine:
-            current = Disbursement.objects.get(pk=disbursement_id)
-            current.in_flight = True
-            return current
-        return _pay(disbursement_id)
+    return disbursements_pay(disbursement_ids=[disbursement_id])[disbursement_id]
+
+
+def disbursements_pay(*, disbursement_ids: Iterable[int]) -> dict[int, Disbursement]:
+    """Pay several scheduled grants (a chunk of a batch), each exactly as `disbursement_pay`
+    pays one, by its own idempotency key, but claimed together in one transaction and the
+    payments recorded together in another: a few statements a chunk rather than a dozen a
+    grant. Returns each disbursement by its id, as `disbursement_pay` would.
+
+    The three steps stay apart, so no transaction is open while the provider is called. A
+    crash between the calls and the record leaves the chunk's paid grants "processing", as it
+    leaves one, and the sweeper finds each payment by its key. Whatever stops the calls (a
+    time limit, an error) still has the payments made so far recorded first. Raises
+    Disbursement.DoesNotExist, before anything is done, when an id names no disbursement."""
+    ids = list(dict.fromkeys(disbursement_ids))
+    names = {pk: f"donations.disbursement_pay:{pk}" for pk in ids}
+    with try_locks(names.values()) as taken:
+        mine = [pk for pk in ids if names[pk] in taken]
+        result = _in_flight([pk for pk in ids if names[pk] not in taken])
+        if mine:
+            result |= _pay_many(mine)
+    return result
+
+
+def _in_flight(disbursement_ids: list[int]) -> dict[int, Disbursement]:
+    """Those another worker is paying right now, as they are, marked `in_flight`."""
+    if not disbursement_ids:
+        return {}
+    current = Disbursement.objects.in_bulk(disbursement_ids)
+    if len(current) != len(disbursement_ids):
+        raise Disbursement.DoesNotExist(
+            f"No disbursement {sorted(set(disbursement_ids) - current.keys())}."
+        )
+    for disbursement in current.values():
+        disbursement.in_flight = True
+    return current
 
 
 def _payee_unsafe(disbursement: Disbursement) -> str:
@@ -277,34 +374,99 @@ def _payee_unsafe(disbursement: Disbursement) -> str:
     return ""
 
 
-def _pay(disbursement_id: int) -> Disbursement:
-    disbursement = _claim(disbursement_id)
-    if disbursement is None:
-        current = Disbursement.objects.select_related("grant", "batch").get(pk=disbursement_id)
-        current.held = current.grant.is_held or (
-            current.batch is not None
-            and current.batch.is_held
-            and current.status in Disbursement.UNFINISHED_STATUSES
-        )
-        return current
-    grant = disbursement.grant
+def _pay_many(disbursement_ids: list[int]) -> dict[int, Disbursement]:
+    claimed = _claim_many(disbursement_ids)
+    result = _unclaimed([pk for pk in disbursement_ids if pk not in claimed])
+    paid: list[tuple[Disbursement, Payment]] = []
+    held_batches: set[int] = set()
+    unsent: list[int] = []
+    try:
+        for disbursement in claimed.values():
+            if disbursement.batch_id in held_batches:
+                unsent.append(disbursement.pk)
+                continue
+            outcome = _ask_provider(disbursement)
+            if isinstance(outcome, Payment):
+                paid.append((disbursement, outcome))
+                continue
+            result[disbursement.pk] = outcome
+            if getattr(outcome, "held", False) and _batch_held(outcome.batch_id):
+                held_batches.add(outcome.batch_id)
+    finally:
+        # Also when something stopped the calls: what was paid is booked before it goes on.
+        result |= _record_payments(paid)
+    return result | _not_sent(unsent)
+
+
+def _batch_held(batch_id: int | None) -> bool:
+    return (
+        batch_id is not None
+        and DisbursementBatch.objects.filter(pk=batch_id, held_at__isnull=False).exists()
+    )
+
+
+def _ask_provider(disbursement: Disbursement) -> Payment | Disbursement:
+    """Step 2: the provider's payment, or the disbursement as a refusal or an error left it."""
     provider = get_provider(disbursement.provider)
     try:
-        payment = provider.pay(
+        return provider.pay(
             idempotency_key=disbursement.idempotency_key,
             amount=disbursement.amount,
             currency=disbursement.currency,
             payee=disbursement.payee_reference,  # the pinned payee, never the current one
-            description=str(grant),
+            description=str(disbursement.grant),
         )
     except FinalError as error:
-        grant_fail(grant=grant, reason=str(error))
-        return Disbursement.objects.get(pk=disbursement_id)
+        grant_fail(grant=disbursement.grant, reason=str(error), final=True)
+        return Disbursement.objects.get(pk=disbursement.pk)
     except RetryableError as error:
         return disbursement_record_error(disbursement=disbursement, error=str(error))
     except HoldError as error:
         return disbursement_hold(disbursement=disbursement, error=error)
-    return disbursement_record_payment(disbursement=disbursement, payment=payment)
+
+
+def _record_payments(
+    paid: list[tuple[Disbursement, Payment]], *, action: str = "disbursed"
+) -> dict[int, Disbursement]:
+    """Step 3: book the payments made, together (`disbursements_succeed`); one whose amount or
+    currency is not what was asked is not booked but held (`_payment_mismatch`)."""
+    asked: list[tuple[Disbursement, str]] = []
+    result: dict[int, Disbursement] = {}
+    for disbursement, payment in paid:
+        if payment.amount == disbursement.amount and payment.currency == disbursement.currency:
+            asked.append((disbursement, payment.reference))
+        else:
+            result[disbursement.pk] = _payment_mismatch(disbursement, payment)
+    if asked:
+        result |= disbursements_succeed(payments=asked, action=action)
+    return result
+
+
+def _unclaimed(disbursement_ids: list[int]) -> dict[int, Disbursement]:
+    """Those with nothing to pay, as they are now, marked `held` when a hold keeps them."""
+    if not disbursement_ids:
+        return {}
+    current = Disbursement.objects.select_related("grant", "batch").in_bulk(disbursement_ids)
+    for disbursement in current.values():
+        disbursement.held = disbursement.grant.is_held or (
+            disbursement.batch is not None
+            and disbursement.batch.is_held
+            and disbursement.status in Disbursement.UNFINISHED_STATUSES
+        )
+    return current
+
+
+def _not_sent(disbursement_ids: list[int]) -> dict[int, Disbursement]:
+    """The platform's account held their batch while the chunk was being paid: these were
+    claimed but never sent. They stay unsent, their tries uncounted, marked `held`; the
+    batch's release queues them again."""
+    if not disbursement_ids:
+        return {}
+    with transaction.atomic():
+        Disbursement.objects.filter(
+            pk__in=disbursement_ids, status=Disbursement.Status.PROCESSING
+        ).update(attempts=F("attempts") - 1, updated_at=timezone.now())
+    return _unclaimed(disbursement_ids)
 
 
 def disbursement_hold(*, disbursement: Disbursement, error: HoldError) -> Disbursement:
@@ -405,11 +567,7 @@ def disbursement_record_payment(
     """Record a payment the provider reports under the disbursement's key: booked if it is
     the amount and currency asked (`disbursement_succeed`); otherwise not booked, the grant
     held with the reason and its outcome unknown, for staff to settle with the provider."""
-    if payment.amount != disbursement.amount or payment.currency != disbursement.currency:
-        return _payment_mismatch(disbursement, payment)
-    return disbursement_succeed(
-        disbursement=disbursement, reference=payment.reference, action=action
-    )
+    return _record_payments([(disbursement, payment)], action=action)[disbursement.pk]
 
 
 def _payment_mismatch(disbursement: Disbursement, payment: Payment) -> Disbursement:
@@ -444,54 +602,85 @@ def disbursement_succeed(
     A grant whose outcome was unknown still has its amount committed. A failed one had given
     its amount back: the money has left all the same, so it is booked again, past the fund's
     total if need be, as an overspend staff resolve (`fund_book_late`), never refused."""
+    return disbursements_succeed(payments=[(disbursement, reference)], action=action, actor=actor)[
+        disbursement.pk
+    ]
+
+
+def disbursements_succeed(
+    *, payments: list[tuple[Disbursement, str]], action: str = "disbursed", actor=None
+) -> dict[int, Disbursement]:
+    """`disbursement_succeed` for several payments (disbursement, provider's reference) in
+    one transaction: one statement a table, not a few a payment. All or none is booked: a
+    payment that cannot be recorded rolls the others back, each to be booked again by its
+    key. Returns each disbursement by its id."""
+    references = {disbursement.pk: reference for disbursement, reference in payments}
     with transaction.atomic():
-        locked = _locked_disbursement(disbursement.pk)
-        grant = locked.grant
-        if locked.status == Disbursement.Status.SUCCEEDED:
+        locked = _locked_disbursements(references)
+        booking = [d for d in locked.values() if d.status != Disbursement.Status.SUCCEEDED]
+        if not booking:
             return locked
-        if grant.status == Grant.Status.FAILED:
-            fund_book_late(grant)
-        elif grant.status not in (
-            Grant.Status.SCHEDULED,
-            Grant.Status.PROCESSING,
-            Grant.Status.UNKNOWN,
-        ):
-            raise ValidationError(
-                _("%(grant)s is %(status)s; a payment cannot be recorded against it.")
-                % {"grant": grant, "status": grant.get_status_display()},
-                code="illegal_transition",
-            )
         now = timezone.now()
-        changes = [
-            (locked, action, locked.status, "succeeded", reference),
-            (grant, action, grant.status, "disbursed", reference),
-        ]
-        locked.status = Disbursement.Status.SUCCEEDED
-        locked.provider_reference = reference
-        locked.completed_at = now
-        locked.recheck_at = None
-        locked.save(
-            update_fields=[
+        changes = []
+        for disbursement in booking:
+            grant = disbursement.grant
+            if grant.status == Grant.Status.FAILED:
+                fund_book_late(grant)
+            elif grant.status not in (
+                Grant.Status.SCHEDULED,
+                Grant.Status.PROCESSING,
+                Grant.Status.UNKNOWN,
+            ):
+                raise ValidationError(
+                    _("%(grant)s is %(status)s; a payment cannot be recorded against it.")
+                    % {"grant": grant, "status": grant.get_status_display()},
+                    code="illegal_transition",
+                )
+            reference = references[disbursement.pk]
+            changes.append((disbursement, action, disbursement.status, "succeeded", reference))
+            changes.append((grant, action, grant.status, "disbursed", reference))
+            disbursement.status = Disbursement.Status.SUCCEEDED
+            disbursement.provider_reference = reference
+            disbursement.completed_at = now
+            disbursement.recheck_at = None
+            # Paid: an earlier attempt's error no longer describes it (the history keeps it).
+            disbursement.last_error = ""
+            disbursement.refused_payee = ""
+            disbursement.updated_at = now
+            grant.status = Grant.Status.DISBURSED
+            grant.status_reason = ""
+            grant.disbursed_at = now
+            grant.updated_at = now
+        Disbursement.objects.bulk_update(
+            booking,
+            [
                 "status",
                 "provider_reference",
                 "completed_at",
                 "recheck_at",
+                "last_error",
+                "refused_payee",
                 "updated_at",
-            ]
+            ],
         )
-        grant.status = Grant.Status.DISBURSED
-        grant.status_reason = ""
-        grant.disbursed_at = now
-        grant.save(update_fields=["status", "status_reason", "disbursed_at", "updated_at"])
+        grants = [disbursement.grant for disbursement in booking]
+        Grant.objects.filter(pk__in=[grant.pk for grant in grants]).update(
+            status=Grant.Status.DISBURSED, status_reason="", disbursed_at=now, updated_at=now
+        )
         audit_changes(actor=actor, changes=changes)
-        event_emit("grant.disbursed", obj=grant)
-        # Last, so the fund's row, which every payment of the fund updates, is locked briefly.
-        Fund.objects.filter(pk=grant.fund_id).update(
-            disbursed=F("disbursed") + grant.amount, updated_at=now
-        )
-        provider = providers().get(locked.provider)
-        if provider is not None and provider.reports_received:
-            enqueue_on_commit("donations.tasks.record_money_received", locked.pk)
+        events_emit("grant.disbursed", objs=grants)
+        # Last, so each fund's row, which every payment of the fund updates, is locked briefly.
+        by_fund: dict[int, Decimal] = {}
+        for grant in grants:
+            by_fund[grant.fund_id] = by_fund.get(grant.fund_id, Decimal(0)) + grant.amount
+        for fund_id, amount in sorted(by_fund.items()):
+            Fund.objects.filter(pk=fund_id).update(
+                disbursed=F("disbursed") + amount, updated_at=now
+            )
+        for disbursement in booking:
+            provider = providers().get(disbursement.provider)
+            if provider is not None and provider.reports_received:
+                enqueue_on_commit("donations.tasks.record_money_received", disbursement.pk)
         return locked
 
 

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseStopPolling
 
-from changemakers.core.csv_stream import csv_response
+from changemakers.core.csv_stream import CHUNK_SIZE, csv_response
 from changemakers.core.htmx import REFUSED, Event, announce, partial_target, vary_on_htmx
 from changemakers.core.redirects import safe_next_path
 from changemakers.core.roles import staff_required
@@ -35,6 +35,9 @@ def _progress_context(batch: DisbursementBatch) -> dict:
 
 def _batch_context(request: HttpRequest, batch: DisbursementBatch) -> dict:
     context = _progress_context(batch)
+    lines = list(selectors.batch_lines(batch))
+    context["lines"] = lines
+    context["line_totals"] = selectors.money_totals(lines)
     if batch.is_held:
         # What the platform's account holds now, beside the reason it was held.
         context["balance"] = services.platform_balance(selectors.batch_provider(batch))
@@ -61,6 +64,53 @@ def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, BATCH_DETAIL, _batch_context(request, batch))
 
 
+BATCH_LINES_HEADER = (
+    "batch",
+    "grant",
+    "nonprofit",
+    "creator",
+    "fund",
+    "amount",
+    "currency",
+    "status",
+    "provider",
+    "provider_reference",
+    "bank_reference",
+    "completed_at",
+)
+
+
+@require_GET
+@staff_required(perm="donations.view_disbursementbatch")
+def batch_lines_csv(request: HttpRequest, pk: int) -> HttpResponse:
+    """The batch's grants, one line each, as its page lists them (who may read the page may
+    download them): streamed."""
+    batch = get_object_or_404(DisbursementBatch, pk=pk)
+
+    def rows():
+        for line in selectors.batch_lines(batch).iterator(chunk_size=CHUNK_SIZE):
+            grant = line.grant
+            instruction = getattr(line, "instruction", None)
+            yield (
+                batch.pk,
+                grant.pk,
+                grant.nonprofit.legal_name,
+                grant.creator.display_name if grant.creator_id else "",
+                grant.fund.name,
+                line.amount,
+                line.currency,
+                line.get_status_display(),
+                line.provider,
+                line.provider_reference,
+                instruction.bank_reference if instruction else "",
+                line.completed_at,
+            )
+
+    return csv_response(
+        filename=f"changemakers-batch-{batch.pk}-grants.csv", header=BATCH_LINES_HEADER, rows=rows()
+    )
+
+
 @require_POST
 @staff_required(perm="donations.approve_grant")
 def batch_release_hold(request: HttpRequest, pk: int) -> HttpResponse:
@@ -78,11 +128,9 @@ def batch_release_hold(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 @staff_required(perm="donations.view_disbursementbatch")
 def batch_list(request: HttpRequest) -> HttpResponse:
-    return render(
-        request,
-        "donations/staff/batches.html",
-        paginate(request, selectors.batches_with_counts()),
-    )
+    held = request.GET.get("held") == "1"  # the batches held for the platform's account
+    context = {"held": held, **paginate(request, selectors.batches_with_counts(held=held))}
+    return render(request, "donations/staff/batches.html", context)
 
 
 def _payable(batch: DisbursementBatch) -> list[PaymentInstruction]:

@@ -18,15 +18,14 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 
 from changemakers.core import page_cache
+from changemakers.core.confirm import CONFIRM_AUTO_ID, Confirmation, confirm_response
 from changemakers.core.htmx import (
     REFUSED,
     Event,
     announce,
     form_refusal,
-    is_partial,
     partial_target,
     vary_on_htmx,
 )
@@ -36,10 +35,13 @@ from changemakers.core.roles import staff_required
 from .. import selectors, services
 from ..forms import GrantFilterForm, GrantProposeForm, OutcomeRecordForm, ReasonForm
 from ..models import Grant, mask_reference
+from ..models.money import money_format as money
+from .pickers import SEARCH_FORM, grant_form_pickers
 from .rows import is_id, paginate, redirect_with_messages, run_action
 
 GRANTS = "donations/staff/grants.html"
 GRANT_DETAIL = "donations/staff/grant_detail.html"
+SCHEDULE_REVIEW = "donations/staff/schedule_review.html"
 
 
 @require_GET
@@ -50,11 +52,12 @@ def grant_list(request: HttpRequest) -> HttpResponse:
     funds = selectors.fund_choices()
     if target == "budget":
         return render(request, f"{GRANTS}#budget", {"funds": funds})
+    cohorts, countries = selectors.grant_filter_choices()
     form = GrantFilterForm(
         request.GET or None,
         fund_choices=[(fund.pk, fund.name) for fund in funds],
-        cohort_choices=selectors.cohort_choices(),
-        country_choices=selectors.nonprofit_country_choices(),
+        cohort_choices=cohorts,
+        country_choices=countries,
     )
     filters = form.filters()
     context = {
@@ -62,6 +65,10 @@ def grant_list(request: HttpRequest) -> HttpResponse:
         "funds": funds,
         "current_status": filters["status"],
         "filtered": any(filters.values()),
+        # The folded filters name how many narrow the list ("Filters (2 active)") and open
+        # when one does, other than the status the tabs already show.
+        "active_filters": sum(1 for value in filters.values() if value),
+        "filters_open": any(value for name, value in filters.items() if name != "status"),
         "counts": page_cache.cached(
             "grant-status-counts",
             lambda: selectors.grant_status_counts(
@@ -70,10 +77,17 @@ def grant_list(request: HttpRequest) -> HttpResponse:
             sorted((name, value) for name, value in filters.items() if name != "status"),
         ),
         "next": request.get_full_path(),
+        # Every approved grant of the page ticked: "select all" without JavaScript.
+        "select_all": request.GET.get("select") == "all",
     }
     if target == "status-tabs":
         return render(request, f"{GRANTS}#tabs", context)
-    context.update(paginate(request, selectors.grants_filtered(**filters)))
+    # The tab of the status shown has counted these grants already; not the held tab, whose
+    # count leaves out the held grants of unknown outcome that its list shows.
+    shown = next(count.count for count in context["counts"] if count.code == filters["status"])
+    held = filters["status"] == selectors.HELD
+    rows = selectors.grants_for_pipeline(**filters)
+    context.update(paginate(request, rows, count=None if held else shown))
     template = GRANTS if target is None else f"{GRANTS}#pipeline"
     return render(request, template, context)
 
@@ -93,9 +107,15 @@ def _grant_or_404(pk: int) -> Grant:
 
 
 def _grant_detail_context(request: HttpRequest, grant: Grant, **extra) -> dict:
+    disbursement = selectors.grant_disbursement(grant)
+    refused = disbursement is not None and disbursement.refused_final
     return {
         "grant": grant,
-        "disbursement": selectors.grant_disbursement(grant),
+        "disbursement": disbursement,
+        # A payment refused for good: what can fix it leads (new payout details), not a retry.
+        "refused_final": refused,
+        "asks": selectors.payout_details_asks(grant) if refused else [],
+        "pending_change": grant.nonprofit.payout_changes.pending().first() if refused else None,
         "history": selectors.grant_history(grant),
         "payee_masked": mask_reference(grant.payee_reference),
         "next": reverse("donations:grant-detail", args=[grant.pk]),
@@ -162,22 +182,14 @@ def _approve_done(grant: Grant) -> str:
     return _("The grant to %(nonprofit)s is approved.")
 
 
-@require_POST
-@staff_required(perm="donations.schedule_grant")
-@vary_on_htmx
-def grant_schedule(request: HttpRequest, pk: int) -> HttpResponse:
-    return _grant_action(
-        request,
-        pk,
-        lambda grant: services.grant_schedule(grant=grant, actor=request.user),
-        _("The grant to %(nonprofit)s is scheduled for payment."),
-    )
-
-
-@require_POST
+@require_http_methods(["GET", "POST"])
 @staff_required(perm="donations.cancel_grant")
 @vary_on_htmx
 def grant_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET: the confirmation (what cancelling this grant does, and why); POST: cancel it."""
+    if request.method == "GET":
+        grant = get_object_or_404(Grant.objects.select_related("nonprofit", "fund"), pk=pk)
+        return confirm_response(request, _cancel_confirmation(request, grant))
     form = ReasonForm(request.POST)
     return _grant_action(
         request,
@@ -190,6 +202,32 @@ def grant_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+def _cancel_confirmation(request: HttpRequest, grant: Grant) -> Confirmation:
+    amount = money(grant.amount, grant.currency)
+    names = {"amount": amount, "nonprofit": grant.nonprofit.legal_name, "fund": grant.fund.name}
+    consequences = []
+    if grant.status in (Grant.Status.APPROVED, Grant.Status.SCHEDULED):
+        consequences.append(
+            _("Its %(amount)s is no longer committed: it goes back to %(fund)s.") % names
+        )
+    if grant.status == Grant.Status.SCHEDULED:
+        consequences.append(_("Its payment is called off before it is sent."))
+    if grant.status == Grant.Status.PROPOSED:
+        consequences.append(_("It commits no money yet; nothing is paid."))
+    consequences.append(_("A cancelled grant stays cancelled: to give again, propose a new grant."))
+    back = safe_next_path(request, default=reverse("donations:grant-detail", args=[grant.pk]))
+    return Confirmation(
+        title=_("Cancel the grant of %(amount)s to %(nonprofit)s?") % names,
+        consequences=consequences,
+        action=reverse("donations:grant-cancel", args=[grant.pk]),
+        submit=_("Cancel the grant"),
+        dismiss=_("Keep the grant"),
+        back=back,
+        form=ReasonForm(auto_id=CONFIRM_AUTO_ID),
+        hidden={"next": back},
+    )
+
+
 @require_POST
 @staff_required(perm="donations.schedule_grant")
 @vary_on_htmx
@@ -199,6 +237,23 @@ def grant_retry(request: HttpRequest, pk: int) -> HttpResponse:
         pk,
         lambda grant: services.grant_retry(grant=grant, actor=request.user),
         _("The payment of the grant to %(nonprofit)s is tried again."),
+    )
+
+
+@require_POST
+@staff_required(perm="donations.schedule_grant")
+@vary_on_htmx
+def grant_payout_details_ask(request: HttpRequest, pk: int) -> HttpResponse:
+    """Email the nonprofit's contacts a sign-in link that asks them to update the payout
+    details the provider refused for good: for whoever may retry the payment."""
+    return _grant_action(
+        request,
+        pk,
+        lambda grant: services.payout_details_ask(grant=grant, actor=request.user),
+        _(
+            "The contacts of %(nonprofit)s are emailed a link to update their payout details. "
+            "Once finance approves the new details, re-confirm the payee and retry the payment."
+        ),
     )
 
 
@@ -256,28 +311,43 @@ def grant_outcome_record(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+def _ticked(data) -> list[int]:
+    return sorted({int(value) for value in data.getlist("grants") if is_id(value)})
+
+
+def _review(
+    request: HttpRequest, ids: list[int], *, errors: list[str] | None = None, status: int = 200
+) -> HttpResponse:
+    back = safe_next_path(request, default=reverse("donations:grant-list"))
+    review = selectors.schedule_review(ids)
+    context = {"review": review, "back": back, "errors": errors or []}
+    return render(request, SCHEDULE_REVIEW, context, status=status)
+
+
+@require_GET
+@staff_required(perm="donations.schedule_grant")
+def grants_review(request: HttpRequest) -> HttpResponse:
+    """Before any money moves: the ticked grants still approved, how many, how much per
+    currency and fund, to whom (each pinned payee masked), and one button that pays exactly
+    them (`grants_schedule` with the review's digest)."""
+    return _review(request, _ticked(request.GET))
+
+
 @require_POST
 @staff_required(perm="donations.schedule_grant")
-@vary_on_htmx
 def grants_schedule(request: HttpRequest) -> HttpResponse:
-    """Schedule the ticked approved grants as one batch, then show its progress."""
-    ids = [int(value) for value in request.POST.getlist("grants") if is_id(value)]
+    """Pay the reviewed grants as one batch, then show its progress. Only what was reviewed
+    is paid: the digest of the review goes with the ids, and the service refuses when the
+    grants changed since (the review is shown again, as they are now)."""
+    ids = _ticked(request.POST)
+    expected = request.POST.get("expected", "")
+    if not ids or not expected:
+        # Nothing is paid without its review: show it.
+        return _review(request, ids)
     try:
-        if not ids:
-            raise ValidationError(_("Tick at least one approved grant."), code="none_ticked")
-        batch = services.grants_schedule(grants=ids, actor=request.user)
+        batch = services.grants_schedule(grants=ids, actor=request.user, expected=expected)
     except ValidationError as error:
-        if is_partial(request):
-            response = render(
-                request,
-                f"{GRANTS}#bulk_status",
-                {"bulk_errors": error.messages},
-                status=REFUSED,
-            )
-            return reswap(retarget(response, "#bulk-status"), "outerHTML")
-        for message in error.messages:
-            messages.error(request, message)
-        return redirect(safe_next_path(request, default=reverse("donations:grant-list")))
+        return _review(request, ids, errors=error.messages, status=REFUSED)
     messages.success(
         request,
         ngettext(
@@ -287,10 +357,7 @@ def grants_schedule(request: HttpRequest) -> HttpResponse:
         )
         % {"count": batch.size, "batch": batch},
     )
-    url = reverse("donations:batch-detail", args=[batch.pk])
-    if is_partial(request):
-        return HttpResponseClientRedirect(url)
-    return redirect(url)
+    return redirect("donations:batch-detail", pk=batch.pk)
 
 
 @require_http_methods(["GET", "POST"])
@@ -327,4 +394,5 @@ def grant_create(request: HttpRequest) -> HttpResponse:
             initial["nonprofit"] = int(nonprofit)
         form = GrantProposeForm(initial=initial)
         status = 200
-    return render(request, "donations/staff/grant_form.html", {"form": form}, status=status)
+    context = {"form": form, "search_form": SEARCH_FORM, **grant_form_pickers(request, form)}
+    return render(request, "donations/staff/grant_form.html", context, status=status)

@@ -11,12 +11,15 @@ from collections.abc import Callable
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from changemakers.core.confirm import CONFIRM_AUTO_ID, Confirmation, confirm_response
 from changemakers.core.htmx import (
     REFUSED,
     Event,
@@ -30,13 +33,15 @@ from changemakers.core.roles import staff_required
 
 from .. import selectors, services
 from ..forms import (
+    CausesForm,
+    DeclineForm,
     NonprofitCreateForm,
     NonprofitFilterForm,
     PayoutChangeForm,
     PayoutMethodForm,
     ReasonForm,
 )
-from ..models import Nonprofit, NonprofitContact, PayoutMethod
+from ..models import Grant, Nonprofit, NonprofitContact, PayoutMethod
 from ..nonprofit_forms import BankDetailsForm, ContactCreateForm
 from ..payouts import get_provider
 from .rows import paginate, redirect_with_messages, run_action
@@ -109,10 +114,13 @@ def nonprofit_verify(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @staff_required(perm="donations.verify_nonprofit")
 @vary_on_htmx
 def nonprofit_reject(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET: the confirmation (what rejecting does to its grants); POST: reject it."""
+    if request.method == "GET":
+        return confirm_response(request, _reject_confirmation(request, pk))
     form = ReasonForm(request.POST)
     return _nonprofit_action(
         request,
@@ -122,6 +130,54 @@ def nonprofit_reject(request: HttpRequest, pk: int) -> HttpResponse:
         ),
         _("%(nonprofit)s is rejected."),
         form=form,
+    )
+
+
+def _reject_confirmation(request: HttpRequest, pk: int) -> Confirmation:
+    """What `nonprofit_reject` will do, counted: its proposed grants cancelled, its unpaid
+    ones held, its paid ones left as they are."""
+    nonprofit = get_object_or_404(
+        Nonprofit.objects.annotate(
+            n_proposed=Count("grants", filter=Q(grants__status=Grant.Status.PROPOSED)),
+            n_unpaid=Count("grants", filter=Q(grants__status__in=Grant.UNPAID_STATUSES)),
+        ),
+        pk=pk,
+    )
+    names = {"nonprofit": nonprofit.legal_name}
+    consequences = [
+        _("%(nonprofit)s can no longer be granted money or paid, until someone verifies it again.")
+        % names
+    ]
+    if nonprofit.n_proposed:
+        consequences.append(
+            ngettext(
+                "Its %(count)s proposed grant is cancelled.",
+                "Its %(count)s proposed grants are cancelled.",
+                nonprofit.n_proposed,
+            )
+            % {"count": nonprofit.n_proposed}
+        )
+    if nonprofit.n_unpaid:
+        consequences.append(
+            ngettext(
+                "Its %(count)s approved grant not paid yet is put on hold: its money stays "
+                "committed and nothing is sent.",
+                "Its %(count)s approved grants not paid yet are put on hold: their money stays "
+                "committed and nothing is sent.",
+                nonprofit.n_unpaid,
+            )
+            % {"count": nonprofit.n_unpaid}
+        )
+    consequences.append(_("Grants already paid stay as they are."))
+    back = safe_next_path(request, default=reverse("donations:nonprofit-list"))
+    return Confirmation(
+        title=_("Reject %(nonprofit)s?") % names,
+        consequences=consequences,
+        action=reverse("donations:nonprofit-reject", args=[nonprofit.pk]),
+        submit=_("Reject the nonprofit"),
+        back=back,
+        form=ReasonForm(auto_id=CONFIRM_AUTO_ID),
+        hidden={"next": back},
     )
 
 
@@ -257,6 +313,99 @@ def nonprofit_bank_details(request: HttpRequest, pk: int) -> HttpResponse:
             )
             return redirect("donations:nonprofit-payouts", pk=pk)
     return _payouts_page(request, nonprofit, bank_form=form, status=REFUSED)
+
+
+# --- Its public page: the description the contact wrote, and its causes ---------------------
+
+PUBLIC_PAGE = "donations/staff/nonprofit_public_page.html"
+
+
+def _public_page(
+    request: HttpRequest,
+    nonprofit: Nonprofit,
+    *,
+    causes_form: CausesForm | None = None,
+    decline_form: DeclineForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    context = {
+        "nonprofit": nonprofit,
+        "is_public": Nonprofit.objects.supported().filter(pk=nonprofit.pk).exists(),
+        "causes_form": causes_form or CausesForm(initial={"causes": nonprofit.causes}),
+        "decline_form": decline_form or DeclineForm(),
+    }
+    return render(request, PUBLIC_PAGE, context, status=status)
+
+
+@require_GET
+@staff_required(perm="donations.view_nonprofit")
+def nonprofit_public_page(request: HttpRequest, pk: int) -> HttpResponse:
+    """What the nonprofit's public page shows, and the description waiting for review."""
+    nonprofit = get_object_or_404(
+        Nonprofit.objects.select_related("description_submitted_by", "description_reviewed_by"),
+        pk=pk,
+    )
+    return _public_page(request, nonprofit)
+
+
+@require_POST
+@staff_required(perm="donations.verify_nonprofit")
+def nonprofit_description_approve(request: HttpRequest, pk: int) -> HttpResponse:
+    nonprofit = get_object_or_404(Nonprofit, pk=pk)
+    try:
+        services.nonprofit_description_approve(nonprofit=nonprofit, actor=request.user)
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+    else:
+        messages.success(
+            request,
+            _("The description of %(nonprofit)s is approved and public.")
+            % {"nonprofit": nonprofit},
+        )
+    return redirect("donations:nonprofit-public-page", pk=pk)
+
+
+@require_POST
+@staff_required(perm="donations.verify_nonprofit")
+def nonprofit_description_decline(request: HttpRequest, pk: int) -> HttpResponse:
+    nonprofit = get_object_or_404(Nonprofit, pk=pk)
+    form = DeclineForm(request.POST)
+    if form.is_valid():
+        try:
+            services.nonprofit_description_decline(
+                nonprofit=nonprofit, reason=form.cleaned_data["reason"], actor=request.user
+            )
+        except ValidationError as error:
+            form_refusal(form, error)
+        else:
+            messages.success(
+                request,
+                _("The description of %(nonprofit)s is declined; its contact sees why.")
+                % {"nonprofit": nonprofit},
+            )
+            return redirect("donations:nonprofit-public-page", pk=pk)
+    return _public_page(request, nonprofit, decline_form=form, status=REFUSED)
+
+
+@require_POST
+@staff_required(perm="donations.change_nonprofit")
+def nonprofit_causes(request: HttpRequest, pk: int) -> HttpResponse:
+    nonprofit = get_object_or_404(Nonprofit, pk=pk)
+    form = CausesForm(request.POST)
+    if form.is_valid():
+        try:
+            services.nonprofit_causes_set(
+                nonprofit=nonprofit, causes=form.cleaned_data["causes"], actor=request.user
+            )
+        except ValidationError as error:
+            form_refusal(form, error)
+        else:
+            messages.success(
+                request, _("The causes of %(nonprofit)s are saved.") % {"nonprofit": nonprofit}
+            )
+            return redirect("donations:nonprofit-public-page", pk=pk)
+    return _public_page(request, nonprofit, causes_form=form, status=REFUSED)
 
 
 # --- Contacts and their sign-in links -----------------------------------------------------------

@@ -14,8 +14,8 @@ from changemakers.core.pagination import page_context
 PAGE_SIZE = 50
 
 
-def paginate(request: HttpRequest, queryset) -> dict:
-    return page_context(request, queryset, PAGE_SIZE)
+def paginate(request: HttpRequest, queryset, *, count: int | None = None) -> dict:
+    return page_context(request, queryset, PAGE_SIZE, count=count)
 
 
 def is_id(value: str) -> bool:

@@ -7,7 +7,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from changemakers.core.models import TimeStampedModel
+from changemakers.core.models import TimeStampedModel, choice_display, person_field
 from changemakers.core.uploads import RandomName
 from creators.models import Creator
 
@@ -100,6 +100,8 @@ class Milestone(TimeStampedModel):
     def __str__(self) -> str:
         return self.title
 
+    get_status_display = choice_display("status", Status)
+
     def is_overdue(self, today: datetime.date) -> bool:
         """Overdue is derived from the date, never stored."""
         return self.status in MilestoneQuerySet.OPEN and self.due_date < today
@@ -115,7 +117,25 @@ class Milestone(TimeStampedModel):
         return reverse("programs:milestone-review", kwargs={"pk": self.pk})
 
 
+class ProgressUpdateQuerySet(models.QuerySet):
+    def public_highlights(self) -> "ProgressUpdateQuerySet":
+        """Updates the public may see as highlights: the creator wants them shown and staff
+        approved them (whether the creator shows highlights at all is their consent)."""
+        return self.filter(show_publicly=True, highlight=ProgressUpdate.Highlight.APPROVED)
+
+    def awaiting_highlight_decision(self) -> "ProgressUpdateQuerySet":
+        return self.filter(show_publicly=True, highlight=ProgressUpdate.Highlight.PENDING)
+
+
 class ProgressUpdate(TimeStampedModel):
+    class Highlight(models.TextChoices):
+        """Staff's decision on showing the update as a public highlight, separate from the
+        milestone's review. It applies only while the creator wants it shown."""
+
+        PENDING = "pending", _("Not decided")
+        APPROVED = "approved", _("Approved as a public highlight")
+        DECLINED = "declined", _("Declined")
+
     milestone = models.ForeignKey(
         Milestone, verbose_name=_("milestone"), on_delete=models.CASCADE, related_name="updates"
     )
@@ -133,11 +153,47 @@ class ProgressUpdate(TimeStampedModel):
         blank=True,
         help_text=_("A PDF or an image, at most 5 MB."),
     )
+    # The creator's wish, theirs alone to give and take back (programs.services.highlights).
+    show_publicly = models.BooleanField(_("show on my public page"), default=False)
+    show_publicly_changed_at = models.DateTimeField(
+        _("wish to show changed at"), null=True, blank=True
+    )
+    highlight = models.CharField(
+        _("public highlight"),
+        max_length=12,
+        choices=Highlight.choices,
+        default=Highlight.PENDING,
+    )
+    highlight_decided_by = person_field(_("highlight decided by"), on_delete=models.SET_NULL)
+    highlight_decided_at = models.DateTimeField(_("highlight decided at"), null=True, blank=True)
+    # Written by staff when they approve the highlight, one text per language
+    # (programs/translation.py); empty: the public page shows the creator's own text.
+    public_summary = models.TextField(
+        _("public summary"),
+        blank=True,
+        help_text=_("Shown on the creator's public page instead of the update's text."),
+    )
+
+    objects = ProgressUpdateQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("progress update")
         verbose_name_plural = _("progress updates")
         ordering = ["milestone", "created_at"]
+        permissions = [
+            ("review_highlight", _("Can approve or decline a public highlight")),
+        ]
+        indexes = [models.Index(fields=["show_publicly", "highlight"])]
 
     def __str__(self) -> str:
         return f"{self.milestone}: {self.body[:40]}"
+
+    @property
+    def is_public_highlight(self) -> bool:
+        return self.show_publicly and self.highlight == self.Highlight.APPROVED
+
+    @property
+    def public_text(self) -> str:
+        """The staff-written summary in the reader's language (or English), else the
+        creator's own words."""
+        return self.public_summary or self.body

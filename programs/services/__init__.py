@@ -1,7 +1,7 @@
 """Every write about the program, by subject: cohorts and their places, milestones and their
-review (with the TikTok videos and impact figures of the updates), applications, and the
-scheduled reminders, escalations and staff digest. Callers import from here
-(`from programs.services import cohort_create`)."""
+review (with the TikTok videos and impact figures of the updates), applications,
+opportunities and their sign-ups, and the scheduled reminders, escalations and staff digest.
+Callers import from here (`from programs.services import cohort_create`)."""
 
 from .applications import (
     application_accept,
@@ -22,6 +22,12 @@ from .cohorts import (
     milestones_stamp,
 )
 from .escalations import milestone_escalate, milestone_escalations_send
+from .highlights import (
+    highlight_approve,
+    highlight_decline,
+    highlight_request,
+    highlight_withdraw,
+)
 from .impact import (
     impact_indicator_create,
     impact_indicator_update,
@@ -35,6 +41,18 @@ from .milestones import (
     milestone_request_changes,
     milestone_review_email,
     progress_update_submit,
+)
+from .opportunities import (
+    opportunity_attendance_mark,
+    opportunity_cancel,
+    opportunity_cancellation_email,
+    opportunity_create,
+    opportunity_publish,
+    opportunity_reminder_deliver,
+    opportunity_reminders_send,
+    opportunity_signup,
+    opportunity_update,
+    opportunity_withdraw,
 )
 from .reminders import milestone_reminder_deliver, milestone_reminders_send, staff_digest_send
 from .tiktok import (
@@ -58,6 +76,10 @@ __all__ = [
     "enrolment_complete",
     "enrolment_invite",
     "enrolment_withdraw",
+    "highlight_approve",
+    "highlight_decline",
+    "highlight_request",
+    "highlight_withdraw",
     "impact_indicator_create",
     "impact_indicator_update",
     "impact_value_correct",
@@ -72,6 +94,16 @@ __all__ = [
     "milestone_request_changes",
     "milestone_review_email",
     "milestones_stamp",
+    "opportunity_attendance_mark",
+    "opportunity_cancel",
+    "opportunity_cancellation_email",
+    "opportunity_create",
+    "opportunity_publish",
+    "opportunity_reminder_deliver",
+    "opportunity_reminders_send",
+    "opportunity_signup",
+    "opportunity_update",
+    "opportunity_withdraw",
     "progress_update_submit",
     "staff_digest_send",
     "tiktok_preview_fetch",

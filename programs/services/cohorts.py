@@ -2,15 +2,24 @@
 too, by email), taking places up, completing and withdrawing them."""
 
 import datetime
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import translation
 from django.utils.formats import date_format
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from changemakers.core.audit import audit_record, state_transition
+from changemakers.core.content_languages import (
+    content_languages,
+    default_language,
+    in_default_language,
+    localized,
+    translated_values,
+)
 from creators.models import Creator
 from creators.services import creator_create, creator_invitation_send
 
@@ -25,7 +34,10 @@ from ..models import (
     add_months,
 )
 
-# The program's usual plan: (title, days after the cohort starts).
+# The program's usual plan: (title, days after the cohort starts). A plan step may carry a third
+# item, its title's translations ({"title_fr": ...}); these titles come from the catalogue.
+type PlanStep = tuple[str, int] | tuple[str, int, Mapping[str, str]]
+
 DEFAULT_MILESTONE_PLAN: tuple[tuple[str, int], ...] = (
     (gettext_lazy("Kickoff"), 14),
     (gettext_lazy("Month 2 check-in"), 60),
@@ -41,7 +53,7 @@ def cohort_create(
     start_date: datetime.date,
     capacity: int = 10,
     description: str = "",
-    plan: Sequence[tuple[str, int]] = DEFAULT_MILESTONE_PLAN,
+    plan: Sequence[PlanStep] = DEFAULT_MILESTONE_PLAN,
     actor=None,
 ) -> Cohort:
     if not COHORT_EARLIEST <= start_date <= COHORT_LATEST:
@@ -63,12 +75,34 @@ def cohort_create(
     )
     cohort.full_clean()
     cohort.save()
-    for title, offset_days in plan:
-        item = MilestonePlanItem(cohort=cohort, title=str(title), offset_days=offset_days)
-        item.full_clean()
-        item.save()
+    with in_default_language():
+        for step in plan:
+            title, offset_days = step[0], step[1]
+            translations = step[2] if len(step) > 2 else None  # type: ignore[misc]
+            item = MilestonePlanItem(
+                cohort=cohort, offset_days=offset_days, **plan_title_values(title, translations)
+            )
+            item.full_clean()
+            item.save()
     audit_record(actor=actor, obj=cohort, action="created", to_state=cohort.status)
     return cohort
+
+
+def plan_title_values(title: str, translations: Mapping[str, str] | None = None) -> dict:
+    """A plan step's title columns. A title from the catalogue (the default plan's) is
+    written in each language it is translated into; a typed one is English, with the
+    `translations` staff typed."""
+    if isinstance(title, Promise) and translations is None:
+        with translation.override(default_language()):
+            english = str(title)
+        translations = {}
+        for language in content_languages()[1:]:
+            with translation.override(language):
+                text = str(title)
+            if text != english:
+                translations[localized("title", language)] = text
+        title = english
+    return translated_values({"title": str(title)}, translations)
 
 
 def cohort_start(*, cohort: Cohort, actor) -> Cohort:
@@ -206,21 +240,32 @@ def enrolment_withdraw(*, enrolment: Enrolment, actor, reason: str = "") -> Enro
     )
 
 
+STAMPED_TEXTS = [
+    localized(field, language)
+    for field in ("title", "description")
+    for language in content_languages()
+]
+
+
 def milestones_stamp(*, enrolment: Enrolment) -> list[Milestone]:
-    """Create the enrolment's milestones from its cohort's plan; steps already there are kept."""
+    """Create the enrolment's milestones from its cohort's plan, title and description in
+    every language; steps already there (by English title) are kept."""
     cohort = enrolment.cohort
-    existing = set(enrolment.milestones.values_list("title", flat=True))
-    created = [
-        Milestone(
-            enrolment=enrolment,
-            title=item.title,
-            description=item.description,
-            due_date=item.due_date_for(cohort),
-        )
-        for item in cohort.plan_items.all()
-        if item.title not in existing
-    ]
-    return Milestone.objects.bulk_create(created)
+    english_title = localized("title", default_language())
+    with in_default_language():
+        existing = set(enrolment.milestones.values_list(english_title, flat=True))
+        created = [
+            Milestone(
+                enrolment=enrolment,
+                due_date=item.due_date_for(cohort),
+                title=getattr(item, english_title),
+                description=item.description,
+                **{name: getattr(item, name) for name in STAMPED_TEXTS},
+            )
+            for item in cohort.plan_items.all()
+            if getattr(item, english_title) not in existing
+        ]
+        return Milestone.objects.bulk_create(created)
 
 
 # --- Staff inviting a new creator straight into a cohort ------------------------------------

@@ -10,12 +10,14 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from changemakers.core.audit import audit_record, state_transition
+from changemakers.core.content_languages import in_default_language, translated_values
 from changemakers.core.emails import absolute_url, email_send
 from changemakers.core.jobs import enqueue_on_commit
 from changemakers.core.timezones import time_zone_of
 from creators.models import Creator
 
 from ..models import Enrolment, ImpactIndicator, Milestone, ProgressUpdate
+from .highlights import highlight_request
 from .impact import impact_values_count, impact_values_report
 from .tiktok import tiktok_videos_attach
 
@@ -27,14 +29,16 @@ def milestone_add(
     title: str,
     due_date: datetime.date,
     description: str = "",
+    translations: Mapping[str, str] | None = None,
     actor,
 ) -> Milestone:
-    """A one-off milestone beside the ones the cohort's plan stamped."""
-    milestone = Milestone(
-        enrolment=enrolment, title=title, due_date=due_date, description=description
-    )
-    milestone.full_clean()
-    milestone.save()
+    """A one-off milestone beside the ones the cohort's plan stamped. `title` and
+    `description` are English; `translations` holds the other languages' (`title_fr`, ...)."""
+    texts = translated_values({"title": title, "description": description}, translations)
+    with in_default_language():
+        milestone = Milestone(enrolment=enrolment, due_date=due_date, **texts)
+        milestone.full_clean()
+        milestone.save()
     audit_record(actor=actor, obj=milestone, action="created", to_state=milestone.status)
     return milestone
 
@@ -48,11 +52,13 @@ def progress_update_submit(
     attachment=None,
     tiktok_links: Sequence[str] = (),
     impact: Mapping[ImpactIndicator, Decimal | None] | None = None,
+    show_publicly: bool = False,
 ) -> ProgressUpdate:
     """A creator reports progress on a milestone, which then awaits staff review.
     `attachment` must already be content-checked (`changemakers.core.uploads.attachment_check`).
     `tiktok_links` get previews fetched once this commits; `impact` holds the figures sent
-    with the update (None: the indicator's value is removed)."""
+    with the update (None: the indicator's value is removed). `show_publicly`: the creator
+    asks for it on their public page (`highlight_request`), once staff approve it."""
     with transaction.atomic():
         enrolment = Enrolment.objects.select_for_update().get(pk=milestone.enrolment_id)
         if enrolment.status != Enrolment.Status.ACTIVE:
@@ -78,6 +84,8 @@ def progress_update_submit(
                 action="submitted",
                 event="milestone.submitted",
             )
+            if show_publicly:
+                update = highlight_request(update=update, actor=author)
         except ValidationError:
             # The row is rolled back; the file it stored must not outlive it.
             if update.attachment:

@@ -6,6 +6,7 @@ their applications; and the retention of declined applications. Declared in
 import datetime
 import posixpath
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q, QuerySet
 
@@ -182,7 +183,13 @@ def programs_data_erase(creator: Creator, pseudonym: Pseudonym, actor) -> list[S
             for update in updates
             if update.attachment
         ]
-        updates.update(body=ERASED_TEXT, link="", attachment="")
+        updates.update(
+            body=ERASED_TEXT,
+            link="",
+            attachment="",
+            show_publicly=False,
+            **{f"public_summary_{code}": "" for code, _name in settings.LANGUAGES},
+        )
         videos = TikTokVideo.objects.select_for_update().filter(
             update__milestone__enrolment__creator=creator
         )

@@ -12,6 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.utils import timezone
 
+from changemakers.core import page_cache
 from changemakers.core.jobs import enqueue_on_commit
 from changemakers.core.uploads import image_check, image_without_metadata, rename_checked
 
@@ -107,6 +108,8 @@ def tiktok_preview_store(*, video_id: int, preview: Preview, thumbnail=None) -> 
             if video.thumbnail and video.thumbnail.name:
                 video.thumbnail.storage.delete(video.thumbnail.name)
             raise
+        # A public highlight's card changes with its preview: the cached pages must see it.
+        page_cache.data_changed()
         return video
 
 

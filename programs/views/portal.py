@@ -4,6 +4,7 @@ updates, for the creator who sent them and for staff."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -13,11 +14,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from changemakers.core.htmx import REFUSED, form_refusal, is_partial, vary_on_htmx
 from changemakers.core.roles import Role, creator_required, role_of
 from changemakers.core.uploads import upload_response
-from creators.models import creator_of
+from creators.models import PublicField, creator_of, shows_q
 
 from .. import selectors, services
 from ..clock import program_today
-from ..forms import ProgressUpdateForm
+from ..forms import HighlightWishForm, ProgressUpdateForm
 from ..models import Enrolment, Milestone, ProgressUpdate, TikTokVideo
 from ..services.impact import field_name
 
@@ -34,6 +35,12 @@ def portal(request: HttpRequest) -> HttpResponse:
         "current": current,
         "today": program_today(),
         "donation": selectors.portal_donation(creator),
+        # Their page to share, once they have confirmed what the public sees of it.
+        "share_url": (
+            request.build_absolute_uri(creator.get_absolute_url())
+            if creator.consent == creator.Consent.AGREED and creator.erased_at is None
+            else ""
+        ),
     }
     return render(request, "programs/portal/home.html", context)
 
@@ -88,6 +95,7 @@ def portal_milestone(request: HttpRequest, pk: int) -> HttpResponse:
                 attachment=data["attachment"],
                 tiktok_links=data["tiktok_links"],
                 impact=form.impact_values(),
+                show_publicly=data["show_publicly"],
             )
         except ValidationError as error:
             form_refusal(form, error)
@@ -113,6 +121,33 @@ def portal_milestone(request: HttpRequest, pk: int) -> HttpResponse:
             request, "programs/portal/milestone.html#milestone-body", context, status=status
         )
     return render(request, "programs/portal/milestone.html", context, status=status)
+
+
+@require_POST
+@creator_required
+def portal_update_highlight(request: HttpRequest, pk: int) -> HttpResponse:
+    """The creator shows one of their updates on their public page (once staff approve it),
+    or takes it off at once. Anyone else's update is a 404."""
+    update = get_object_or_404(
+        ProgressUpdate.objects.filter(milestone__enrolment__creator=creator_of(request.user)),
+        pk=pk,
+    )
+    form = HighlightWishForm(request.POST)
+    if not form.is_valid():
+        return HttpResponse(status=REFUSED)
+    if form.cleaned_data["wish"] == HighlightWishForm.SHOW:
+        update = services.highlight_request(update=update, actor=request.user)
+        if update.is_public_highlight:
+            messages.success(request, _("The update is on your public page again."))
+        else:
+            messages.success(
+                request,
+                _("The program team will look at it; it shows on your public page once approved."),
+            )
+    else:
+        services.highlight_withdraw(update=update, actor=request.user)
+        messages.success(request, _("The update is no longer on your public page."))
+    return redirect("programs:portal-milestone", pk=update.milestone_id)
 
 
 def _updates_readable(request: HttpRequest, rows, milestone: str):
@@ -144,12 +179,21 @@ def update_attachment(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
-@login_required
 def tiktok_thumbnail(request: HttpRequest, pk: int) -> HttpResponse:
     """Our copy of a TikTok video's thumbnail, for whoever may read its update (the creator
-    who sent it, and staff): the reader's browser never asks TikTok for anything."""
+    who sent it, and staff), and for everyone while the update is a public highlight the
+    creator shows (their public page links it): the reader's browser never asks TikTok for
+    anything."""
     videos = TikTokVideo.objects.select_related("update__milestone__enrolment__creator")
-    video = get_object_or_404(_updates_readable(request, videos, "update__milestone"), pk=pk)
+    public = videos.filter(
+        update__in=ProgressUpdate.objects.public_highlights(),
+        update__milestone__enrolment__creator__erased_at__isnull=True,
+    ).filter(shows_q(PublicField.HIGHLIGHTS, prefix="update__milestone__enrolment__creator__"))
+    video = public.filter(pk=pk).first()
+    if video is None:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        video = get_object_or_404(_updates_readable(request, videos, "update__milestone"), pk=pk)
     if not video.thumbnail:
         raise Http404
     return upload_response(

@@ -5,11 +5,16 @@ posts without JavaScript."""
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.db.models import Count, Q
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect
 
+from changemakers.core.confirm import CONFIRM_AUTO_ID, Confirmation, confirm_response
 from changemakers.core.htmx import (
     REFUSED,
     Event,
@@ -20,6 +25,7 @@ from changemakers.core.htmx import (
 )
 from changemakers.core.pagination import page_context
 from changemakers.core.roles import staff_required
+from changemakers.core.search import Picker
 from creators.services import creator_invitation_send
 
 from .. import selectors, services
@@ -29,6 +35,7 @@ from ..forms import (
     AcceptForm,
     CohortForm,
     DeclineForm,
+    HighlightDecisionForm,
     InviteExistingForm,
     InviteNewForm,
     ReasonForm,
@@ -36,7 +43,7 @@ from ..forms import (
     plan_formset,
     plan_from,
 )
-from ..models import Application, Cohort, Enrolment, Milestone
+from ..models import Application, Cohort, Enrolment, Milestone, ProgressUpdate
 
 # Staff lists show this many rows a page (components/pagination.html links the rest).
 STAFF_PAGE_SIZE = 50
@@ -81,14 +88,48 @@ def cohort_create(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _invite_picker(request, cohort: Cohort, form: InviteExistingForm | None) -> Picker:
+    return selectors.creator_picker(
+        selectors.creators_for_picker(cohort=cohort),
+        cohort=cohort,
+        # Without JavaScript the picker's search reloads the page with ?creator_q=...
+        query=request.GET.get(selectors.CREATOR_SEARCH, ""),
+        picked=form.data.get("creator", "") if form is not None and form.is_bound else "",
+        id="invite-creator",
+        search_url=reverse("programs:cohort-creator-search", kwargs={"pk": cohort.pk}),
+        search_form="invite-search-form",
+        errors=form.errors.get("creator", []) if form is not None else [],
+    )
+
+
+@require_GET
+@staff_required(perm="programs.add_enrolment")
+def cohort_creator_search(request: HttpRequest, pk: int) -> HttpResponse:
+    """The invitation form's picker as staff type (htmx): a few creators matching what is
+    typed, marked with the cohort they are active in."""
+    cohort = get_object_or_404(Cohort, pk=pk)
+    picker = selectors.creator_picker(
+        selectors.creators_for_picker(cohort=cohort),
+        cohort=cohort,
+        query=request.GET.get(selectors.CREATOR_SEARCH, ""),
+        picked=request.GET.get("creator", ""),
+        id="invite-creator",
+        search_url=request.path,
+        search_form="invite-search-form",
+    )
+    return render(request, "components/picker_results.html", {"picker": picker, "oob": True})
+
+
 def _cohort_detail_context(request, cohort: Cohort, **forms) -> dict:
     today = program_today()
+    invite_form = forms.get("invite_form")
     return {
         "cohort": cohort,
         "today": today,
         "progress": selectors.cohort_progress(cohort, today=today),
         "seats_taken": cohort.enrolments.holding_a_seat().count(),
-        "invite_form": forms.get("invite_form") or InviteExistingForm(cohort=cohort),
+        "invite_form": invite_form or InviteExistingForm(cohort=cohort),
+        "creator_picker": _invite_picker(request, cohort, invite_form),
         "invite_new_form": forms.get("invite_new_form") or InviteNewForm(),
         "enrolment_actions": ENROLMENT_ACTIONS,
     }
@@ -104,13 +145,20 @@ def cohort_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, template, context)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @staff_required(perm="programs.change_cohort")
+@vary_on_htmx
 def cohort_transition(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    """POST: start or complete the cohort. GET of "complete": its confirmation (completing
+    cannot be undone)."""
     cohort = get_object_or_404(Cohort, pk=pk)
     transitions = {"start": services.cohort_start, "complete": services.cohort_complete}
     if action not in transitions:
         raise Http404
+    if request.method == "GET":
+        if action != "complete":
+            return HttpResponseNotAllowed(["POST"])
+        return confirm_response(request, _complete_confirmation(cohort))
     try:
         transitions[action](cohort=cohort, actor=request.user)
     except ValidationError as error:
@@ -118,6 +166,44 @@ def cohort_transition(request: HttpRequest, pk: int, action: str) -> HttpRespons
     else:
         messages.success(request, _("The cohort's status is updated."))
     return redirect("programs:cohort-detail", pk=cohort.pk)
+
+
+def _complete_confirmation(cohort: Cohort) -> Confirmation:
+    """What `cohort_complete` will do, counted."""
+    counts = cohort.enrolments.aggregate(
+        active=Count("pk", filter=Q(status=Enrolment.Status.ACTIVE)),
+        invited=Count("pk", filter=Q(status=Enrolment.Status.INVITED)),
+    )
+    consequences = [
+        ngettext(
+            "Its %(count)s active creator's place is completed: they are no longer reminded "
+            "of milestones.",
+            "Its %(count)s active creators' places are completed: they are no longer reminded "
+            "of milestones.",
+            counts["active"],
+        )
+        % {"count": counts["active"]}
+    ]
+    if counts["invited"]:
+        consequences.append(
+            ngettext(
+                "%(count)s place offered and never taken up is withdrawn.",
+                "%(count)s places offered and never taken up are withdrawn.",
+                counts["invited"],
+            )
+            % {"count": counts["invited"]}
+        )
+    consequences.append(
+        _("The cohort takes no more invitations. Completing a cohort cannot be undone.")
+    )
+    back = reverse("programs:cohort-detail", args=[cohort.pk])
+    return Confirmation(
+        title=_("Complete %(cohort)s?") % {"cohort": cohort.name},
+        consequences=consequences,
+        action=reverse("programs:cohort-transition", args=[cohort.pk, "complete"]),
+        submit=_("Complete the cohort"),
+        back=back,
+    )
 
 
 @require_POST
@@ -196,13 +282,19 @@ def _invite_failed(request, cohort: Cohort, **forms) -> HttpResponse:
     return render(request, "programs/staff/cohort_detail.html", context, status=REFUSED)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @staff_required(perm="programs.change_enrolment")
 @vary_on_htmx
 def enrolment_transition(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    """POST: activate, complete or withdraw a place. GET of "withdraw": its confirmation
+    (a withdrawal cannot be undone)."""
     enrolment = get_object_or_404(Enrolment.objects.select_related("creator", "cohort"), pk=pk)
     if action not in ENROLMENT_ACTIONS:
         raise Http404
+    if request.method == "GET":
+        if action != "withdraw":
+            return HttpResponseNotAllowed(["POST"])
+        return confirm_response(request, _withdraw_confirmation(enrolment))
     reason = ReasonForm(request.POST)
     reason.is_valid()
     try:
@@ -238,6 +330,32 @@ def enrolment_transition(request: HttpRequest, pk: int, action: str) -> HttpResp
         return announce(response, Event.COHORT_CHANGED) if ok else response
     (messages.success if ok else messages.error)(request, text)
     return redirect("programs:cohort-detail", pk=enrolment.cohort_id)
+
+
+def _withdraw_confirmation(enrolment: Enrolment) -> Confirmation:
+    """What `enrolment_withdraw` does, in words: the place ends, nothing else changes."""
+    names = {"creator": enrolment.creator.display_name, "cohort": enrolment.cohort.name}
+    return Confirmation(
+        title=_("Withdraw %(creator)s from %(cohort)s?") % names,
+        consequences=[
+            _(
+                "Their place in %(cohort)s ends and its seat is freed: they are no longer "
+                "reminded of their milestones, which stay on record as they are."
+            )
+            % names,
+            _(
+                "Their donation is not touched: cancel it on the grants page if it should not "
+                "be paid."
+            ),
+            _("A withdrawal cannot be undone."),
+        ],
+        action=reverse("programs:enrolment-transition", args=[enrolment.pk, "withdraw"]),
+        submit=_("Withdraw %(creator)s") % names,
+        back=reverse("programs:cohort-detail", args=[enrolment.cohort_id]),
+        form=ReasonForm(auto_id=CONFIRM_AUTO_ID),
+        # With htmx the answer is the notice above the grid, which re-fetches itself.
+        hx_target="#notice",
+    )
 
 
 @require_POST
@@ -283,6 +401,9 @@ def review_list(request: HttpRequest) -> HttpResponse:
 @staff_required(perm="programs.view_milestone", post_perm="programs.change_milestone")
 @vary_on_htmx
 def milestone_review(request: HttpRequest, pk: int) -> HttpResponse:
+    """A milestone as its reviewer reads it: the creator's update first, then what the
+    milestone asks for, then the decision. A decision takes the reviewer on to the next
+    milestone in the queue (oldest first), or back to the queue once it is empty."""
     milestone = get_object_or_404(Milestone.objects.with_people(), pk=pk)
     form = ReviewForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -292,29 +413,31 @@ def milestone_review(request: HttpRequest, pk: int) -> HttpResponse:
                 milestone = services.milestone_approve(
                     milestone=milestone, actor=request.user, feedback=data["feedback"]
                 )
-                text = _("“%(title)s” is approved.") % {"title": milestone.title}
+                text = _("You approved “%(title)s” of %(creator)s.")
             else:
                 milestone = services.milestone_request_changes(
                     milestone=milestone, actor=request.user, feedback=data["feedback"]
                 )
-                text = _("Changes requested on “%(title)s”; the creator is emailed.") % {
-                    "title": milestone.title
-                }
+                text = _(
+                    "You requested changes on “%(title)s” of %(creator)s; they are emailed "
+                    "your feedback."
+                )
         except ValidationError as error:
             form_refusal(form, error)
         else:
-            if not is_partial(request):
-                messages.success(request, text)
-                return redirect("programs:milestone-review", pk=milestone.pk)
-            milestone = Milestone.objects.with_people().get(pk=milestone.pk)
-            form = ReviewForm()
-            context = {"milestone": milestone, "form": form, "notice": text}
-            return render(request, "programs/staff/milestone_review.html#review", context)
+            return _review_next(request, text % _review_names(milestone))
+    updates = list(selectors.milestone_updates(milestone))
+    if request.user.has_perm("programs.review_highlight"):
+        for update in updates:
+            update.highlight_form = HighlightDecisionForm(update=update)
     context = {
         "milestone": milestone,
         "form": form,
-        "updates": selectors.milestone_updates(milestone),
+        "updates": updates,
         "impact": selectors.milestone_impact(milestone),
+        "decision": None
+        if milestone.status == Milestone.Status.SUBMITTED
+        else selectors.milestone_decision(milestone),
         "today": program_today(),
     }
     if is_partial(request) and request.method == "POST":
@@ -323,6 +446,53 @@ def milestone_review(request: HttpRequest, pk: int) -> HttpResponse:
         )
     status = REFUSED if request.method == "POST" else 200
     return render(request, "programs/staff/milestone_review.html", context, status=status)
+
+
+def _review_names(milestone: Milestone) -> dict[str, str]:
+    return {
+        "title": milestone.title,
+        "creator": milestone.enrolment.creator.display_name,
+    }
+
+
+def _review_next(request: HttpRequest, done: str) -> HttpResponse:
+    """After a decision: on to the oldest milestone still waiting, with what was decided, or
+    back to the queue, all caught up."""
+    following = selectors.review_next(reviewer=request.user)
+    if following is None:
+        then = _("All caught up: nothing else waits for review.")
+        url = reverse("programs:review-list")
+    else:
+        then = _("Here is the next milestone waiting for review.")
+        url = following.get_review_url()
+    messages.success(request, f"{done} {then}")
+    if is_partial(request):
+        return HttpResponseClientRedirect(url)
+    return redirect(url)
+
+
+@require_POST
+@staff_required(perm=("programs.view_milestone", "programs.review_highlight"))
+def update_highlight_review(request: HttpRequest, pk: int) -> HttpResponse:
+    """Staff approve (with an optional public summary per language) or decline an update the
+    creator asked to show on their public page; separate from the milestone's review."""
+    update = get_object_or_404(ProgressUpdate, pk=pk)
+    form = HighlightDecisionForm(request.POST, update=update)
+    if form.is_valid():
+        try:
+            if form.cleaned_data["decision"] == HighlightDecisionForm.APPROVE:
+                services.highlight_approve(
+                    update=update, actor=request.user, summaries=form.summaries()
+                )
+                messages.success(request, _("The update is approved as a public highlight."))
+            else:
+                services.highlight_decline(update=update, actor=request.user)
+                messages.success(request, _("The update is declined as a public highlight."))
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+    else:
+        messages.error(request, _("The decision could not be read; please try again."))
+    return redirect("programs:milestone-review", pk=update.milestone_id)
 
 
 # --- Staff: applications --------------------------------------------------------------------

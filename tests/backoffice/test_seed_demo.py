@@ -106,6 +106,24 @@ def test_seed_adds_nonprofit_contacts_and_a_payout_change_waiting(seeded):
     assert PayoutDetailsChange.objects.count() == 2
 
 
+def test_seed_gives_joels_nonprofit_a_public_page(seeded, client):
+    """The nonprofit Joel Bervell's donation went to is verified, paid, with causes and an
+    approved description: its public page opens; a newer text of another waits for review."""
+    joel = Grant.objects.select_related("nonprofit").get(creator__handle="joelbervell")
+    nonprofit = joel.nonprofit
+    assert joel.status == "disbursed"
+    assert nonprofit in Nonprofit.objects.supported()
+    assert nonprofit.causes == ["health", "education"]
+    assert nonprofit.description_status == "approved"
+    body = client.get(nonprofit.get_absolute_url()).content.decode()
+    assert nonprofit.description.split("\n")[0] in body
+    assert "Joel Bervell" in body
+    assert Nonprofit.objects.filter(description_status="pending").count() == 2
+
+    call_command("seed_demo", verbosity=0)  # idempotent
+    assert Nonprofit.objects.filter(description_status="pending").count() == 2
+
+
 def test_seed_has_a_nonprofit_paid_by_bank_transfer_with_a_transfer_waiting(seeded):
     from donations.models import Nonprofit, PaymentInstruction
 
@@ -296,3 +314,51 @@ def test_seed_shows_impact_totals_and_tiktok_previews_without_the_internet(seede
     content = client.get("/program/").content.decode()
     assert "Our impact" in content
     assert f"{totals['Views']:,.0f}" in content
+
+
+def test_joels_public_page_tells_his_whole_story(seeded, client):
+    """A newcomer opening @joelbervell's page sees his cohort, mission, the nonprofit paid in
+    his name and an approved highlight with its video and impact figures."""
+    from django.urls import reverse
+    from django.utils import translation
+
+    from programs.models import ProgressUpdate
+
+    highlight = ProgressUpdate.objects.public_highlights().get(
+        milestone__enrolment__creator__handle="joelbervell"
+    )
+    assert highlight.highlight_decided_by.username == "staff@changemakers.example"
+    assert highlight.tiktok_videos.get().thumbnail
+    page = client.get(reverse("creators:creator-detail", args=["joelbervell"])).content.decode()
+    assert "Cohort 1 — autumn 2026" in page
+    assert "Debunk one medical myth a week" in page
+    assert (
+        '$25,000.00 donated to <a href="/nonprofits/open-medicine-foundation-international/">'
+        "Open Medicine Foundation International</a>"
+    ) in page
+    assert "reached 1.45 million viewers" in page
+    assert "1,450,000 views" in page
+    assert highlight.tiktok_videos.get().get_thumbnail_url() in page
+    with translation.override("fr"):
+        url = reverse("creators:creator-detail", args=["joelbervell"])
+    client.cookies.load({"django_language": "fr"})
+    assert "ont touché 1,45 million de personnes" in client.get(url).content.decode()
+
+
+def test_seed_publishes_opportunities_a_demo_creator_can_sign_up_to(seeded):
+    from programs.models import Opportunity
+    from programs.services import opportunity_signup
+
+    published = Opportunity.objects.published().with_taken()
+    assert published.count() == 3
+    assert {o.audience for o in published} == {"creators", "both"}
+    nearly_full = [o for o in published if o.places_left == 1]
+    assert len(nearly_full) == 1
+    joel = Creator.objects.get(handle="joelbervell").user
+    assert joel.username == "joel@changemakers.example"
+    signup = opportunity_signup(opportunity=nearly_full[0], person=joel, actor=joel)
+    assert signup.status == "signed_up"
+    # Seeding again leaves the opportunities and their sign-ups as they are.
+    call_command("seed_demo", verbosity=0)
+    assert Opportunity.objects.count() == 3
+    assert Opportunity.objects.with_taken().get(pk=nearly_full[0].pk).places_left == 0

@@ -9,11 +9,13 @@ slows a page without breaking it.
 
 import pytest
 from django.db import transaction
+from django.template import Context, Template
 from django.test import override_settings
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from changemakers.core import page_cache
 from creators.services import creator_profile_update
+from donations.models import Grant
 from donations.services import grant_approve
 from tests.factories import (
     ChangeMakersListFactory,
@@ -25,10 +27,6 @@ from tests.factories import (
 
 pytestmark = pytest.mark.django_db
 
-IN_MEMORY = {
-    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
-    "pages": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "pages"},
-}
 NOBODY_ANSWERS = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
     "pages": {
@@ -37,13 +35,6 @@ NOBODY_ANSWERS = {
         "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
     },
 }
-
-
-@pytest.fixture
-def pages():
-    with override_settings(CACHES=IN_MEMORY):
-        page_cache._pages().clear()
-        yield page_cache._pages()
 
 
 @pytest.fixture
@@ -150,3 +141,93 @@ def test_no_query_string_can_fill_the_cache(client, pages, published):
     assert len(pages._cache) == kept
     searched = client.get("/list/2031/?q=Ayana").content.decode()
     assert "Ayana Mwangi" in searched
+
+
+ROWS = Template(
+    '{% load page_cache %}{% pagecache_rows "test-rows" rows %}'
+    '{% for row in rows %}{% pagecache_row "test-rows" row %}{{ row.purpose }}|'
+    "{% endpagecache_row %}{% endfor %}"
+)
+ROW = Template(
+    '{% load page_cache %}{% pagecache_row "test-rows" row %}{{ row.purpose }}|'
+    "{% endpagecache_row %}"
+)
+
+
+def test_a_row_part_is_kept_until_its_row_changes(pages):
+    first, second = GrantFactory(purpose="Books"), GrantFactory(purpose="Wells")
+    rows = lambda: list(Grant.objects.filter(pk__in=[first.pk, second.pk]).order_by("pk"))  # noqa: E731
+    assert ROWS.render(Context({"rows": rows()})) == "Books|Wells|"
+    # Unchanged rows come from the cache, all at once or one by one (a row answered alone).
+    Grant.objects.filter(pk=first.pk).update(purpose="Unaudited")
+    assert ROWS.render(Context({"rows": rows()})) == "Books|Wells|"
+    assert ROW.render(Context({"row": rows()[0]})) == "Books|"
+    # A row that changed (its updated_at) is drawn afresh; the others stay kept.
+    Grant.objects.filter(pk=first.pk).update(updated_at=timezone.now())
+    Grant.objects.filter(pk=second.pk).update(purpose="Unaudited too")
+    assert ROWS.render(Context({"rows": rows()})) == "Unaudited|Wells|"
+
+
+def test_a_row_part_is_kept_per_language_and_time_zone(pages):
+    grant = GrantFactory()
+    page = Template(
+        '{% load page_cache %}{% pagecache_row "test-zone" row %}'
+        '{{ row.created_at|date:"H e" }}{% endpagecache_row %}'
+    )
+    with timezone.override("Africa/Nairobi"):
+        nairobi = page.render(Context({"row": grant}))
+    with timezone.override("America/Mexico_City"):
+        mexico = page.render(Context({"row": grant}))
+    assert nairobi != mexico
+    with translation.override("fr"):
+        assert ROW.render(Context({"row": grant})) == f"{grant.purpose}|"
+    assert len([key for key in pages._cache if "rows:" in key]) == 3
+
+
+def test_the_pipeline_rows_follow_an_approval(
+    client, pages, staff_user, proposer_user, django_capture_on_commit_callbacks
+):
+    grant = GrantFactory(
+        nonprofit=NonprofitFactory(verification_status="verified"), proposed_by=proposer_user
+    )
+    client.force_login(staff_user)
+    row = f'id="grant-{grant.pk}"'
+    page = client.get("/staff/grants/").content.decode()
+    assert 'badge--proposed">Proposed' in page.split(row)[1]
+    assert f"/staff/grants/{grant.pk}/approve/" in page
+    # The row's buttons are each reader's own, never kept with the row.
+    client.force_login(proposer_user)
+    page = client.get("/staff/grants/").content.decode()
+    assert "You proposed it: someone else approves it." in page
+    assert f"/staff/grants/{grant.pk}/approve/" not in page
+    client.force_login(staff_user)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        grant_approve(grant=grant, actor=staff_user)
+    page = client.get("/staff/grants/").content.decode()
+    assert 'badge--approved">Approved' in page.split(row)[1]
+    assert f"Approved by {staff_user.get_username()}" in page
+
+
+def test_the_dashboard_parts_kept_show_each_reader_their_own_times(
+    client, pages, staff_user, django_capture_on_commit_callbacks
+):
+    from changemakers.core.timezones import preferences_update
+
+    other = type(staff_user).objects.create(
+        username="auckland@example.org", is_staff=True, is_superuser=True
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        preferences_update(user=staff_user, actor=staff_user, time_zone="Africa/Nairobi")
+        preferences_update(user=other, actor=other, time_zone="Pacific/Auckland")
+    when = page_cache.data_version()  # nothing changes from here on: every part is kept
+
+    def event_times(user) -> str:
+        client.force_login(user)
+        page = client.get("/staff/").content.decode()
+        return page.split('id="dashboard-events"')[1].split("</section>")[0]
+
+    nairobi, auckland = event_times(staff_user), event_times(other)
+    assert page_cache.data_version() == when
+    assert nairobi != auckland  # the same events, at each reader's own time
+    assert event_times(staff_user) == nairobi

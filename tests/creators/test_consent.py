@@ -348,7 +348,10 @@ def test_the_edition_page_lists_who_has_not_confirmed(client, staff_user):
     awaiting = page.split('id="awaiting-title"')[1].split("</section>")[0]
     assert "@waits" in awaiting
     assert "@agreed.one" not in awaiting
-    assert 'name="without_unconfirmed"' in page
+    # Publishing asks first; the question offers to leave the unconfirmed out.
+    publish = reverse("creators:edition-publish", args=[2027])
+    assert f'href="{publish}"' in page
+    assert 'name="without_unconfirmed"' in client.get(publish).content.decode()
 
 
 def test_reminders_go_once_a_day_to_those_with_an_account(

@@ -2,6 +2,7 @@
 previewed, published and unpublished; and no one else can touch any of it."""
 
 import datetime as dt
+import re
 
 import factory
 import pytest
@@ -9,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from changemakers.core.models import AuditEvent
-from creators.models import Cause, ChangeMakersList, ListEntry
+from creators.models import Cause, ChangeMakersList, Creator, ListEntry
 from creators.services import (
     list_create,
     list_entry_add,
@@ -371,8 +372,9 @@ def test_the_edition_page_answers_in_a_fixed_number_of_queries(
     )
     client.force_login(staff_user)
     # session, user, edition, entry count, a page of entries with creators, history
-    # The seventh: the creators who have not confirmed, listed above the entries.
-    with django_assert_num_queries(7):
+    # The seventh: the creators who have not confirmed, listed above the entries. The eighth:
+    # the staff navigation's work queues (one query for all its badges).
+    with django_assert_num_queries(8):
         response = client.get(reverse("creators:edition-detail", args=[2027]))
     assert response.status_code == 200
 
@@ -388,7 +390,7 @@ def _staff_urls(entry) -> list[tuple[str, str, dict]]:
         ("post", reverse("creators:edition-create"), {"year": 2030, "title": "X"}),
         ("get", reverse("creators:edition-import-template"), {}),
         ("get", reverse("creators:edition-detail", args=[year]), {}),
-        ("get", reverse("creators:edition-handles", args=[year]), {"handle": "c"}),
+        ("get", reverse("creators:edition-creator-search", args=[year]), {"creator_q": "cc"}),
         ("post", reverse("creators:edition-edit", args=[year]), {"title": "Hacked"}),
         (
             "post",
@@ -406,7 +408,9 @@ def _staff_urls(entry) -> list[tuple[str, str, dict]]:
         ("get", reverse("creators:edition-import", args=[year]), {}),
         ("post", reverse("creators:edition-import", args=[year]), {}),
         ("get", reverse("creators:edition-preview", args=[year]), {}),
+        ("get", reverse("creators:edition-publish", args=[year]), {}),
         ("post", reverse("creators:edition-publish", args=[year]), {}),
+        ("get", reverse("creators:edition-unpublish", args=[year]), {}),
         ("post", reverse("creators:edition-unpublish", args=[year]), {"reason": "x"}),
         ("get", reverse("backoffice:hub-edit"), {}),
         (
@@ -470,10 +474,10 @@ def test_the_admin_freezes_a_published_lists_entries_too(client, staff_user):
     client.force_login(staff_user)
     page = client.get(reverse("admin:creators_changemakerslist_change", args=[cml.pk]))
     content = page.content.decode()
-    assert 'name="entries-0-citation"' not in content
+    assert 'name="entries-0-citation_en"' not in content
     assert 'name="entries-2-0-creator"' not in content  # no "add entries" rows
     draft_page = client.get(reverse("admin:creators_changemakerslist_change", args=[editable.pk]))
-    assert 'name="entries-0-citation"' in draft_page.content.decode()
+    assert 'name="entries-0-citation_en"' in draft_page.content.decode()
     frozen = client.post(
         reverse("admin:creators_listentry_delete", args=[entry.pk]), {"post": "yes"}
     )
@@ -596,8 +600,9 @@ def test_the_editions_page_answers_in_a_fixed_number_of_queries(
     for year in range(2030, 2030 + count):
         add(draft(year), 1)
     client.force_login(staff_user)
-    # session, user, count, the page of editions with their entry counts
-    with django_assert_num_queries(4):
+    # session, user, count, the page of editions with their entry counts, and the staff
+    # navigation's work queues (one query for all its badges)
+    with django_assert_num_queries(5):
         assert client.get(reverse("creators:edition-list")).status_code == 200
 
 
@@ -613,7 +618,7 @@ def test_the_admin_cannot_add_an_entry_to_a_published_list(client, staff_user):
             "creator": creator.pk,
             "country": "KE",
             "cause": "health",
-            "citation": "Slipped in after the announcement.",
+            "citation_en": "Slipped in after the announcement.",
             "position": 5,
         },
     )
@@ -633,7 +638,7 @@ def test_the_admin_adds_edits_and_deletes_a_drafts_entries_through_the_services(
             "creator": creator.pk,
             "country": "KE",
             "cause": "health",
-            "citation": "Joined this year.",
+            "citation_en": "Joined this year.",
             "position": 3,
         },
     )
@@ -644,13 +649,15 @@ def test_the_admin_adds_edits_and_deletes_a_drafts_entries_through_the_services(
         {
             "country": "KE",
             "cause": "health",
-            "citation": "Joined this year, loudly.",
+            "citation_en": "Joined this year, loudly.",
+            "citation_fr": "Arrivé cette année, bruyamment.",
             "position": 3,
         },
     )
     entry.refresh_from_db()
     assert entry.citation == "Joined this year, loudly."
-    assert events(entry)[-1] == ("updated", "citation")
+    assert entry.citation_fr == "Arrivé cette année, bruyamment."
+    assert events(entry)[-1] == ("updated", "citation, citation_fr")
     client.post(reverse("admin:creators_listentry_delete", args=[entry.pk]), {"post": "yes"})
     assert not cml.entries.exists()
     assert events(entry)[-1][0] == "removed"
@@ -667,7 +674,7 @@ def test_the_admin_cannot_move_an_entry_onto_a_published_list(client, staff_user
             "creator": entry.creator_id,
             "country": "KE",
             "cause": entry.cause,
-            "citation": entry.citation,
+            "citation_en": entry.citation,
             "position": 1,
         },
     )
@@ -684,8 +691,8 @@ def test_the_admin_cannot_retitle_a_published_list(client, staff_user):
         reverse("admin:creators_changemakerslist_change", args=[cml.pk]),
         {
             "year": 2030,
-            "title": "Renamed after the announcement",
-            "introduction": "",
+            "title_en": "Renamed after the announcement",
+            "introduction_en": "",
             "entries-TOTAL_FORMS": 0,
             "entries-INITIAL_FORMS": 0,
             "entries-2-TOTAL_FORMS": 0,
@@ -704,8 +711,8 @@ def test_the_admins_inline_entries_go_through_the_services(client, staff_user):
     client.post(
         reverse("admin:creators_changemakerslist_change", args=[cml.pk]),
         {
-            "title": "Change Makers 2027, revised",
-            "introduction": "",
+            "title_en": "Change Makers 2027, revised",
+            "introduction_en": "",
             "entries-TOTAL_FORMS": 1,
             "entries-INITIAL_FORMS": 1,
             "entries-0-id": entry.pk,
@@ -713,7 +720,7 @@ def test_the_admins_inline_entries_go_through_the_services(client, staff_user):
             "entries-0-position": 1,
             "entries-0-country": "KE",
             "entries-0-cause": entry.cause,
-            "entries-0-citation": "Rewritten in the admin.",
+            "entries-0-citation_en": "Rewritten in the admin.",
             "entries-2-TOTAL_FORMS": 1,
             "entries-2-INITIAL_FORMS": 0,
             "entries-2-0-change_makers_list": cml.pk,
@@ -721,7 +728,7 @@ def test_the_admins_inline_entries_go_through_the_services(client, staff_user):
             "entries-2-0-creator": creator.pk,
             "entries-2-0-country": "",
             "entries-2-0-cause": "education",
-            "entries-2-0-citation": "Added in the admin.",
+            "entries-2-0-citation_en": "Added in the admin.",
         },
     )
     cml.refresh_from_db()
@@ -863,24 +870,76 @@ def test_two_staff_creating_the_same_year_at_once_get_a_readable_refusal(monkeyp
     assert not AuditEvent.objects.filter(object_repr="Change Makers 2030", action="created")
 
 
-def test_the_add_form_suggests_a_few_matching_creators_not_on_the_list(client, staff_user):
+def test_the_add_forms_picker_finds_a_few_creators_and_marks_those_on_the_list(
+    client, staff_user, django_assert_num_queries
+):
     cml = draft()
     on_list = add(cml, 1, name="Kara Lewis", handle="karaxlewis")
     kara = CreatorFactory(display_name="Kara Okafor", handle="kara.builds")
     CreatorFactory(display_name="Someone Else", handle="someone")
     CreatorFactory.create_batch(25, handle=factory.Sequence(lambda n: f"karz{n:03d}"))
     client.force_login(staff_user)
-    url = reverse("creators:edition-handles", args=[2027])
+    url = reverse("creators:edition-creator-search", args=[2027])
 
-    options = client.get(url, {"handle": "@Kar"}).content.decode()
+    with django_assert_num_queries(4):  # session, user, the edition, the matches
+        found = client.get(url, {"creator_q": "@KÁRA"}).content.decode()
 
-    assert f'<option value="{kara.handle}">Kara Okafor</option>' in options
-    assert on_list.creator.handle not in options  # already on the list
-    assert "someone" not in options
-    assert options.count("<option") == 20  # a few, however many match
-    assert client.get(url, {"handle": "Kara O"}).content.decode().count("<option") == 1
-    assert client.get(url, {"handle": ""}).content.decode().strip() == ""
+    assert f'value="{kara.handle}"' in found
+    # Already on the list: shown, marked, not pickable.
+    assert re.search(rf'value="{on_list.creator.handle}"[^>]* disabled', found)
+    assert "On the 2027 list" in found
+    assert "someone" not in found
+    many = client.get(url, {"creator_q": "kar"}).content.decode()
+    assert many.count('type="radio"') == 8  # a few, however many match
+    assert "More match" in many
+    assert client.get(url, {"creator_q": "Kara O"}).content.decode().count('type="radio"') == 1
+    assert 'type="radio"' not in client.get(url, {"creator_q": "k"}).content.decode()
     # The page itself no longer carries every creator of the program.
     page = client.get(reverse("creators:edition-detail", args=[2027])).content.decode()
     assert kara.handle not in page
     assert f'data-hx-get="{url}"' in page
+
+
+# --- Publishing and unpublishing ask first ----------------------------------------------------
+
+
+def test_publishing_asks_first_and_says_who_the_public_will_see(client, staff_user):
+    cml = draft()
+    add(cml, 1)
+    waiting = add(cml, 2)
+    Creator.objects.filter(pk=waiting.creator_id).update(
+        consent=Creator.Consent.UNANSWERED, public_fields=[]
+    )
+    client.force_login(staff_user)
+    url = reverse("creators:edition-publish", args=[2027])
+
+    page = client.get(url).content.decode()
+    fragment = client.get(url, headers={"HX-Request": "true", "HX-Target": "confirm-dialog-body"})
+
+    assert f"Publish {cml.title}?" in page
+    assert "with its 1 creator who confirmed" in page
+    assert "1 creator has not confirmed" in page
+    assert 'name="without_unconfirmed"' in page
+    assert f'action="{url}"' in page
+    assert "<html" not in fragment.content.decode()
+    cml.refresh_from_db()
+    assert cml.status == ChangeMakersList.Status.DRAFT
+    edition_page = client.get(reverse("creators:edition-detail", args=[2027])).content.decode()
+    assert f'href="{url}"' in edition_page
+
+    client.post(url, {"without_unconfirmed": "on"})
+    cml.refresh_from_db()
+    assert cml.status == ChangeMakersList.Status.PUBLISHED
+
+
+def test_unpublishing_asks_first_with_its_reason(client, staff_user):
+    cml = published(2026)
+    client.force_login(staff_user)
+    url = reverse("creators:edition-unpublish", args=[2026])
+    page = client.get(url).content.decode()
+    assert f"Unpublish {cml.title}?" in page
+    assert "goes back to draft" in page
+    assert 'name="reason"' in page
+    client.post(url, {"reason": "A typo."})
+    cml.refresh_from_db()
+    assert cml.status == ChangeMakersList.Status.DRAFT

@@ -153,7 +153,7 @@ def test_public_pages_have_a_title_and_social_preview_metadata(client, path, tit
     assert _meta(content, "property", "og:title").startswith(title.split(" (")[0])
     assert _meta(content, "property", "og:description")
     assert _meta(content, "property", "og:url") == f"http://testserver{path}"
-    assert _meta(content, "name", "twitter:card") == "summary"
+    assert _meta(content, "name", "twitter:card") == "summary_large_image"
     assert _meta(content, "name", "twitter:title")
     assert _meta(content, "name", "twitter:description")
     # The canonical address leaves out filters and pages.
@@ -203,8 +203,9 @@ def test_a_creator_profile_makes_the_same_queries_however_big_the_lists(
     creator = cml.entries.order_by("position").first().creator
     for year in (2023, 2024, 2025):
         ListEntryFactory(change_makers_list=published(year), creator=creator, position=1)
-    # creator, links, entries with their lists
-    with django_assert_num_queries(3):
+    # creator, links, entries with their lists; the impact story's place, donation and
+    # highlights (cached in production; the test settings cache nothing)
+    with django_assert_num_queries(6):
         response = client.get(creator.get_absolute_url())
     assert response.status_code == 200
     assert len(response.context["entries"]) == 4

@@ -84,7 +84,11 @@ def test_profile_saves_with_htmx_and_answers_with_the_form(creator_client):
     assert "HX-Trigger" not in response  # the form is all the page shows of the profile
     content = response.content.decode()
     assert content.lstrip().startswith('<form id="profile-form"')
-    assert "Your profile is saved." in content
+    # "Saved" beside the button, focused so a screen reader reads it.
+    saved = re.search(r'<div class="form-actions">.*?</div>', content, re.S)[0]
+    assert 'id="profile-saved"' in saved
+    assert ">Saved</p>" in saved
+    assert "autofocus" in saved
 
 
 @pytest.mark.parametrize(

@@ -212,6 +212,21 @@ def test_unknown_filter_value_is_ignored(client):
     assert "Teacher" in response.content.decode()
 
 
+def test_list_filters_fold_unless_a_filter_narrows_the_list(client):
+    """Folded, a phone's first screen shows creators; a shared filtered link opens them."""
+    cml = published_list(2025)
+    entry(cml, position=1, name="Teacher", cause=Cause.EDUCATION)
+    url = reverse("creators:list-year", kwargs={"year": 2025})
+
+    html = client.get(url).content.decode()
+    assert '<details class="filters-fold filters-fold--wide-open">' in html
+    assert '<span id="list-filters-label">Filters</span>' in html
+
+    html = client.get(url, {"cause": "education", "country": "KE"}).content.decode()
+    assert '<details class="filters-fold filters-fold--wide-open" open>' in html
+    assert '<span id="list-filters-label">Filters (2 active)</span>' in html
+
+
 def test_htmx_request_gets_only_the_results_partial(client):
     cml = published_list(2025)
     entry(cml, position=1, name="Teacher", cause=Cause.EDUCATION)
@@ -227,9 +242,13 @@ def test_htmx_request_gets_only_the_results_partial(client):
     content = response.content.decode()
     assert "<html" not in content
     assert "<form" not in content
-    # The results, after the count for the status region outside them (swapped out of band).
+    # The results, after what changes outside them (swapped out of band): the count for the
+    # status region and the number of filters on the folded filters' summary.
     status, results = content.split('<section id="results"')
-    assert status.strip() == '<div id="results-status" data-hx-swap-oob="innerHTML">1 creator</div>'
+    assert [line.strip() for line in status.strip().splitlines()] == [
+        '<div id="results-status" data-hx-swap-oob="innerHTML">1 creator</div>',
+        '<span id="list-filters-label" data-hx-swap-oob="innerHTML">Filters (1 active)</span>',
+    ]
     assert results
     assert "Teacher" in content
     assert "Gardener" not in content
@@ -387,8 +406,9 @@ def test_creator_profile_query_count(client, django_assert_num_queries):
         ListEntryFactory(change_makers_list=published_list(year), creator=creator, position=1)
     for n in range(3):
         CreatorLink.objects.create(creator=creator, label=f"L{n}", url=f"https://l{n}.example")
-    # creator, links, entries with their lists
-    with django_assert_num_queries(3):
+    # creator, links, entries with their lists; the story (changemakers/backoffice/stories.py,
+    # tests/backoffice/test_creator_story.py): the place, the donation, the highlights
+    with django_assert_num_queries(6):
         client.get(reverse("creators:creator-detail", kwargs={"handle": "busy"}))
 
 
@@ -411,8 +431,10 @@ def test_layout_is_accessible_and_script_free(client):
     assert 'href="#main"' in content
     assert '<main id="main"' in content
     assert "/static/js/htmx.min.js" in content
-    assert "data-hx-headers" in content
-    assert "X-CSRFToken" in content
+    # A public page read by anyone holds no token (core/whole_page.py); the pages of a
+    # signed-in person send theirs with every htmx request.
+    assert "X-CSRFToken" not in content
+    assert "data-hx-headers" in client.get(reverse("login")).content.decode()
     # The CSP forbids inline script and style: none may appear in our pages.
     assert "<script>" not in content
     assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", content)

@@ -61,7 +61,7 @@ def test_nominate_a_verified_nonprofit(creator_client, creator_user, enrolled, f
     response = creator_client.post(NOMINATE_URL, {"choice": "verified", "nonprofit": verified.pk})
 
     assert response.status_code == 302
-    assert response.url == STATUS_URL
+    assert response.url == STATUS_URL + "#live-done"
     grant = Grant.objects.get(creator=creator_user.creator)
     assert (grant.nonprofit, grant.fund, grant.amount, grant.status) == (
         verified,
@@ -73,6 +73,10 @@ def test_nominate_a_verified_nonprofit(creator_client, creator_user, enrolled, f
     status = creator_client.get(STATUS_URL).content.decode()
     assert "Frames of Hope" in status
     assert "USD 25,000 in your name" in status
+    # The thanks sit on the donation it made, not at the top of the page.
+    live = status.index('id="live-title"')
+    assert status.index("Your nomination is with the program team.") > live
+    assert 'class="container messages"' not in status
 
 
 def test_a_pending_nonprofit_cannot_be_nominated_by_id(creator_client, enrolled, fund):

@@ -224,3 +224,33 @@ def page_without_js(
     )
     context.set_default_timeout(TIMEOUT_MS)
     yield from _new_page(request, context, browser_log)
+
+
+# A phone the size of most in people's hands today (390 by 844 CSS pixels), touch and all.
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
+
+
+@pytest.fixture
+def phone_page(
+    request: pytest.FixtureRequest,
+    browser: Browser,
+    live_server,
+    browser_log: BrowserLog,
+    a11y: Accessibility,
+) -> Iterator[Page]:
+    """Like `page`, on a phone: 390 pixels wide, with touch, the page's meta viewport obeyed."""
+    context = browser.new_context(base_url=live_server.url, locale="en-GB", **PHONE)
+    context.set_default_timeout(TIMEOUT_MS)
+    yield from _new_page(request, context, browser_log, a11y)
+
+
+@pytest.fixture
+def phone_page_without_js(
+    request: pytest.FixtureRequest, browser: Browser, live_server, browser_log: BrowserLog
+) -> Iterator[Page]:
+    """Like `phone_page`, with JavaScript turned off."""
+    context = browser.new_context(
+        base_url=live_server.url, locale="en-GB", java_script_enabled=False, **PHONE
+    )
+    context.set_default_timeout(TIMEOUT_MS)
+    yield from _new_page(request, context, browser_log)

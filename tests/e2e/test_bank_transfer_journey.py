@@ -16,7 +16,7 @@ from changemakers.core.roles import StaffRole
 from donations.models import DisbursementBatch, Grant, PaymentInstruction
 from donations.services import grant_propose
 from tests.donations.bank import IBAN, bank_nonprofit
-from tests.e2e.journey import assert_not_reloaded, mark_page, sign_in
+from tests.e2e.journey import assert_not_reloaded, mark_page, sign_in, wait_for_htmx
 from tests.factories import (
     CreatorFactory,
     FundFactory,
@@ -59,13 +59,16 @@ def test_a_bank_transfer_from_approval_to_the_nonprofits_receipt(
     a11y.check(page)
     page.goto("/staff/grants/")
     page.wait_for_load_state("load")
-    page.wait_for_function("window.htmx !== undefined")
+    wait_for_htmx(page)
     a11y.check(page)
     row = page.locator(f"#grant-{proposed.pk}")
     row.get_by_role("button", name="Approve").click()
     expect(row.locator(".badge")).to_have_text("Approved")
     row.get_by_role("checkbox").check()
-    page.get_by_role("button", name="Schedule selected for payment").click()
+    page.get_by_role("button", name="Review payment").click()
+    expect(page).to_have_url(re.compile(r"/staff/grants/schedule/review/"))
+    a11y.check(page)
+    page.get_by_role("button", name="Pay 1 grant").click()
     expect(page).to_have_url(re.compile(r"/staff/batches/\d+/$"))
     batch = DisbursementBatch.objects.get()
     instruction = PaymentInstruction.objects.get()
@@ -108,7 +111,7 @@ def test_a_bank_transfer_from_approval_to_the_nonprofits_receipt(
     a11y.check(other)
     other.goto(f"/staff/batches/{batch.pk}/")
     other.wait_for_load_state("load")
-    other.wait_for_function("window.htmx !== undefined")
+    wait_for_htmx(other)
     a11y.check(other)
     mark_page(other)
     row = other.locator(f"#instruction-{instruction.pk}")

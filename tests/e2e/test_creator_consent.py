@@ -8,7 +8,7 @@ import pytest
 from django.core import mail
 from playwright.sync_api import expect
 
-from creators.models import Creator
+from creators.models import Creator, PublicField
 from tests.e2e.journey import sign_in
 from tests.factories import (
     PASSWORD,
@@ -52,7 +52,8 @@ def test_a_reminded_creator_chooses_fields_confirms_and_appears(
     expect(awaiting).to_contain_text("1 creator has not confirmed")
     expect(awaiting).to_contain_text("@wanjiru.reads")
     # Publishing now is refused, naming her.
-    page.get_by_role("button", name="Publish").click()
+    page.get_by_role("link", name="Publish…").click()
+    page.locator("#confirm-dialog").get_by_role("button", name="Publish").click()
     expect(page.locator(".messages")).to_contain_text("@wanjiru.reads")
     a11y.check(page)
     page.get_by_role("button", name="Email them a reminder").click()
@@ -64,14 +65,14 @@ def test_a_reminded_creator_chooses_fields_confirms_and_appears(
     creator = new_page()
     creator.goto(link)  # not signed in: the sign-in page first, then back here
     a11y.check(creator)
-    creator.get_by_label("Username").fill("wanjiru@example.org")
+    creator.get_by_label("Email").fill("wanjiru@example.org")
     creator.get_by_label("Password").fill(PASSWORD)
     creator.locator("main").get_by_role("button", name="Sign in").click()
     expect(creator.get_by_role("heading", level=1)).to_have_text("What the public sees")
     a11y.check(creator)
     boxes = creator.locator("input[name=public_fields]")
-    expect(boxes).to_have_count(6)
-    for index in range(6):
+    expect(boxes).to_have_count(len(PublicField.values))
+    for index in range(len(PublicField.values)):
         expect(boxes.nth(index)).not_to_be_checked()  # the least, until she ticks
     # Without the agreement nothing is saved.
     creator.get_by_label("Country").check()
@@ -91,7 +92,8 @@ def test_a_reminded_creator_chooses_fields_confirms_and_appears(
     # Staff publish; the public sees her name, country and bio, not her causes or followers.
     page.goto("/staff/lists/2027/")
     expect(page.locator(".consent-awaiting")).to_have_count(0)
-    page.get_by_role("button", name="Publish").click()
+    page.get_by_role("link", name="Publish…").click()
+    page.locator("#confirm-dialog").get_by_role("button", name="Publish").click()
     expect(page.locator(".messages")).to_contain_text("is published")
     a11y.check(page)
     visitor = new_page()

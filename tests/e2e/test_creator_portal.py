@@ -116,7 +116,12 @@ def test_invited_creator_completes_a_milestone_and_nominates_a_nonprofit(
     a11y.check(page)
     page.get_by_label("Feedback for the creator").fill("A strong start, thank you!")
     page.get_by_role("button", name="Approve").click()
-    expect(page.get_by_role("status")).to_contain_text("“Kickoff” is approved.")
+    # The only milestone waiting: back to the queue, all caught up.
+    expect(page).to_have_url(re.compile(r"/staff/reviews/$"))
+    expect(page.get_by_role("status")).to_contain_text(
+        "You approved “Kickoff” of Wanjiru Kamau. All caught up"
+    )
+    a11y.check(page)
     kickoff = Milestone.objects.get(enrolment__creator__handle="wanjiru.reads", title="Kickoff")
     assert kickoff.status == Milestone.Status.APPROVED
     assert mail.outbox[-1].to == ["wanjiru@example.org"]
@@ -150,10 +155,15 @@ def test_invited_creator_completes_a_milestone_and_nominates_a_nonprofit(
     a11y.check(creator_page)
     creator_page.get_by_label("Verified nonprofit").select_option(label="Readers of Nairobi")
     creator_page.get_by_role("button", name="Nominate this nonprofit").click()
-    expect(creator_page).to_have_url(re.compile(r"/portal/donation/$"))
+    expect(creator_page).to_have_url(re.compile(r"/portal/donation/#live-done$"))
     expect(creator_page.get_by_role("heading", level=2).first).to_contain_text(
         "USD 25,000 in your name"
     )
+    # The thanks sit on the donation, focused.
+    expect(creator_page.locator("#live-done")).to_have_text(
+        "Thank you! Your nomination is with the program team."
+    )
+    expect(creator_page.locator("#live-done")).to_be_focused()
     expect(creator_page.locator("[aria-current=step]")).to_have_text("Proposed")
     a11y.check(creator_page)
     creator_page.goto("/portal/")
@@ -177,7 +187,9 @@ def test_profile_and_update_forms_work_without_javascript(page_without_js, progr
     page.get_by_label("Bio").fill("Photographer telling untold stories.")
     page.get_by_label("Email language").select_option("fr")
     page.get_by_role("button", name="Save my profile").click()
-    expect(page.locator(".messages")).to_contain_text("Your profile is saved.")
+    # Without JavaScript too, "Saved" beside the button, not at the top of the page.
+    expect(page.locator(".form-actions #profile-saved")).to_have_text("Saved")
+    expect(page.locator(".messages")).to_have_count(0)
     creator.refresh_from_db()
     assert (creator.bio, creator.language) == ("Photographer telling untold stories.", "fr")
 

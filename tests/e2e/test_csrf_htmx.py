@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from donations.models import Nonprofit
-from tests.e2e.journey import assert_not_reloaded, mark_page, sign_in
+from tests.e2e.journey import assert_not_reloaded, mark_page, sign_in, wait_for_htmx
 from tests.factories import NonprofitFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -22,7 +22,7 @@ def open_vetting(page: Page, a11y) -> None:
     a11y.check(page)
     page.goto("/staff/nonprofits/")
     page.wait_for_load_state("load")
-    page.wait_for_function("window.htmx !== undefined")
+    wait_for_htmx(page)
     a11y.check(page)
 
 

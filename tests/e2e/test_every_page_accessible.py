@@ -4,7 +4,15 @@ The journeys check the pages they pass through; this sweep checks the rest. It b
 security proofs' world (tests/security/world.py: creators A and B, nonprofits X and Y, staff, a
 program with something in every state), takes from the authorisation matrix every URL that
 answers a role with a page (200, HTML), opens each in Chromium signed in as that role, and runs
-axe-core on it: no serious or critical violation on any of them, in English or in French.
+axe-core on it: no serious or critical violation on any of them.
+
+In which languages: English, and every right-to-left language (Arabic). What axe-core judges is
+the markup, its names and the layout; a left-to-right translation changes only the words, in
+the same markup and layout as English, so French and Spanish are not swept again in the
+browser (each sweep of a language costs CI minutes). What a translation could break is checked
+in every language elsewhere: every page's markup and `lang` by the Nu HTML checker
+(tests/security/test_valid_html.py), every message translated (tests/test_i18n.py). A
+right-to-left language mirrors the layout, so it is swept in full.
 
 The admin staff use is swept too: its index, and for every registered model its list, its add
 page where staff may add and the change page of one row (both lists: the draft and the
@@ -19,6 +27,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.test import Client
 from django.urls import reverse
+from django.utils.translation import get_language_info
 from playwright.sync_api import Page
 
 from tests.e2e.a11y import ADMIN_EXCLUSIONS, Accessibility
@@ -30,6 +39,12 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 # B and Y see the same pages as A and X, about their own objects.
 PEOPLE = ("anonymous", "creator_a", "nonprofit_x", "staff")
+# English and each right-to-left language (see above).
+SWEPT = [
+    code
+    for code, _name in settings.LANGUAGES
+    if code == settings.LANGUAGE_CODE or get_language_info(code)["bidi"]
+]
 
 
 @pytest.fixture
@@ -70,7 +85,7 @@ def sign_in_as(page: Page, world: World, role: str, live_server_url: str) -> Cli
     return client
 
 
-@pytest.mark.parametrize("language", [code for code, _name in settings.LANGUAGES])
+@pytest.mark.parametrize("language", SWEPT)
 @pytest.mark.parametrize("role", PEOPLE)
 def test_every_page_a_person_can_open_passes_axe(
     page: Page, a11y: Accessibility, live_server, world: World, role: str, language: str
@@ -110,7 +125,7 @@ def admin_pages(world: World, client: Client) -> list[str]:
     return paths
 
 
-@pytest.mark.parametrize("language", [code for code, _name in settings.LANGUAGES])
+@pytest.mark.parametrize("language", SWEPT)
 def test_every_admin_page_passes_axe(
     page: Page, a11y: Accessibility, live_server, world: World, language: str
 ):
@@ -135,3 +150,7 @@ def test_every_admin_page_passes_axe(
     page.locator("button[name='index']").click()
     page.locator("textarea[name='transition-reason']").wait_for()
     a11y.check(page)
+
+
+def test_the_sweeps_cover_english_and_arabic():
+    assert SWEPT == ["en", "ar"]

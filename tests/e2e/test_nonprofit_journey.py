@@ -18,6 +18,7 @@ from donations.services import (
     grant_schedule,
     nonprofit_verify,
 )
+from tests.e2e.journey import wait_for_htmx
 from tests.factories import (
     CreatorFactory,
     FundFactory,
@@ -93,7 +94,7 @@ def test_a_nonprofit_follows_its_grant_from_the_email_link_to_received(
     a11y.check(page)
 
     page.wait_for_load_state("load")
-    page.wait_for_function("window.htmx !== undefined")
+    wait_for_htmx(page)
     page.evaluate("window.e2eNoReload = true")
     page.get_by_role("button", name="Confirm we received it").click()
     expect(page.locator("#grant-progress")).to_contain_text("you confirmed that the money arrived")

@@ -13,7 +13,7 @@ from playwright.sync_api import Page, expect
 from changemakers.backoffice.models import PersonalDataRequest
 from changemakers.core.roles import StaffRole
 from tests.e2e.a11y import Accessibility
-from tests.e2e.journey import sign_in
+from tests.e2e.journey import sign_in, wait_for_htmx
 from tests.factories import CreatorFactory, StaffFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -26,7 +26,7 @@ def _open_page(page: Page, a11y: Accessibility) -> None:
     a11y.check(page)
     page.locator(".site-nav--staff").get_by_role("link", name="Personal data").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Personal data")
-    page.wait_for_function("window.htmx !== undefined")
+    wait_for_htmx(page)
     a11y.check(page)
 
 

@@ -9,6 +9,7 @@ from playwright.sync_api import Page, expect
 
 from creators.models import Cause
 from creators.services import list_publish
+from tests.e2e.journey import wait_for_htmx
 from tests.factories import ChangeMakersListFactory, CreatorFactory, ListEntryFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -46,7 +47,7 @@ def test_public_filters_the_list_by_country_in_place_and_opens_a_profile(
     a11y.check(page)
     # The stylesheet and htmx really load (WhiteNoise from the finders, allowed by the CSP).
     assert page.evaluate("document.styleSheets[0].cssRules.length") > 0
-    page.wait_for_function("window.htmx !== undefined")
+    wait_for_htmx(page)
 
     page.get_by_role("link", name="See the full 2026 list").click()
     expect(page).to_have_url(re.compile(r"/list/2026/$"))
@@ -121,7 +122,7 @@ def test_list_filter_works_without_javascript(page_without_js, published_list):
 def test_the_list_works_from_the_keyboard_alone(page, a11y, published_list):
     page.goto("/list/2026/")
     page.wait_for_load_state("load")
-    page.wait_for_function("window.htmx !== undefined")
+    wait_for_htmx(page)
     a11y.check(page)
 
     # The first Tab reaches the skip link, shown when focused; Enter moves focus to the content.

@@ -12,6 +12,7 @@ from playwright.sync_api import Page, expect
 from changemakers.backoffice.services import program_hub_update
 from creators.models import Cause
 from creators.services import list_publish
+from tests.e2e.journey import wait_for_htmx
 from tests.factories import (
     ChangeMakersListFactory,
     CreatorFactory,
@@ -74,7 +75,7 @@ def test_the_public_browses_the_list_in_french(page: Page, a11y, fifty_entry_lis
     expect(page.get_by_role("navigation", name="Pagination")).to_be_visible()
     a11y.check(page)
     page.wait_for_load_state("load")
-    page.wait_for_function("window.htmx !== undefined")
+    wait_for_htmx(page)
     page.evaluate("window.e2eNoReload = true")
 
     # Filter by country: the results change in place.
@@ -106,5 +107,7 @@ def test_the_public_browses_the_list_in_french(page: Page, a11y, fifty_entry_lis
     expect(page.locator(".hub-body p")).to_have_count(2)
     expect(page.locator('.stats[aria-labelledby="totals-title"]')).to_contain_text("25\u00a0000")
     expect(page.locator(".site-nav").get_by_role("link", name="La liste")).to_be_visible()
-    assert page.locator('meta[name="twitter:card"]').get_attribute("content") == "summary"
+    assert (
+        page.locator('meta[name="twitter:card"]').get_attribute("content") == "summary_large_image"
+    )
     a11y.check(page)

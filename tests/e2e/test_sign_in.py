@@ -14,9 +14,9 @@ def sign_in(page: Page, username: str, password: str, a11y) -> None:
     page.goto("/")
     a11y.check(page)
     page.locator(".site-nav").get_by_role("link", name="Sign in").click()
-    expect(page.get_by_label("Username")).to_be_visible()
+    expect(page.get_by_label("Email")).to_be_visible()
     a11y.check(page)
-    page.get_by_label("Username").fill(username)
+    page.get_by_label("Email").fill(username)
     page.get_by_label("Password").fill(password)
     page.locator("main").get_by_role("button", name="Sign in").click()
 

@@ -15,7 +15,7 @@ from playwright.sync_api import Page, expect
 from donations.models import Disbursement, Grant
 from programs.clock import program_today
 from programs.models import Enrolment
-from tests.e2e.journey import assert_not_reloaded, mark_page, sign_in
+from tests.e2e.journey import assert_not_reloaded, mark_page, sign_in, wait_for_htmx
 from tests.factories import (
     CohortFactory,
     CreatorFactory,
@@ -106,8 +106,11 @@ def test_staff_see_the_program_narrow_it_in_place_and_export_it(page: Page, a11y
 
     # Narrow to nonprofits in Kenya: the sections change in place, the URL follows.
     page.wait_for_load_state("load")
-    page.wait_for_function("window.htmx !== undefined")
+    wait_for_htmx(page)
     mark_page(page)
+    # The filters are folded away under Today until opened.
+    expect(page.get_by_label("Nonprofit country")).to_be_hidden()
+    page.locator("#dashboard-filters-fold > summary").click()
     page.get_by_label("Nonprofit country").select_option("KE")
     expect(page).to_have_url(re.compile(r"/staff/\?.*country=KE"))
     expect(page.locator("#needs-proposed .dashboard__count")).to_have_text("0")
@@ -141,9 +144,12 @@ def test_the_dashboard_filters_without_javascript(page_without_js: Page, program
     sign_in(page, "staff@example.org")
     expect(page).to_have_url(re.compile(r"/staff/$"))
 
+    page.locator("#dashboard-filters-fold > summary").click()  # no script needed to open it
     page.get_by_label("Nonprofit country").select_option("GB")
     with page.expect_navigation():
         page.get_by_role("button", name="Apply").click()
+    # A filter is on: the filters stay open, showing what narrows the page.
+    expect(page.get_by_label("Nonprofit country")).to_be_visible()
 
     expect(page).to_have_url(re.compile(r"/staff/\?.*country=GB"))
     expect(page.locator("#needs-proposed .dashboard__count")).to_have_text("1")

@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from creators.models import ChangeMakersList
-from tests.e2e.journey import assert_not_reloaded, mark_page, sign_in
+from tests.e2e.journey import assert_not_reloaded, mark_page, sign_in, wait_for_htmx
 from tests.factories import CreatorFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -78,7 +78,7 @@ def test_staff_build_import_preview_and_publish_an_edition(page: Page, a11y, peo
 
     # Reorder in place with htmx.
     page.wait_for_load_state("load")
-    page.wait_for_function("window.htmx !== undefined")
+    wait_for_htmx(page)
     mark_page(page)
     page.get_by_role("button", name="Up (move Eli Virkina up)").click()
     expect(page.locator("#entries tbody tr").nth(1)).to_contain_text("Eli Virkina")
@@ -87,14 +87,16 @@ def test_staff_build_import_preview_and_publish_an_edition(page: Page, a11y, peo
     assert_not_reloaded(page)
     a11y.check(page)
 
-    # The handle field suggests creators not on the list yet, as staff type.
+    # The creator picker finds creators as staff type; those on the list are marked.
     CreatorFactory(display_name="Amara Diallo", handle="amara.sahel")
-    page.get_by_label("Creator's handle").press_sequentially("ama")
-    suggestion = page.locator("#creator-handles option")
-    expect(suggestion).to_have_count(1)
-    expect(suggestion).to_have_attribute("value", "amara.sahel")
-    page.get_by_label("Creator's handle").fill("jo")
-    expect(suggestion).to_have_count(0)  # Joel is on the list already
+    search = page.get_by_role("searchbox", name="Creator")
+    search.press_sequentially("ama")
+    match = page.locator("#add-creator-results input[type=radio]")
+    expect(match).to_have_count(1)
+    expect(match).to_have_attribute("value", "amara.sahel")
+    search.fill("jo")
+    expect(page.locator("#add-creator-results")).to_contain_text("On the 2027 list")
+    expect(match).to_be_disabled()  # Joel is on the list already
 
     page.get_by_role("link", name="Preview").click()
     expect(page.locator(".preview-banner")).to_contain_text("Preview — not public")
@@ -102,7 +104,8 @@ def test_staff_build_import_preview_and_publish_an_edition(page: Page, a11y, peo
     a11y.check(page)
     page.get_by_role("link", name="Back to the edition").click()
 
-    page.get_by_role("button", name="Publish").click()
+    page.get_by_role("link", name="Publish…").click()
+    page.locator("#confirm-dialog").get_by_role("button", name="Publish").click()
     expect(page.locator(".badge--published")).to_have_text("Published")
     a11y.check(page)
     page.get_by_role("link", name="See it public").click()

@@ -12,7 +12,7 @@ from standardwebhooks import Webhook
 from changemakers.core.roles import StaffRole
 from changemakers.settings import base
 from changemakers.webhooks.models import Endpoint
-from tests.e2e.journey import assert_not_reloaded, mark_page, sign_in
+from tests.e2e.journey import assert_not_reloaded, mark_page, sign_in, wait_for_htmx
 from tests.factories import StaffFactory
 from tests.webhooks.receiver import receiver_running
 
@@ -48,7 +48,7 @@ def test_staff_register_an_endpoint_and_see_a_delivery_in_the_log(page: Page, a1
     expect(page.get_by_role("heading", level=1)).to_have_text("Impact Partner")
     expect(page.get_by_text("is registered")).to_be_visible()
     page.wait_for_load_state("load")
-    page.wait_for_function("window.htmx !== undefined")
+    wait_for_htmx(page)
     a11y.check(page)
     endpoint = Endpoint.objects.get()
     assert endpoint.events == ["grant.disbursed", "list.published"]

@@ -18,7 +18,7 @@ from donations.models import DisbursementBatch, Grant, Nonprofit, ProviderEvent
 from donations.services import grant_propose
 from tests.e2e.a11y import Accessibility
 from tests.e2e.conftest import ARTIFACTS
-from tests.e2e.journey import mark_page, sign_in
+from tests.e2e.journey import mark_page, sign_in, wait_for_htmx
 from tests.factories import (
     CreatorFactory,
     FundFactory,
@@ -53,7 +53,7 @@ def open_the_pipeline(page: Page, username: str, a11y: Accessibility) -> None:
     a11y.check(page)
     page.goto("/staff/grants/")
     page.wait_for_load_state("load")
-    page.wait_for_function("window.htmx !== undefined")
+    wait_for_htmx(page)
     a11y.check(page)
 
 
@@ -139,7 +139,10 @@ def test_a_grant_goes_from_approval_to_the_pdf_receipt_through_stripe(
 
     # The second approver schedules it; the worker pays it through Stripe.
     row.get_by_role("checkbox").check()
-    page_b.get_by_role("button", name="Schedule selected for payment").click()
+    page_b.get_by_role("button", name="Review payment").click()
+    expect(page_b.locator("#review-grants")).to_contain_text("Stripe account acct_…")
+    a11y.check(page_b)
+    page_b.get_by_role("button", name="Pay 1 grant").click()
     expect(page_b).to_have_url(re.compile(r"/staff/batches/\d+/$"))
     batch = DisbursementBatch.objects.get()
     assert queued_batches == [batch.pk]

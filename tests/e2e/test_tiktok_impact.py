@@ -91,7 +91,7 @@ def test_a_tiktok_preview_and_impact_figures_from_update_to_program_page(
     expect(staff_page.locator(".tiktok-card")).to_contain_text("Three medical myths")
     a11y.check(staff_page)
     staff_page.get_by_role("button", name="Approve").click()
-    expect(staff_page.get_by_role("status")).to_contain_text("is approved")
+    expect(staff_page.locator(".messages")).to_contain_text("You approved “Kickoff”")
 
     # The public program page shows the totals.
     staff_page.goto("/program/")

@@ -592,6 +592,7 @@ def run_stall_scenario(args, postgres, redis, env) -> tuple[list[str], dict]:
     for payee, (count, outcome) in STALL_MIX.items():
         nonprofit = Nonprofit.objects.create(
             legal_name=f"Fault nonprofit {payee}",
+            slug=f"fault-nonprofit-{payee}",
             registration_number=f"FAULT-{payee}",
             country="US",
             contact_email=f"{payee}@nonprofit.example",

@@ -11,8 +11,9 @@ production settings (DEBUG off; only the HTTPS redirect is off, as behind a prox
 TLS). It signs staff, a creator and a nonprofit contact in through the sign-in form, checks
 that each page answers its person with 200 and the page itself, then drives each page with wrk
 for a fixed time and prints requests per second, p50/p95/p99 latency, the ratio to a trivial
-view (`/healthz/live`, no database, no template) and whether the goals are met: at least a
-third of the trivial view's rate and p95 under 150 ms. Any answer other than 2xx fails the run.
+view (`/healthz/live`, no database, no template) and whether each page meets its goal (`PAGES`:
+the public pages at least half the trivial view's rate; the signed-in ones at least 0.15, the
+grant pipeline 0.10, with p95 under 60 ms). Any answer other than 2xx fails the run.
 
 Only 127.0.0.1 is ever asked; every run stops by itself after about (pages x duration).
 `--reuse` skips the drop, migration and seed when the database holds a seeded program.
@@ -30,6 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -39,17 +41,43 @@ DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/changemakers_web_benc
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/4"
 LUA = Path(__file__).with_name("bench_web.lua")
 HOST = "127.0.0.1"
-# (label, who signs in, URL name, a text the page must show)
+
+
+@dataclass(frozen=True)
+class Page:
+    """A page the benchmark drives: who reads it, where, a text it must show, and its goal as
+    a share of the trivial view's rate (and, for the pages of a signed-in person, a p95)."""
+
+    label: str
+    role: str | None  # None: an anonymous reader
+    name: str  # URL name; a redirect (the list's to its latest year) is followed once
+    marker: str
+    ratio: float
+    p95_ms: float | None = None
+    query: str = ""  # added to the path (the list's filters)
+    first_link: str = ""  # measure the page of the first link under this prefix instead
+
+
+# Issue 19's goals: the public pages at least half the trivial view's rate (served whole from
+# the cache); the signed-in key pages at least 0.15 with p95 under 60 ms, the grant pipeline
+# (50 rows a page) at least 0.10.
+PUBLIC, SIGNED_IN, PIPELINE, P95_MS = 0.5, 0.15, 0.10, 60.0
 PAGES = [
-    ("trivial view", None, "healthz-live", "ok"),
-    ("public list", None, "creators:list", "Bench Creator"),
-    ("creator portal home", "creator", "programs:portal", "Bench cohort"),
-    ("staff dashboard", "staff", "backoffice:dashboard", "Bench"),
-    ("grant pipeline", "staff", "donations:grant-list", "Bench Nonprofit"),
-    ("nonprofit status", "nonprofit", "nonprofit:grant-list", "Bench Creator"),
+    Page("trivial view", None, "healthz-live", "ok", 1.0),
+    Page("home", None, "creators:home", "Bench Creator", PUBLIC),
+    Page("public list", None, "creators:list", "Bench Creator", PUBLIC),
+    Page("list by country", None, "creators:list", "Bench Creator", PUBLIC, query="country=KE"),
+    Page(
+        "creator profile", None, "creators:list", "Bench Creator", PUBLIC, first_link="/creators/"
+    ),
+    Page("program page", None, "hub:program", "Change Makers", PUBLIC),
+    Page("creator portal home", "creator", "programs:portal", "Bench cohort", SIGNED_IN, P95_MS),
+    Page("staff dashboard", "staff", "backoffice:dashboard", "Bench", SIGNED_IN, P95_MS),
+    Page("grant pipeline", "staff", "donations:grant-list", "Bench Nonprofit", PIPELINE, P95_MS),
+    Page(
+        "nonprofit status", "nonprofit", "nonprofit:grant-list", "Bench Creator", SIGNED_IN, P95_MS
+    ),
 ]
-GOAL_RATIO = 1 / 3
-GOAL_P95_MS = 150
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -84,6 +112,9 @@ def bench_environment(args: argparse.Namespace) -> dict[str, str]:
         "DJANGO_SECRET_KEY": "bench-web-only-throwaway-secret-key-never-used-anywhere-0123456789",
         "DJANGO_ALLOWED_HOSTS": HOST,
         "DJANGO_SECURE_SSL_REDIRECT": "false",
+        # The benchmark signs staff in with the password form alone (the second factor's own
+        # pages are not what it measures; the middleware that checks it still runs).
+        "DJANGO_STAFF_2FA_REQUIRED": "false",
         "DJANGO_LOG_LEVEL": "WARNING",
         "DATABASE_URL": args.database_url,
         "REDIS_URL": args.redis_url,
@@ -334,26 +365,22 @@ def main(argv=None) -> int:
         )
 
         results = []
-        for label, role, name, marker in PAGES:
-            path = reverse(name)
-            status, headers, page = get(server.port, path, cookies[role])
-            if status == 302 and headers["location"].startswith("/"):
-                # The list's address sends to the latest edition's: measure that page.
-                path = headers["location"]
-                status, headers, page = get(server.port, path, cookies[role])
-            if status != 200 or marker not in page:
+        for page in PAGES:
+            path, status, text = page_path(server.port, page, cookies[page.role], reverse)
+            if status != 200 or page.marker not in text:
                 raise BenchError(
-                    f"{label} ({path}) as {role or 'anonymous'}: {status}, "
-                    f"{'with' if marker in page else 'without'} {marker!r}: not the page"
+                    f"{page.label} ({path}) as {page.role or 'anonymous'}: {status}, "
+                    f"{'with' if page.marker in text else 'without'} {page.marker!r}: "
+                    "not the page"
                 )
-            measured = drive(args, server.port, path, cookies[role])
+            measured = drive(args, server.port, path, cookies[page.role])
             if measured["non_2xx_3xx"] or measured["socket_errors"]:
-                raise BenchError(f"{label}: errors under load: {measured}")
-            measured["queries"] = queries_of(path, PEOPLE.get(role))
-            results.append((label, path, measured))
+                raise BenchError(f"{page.label}: errors under load: {measured}")
+            measured["queries"] = queries_of(path, PEOPLE.get(page.role))
+            results.append((page, path, measured))
             print(
-                f"  {label:<20} {measured['rps']:>8.0f} req/s  p50 {measured['p50_ms']:6.1f} ms  "
-                f"p95 {measured['p95_ms']:6.1f} ms",
+                f"  {page.label:<20} {measured['rps']:>8.0f} req/s  "
+                f"p50 {measured['p50_ms']:6.1f} ms  p95 {measured['p95_ms']:6.1f} ms",
                 flush=True,
             )
         return report(results)
@@ -368,23 +395,52 @@ def main(argv=None) -> int:
             server.stop()
 
 
-def report(results: list[tuple[str, str, dict]]) -> int:
+def page_path(port: int, page: Page, cookie: str, reverse) -> tuple[str, int, str]:
+    """The path the benchmark drives for `page`, and what it answers once."""
+    path = reverse(page.name)
+    status, headers, text = get(port, path, cookie)
+    if status == 302 and headers["location"].startswith("/"):
+        # The list's address sends to the latest edition's: measure that page.
+        path = headers["location"]
+        status, headers, text = get(port, path, cookie)
+    if page.query:
+        path = f"{path}?{page.query}"
+        status, headers, text = get(port, path, cookie)
+    if page.first_link:
+        found = re.search(rf'href="({re.escape(page.first_link)}[^"?#]+)"', text)
+        if found is None:
+            raise BenchError(f"{page.label}: no link under {page.first_link} on {path}")
+        path = found.group(1)
+        status, headers, text = get(port, path, cookie)
+    return path, status, text
+
+
+def met(page: Page, measured: dict, trivial: float) -> bool:
+    ratio = measured["rps"] / trivial
+    return ratio >= page.ratio and (page.p95_ms is None or measured["p95_ms"] < page.p95_ms)
+
+
+def report(results: list[tuple[Page, str, dict]]) -> int:
     trivial = results[0][2]["rps"]
     print()
-    print("| page | path | req/s | p50 ms | p95 ms | p99 ms | vs trivial | queries | goals |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print(
+        "| page | path | req/s | p50 ms | p95 ms | p99 ms | vs trivial | goal | queries | "
+        "goal met |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|")
     missed = 0
-    for label, path, m in results:
-        ratio = m["rps"] / trivial
-        met = label == "trivial view" or (ratio >= GOAL_RATIO and m["p95_ms"] < GOAL_P95_MS)
-        missed += not met
+    for page, path, m in results[1:]:
+        ok = met(page, m, trivial)
+        missed += not ok
+        goal = f"≥ {page.ratio:.2f}" + (f", p95 < {page.p95_ms:.0f} ms" if page.p95_ms else "")
         print(
-            f"| {label} | `{path}` | {m['rps']:,.0f} | {m['p50_ms']:.1f} | {m['p95_ms']:.1f} | "
-            f"{m['p99_ms']:.1f} | {ratio:.2f} | {m['queries']} | {'met' if met else 'MISSED'} |"
+            f"| {page.label} | `{path}` | {m['rps']:,.0f} | {m['p50_ms']:.1f} | "
+            f"{m['p95_ms']:.1f} | {m['p99_ms']:.1f} | {m['rps'] / trivial:.2f} | {goal} | "
+            f"{m['queries']} | {'met' if ok else 'MISSED'} |"
         )
     print(
-        f"\nGoals: each page at least {GOAL_RATIO:.2f} of the trivial view's rate and "
-        f"p95 under {GOAL_P95_MS} ms. {len(results) - 1 - missed} of {len(results) - 1} met."
+        f"\nThe trivial view (`{results[0][1]}`): {trivial:,.0f} req/s. "
+        f"{len(results) - 1 - missed} of {len(results) - 1} goals met."
     )
     return 0
 

@@ -2,6 +2,8 @@
 key pages answer each person the benchmark signs in as with the page itself (never a redirect
 or a refusal), and a program whose money adds up."""
 
+import re
+
 import pytest
 from django.db.models import Sum
 from django.test import Client
@@ -34,16 +36,25 @@ def test_the_seed_holds_the_program_it_says(seeded):
 
 
 def test_each_benchmarked_page_answers_its_person_with_the_page(seeded):
-    for label, role, name, marker in PAGES:
+    for page in PAGES:
         client = Client()
-        if role:  # through the sign-in form, as the benchmark does
+        if page.role:  # through the sign-in form, as the benchmark does
             signed_in = client.post(
-                reverse("login"), {"username": PEOPLE[role], "password": PASSWORD}
+                reverse("login"), {"username": PEOPLE[page.role], "password": PASSWORD}
             )
-            assert signed_in.status_code == 302, role
-        response = client.get(reverse(name), follow=True)
-        assert response.status_code == 200, label
+            assert signed_in.status_code == 302, page.role
+        response = client.get(reverse(page.name), follow=True)
+        assert response.status_code == 200, page.label
         # At most the list's own redirect to its latest edition, never to the sign-in page.
-        assert len(response.redirect_chain) <= 1, label
-        assert "/accounts/login/" not in response.request["PATH_INFO"], label
-        assert marker in response.content.decode(), label
+        assert len(response.redirect_chain) <= 1, page.label
+        assert "/accounts/login/" not in response.request["PATH_INFO"], page.label
+        assert page.marker in response.content.decode(), page.label
+        path = response.request["PATH_INFO"]
+        if page.query:
+            response = client.get(f"{path}?{page.query}")
+            assert response.status_code == 200, page.label
+            assert page.marker in response.content.decode(), page.label
+        if page.first_link:
+            link = re.search(rf'href="({page.first_link}[^"?#]+)"', response.content.decode())
+            assert link is not None, page.label
+            assert client.get(link.group(1)).status_code == 200, page.label

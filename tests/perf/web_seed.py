@@ -196,6 +196,7 @@ def seed(scale: Scale = Scale(), *, today: datetime.date | None = None) -> Seede
             [
                 Nonprofit(
                     legal_name=f"Bench Nonprofit {i:04d}",
+                    slug=f"bench-nonprofit-{i:04d}",
                     registration_number=f"BN-{i:06d}",
                     country=COUNTRIES[i % len(COUNTRIES)],
                     contact_email=f"grants{i}@bench-nonprofit.example",

@@ -131,7 +131,8 @@ def test_a_reminder_that_could_not_be_sent_is_retried_on_the_next_run(enrolment,
     ("language", "subject", "greeting"),
     [
         ("en", "“Kickoff” is due today", "Hello "),
-        ("fr", "« Kickoff » est à rendre aujourd'hui", "Bonjour "),
+        # The default plan's titles are written in every language: the French one here.
+        ("fr", "« Lancement » est à rendre aujourd'hui", "Bonjour "),
     ],
 )
 def test_reminders_are_in_the_creators_language(enrolment, language, subject, greeting):

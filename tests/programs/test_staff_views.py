@@ -408,7 +408,7 @@ def test_request_changes_emails_the_creator_who_sees_the_feedback(
     assert "Add the view figures." in portal
 
 
-def test_approve_with_htmx_answers_with_the_review_partial(
+def test_approve_with_htmx_goes_on_to_the_queue(
     staff_client, submitted, creator_user, django_capture_on_commit_callbacks
 ):
     url = reverse("programs:milestone-review", kwargs={"pk": submitted.pk})
@@ -417,8 +417,8 @@ def test_approve_with_htmx_answers_with_the_review_partial(
             url, {"decision": "approve", "feedback": "Great"}, headers=HTMX
         )
     assert response.status_code == 200
-    assert "HX-Trigger" not in response  # nothing else on the page shows the review
-    assert response.content.decode().lstrip().startswith('<section id="review"')
+    # Nothing else waits: back to the queue, all caught up.
+    assert response["HX-Redirect"] == reverse("programs:review-list")
     submitted.refresh_from_db()
     assert submitted.status == Milestone.Status.APPROVED
     # A second click changes nothing and emails nothing more.
@@ -438,7 +438,8 @@ def test_review_email_is_in_the_creators_language(
     with django_capture_on_commit_callbacks(execute=True):
         staff_client.post(url, {"decision": "request_changes", "feedback": "Ajoutez les chiffres."})
     assert len(mail.outbox) == 1
-    assert mail.outbox[0].subject == "Modifications demandées pour « Kickoff »"
+    # The default plan's titles are stamped in every language: the French creator reads theirs.
+    assert mail.outbox[0].subject == "Modifications demandées pour « Lancement »"
     assert "Bonjour" in mail.outbox[0].body
 
 
@@ -799,3 +800,67 @@ def test_no_invitation_is_resent_to_a_creator_who_signs_in_already(
 
     client.force_login(creator_user)
     assert client.post(url).status_code == 403
+
+
+# --- Withdrawing and completing ask first ------------------------------------------------------
+
+
+def test_withdrawing_asks_first_and_says_what_it_does(staff_client, enrolment):
+    url = reverse(
+        "programs:enrolment-transition", kwargs={"pk": enrolment.pk, "action": "withdraw"}
+    )
+    name, cohort = enrolment.creator.display_name, enrolment.cohort.name
+
+    page = staff_client.get(url)
+    fragment = staff_client.get(url, headers={**HTMX, "HX-Target": "confirm-dialog-body"})
+
+    assert page.status_code == fragment.status_code == 200
+    for body in (page.content.decode(), fragment.content.decode()):
+        assert f"Withdraw {name} from {cohort}?" in body
+        assert "no longer reminded of their milestones" in body
+        assert "Their donation is not touched" in body
+        assert f'action="{url}"' in body
+    assert 'data-hx-target="#notice"' in fragment.content.decode()
+    assert 'data-hx-target="#notice"' not in page.content.decode()  # a plain post, no JS
+    enrolment.refresh_from_db()
+    assert enrolment.status == Enrolment.Status.ACTIVE
+    grid = staff_client.get(reverse("programs:cohort-detail", kwargs={"pk": enrolment.cohort_id}))
+    assert f'href="{url}"' in grid.content.decode()
+
+
+def test_only_withdrawing_has_a_confirmation(staff_client, enrolment, cohort):
+    activate = reverse(
+        "programs:enrolment-transition", kwargs={"pk": enrolment.pk, "action": "complete"}
+    )
+    start = reverse("programs:cohort-transition", kwargs={"pk": cohort.pk, "action": "start"})
+    assert staff_client.get(activate).status_code == 405
+    assert staff_client.get(start).status_code == 405
+
+
+def test_completing_a_cohort_asks_first_with_its_counts(staff_client, cohort, enrolment):
+    from programs.services import cohort_start
+
+    cohort_start(cohort=cohort, actor=enrolment.cohort.manager or UserFactory(is_superuser=True))
+    url = reverse("programs:cohort-transition", kwargs={"pk": cohort.pk, "action": "complete"})
+    body = staff_client.get(url).content.decode()
+    assert f"Complete {cohort.name}?" in body
+    assert "Its 1 active creator&#x27;s place is completed" in body or (
+        "Its 1 active creator's place is completed" in body
+    )
+    assert "cannot be undone" in body
+    cohort.refresh_from_db()
+    assert cohort.status == Cohort.Status.ACTIVE
+    assert staff_client.post(url).status_code == 302
+    cohort.refresh_from_db()
+    assert cohort.status == Cohort.Status.COMPLETED
+
+
+def test_confirmations_are_refused_to_who_may_not_act(client, enrolment):
+    from changemakers.core.roles import StaffRole
+    from tests.factories import StaffFactory
+
+    client.force_login(StaffFactory(roles=[StaffRole.AUDITOR]))
+    url = reverse(
+        "programs:enrolment-transition", kwargs={"pk": enrolment.pk, "action": "withdraw"}
+    )
+    assert client.get(url).status_code == 403

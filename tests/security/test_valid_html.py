@@ -1,11 +1,12 @@
 """Every page of the product is valid HTML: the Nu HTML checker (vnu) finds no error in any of
-them, in English or in French.
+them, in every language the site speaks.
 
 The pages are those of the authorisation matrix (tests/security/matrix.py), asked with the
-test client as each of its six roles: every answer that is an HTML document (the pages a role
-may open, and the error pages the others get) is written to a folder, and vnu checks the whole
-folder in one run per language (the JVM takes seconds to start). The admin is Django's own and
-left out; its accessibility is checked in the browser sweep (tests/e2e).
+test client as each of its roles (each answer checked against the matrix too): every answer
+that is an HTML document (the pages a role may open, and the error pages the others get) is
+written to a folder, and vnu checks the whole folder in one run per language (the JVM takes
+seconds to start). The admin is Django's own and left out; its accessibility is checked in
+the browser sweep (tests/e2e).
 
 vnu comes from the npm package `vnu-jar`, pinned in tests/e2e/package.json and installed by
 `npm ci --prefix tests/e2e`; it needs Java. Without either the test skips on a laptop and fails
@@ -20,7 +21,7 @@ from django.conf import settings
 
 from tests.security import vnu
 from tests.security.matrix import MATRIX
-from tests.security.probe import path_of, read
+from tests.security.probe import mismatch, path_of, read
 from tests.security.world import ROLES
 
 pytestmark = pytest.mark.html_checker
@@ -28,8 +29,11 @@ pytestmark = pytest.mark.html_checker
 
 def html_pages(world, language: str, folder: Path) -> dict[Path, str]:
     """Each role's HTML answer to each GET of the matrix, written to `folder`; the file's
-    description (role, status, path) by file."""
+    description (role, status, path) by file. Each answer is also the one the matrix expects
+    (tests/security/test_authorization_matrix.py asks every role in English; here every role
+    asks in each language, so a page that breaks only in one language is found)."""
     written: dict[Path, str] = {}
+    wrong: list[str] = []
     for role in ROLES:
         client = world.client(role)
         client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
@@ -39,6 +43,9 @@ def html_pages(world, language: str, folder: Path) -> dict[Path, str]:
             path = path_of(row, world)
             response = client.get(path)
             body = read(response)
+            problem = mismatch(dict(row.get.items())[role], response, path, world)
+            if problem:
+                wrong.append(f"{role} GET {path} ({language}): {problem}")
             if not response.get("Content-Type", "").startswith("text/html"):
                 continue
             if b"<html" not in body:
@@ -47,6 +54,7 @@ def html_pages(world, language: str, folder: Path) -> dict[Path, str]:
             file = folder / f"{role}-{number:03d}-{response.status_code}.html"
             file.write_bytes(body)
             written[file] = f"{role} GET {path} ({response.status_code})"
+    assert not wrong, "\n".join(wrong)
     return written
 
 

@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from django.contrib.auth.tokens import default_token_generator
 from django.test import Client
+from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
@@ -44,6 +45,8 @@ from programs.models import (
     ImpactIndicator,
     ImpactValue,
     Milestone,
+    Opportunity,
+    OpportunitySignup,
     ProgressUpdate,
     TikTokVideo,
 )
@@ -116,6 +119,9 @@ class World:
     api_token: ApiToken
     endpoint: Endpoint  # a partner's webhook endpoint
     delivery: Delivery  # one delivery to it, with an attempt
+    opportunity: Opportunity  # published, for creators and nonprofits; A and X signed up
+    signup_a: OpportunitySignup
+    signup_x: OpportunitySignup
 
     def user(self, role: str):
         return {
@@ -289,6 +295,11 @@ def build_world() -> World:
         nonprofit=nonprofit_x, payout_reference="acct-x-new-9876", actor=contact_x.user
     )
     link_x = services.nonprofit_link_send(contact=contact_x, actor=staff)
+    # X's "what we do" waits for a vetter's review; its causes are set.
+    services.nonprofit_causes_set(nonprofit=nonprofit_x, causes=["education"], actor=staff)
+    services.nonprofit_description_submit(
+        nonprofit=nonprofit_x, description="Books for every classroom.", actor=contact_x.user
+    )
 
     # A nonprofit paid by bank transfer by hand, its grant scheduled: a transfer awaiting.
     nonprofit_z = _nonprofit("Zebra Readers Trust", "Z-004", staff, approver)
@@ -351,6 +362,32 @@ def build_world() -> World:
         creator=creator_b, kind="export", reason="Asked by email", actor=staff
     )
 
+    opportunity = program_services.opportunity_publish(
+        opportunity=program_services.opportunity_create(
+            actor=staff,
+            title_en="Storytelling for impact",
+            title_fr="Raconter pour agir",
+            description_en="Two hours on telling a cause's story.",
+            kind=Opportunity.Kind.TRAINING,
+            audience=Opportunity.Audience.BOTH,
+            starts_at=timezone.now() + datetime.timedelta(days=30),
+            place="Nairobi Hub, room 2",
+            link="https://meet.example/storytelling",
+            capacity=10,
+            signups_close_on=timezone.localdate() + datetime.timedelta(days=28),
+        ),
+        actor=staff,
+    )
+    signup_a = program_services.opportunity_signup(
+        opportunity=opportunity, person=creator_a.user, actor=creator_a.user
+    )
+    signup_x = program_services.opportunity_signup(
+        opportunity=opportunity,
+        person=contact_x.user,
+        actor=contact_x.user,
+        organisation=nonprofit_x.legal_name,
+    )
+
     # Made after every change above, so no event of the world is delivered (nothing leaves).
     endpoint = Endpoint.objects.create(
         name="Readers' partner", url="https://partner.example/hooks", events=["grant.disbursed"]
@@ -410,4 +447,7 @@ def build_world() -> World:
         api_token=api_token,
         endpoint=endpoint,
         delivery=delivery,
+        opportunity=opportunity,
+        signup_a=signup_a,
+        signup_x=signup_x,
     )

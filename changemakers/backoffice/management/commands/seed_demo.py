@@ -8,6 +8,7 @@ one whose contact sets up payouts through Stripe's hosted onboarding."""
 import datetime
 import io
 import time
+import zoneinfo
 from decimal import Decimal
 
 import stripe
@@ -16,6 +17,7 @@ from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils import timezone
 from PIL import Image, ImageDraw
 
 from changemakers.backoffice import demo_data
@@ -48,9 +50,12 @@ from donations.services import (
     grant_cancel,
     grant_propose,
     grant_schedule,
+    nonprofit_causes_set,
     nonprofit_contact_add,
     nonprofit_contact_create,
     nonprofit_create,
+    nonprofit_description_approve,
+    nonprofit_description_submit,
     nonprofit_payout_method_set,
     nonprofit_reject,
     nonprofit_stripe_account_ensure,
@@ -58,19 +63,33 @@ from donations.services import (
     payout_change_approve,
     payout_change_request,
 )
-from programs.models import Application, Cohort, Enrolment, ImpactIndicator, Milestone
+from programs.models import (
+    Application,
+    Cohort,
+    Enrolment,
+    ImpactIndicator,
+    Milestone,
+    Opportunity,
+    ProgressUpdate,
+)
 from programs.services import (
     application_submit,
     cohort_create,
     cohort_start,
     enrolment_activate,
     enrolment_invite,
+    highlight_approve,
+    highlight_request,
     impact_indicator_create,
     milestone_approve,
     milestone_request_changes,
+    opportunity_create,
+    opportunity_publish,
+    opportunity_signup,
     progress_update_submit,
     tiktok_preview_store,
 )
+from programs.services.opportunities import open_for_signup as opportunity_open
 from programs.tiktok import Preview
 
 # The README's demo password; handle() refuses it when DEBUG is off (pass --password).
@@ -141,9 +160,11 @@ class Command(BaseCommand):
         self.seed_cohort(staff, creators)
         self.seed_grants(staff, finance, fund, creators, nonprofits)
         self.seed_nonprofit_contacts(self.vetter, nonprofits)
+        self.seed_public_pages(self.vetter, nonprofits)
         self.seed_lists(staff, creators)
         self.seed_program_hub(staff)
         self.seed_applications()
+        self.seed_opportunities(staff, creators)
         self.report()
 
     # -- people -------------------------------------------------------------------------------
@@ -412,6 +433,24 @@ class Command(BaseCommand):
                 nonprofit=nonprofit, payout_reference=reference, actor=contact.first().user
             )
 
+    def seed_public_pages(self, vetter, nonprofits) -> None:
+        """Causes chosen by the vetter; "what we do" written by each nonprofit's contact and
+        approved by the vetter, and newer texts left waiting for review."""
+        for registration, (causes, approved, waiting) in demo_data.NONPROFIT_PUBLIC_PAGES.items():
+            nonprofit = nonprofits[registration]
+            if nonprofit.description_status != Nonprofit.DescriptionStatus.NONE:
+                continue  # seeded before
+            nonprofit_causes_set(nonprofit=nonprofit, causes=causes, actor=vetter)
+            contact = NonprofitContact.objects.filter(nonprofit=nonprofit).first()
+            author = contact.user if contact is not None else vetter
+            if approved:
+                nonprofit_description_submit(
+                    nonprofit=nonprofit, description=approved, actor=author
+                )
+                nonprofit_description_approve(nonprofit=nonprofit, actor=vetter)
+            if waiting:
+                nonprofit_description_submit(nonprofit=nonprofit, description=waiting, actor=author)
+
     # -- the cohort ---------------------------------------------------------------------------
 
     def seed_cohort(self, staff, creators) -> None:
@@ -430,7 +469,9 @@ class Command(BaseCommand):
                 enrolment = enrolment_invite(
                     cohort=cohort,
                     creator=creator,
-                    mission=f"{creator.display_name}: {creator.bio}",
+                    mission=demo_data.MISSIONS.get(
+                        handle, f"{creator.display_name}: {creator.bio}"
+                    ),
                     actor=staff,
                 )
             if enrolment.status == Enrolment.Status.INVITED:
@@ -485,6 +526,7 @@ class Command(BaseCommand):
                         actor=staff,
                         feedback="Please add the view figures for each video.",
                     )
+            self.seed_highlight(month_two, enrolment.creator, staff)
 
     @staticmethod
     def figures(indicators: dict, index: int, *, kickoff: bool) -> dict:
@@ -505,6 +547,18 @@ class Command(BaseCommand):
         return {
             indicators[name]: Decimal(value) for name, value in values.items() if name in indicators
         }
+
+    def seed_highlight(self, milestone, creator, staff) -> None:
+        """The creator asks to show their month-2 update on their public page; the program
+        manager approves it as a public highlight with a summary in every language."""
+        summaries = demo_data.HIGHLIGHT_SUMMARIES.get(creator.handle)
+        update = milestone.updates.order_by("created_at").last()
+        if not summaries or update is None or creator.user is None:
+            return
+        if not update.show_publicly:
+            update = highlight_request(update=update, actor=creator.user)
+        if update.highlight == ProgressUpdate.Highlight.PENDING:
+            highlight_approve(update=update, actor=staff, summaries=summaries)
 
     def month_two_update(self, milestone, author, creator, index: int, indicators: dict) -> None:
         video_id = demo_data.DEMO_VIDEO_FIRST_ID + index
@@ -543,6 +597,7 @@ class Command(BaseCommand):
                 "Fifty creators from around the world who use their platforms to make a "
                 "difference in education, health, the environment and more."
             ),
+            translations=demo_data.LIST_2026_TRANSLATIONS,
             actor=staff,
         )
         if not published.entries.exists():
@@ -553,6 +608,7 @@ class Command(BaseCommand):
                     creator=creator,
                     cause=creator.causes[0],
                     citation=CITATIONS[creator.causes[0]],
+                    translations=demo_data.CITATION_TRANSLATIONS.get(creator.causes[0]),
                 )
             for _name, handle, _country, cause in demo_data.LIST_CREATORS:
                 list_entry_add(
@@ -560,6 +616,7 @@ class Command(BaseCommand):
                     creator=creators[handle],
                     cause=cause,
                     citation=CITATIONS[cause],
+                    translations=demo_data.CITATION_TRANSLATIONS.get(cause),
                 )
         if published.status == ChangeMakersList.Status.DRAFT:
             # Those who have not confirmed stay off the public list until they do.
@@ -580,7 +637,11 @@ class Command(BaseCommand):
 
     def seed_program_hub(self, staff) -> None:
         if not ProgramHub.objects.exists():
-            program_hub_update(actor=staff, **demo_data.PROGRAM_HUB)
+            program_hub_update(
+                actor=staff,
+                **demo_data.PROGRAM_HUB,
+                translations=demo_data.PROGRAM_HUB_TRANSLATIONS,
+            )
 
     # -- applications awaiting review ----------------------------------------------
 
@@ -611,6 +672,36 @@ class Command(BaseCommand):
             )
 
     # -- output -------------------------------------------------------------------------------
+
+    def seed_opportunities(self, staff, creators: dict[str, Creator]) -> None:
+        """Published opportunities dated from today, some places already taken."""
+        zone = zoneinfo.ZoneInfo(settings.PROGRAM_TIME_ZONE)
+        for item in demo_data.OPPORTUNITIES:
+            opportunity = Opportunity.objects.filter(title_en=item["title"]["en"]).first()
+            if opportunity is None:
+                day = timezone.localdate(timezone.now(), zone) + datetime.timedelta(
+                    days=item["days_ahead"]
+                )
+                opportunity = opportunity_create(
+                    actor=staff,
+                    **{f"title_{code}": text for code, text in item["title"].items()},
+                    **{f"description_{code}": text for code, text in item["description"].items()},
+                    kind=item["kind"],
+                    audience=item["audience"],
+                    starts_at=datetime.datetime.combine(
+                        day, datetime.time(item["hour"]), tzinfo=zone
+                    ),
+                    place=item["place"],
+                    link=item["link"],
+                    capacity=item["capacity"],
+                    signups_close_on=day - datetime.timedelta(days=1),
+                )
+            if opportunity.status == Opportunity.Status.DRAFT:
+                opportunity = opportunity_publish(opportunity=opportunity, actor=staff)
+            for handle in item["taken"]:
+                user = creators[handle].user
+                if user is not None and opportunity_open(opportunity):
+                    opportunity_signup(opportunity=opportunity, person=user, actor=user)
 
     def report(self) -> None:
         out = self.stdout
