@@ -102,7 +102,7 @@ class StatusCount:
 
 def grant_status_counts(grants: QuerySet[Grant]) -> list[StatusCount]:
     """How many of `grants` are in each status, on hold, and in all, in one query."""
-    held = Q(held_at__isnull=False, status__in=Grant.UNPAID_STATUSES)
+    held = Grant.held_q()
     rows = (
         grants.order_by()
         .values("status")

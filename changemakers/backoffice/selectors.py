@@ -74,7 +74,8 @@ def dashboard_needs_action(filters: DashboardFilters) -> NeedsAction:
     """How many grants wait for staff in each status, how many are on hold (whatever their
     status: counted there, not under it) waiting for their payee to be re-confirmed, and the
     oldest of them all: two queries."""
-    held = Q(held_at__isnull=False, status__in=Grant.UNPAID_STATUSES)
+    # Payees to re-confirm; an unknown outcome on hold is among the money to settle.
+    held = Grant.held_q(Grant.UNPAID_STATUSES)
     grants = _dashboard_grants(filters).filter(Q(status__in=NEEDS_ACTION) | held)
     rows = (
         grants.order_by()

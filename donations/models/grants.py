@@ -129,8 +129,9 @@ class GrantQuerySet(models.QuerySet):
         return self.filter(status__in=Grant.UNPAID_STATUSES)
 
     def held(self) -> "GrantQuerySet":
-        """Unpaid grants on hold, waiting for a finance approver to re-confirm the payee."""
-        return self.filter(status__in=Grant.HOLDABLE_STATUSES, held_at__isnull=False)
+        """Grants on hold: unpaid ones waiting for a finance approver to re-confirm the payee,
+        and unknown outcomes waiting for staff to settle them."""
+        return self.filter(Grant.held_q())
 
     def with_related(self) -> "GrantQuerySet":
         return self.select_related("fund", "nonprofit", "creator")
@@ -179,6 +180,12 @@ class Grant(CurrencyAmounts, TimeStampedModel):
     # A hold also marks an unknown outcome whose provider answered with another amount or
     # currency: staff settle it (`disbursement_outcome_record`).
     HOLDABLE_STATUSES = (*UNPAID_STATUSES, "unknown")
+
+    @staticmethod
+    def held_q(statuses: tuple[str, ...] = HOLDABLE_STATUSES) -> Q:
+        """On hold (`is_held`), as a filter: what the held list shows and its tab counts;
+        `statuses` narrows it (UNPAID_STATUSES: those whose payee is to be re-confirmed)."""
+        return Q(held_at__isnull=False, status__in=statuses)
 
     fund = models.ForeignKey(
         Fund, verbose_name=_("fund"), on_delete=models.PROTECT, related_name="grants"

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.core import mail
 from django.core.exceptions import ValidationError
 from django.urls import reverse
+from django.utils import timezone
 
 from changemakers.core.locks import try_lock
 from changemakers.core.models import AuditEvent
@@ -468,6 +469,26 @@ def test_staff_see_held_grants_with_their_reason_and_re_confirm_the_payee(
     assert fresh(grant).status == Grant.Status.DISBURSED
     assert actions(grant)[-3] == "hold_released"
     assert AuditEvent.objects.for_object(grant).get(action="hold_released").actor == finance
+
+
+def test_the_held_tab_counts_the_grants_it_lists_unknown_outcomes_included(client, fund, finance):
+    payee_changed = scheduled(fund, finance, reference="acct-old-3333")
+    change_approved(payee_changed.nonprofit, "acct-new-4444")
+    odd_amount = GrantFactory(
+        fund=fund,
+        status=Grant.Status.UNKNOWN,
+        held_at=timezone.now(),
+        hold_reason="Reported EUR 5.00",
+    )
+    client.force_login(finance)
+
+    page = client.get(reverse("donations:grant-list"), {"status": "held"}).content.decode()
+
+    listed = re.findall(r'<tr id="grant-(\d+)"', page)
+    assert sorted(map(int, listed)) == sorted([payee_changed.pk, odd_amount.pk])
+    tab = re.search(r'id="status-tab-held"[^>]*>\s*On hold <span class="[^"]*">(\d+)<', page)
+    assert tab
+    assert tab.group(1) == "2"
 
 
 def test_re_confirming_a_payee_that_cannot_be_paid_is_refused_with_422(client, fund, finance):
