@@ -20,14 +20,34 @@ import logging
 import uuid
 from collections.abc import Callable, Iterable
 
+from asgiref.local import Local
 from django.conf import settings
 from django.core.cache import caches
 from django.core.cache.backends.dummy import DummyCache
+from django.core.signals import request_finished, request_started
 from django.db import transaction
 from django.utils import timezone, translation
 
 VERSION_KEY = "data-version"
 logger = logging.getLogger(__name__)
+
+
+# Within a request the version is read once: every cached part of one page belongs to the same
+# version, and a page of several parts asks the cache once for it. A change the request commits
+# sets the new version here too. Outside a request (a task, a command) it is read each time.
+_request = Local()
+
+
+def _request_started(**kwargs) -> None:
+    _request.active, _request.version = True, None
+
+
+def _request_finished(**kwargs) -> None:
+    _request.active, _request.version = False, None
+
+
+request_started.connect(_request_started, dispatch_uid="page_cache.request_started")
+request_finished.connect(_request_finished, dispatch_uid="page_cache.request_finished")
 
 
 def _pages():
@@ -36,16 +56,24 @@ def _pages():
 
 def data_version() -> str:
     """The current data version (a fresh one when the cache has none)."""
+    in_request = getattr(_request, "active", False)
+    if in_request and _request.version is not None:
+        return _request.version
     pages = _pages()
     version = pages.get(VERSION_KEY)
     if version is None:
         pages.add(VERSION_KEY, uuid.uuid4().hex, timeout=None)
         version = pages.get(VERSION_KEY) or "none"
+    if in_request:
+        _request.version = version
     return version
 
 
 def _new_version() -> None:
-    _pages().set(VERSION_KEY, uuid.uuid4().hex, timeout=None)
+    version = uuid.uuid4().hex
+    _pages().set(VERSION_KEY, version, timeout=None)
+    if getattr(_request, "active", False):
+        _request.version = version
 
 
 def data_changed() -> None:

@@ -5,8 +5,8 @@
 or `make bench-web`. It drops and recreates a dedicated PostgreSQL database (default
 postgres://postgres@127.0.0.1:5432/changemakers_web_bench), migrates it, seeds a large program
 (tests/perf/web_seed.py: 10,000 creators, 100,000 milestones, 20,000 grants), collects the
-static files, flushes a dedicated Redis database (default redis://127.0.0.1:6379/4: the cache
-and the sessions of the signed-in people) and starts gunicorn on a free port of 127.0.0.1 with
+static files, flushes a dedicated Redis database (default redis://127.0.0.1:6379/4: the
+caches; the sessions are in the database) and starts gunicorn on a free port of 127.0.0.1 with
 production settings (DEBUG off; only the HTTPS redirect is off, as behind a proxy that ends
 TLS). It signs staff, a creator and a nonprofit contact in through the sign-in form, checks
 that each page answers its person with 200 and the page itself, then drives each page with wrk

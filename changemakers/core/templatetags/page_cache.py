@@ -1,7 +1,8 @@
 """`{% pagecache "name" vary_on... %}…{% endpagecache %}`: the enclosed markup, rendered once
 per data version, language and `vary_on` (core/page_cache.py). Only for markup that is the
-same for everyone who may see the page: no user, no CSRF token inside. A `vary_on` value that
-is None renders the markup afresh, uncached (for keys a visitor could vary without bound).
+same for everyone who may see the page with the same `vary_on` (a person's own part names
+them in it, as the navigation does): no CSRF token inside. A `vary_on` value that is None
+renders the markup afresh, uncached (for keys a visitor could vary without bound).
 
 `{% pagecache_rows "name" rows %}` before a list's loop, then `{% pagecache_row "name" row %}…
 {% endpagecache_row %}` inside it: a part of each row, cached per row version
