@@ -1,11 +1,20 @@
-"""Steps the browser journeys share."""
+"""Steps the browser journeys share, and the data some of them start from."""
 
+import os
 import re
+from pathlib import Path
 
+from django.conf import settings
+from django.test import Client
 from playwright.sync_api import Page, expect
 
+from donations.services import disbursement_pay, grant_approve, grant_propose, grant_schedule
 from tests.e2e.a11y import Accessibility
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, FundFactory
+
+# Screenshots for a person to look at, taken only when SHOTS_DIR names a folder for them.
+SHOTS_DIR = os.environ.get("SHOTS_DIR", "")
+DESKTOP, PHONE = {"width": 1280, "height": 900}, {"width": 390, "height": 844}
 
 
 def sign_in(
@@ -47,3 +56,50 @@ def wait_for_htmx(page: Page) -> None:
     Content-Security-Policy (`script-src 'self'`) refuses whenever the first try is too
     early."""
     page.wait_for_function("() => window.htmx !== undefined")
+
+
+def shoot(page: Page, name: str, *, sizes=(DESKTOP, PHONE), full_page: bool = True) -> None:
+    """The page at each of `sizes` (desktop and phone), saved as `<name>-<width>.png` in
+    SHOTS_DIR when it is set; the page is left at the size it had. Nothing otherwise."""
+    if not SHOTS_DIR:
+        return
+    folder = Path(SHOTS_DIR)
+    folder.mkdir(parents=True, exist_ok=True)
+    size = page.viewport_size
+    for each in sizes:
+        page.set_viewport_size(each)
+        page.screenshot(path=folder / f"{name}-{each['width']}.png", full_page=full_page)
+    if size:
+        page.set_viewport_size(size)
+
+
+def signed_in(page: Page, user, live_server_url: str) -> None:
+    """The user's session in the page's browser, without the sign-in form (which has its own
+    journeys)."""
+    client = Client()
+    client.force_login(user)
+    page.context.add_cookies(
+        [
+            {
+                "name": settings.SESSION_COOKIE_NAME,
+                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+                "url": live_server_url,
+            }
+        ]
+    )
+
+
+def paid_grant(nonprofit, staff, proposer, *, creator=None, currency: str = "USD"):
+    """A grant to `nonprofit` proposed by `proposer`, approved and paid by `staff`, through
+    the services, named after its creator ("Donation in the name of …") or "Program grant"."""
+    grant = grant_propose(
+        fund=FundFactory(currency=currency),
+        nonprofit=nonprofit,
+        creator=creator,
+        amount="25000.00",
+        purpose=f"Donation in the name of {creator.display_name}" if creator else "Program grant",
+        actor=proposer,
+    )
+    grant = grant_schedule(grant=grant_approve(grant=grant, actor=staff), actor=staff)
+    disbursement_pay(disbursement_id=grant.disbursement.pk)
+    return grant

@@ -1,9 +1,7 @@
 """Staff write a list's introduction in French in a real browser; a French reader sees it,
 and a citation nobody translated shows in English, marked as English."""
 
-import os
 import re
-from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -11,23 +9,10 @@ from playwright.sync_api import Page, expect
 
 from creators.models import ChangeMakersList, Creator
 from creators.services import list_publish
-from tests.e2e.journey import sign_in
+from tests.e2e.journey import shoot, sign_in
 from tests.factories import ChangeMakersListFactory, CreatorFactory, ListEntryFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-SHOTS = Path(os.environ.get("CM_SHOTS", "/tmp/shots-content"))
-
-
-def shoot(page: Page, name: str) -> None:
-    """Desktop and phone screenshots, for a person to look at (kept out of the repository)."""
-    if not os.environ.get("CM_SHOTS"):
-        return
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    for width, label in ((1280, "desktop"), (390, "phone")):
-        page.set_viewport_size({"width": width, "height": 900})
-        page.screenshot(path=SHOTS / f"{name}-{label}.png", full_page=True)
-    page.set_viewport_size({"width": 1280, "height": 900})
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ wide go to /tmp/shots-stories/."""
 
 import re
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from django.db import transaction
@@ -25,7 +24,7 @@ from programs.services import (
     tiktok_preview_store,
 )
 from programs.tiktok import Preview
-from tests.e2e.journey import sign_in
+from tests.e2e.journey import shoot, sign_in
 from tests.factories import CreatorFactory, GrantFactory, NonprofitFactory, UserFactory
 
 pytestmark = [
@@ -34,7 +33,6 @@ pytestmark = [
     pytest.mark.usefixtures("media_root"),
 ]
 
-SHOTS = Path("/tmp/shots-stories")
 SUMMARY_EN = "Three myths debunked for 1.45 million viewers."
 SUMMARY_FR = "Trois idées reçues démontées pour 1,45 million de personnes."
 # Where no translation was written, the English summary stands in.
@@ -109,10 +107,7 @@ def test_a_highlight_from_the_portal_to_the_public_page_in_every_language(
     page.get_by_role("button", name="Show this update on my public page").click()
     expect(page.get_by_text("Asked to be public; awaiting the program team")).to_be_visible()
     a11y.check(page)
-    page.set_viewport_size({"width": 390, "height": 844})
-    page.screenshot(path=SHOTS / "portal-390.png", full_page=True)
-    page.set_viewport_size({"width": 1280, "height": 900})
-    page.screenshot(path=SHOTS / "portal-1280.png", full_page=True)
+    shoot(page, "portal")
 
     # Staff approve it as a public highlight, with an English and a French summary.
     staff = new_page()
@@ -125,14 +120,12 @@ def test_a_highlight_from_the_portal_to_the_public_page_in_every_language(
     a11y.check(staff)
     staff.get_by_label("Public summary (English)").fill(SUMMARY_EN)
     staff.get_by_label("Public summary (French)").fill(SUMMARY_FR)
-    staff.set_viewport_size({"width": 1280, "height": 900})
-    staff.screenshot(path=SHOTS / "review-1280.png", full_page=True)
+    shoot(staff, "review")
     staff.get_by_role("button", name="Approve as a public highlight").click()
     expect(staff.get_by_text("The update is approved as a public highlight.")).to_be_visible()
     expect(staff.get_by_text("On the public page")).to_be_visible()
     a11y.check(staff)
-    staff.set_viewport_size({"width": 390, "height": 844})
-    staff.screenshot(path=SHOTS / "review-390.png", full_page=True)
+    shoot(staff, "review-approved")
 
     # The public page, in every language.
     for language, summary in EXPECTED.items():
@@ -156,9 +149,7 @@ def test_a_highlight_from_the_portal_to_the_public_page_in_every_language(
             expect(highlights).to_contain_text("1,450,000 views")
             expect(public.locator("main")).to_contain_text("$25,000.00 donated to")
         a11y.check(public)
-        for width, height in ((1280, 900), (390, 844)):
-            public.set_viewport_size({"width": width, "height": height})
-            public.screenshot(path=SHOTS / f"profile-{language}-{width}.png", full_page=True)
+        shoot(public, f"profile-{language}")
 
     # The creator takes it back: gone from the public page at once.
     page.get_by_role("button", name="Take it off my public page").click()

@@ -5,34 +5,25 @@ in every language the site speaks.
 
 With SHOTS_DIR set, the pages are also photographed at 1280 and 390 pixels wide."""
 
-import os
 import re
-from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.conf import settings
-from django.test import Client
 from playwright.sync_api import Page, expect
 
 from changemakers.core.roles import StaffRole
 from creators.models import ChangeMakersList
-from donations.models import Grant, Nonprofit
 from donations.services import (
-    disbursement_pay,
-    grant_approve,
-    grant_propose,
-    grant_schedule,
     nonprofit_causes_set,
     nonprofit_description_approve,
     nonprofit_description_submit,
     nonprofit_verify,
 )
-from tests.e2e.journey import assert_not_reloaded, mark_page
+from tests.e2e.journey import assert_not_reloaded, mark_page, paid_grant, shoot, signed_in
 from tests.factories import (
     ChangeMakersListFactory,
     CreatorFactory,
-    FundFactory,
     ListEntryFactory,
     NonprofitContactFactory,
     NonprofitFactory,
@@ -41,50 +32,6 @@ from tests.factories import (
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-SHOTS = os.environ.get("SHOTS_DIR")
-
-
-def shoot(page: Page, name: str) -> None:
-    """The page at desktop and phone widths, when SHOTS_DIR asks for pictures."""
-    if not SHOTS:
-        return
-    Path(SHOTS).mkdir(parents=True, exist_ok=True)
-    size = page.viewport_size
-    for width in (1280, 390):
-        page.set_viewport_size({"width": width, "height": 900})
-        page.screenshot(path=f"{SHOTS}/{name}-{width}.png", full_page=True)
-    if size:
-        page.set_viewport_size(size)
-
-
-def signed_in(page: Page, user, live_server_url: str) -> None:
-    """The user's session in the page's browser (sign-in has its own journeys)."""
-    client = Client()
-    client.force_login(user)
-    page.context.add_cookies(
-        [
-            {
-                "name": settings.SESSION_COOKIE_NAME,
-                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-                "url": live_server_url,
-            }
-        ]
-    )
-
-
-def paid(nonprofit: Nonprofit, staff, proposer, *, creator=None, currency="USD") -> Grant:
-    grant = grant_propose(
-        fund=FundFactory(currency=currency),
-        nonprofit=nonprofit,
-        creator=creator,
-        amount="25000.00",
-        purpose="Donation",
-        actor=proposer,
-    )
-    grant = grant_schedule(grant=grant_approve(grant=grant, actor=staff), actor=staff)
-    disbursement_pay(disbursement_id=grant.disbursement.pk)
-    return grant
 
 
 @pytest.fixture
@@ -109,7 +56,7 @@ def program():
         actor=staff,
     )
     nonprofit_causes_set(nonprofit=readers, causes=["education"], actor=staff)
-    paid(readers, staff, proposer, creator=wanjiru)
+    paid_grant(readers, staff, proposer, creator=wanjiru)
     contact = NonprofitContactFactory(
         nonprofit=readers, user=UserFactory(username="amani@readers.example")
     )
@@ -118,7 +65,7 @@ def program():
         actor=staff,
     )
     nonprofit_causes_set(nonprofit=water, causes=["health", "environment"], actor=staff)
-    paid(water, staff, proposer, currency="GBP")
+    paid_grant(water, staff, proposer, currency="GBP")
     nonprofit_description_submit(
         nonprofit=water, description="Water points built with villages.", actor=staff
     )

@@ -3,7 +3,6 @@ publishes it; a creator signs up in their portal and finds it under "My opportun
 mark them as attended from the sign-ups table (htmx). The portal page in every language."""
 
 import datetime
-import os
 import re
 from pathlib import Path
 
@@ -14,22 +13,12 @@ from playwright.sync_api import expect
 
 from changemakers.core.roles import StaffRole
 from programs.models import Opportunity, OpportunitySignup
-from tests.e2e.journey import sign_in
+from tests.e2e.journey import shoot, sign_in
 from tests.factories import CreatorFactory, StaffFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 # Screenshots to look at (desktop and phone widths), when a folder is given.
-SHOTS = os.environ.get("E2E_SHOTS_DIR", "")
-
-
-def shoot(page, name: str) -> None:
-    if not SHOTS:
-        return
-    for width, height in ((1280, 900), (390, 844)):
-        page.set_viewport_size({"width": width, "height": height})
-        page.screenshot(path=Path(SHOTS) / f"{name}-{width}.png", full_page=True)
-    page.set_viewport_size({"width": 1280, "height": 900})
 
 
 @pytest.fixture

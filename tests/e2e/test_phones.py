@@ -5,25 +5,18 @@ buttons within reach, no sideways scrolling). No page scrolls sideways.
 
 With SHOTS_DIR set, each page is also photographed at 390 and 1280 pixels wide."""
 
-import os
 import re
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
-from django.conf import settings
-from django.test import Client
 from playwright.sync_api import Locator, Page, expect
 
 from changemakers.core.roles import StaffRole
 from creators.models import Cause
 from creators.services import list_publish
-from donations.models import Grant
 from donations.services import (
-    disbursement_pay,
     grant_approve,
     grant_propose,
-    grant_schedule,
     nonprofit_causes_set,
     nonprofit_description_approve,
     nonprofit_description_submit,
@@ -31,7 +24,7 @@ from donations.services import (
 )
 from programs.clock import program_today
 from programs.services import cohort_create, cohort_start, enrolment_activate, enrolment_invite
-from tests.e2e.journey import sign_in, wait_for_htmx
+from tests.e2e.journey import paid_grant, shoot, sign_in, signed_in, wait_for_htmx
 from tests.factories import (
     ChangeMakersListFactory,
     CreatorFactory,
@@ -45,22 +38,10 @@ from tests.factories import (
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-SHOTS = os.environ.get("SHOTS_DIR")
 PHONE_WIDTH = 390
 PHONE_HEIGHT = 844
 # The smallest comfortable target for a finger (WCAG 2.5.5, Apple's and Google's guides).
 TAP = 44
-
-
-def shoot(page: Page, name: str) -> None:
-    """The page at phone and desktop widths, when SHOTS_DIR asks for pictures."""
-    if not SHOTS:
-        return
-    Path(SHOTS).mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=f"{SHOTS}/{name}-390.png", full_page=True)
-    page.set_viewport_size({"width": 1280, "height": 900})
-    page.screenshot(path=f"{SHOTS}/{name}-1280.png", full_page=True)
-    page.set_viewport_size({"width": PHONE_WIDTH, "height": PHONE_HEIGHT})
 
 
 def assert_fits_the_phone(page: Page) -> None:
@@ -86,21 +67,6 @@ def assert_within_reach(control: Locator, *, tap: bool = True) -> None:
         assert box["height"] >= TAP, box
 
 
-def signed_in(page: Page, user, live_server_url: str) -> None:
-    """The user's session in the page's browser (sign-in has its own journeys)."""
-    client = Client()
-    client.force_login(user)
-    page.context.add_cookies(
-        [
-            {
-                "name": settings.SESSION_COOKIE_NAME,
-                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-                "url": live_server_url,
-            }
-        ]
-    )
-
-
 @pytest.fixture
 def staff():
     return UserFactory(username="staff@example.org", is_staff=True, is_superuser=True)
@@ -109,20 +75,6 @@ def staff():
 @pytest.fixture
 def proposer():
     return UserFactory(username="proposer@example.org", is_staff=True, is_superuser=True)
-
-
-def paid(nonprofit, staff, proposer, *, creator=None) -> Grant:
-    grant = grant_propose(
-        fund=FundFactory(),
-        nonprofit=nonprofit,
-        creator=creator,
-        amount="25000.00",
-        purpose=f"Donation in the name of {creator or 'the program'}",
-        actor=proposer,
-    )
-    grant = grant_schedule(grant=grant_approve(grant=grant, actor=staff), actor=staff)
-    disbursement_pay(disbursement_id=grant.disbursement.pk)
-    return grant
 
 
 @pytest.fixture
@@ -266,7 +218,7 @@ def nonprofits(staff, proposer):
         actor=staff,
     )
     nonprofit_causes_set(nonprofit=readers, causes=["education"], actor=staff)
-    paid(readers, staff, proposer, creator=wanjiru)
+    paid_grant(readers, staff, proposer, creator=wanjiru)
     nonprofit_description_submit(
         nonprofit=readers, description="Reading clubs in forty schools.", actor=staff
     )
@@ -276,7 +228,7 @@ def nonprofits(staff, proposer):
         actor=staff,
     )
     nonprofit_causes_set(nonprofit=water, causes=["health", "environment"], actor=staff)
-    paid(water, staff, proposer)
+    paid_grant(water, staff, proposer)
     contact = NonprofitContactFactory(
         nonprofit=readers, user=UserFactory(username="amani@readers.example")
     )

@@ -6,10 +6,8 @@ it and find the grants on the batch page; withdraw a creator through the confirm
 With SHOTS_DIR set, each page is also saved as a screenshot at 1280 and 390 pixels wide."""
 
 import datetime
-import os
 import re
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -19,7 +17,7 @@ from donations.models import DisbursementBatch, Grant, Nonprofit
 from donations.services import grant_approve
 from programs.models import Cohort, Enrolment
 from programs.services import cohort_create, cohort_start, enrolment_activate, enrolment_invite
-from tests.e2e.journey import assert_not_reloaded, mark_page, sign_in, wait_for_htmx
+from tests.e2e.journey import assert_not_reloaded, mark_page, shoot, sign_in, wait_for_htmx
 from tests.factories import CreatorFactory, FundFactory, GrantFactory, NonprofitFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -28,18 +26,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 @pytest.fixture
 def staff():
     return UserFactory(username="staff@example.org", is_staff=True, is_superuser=True)
-
-
-def shoot(page: Page, name: str) -> None:
-    """Screenshots to look at, when asked for (SHOTS_DIR)."""
-    folder = os.environ.get("SHOTS_DIR")
-    if not folder:
-        return
-    size = page.viewport_size
-    for width in (1280, 390):
-        page.set_viewport_size({"width": width, "height": 900})
-        page.screenshot(path=Path(folder) / f"{name}-{width}.png", full_page=True)
-    page.set_viewport_size(size)
 
 
 def test_select_all_review_pay_and_find_the_grants_on_the_batch_page(

@@ -5,14 +5,13 @@ the list are marked and cannot be picked."""
 
 import datetime
 import re
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
 
 from creators.models import ListEntry
 from programs.models import Cohort, Enrolment
-from tests.e2e.journey import assert_not_reloaded, mark_page, sign_in, wait_for_htmx
+from tests.e2e.journey import assert_not_reloaded, mark_page, shoot, sign_in, wait_for_htmx
 from tests.factories import (
     PASSWORD,
     ChangeMakersListFactory,
@@ -24,8 +23,6 @@ from tests.factories import (
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-SHOTS = Path("/tmp/shots-search")
 
 
 @pytest.fixture
@@ -41,14 +38,6 @@ def world():
     edition = ChangeMakersListFactory(year=2027)
     ListEntryFactory(change_makers_list=edition, creator=busy, position=1)
     return {"staff": staff, "cohort": cohort, "zoe": zoe, "busy": busy, "edition": edition}
-
-
-def shoot(page: Page, name: str) -> None:
-    SHOTS.mkdir(exist_ok=True)
-    for width, height in ((1280, 900), (390, 844)):
-        page.set_viewport_size({"width": width, "height": height})
-        page.screenshot(path=SHOTS / f"{name}-{width}.png", full_page=True)
-    page.set_viewport_size({"width": 1280, "height": 900})
 
 
 def test_staff_find_a_creator_by_part_of_their_name_and_invite_them(page: Page, a11y, world):

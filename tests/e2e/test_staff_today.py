@@ -5,7 +5,6 @@ them, and a link that opens the list of exactly those items; on a desktop and on
 import datetime
 import re
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -14,7 +13,7 @@ from playwright.sync_api import Page, expect
 from changemakers.core.roles import StaffRole
 from donations.models import Grant
 from programs.models import Milestone
-from tests.e2e.journey import sign_in
+from tests.e2e.journey import DESKTOP, PHONE, shoot, sign_in
 from tests.factories import (
     FundFactory,
     GrantFactory,
@@ -25,8 +24,7 @@ from tests.factories import (
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-SHOTS = Path("/tmp/shots-today")
-SIZES = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
+SIZES = {"desktop": DESKTOP, "phone": PHONE}
 
 
 @pytest.fixture
@@ -76,9 +74,8 @@ def test_finance_finds_todays_work_first_and_opens_its_list(page: Page, a11y, wo
     expect(staff_nav.get_by_role("link", name="Grants, 3 waiting")).to_be_visible()
     expect(staff_nav.get_by_role("link", name="Payout changes", exact=True)).to_be_visible()
     a11y.check(page)
-    SHOTS.mkdir(exist_ok=True)
-    page.screenshot(path=SHOTS / f"dashboard-{size}.png", full_page=True)
-    page.screenshot(path=SHOTS / f"dashboard-{size}-top.png")
+    shoot(page, "dashboard", sizes=(SIZES[size],))
+    shoot(page, "dashboard-top", sizes=(SIZES[size],), full_page=False)
 
     approve.get_by_role("link", name="2 grants to approve").click()
     expect(page).to_have_url(re.compile(r"/staff/grants/\?status=proposed$"))
@@ -86,7 +83,7 @@ def test_finance_finds_todays_work_first_and_opens_its_list(page: Page, a11y, wo
     expect(page.locator(f"#grant-{work['newer'].pk}")).to_be_visible()
     expect(page.locator(f"#grant-{work['paid'].pk}")).to_have_count(0)
     a11y.check(page)
-    page.screenshot(path=SHOTS / f"grants-proposed-{size}.png")
+    shoot(page, "grants-proposed", sizes=(SIZES[size],), full_page=False)
 
 
 def test_a_vetter_sees_only_the_nonprofit_queues(page: Page, a11y, work):
@@ -126,5 +123,4 @@ def test_an_administrator_sees_every_queue_and_an_open_filter(page: Page, a11y, 
     expect(page.locator("#dashboard-filters-fold")).to_have_attribute("open", "")
     expect(page.get_by_label("Nonprofit country")).to_have_value("GB")
     a11y.check(page)
-    SHOTS.mkdir(exist_ok=True)
-    page.screenshot(path=SHOTS / f"dashboard-admin-filtered-{size}.png")
+    shoot(page, "dashboard-admin-filtered", sizes=(SIZES[size],), full_page=False)
