@@ -30,6 +30,7 @@ from changemakers.core.pdf import pdf_render, pdf_response
 from changemakers.core.ratelimit import client_address, rate_count, rate_exceeded
 from changemakers.core.roles import Role, nonprofit_required, role_of
 from changemakers.core.timezones import time_zone_of, time_zone_remember
+from changemakers.core.whole_page import page_number, personal_page
 from programs.models import Opportunity
 from programs.views import opportunities as opportunity_views
 
@@ -151,6 +152,7 @@ def link_open(request: HttpRequest, pk: int, token: str) -> HttpResponse:
 
 @require_GET
 @nonprofit_required
+@personal_page(params={"page": page_number})
 def grant_list(request: HttpRequest) -> HttpResponse:
     nonprofit = _contact(request).nonprofit
     context = {

@@ -29,6 +29,7 @@ from changemakers.core import page_cache
 from changemakers.core.htmx import REFUSED, form_refusal, is_partial, vary_on_htmx
 from changemakers.core.models import AuditEvent
 from changemakers.core.roles import staff_required, staff_roles_of
+from changemakers.core.whole_page import country_code, live, one_of, personal_page, row_id
 from changemakers.webhooks.models import Endpoint
 from donations import selectors as donation_selectors
 from donations import services as donation_services
@@ -67,6 +68,14 @@ STAFF_PAGES = {
 @require_GET
 @staff_required
 @vary_on_htmx
+@personal_page(
+    params={
+        "fund": row_id,
+        "cohort": row_id,
+        "country": country_code,
+        "period": one_of(*DashboardFilterForm.PERIODS),
+    }
+)
 def dashboard(request: HttpRequest) -> HttpResponse:
     today = program_today()
     funds = donation_selectors.fund_choices()
@@ -97,6 +106,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     }
     if context["to_settle"].held_batches:
         # Live, never cached: what the platform's account holds decides when to release.
+        live(request)
         context["platform_balance"] = donation_services.platform_balance(
             donation_selectors.batch_provider(context["to_settle"].held_batches[0])
         )

@@ -21,22 +21,31 @@ is not kept.
 Every public page, kept or not, is sent with `Cache-Control: public, no-cache` (a browser or
 CDN may keep it, and asks again before using it), an `ETag` (a digest of the page) and a
 `Last-Modified`; a conditional request for a page unchanged gets `304 Not Modified`.
+
+A signed-in person's key pages (their portal, the staff dashboard and pipeline, a nonprofit's
+grants) are theirs alone, and they read them again and again between two changes of the data.
+`personal_page` keeps such a page whole too, but only for its reader (see there): never sent to
+a CDN, never served to anyone else.
 """
 
 import hashlib
 import logging
+import re
 import time
 from collections.abc import Callable, Mapping
 from functools import wraps
 
 from django.conf import settings
 from django.contrib import messages
+from django.core.cache.backends.dummy import DummyCache
 from django.http import HttpRequest, HttpResponse
-from django.utils import translation
+from django.middleware.csrf import get_token
+from django.utils import timezone, translation
 from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.http import http_date
 
 from . import page_cache
+from .context_processors import staff_access
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +60,15 @@ def country_code(value: str) -> bool:
 
 def page_number(value: str) -> bool:
     return value.isdigit() and 1 <= int(value) <= 1000
+
+
+def row_id(value: str) -> bool:
+    """A primary key (a fund, a cohort)."""
+    return value.isdigit() and len(value) <= 12
+
+
+def one_of(*values: str) -> Allowed:
+    return frozenset(values).__contains__
 
 
 def _query_key(request: HttpRequest, params: Mapping[str, Allowed]) -> str | None:
@@ -76,7 +94,7 @@ def _anonymous_reader(request: HttpRequest) -> bool:
     return not len(messages.get_messages(request))
 
 
-def _key(request: HttpRequest, name: str, query: str) -> str:
+def _key(request: HttpRequest, name: str, query: str, *reader: str, prefix: str = "whole") -> str:
     parts = "\x1f".join(
         (
             name,
@@ -86,10 +104,11 @@ def _key(request: HttpRequest, name: str, query: str) -> str:
             request.headers.get("HX-Request", ""),
             request.headers.get("HX-Target", ""),
             query,
+            *reader,
         )
     )
     digest = hashlib.sha256(parts.encode()).hexdigest()[:40]
-    return f"whole:{page_cache.data_version()}:{digest}"
+    return f"{prefix}:{page_cache.data_version()}:{digest}"
 
 
 def _finish(request: HttpRequest, response: HttpResponse, etag: str, modified: float):
@@ -151,6 +170,116 @@ def whole_page(*, params: Mapping[str, Allowed] | None = None):
                 except Exception:
                     logger.warning("The pages cache did not answer; %s not kept", request.path)
             return _finish(request, response, etag, modified)
+
+        return wrapper
+
+    return decorator
+
+
+# --- A signed-in person's own pages -------------------------------------------------------------
+
+# The CSRF token as base.html and `{% csrf_token %}` write it: one per page (Django's `csrf`
+# context processor masks it once a render). Masked tokens are 64 letters and digits.
+_TOKEN = re.compile(rb'(?:name="csrfmiddlewaretoken" value="|"X-CSRFToken": ")([A-Za-z0-9]{64})"')
+# Anything that could be a token, wherever it stands.
+_TOKEN_LIKE = re.compile(rb"(?<![A-Za-z0-9])[A-Za-z0-9]{64}(?![A-Za-z0-9])")
+# Where a kept page had its token; a byte no HTML page holds.
+TOKEN_SLOT = b"\x00csrf-token\x00"
+
+
+def _reader(request: HttpRequest) -> tuple[str, ...]:
+    """Who reads the page, and what else of theirs it shows: the person, their permissions (a
+    staff member's tabs and buttons), their time zone and their day (dates and "due in")."""
+    user = request.user
+    access = staff_access(user) if user.is_staff else ""
+    return (
+        str(user.pk),
+        hashlib.sha256(access.encode()).hexdigest(),
+        timezone.get_current_timezone_name(),
+        timezone.localdate().isoformat(),
+    )
+
+
+def live(request: HttpRequest) -> None:
+    """Say that this request's page shows something read live, not from the program's data (a
+    payment provider's balance): `personal_page` does not keep it."""
+    request.personal_page_live = True
+
+
+def _without_token(content: bytes) -> bytes | None:
+    """The page with its CSRF token taken out (to be masked afresh for each response), or None
+    when it holds anything else that could be one (a second token, one written another way):
+    a page this decorator cannot vouch for is not kept."""
+    tokens = set(_TOKEN.findall(content))
+    if len(tokens) > 1 or not set(_TOKEN_LIKE.findall(content)) <= tokens:
+        return None
+    return content.replace(tokens.pop(), TOKEN_SLOT) if tokens else content
+
+
+def personal_page(*, params: Mapping[str, Allowed] | None = None):
+    """Keep the decorated signed-in page whole for its reader until the program's data changes.
+
+    Put it under the view's access check (`staff_required`, `creator_required`, ...), which
+    runs on every request as before. The page is kept in the pages cache under the data
+    version (every audited change retires it), the reader (`_reader`: the person, their
+    permissions, their time zone and day), the language, the path, the htmx target and the
+    query string when `params` allows it (as `whole_page`), for `PERSONAL_PAGE_TIMEOUT`
+    seconds at most. Not kept: a request with a message waiting, a page that sets a cookie or
+    changes the session, one that shows something read `live`, anything but a 200.
+
+    A kept page holds no CSRF token: each response gets the reader's own, freshly masked, so
+    one of the reader's sessions never gets another's. It is sent as before, with no caching
+    headers: a browser or CDN keeps nothing of it.
+    """
+    params = params or {}
+
+    def decorator(view):
+        name = f"{view.__module__}.{view.__qualname__}"
+
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            query = _query_key(request, params)
+            if (
+                request.method != "GET"
+                or not request.user.is_authenticated
+                or query is None
+                or len(messages.get_messages(request))
+            ):
+                return view(request, *args, **kwargs)
+            pages = page_cache._pages()
+            if isinstance(pages, DummyCache):  # no cache (the embedded defaults): nothing kept
+                return view(request, *args, **kwargs)
+            try:
+                key = _key(request, name, query, *_reader(request), prefix="personal")
+                kept = pages.get(key)
+            except Exception:
+                logger.warning("The pages cache did not answer; %s afresh", request.path)
+                return view(request, *args, **kwargs)
+            if kept is not None:
+                content, headers = kept
+                if TOKEN_SLOT in content:
+                    content = content.replace(TOKEN_SLOT, get_token(request).encode())
+                response = HttpResponse(content)
+                for header, value in headers.items():
+                    response[header] = value
+                return response
+            response = view(request, *args, **kwargs)
+            if (
+                response.status_code != 200
+                or response.streaming
+                or response.cookies
+                or request.session.modified
+                or getattr(request, "personal_page_live", False)
+            ):
+                return response
+            content = _without_token(response.content)
+            if content is not None:
+                headers = {h: response[h] for h in KEPT_HEADERS if response.has_header(h)}
+                try:
+                    pages.set(key, (content, headers), timeout=settings.PERSONAL_PAGE_TIMEOUT)
+                except Exception:
+                    logger.warning("The pages cache did not answer; %s not kept", request.path)
+            return response
 
         return wrapper
 

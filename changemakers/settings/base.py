@@ -332,6 +332,9 @@ else:
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Seconds a cached part of a page lives at most, changed data or not (core/page_cache.py).
 PAGE_CACHE_TIMEOUT = env.int("DJANGO_PAGE_CACHE_TIMEOUT", default=600)
+# Seconds a signed-in person's page is kept for them at most (core/whole_page.py): long enough
+# for the pages they go back and forth between, short enough that few are kept at once.
+PERSONAL_PAGE_TIMEOUT = env.int("DJANGO_PERSONAL_PAGE_TIMEOUT", default=300)
 # The queue tasks go to and workers read by default: stacks sharing one Redis set their own.
 CELERY_TASK_DEFAULT_QUEUE = env.str("DJANGO_CELERY_QUEUE", default="celery")
 CELERY_TASK_SERIALIZER = "json"

@@ -31,6 +31,7 @@ from changemakers.core.htmx import (
 )
 from changemakers.core.redirects import safe_next_path
 from changemakers.core.roles import staff_required
+from changemakers.core.whole_page import country_code, one_of, page_number, personal_page, row_id
 
 from .. import selectors, services
 from ..forms import GrantFilterForm, GrantProposeForm, OutcomeRecordForm, ReasonForm
@@ -44,9 +45,21 @@ GRANT_DETAIL = "donations/staff/grant_detail.html"
 SCHEDULE_REVIEW = "donations/staff/schedule_review.html"
 
 
+# The pipeline's filters a page is kept for; a search (`q`) is computed afresh.
+PIPELINE_FILTERS = {
+    "status": one_of(*Grant.Status.values, selectors.HELD),
+    "fund": row_id,
+    "cohort": row_id,
+    "country": country_code,
+    "page": page_number,
+    "select": one_of("all"),
+}
+
+
 @require_GET
 @staff_required(perm="donations.view_grant")
 @vary_on_htmx
+@personal_page(params=PIPELINE_FILTERS)
 def grant_list(request: HttpRequest) -> HttpResponse:
     target = partial_target(request)
     funds = selectors.fund_choices()

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from changemakers.core.htmx import REFUSED, form_refusal, is_partial, vary_on_htmx
 from changemakers.core.roles import Role, creator_required, role_of
 from changemakers.core.uploads import upload_response
+from changemakers.core.whole_page import personal_page
 from creators.models import PublicField, creator_of, shows_q
 
 from .. import selectors, services
@@ -25,6 +26,7 @@ from ..services.impact import field_name
 
 @require_GET
 @creator_required
+@personal_page()
 def portal(request: HttpRequest) -> HttpResponse:
     creator = creator_of(request.user)
     enrolments = selectors.portal_enrolments(creator)

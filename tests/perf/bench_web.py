@@ -13,7 +13,10 @@ that each page answers its person with 200 and the page itself, then drives each
 for a fixed time and prints requests per second, p50/p95/p99 latency, the ratio to a trivial
 view (`/healthz/live`, no database, no template) and whether each page meets its goal (`PAGES`:
 the public pages at least half the trivial view's rate; the signed-in ones at least 0.15, the
-grant pipeline 0.10, with p95 under 60 ms). Any answer other than 2xx fails the run.
+grant pipeline 0.10, with p95 under 60 ms). The signed-in pages are measured twice: read again
+as their reader reads them between two changes of the data (kept for them), and computed
+afresh, as the first read after a change is (no goal; to compare). Any answer other than 2xx
+fails the run.
 
 Only 127.0.0.1 is ever asked; every run stops by itself after about (pages x duration).
 `--reuse` skips the drop, migration and seed when the database holds a seeded program.
@@ -52,7 +55,7 @@ class Page:
     role: str | None  # None: an anonymous reader
     name: str  # URL name; a redirect (the list's to its latest year) is followed once
     marker: str
-    ratio: float
+    ratio: float | None  # None: no goal, measured to compare
     p95_ms: float | None = None
     query: str = ""  # added to the path (the list's filters)
     first_link: str = ""  # measure the page of the first link under this prefix instead
@@ -77,6 +80,16 @@ PAGES = [
     Page(
         "nonprofit status", "nonprofit", "nonprofit:grant-list", "Bench Creator", SIGNED_IN, P95_MS
     ),
+]
+# The signed-in pages are kept for their reader between two changes of the data
+# (core/whole_page.py, `personal_page`): the rows above measure a person reading their page
+# again. A query parameter the pages do not name is never kept, so these measure each page
+# computed afresh, as the first read after a change is.
+AFRESH = "fresh=1"
+PAGES += [
+    Page(f"{page.label}, afresh", page.role, page.name, page.marker, None, query=AFRESH)
+    for page in PAGES
+    if page.p95_ms is not None
 ]
 
 
@@ -415,7 +428,9 @@ def page_path(port: int, page: Page, cookie: str, reverse) -> tuple[str, int, st
     return path, status, text
 
 
-def met(page: Page, measured: dict, trivial: float) -> bool:
+def met(page: Page, measured: dict, trivial: float) -> bool | None:
+    if page.ratio is None:
+        return None
     ratio = measured["rps"] / trivial
     return ratio >= page.ratio and (page.p95_ms is None or measured["p95_ms"] < page.p95_ms)
 
@@ -428,19 +443,23 @@ def report(results: list[tuple[Page, str, dict]]) -> int:
         "goal met |"
     )
     print("|---|---|---|---|---|---|---|---|---|---|")
-    missed = 0
+    missed = goals = 0
     for page, path, m in results[1:]:
         ok = met(page, m, trivial)
-        missed += not ok
-        goal = f"≥ {page.ratio:.2f}" + (f", p95 < {page.p95_ms:.0f} ms" if page.p95_ms else "")
+        if ok is None:
+            goal = "none (to compare)"
+        else:
+            goals += 1
+            missed += not ok
+            goal = f"≥ {page.ratio:.2f}" + (f", p95 < {page.p95_ms:.0f} ms" if page.p95_ms else "")
         print(
             f"| {page.label} | `{path}` | {m['rps']:,.0f} | {m['p50_ms']:.1f} | "
             f"{m['p95_ms']:.1f} | {m['p99_ms']:.1f} | {m['rps'] / trivial:.2f} | {goal} | "
-            f"{m['queries']} | {'met' if ok else 'MISSED'} |"
+            f"{m['queries']} | {'—' if ok is None else 'met' if ok else 'MISSED'} |"
         )
     print(
         f"\nThe trivial view (`{results[0][1]}`): {trivial:,.0f} req/s. "
-        f"{len(results) - 1 - missed} of {len(results) - 1} goals met."
+        f"{goals - missed} of {goals} goals met."
     )
     return 0
 
