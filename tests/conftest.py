@@ -12,7 +12,9 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from django.test import override_settings
 
+from changemakers.core import page_cache
 from tests.factories import (
     CreatorFactory,
     NonprofitContactFactory,
@@ -47,6 +49,21 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.skip(reason="needs REDIS_URL=redis://..."))
         if item.get_closest_marker("html_checker") and not vnu.available() and not _in_ci():
             item.add_marker(pytest.mark.skip(reason=vnu.MISSING))
+
+
+# The test settings turn the "pages" cache off; the tests of what it keeps turn this one on.
+IN_MEMORY = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "pages": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "pages"},
+}
+
+
+@pytest.fixture
+def pages():
+    """A real, empty, in-memory pages cache for the test (and its live server's thread)."""
+    with override_settings(CACHES=IN_MEMORY):
+        page_cache._pages().clear()
+        yield page_cache._pages()
 
 
 @pytest.fixture

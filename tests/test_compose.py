@@ -96,6 +96,9 @@ def test_celery_services_run_the_project_app(services, name, kind):
 def test_the_broker_keeps_messages_across_restarts(services):
     command = command_of(services["redis"])
     assert command[command.index("--appendonly") + 1] == "yes"
+    # Under memory pressure only keys that expire anyway (kept pages) go, never a queued task.
+    assert command[command.index("--maxmemory-policy") + 1] == "volatile-lru"
+    assert command[command.index("--maxmemory") + 1]
     assert any(volume.endswith(":/data") for volume in services["redis"]["volumes"])
     assert any(
         volume.endswith(":/var/lib/postgresql/data") for volume in services["postgres"]["volumes"]
