@@ -103,6 +103,8 @@ def _key(request: HttpRequest, name: str, query: str, *reader: str, prefix: str 
             request.path,
             request.headers.get("HX-Request", ""),
             request.headers.get("HX-Target", ""),
+            # htmx asks for the whole page again when its history cache misses.
+            request.headers.get("HX-History-Restore-Request", ""),
             query,
             *reader,
         )

@@ -239,3 +239,14 @@ def test_a_page_is_kept_without_its_token_or_not_at_all():
     assert whole_page._without_token(page + form % other) is None
     assert whole_page._without_token(page + b'<div data-csrf="%s">' % other) is None
     assert whole_page._without_token(b'<div data-csrf="%s">' % token) is None
+
+
+def test_htmx_gets_its_part_and_a_history_restore_the_whole_page(pages, staff_user):
+    client = Client()
+    client.force_login(staff_user)
+    restore = {"HX-Request": "true", "HX-History-Restore-Request": "true"}
+    for _ in range(2):  # each read again from the cache
+        assert "<html" in client.get(GRANTS, headers=restore).content.decode()
+        assert "<html" not in client.get(GRANTS, headers={"HX-Request": "true"}).content.decode()
+        assert "<html" in client.get(GRANTS).content.decode()
+    assert len(kept(pages)) == 3
