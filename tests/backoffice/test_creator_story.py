@@ -7,10 +7,8 @@ from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import override_settings
 from django.urls import reverse
 
-from changemakers.core import page_cache
 from changemakers.core.roles import StaffRole
 from creators.models import PublicField
 from creators.services import creator_consent_confirm
@@ -41,10 +39,6 @@ CONTACT_USER = "contact-person@openmedicine.example"
 BODY = "Four videos out; the creator's own words."
 JOELS = "Joel Bervell\N{RIGHT SINGLE QUOTATION MARK}s"
 SUMMARY = "Three myths debunked for 2.3 million viewers."
-IN_MEMORY = {
-    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
-    "pages": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "story"},
-}
 
 
 def _highlight(milestone, author, *, body=BODY, video_id="7300000000000000001", **fields):
@@ -271,33 +265,31 @@ def test_the_profile_query_count_does_not_grow_with_the_story(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_cached_story_shows_every_change_on_the_next_request(client, joel):
+def test_the_cached_story_shows_every_change_on_the_next_request(pages, client, joel):
     # Outside a test transaction, so each service's commit retires the cached parts as in
     # production.
     manager = StaffFactory(roles=[StaffRole.PROGRAM_MANAGER])
     Grant.objects.filter(creator=joel).update(status="proposed")
-    with override_settings(CACHES=IN_MEMORY):
-        page_cache._pages().clear()
-        page = _page(client)
-        assert SUMMARY in page
-        assert NONPROFIT not in page
-        grant_approve(
-            grant=Grant.objects.get(creator=joel),
-            actor=StaffFactory(roles=[StaffRole.FINANCE_APPROVER]),
-        )
-        assert f"granted to {NONPROFIT}" in _page(client)
-        update = ProgressUpdate.objects.get()
-        highlight_withdraw(update=update, actor=joel.user)
-        assert SUMMARY not in _page(client)
-        highlight_request(update=update, actor=joel.user)
-        assert SUMMARY in _page(client)
-        highlight_approve(update=update, actor=manager, summaries={"en": "A new summary."})
-        assert "A new summary." in _page(client)
-        creator_consent_confirm(creator=joel, actor=joel.user, public_fields=[PublicField.COHORT])
-        page = _page(client)
-        assert "A new summary." not in page
-        assert NONPROFIT not in page
-        assert MISSION in page
-        # Cached indeed: a change behind the services' back shows only once the data changes.
-        joel.enrolments.update(mission="Changed behind the services' back.")
-        assert MISSION in _page(client)
+    page = _page(client)
+    assert SUMMARY in page
+    assert NONPROFIT not in page
+    grant_approve(
+        grant=Grant.objects.get(creator=joel),
+        actor=StaffFactory(roles=[StaffRole.FINANCE_APPROVER]),
+    )
+    assert f"granted to {NONPROFIT}" in _page(client)
+    update = ProgressUpdate.objects.get()
+    highlight_withdraw(update=update, actor=joel.user)
+    assert SUMMARY not in _page(client)
+    highlight_request(update=update, actor=joel.user)
+    assert SUMMARY in _page(client)
+    highlight_approve(update=update, actor=manager, summaries={"en": "A new summary."})
+    assert "A new summary." in _page(client)
+    creator_consent_confirm(creator=joel, actor=joel.user, public_fields=[PublicField.COHORT])
+    page = _page(client)
+    assert "A new summary." not in page
+    assert NONPROFIT not in page
+    assert MISSION in page
+    # Cached indeed: a change behind the services' back shows only once the data changes.
+    joel.enrolments.update(mission="Changed behind the services' back.")
+    assert MISSION in _page(client)

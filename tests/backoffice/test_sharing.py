@@ -33,10 +33,6 @@ from tests.factories import (
     UserFactory,
 )
 
-IN_MEMORY = {
-    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
-    "pages": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "share"},
-}
 OTHER_LOCALES = {"en_GB", "fr_FR", "es_ES", "ar_AR"}
 
 
@@ -294,18 +290,17 @@ def test_the_image_changes_when_the_name_does_and_only_then(client, joel):
     assert client.get(url, headers={"if-none-match": first}).status_code == 200
 
 
-def test_an_image_is_drawn_once_while_the_cache_keeps_it(client, joel, monkeypatch):
+def test_an_image_is_drawn_once_while_the_cache_keeps_it(pages, client, joel, monkeypatch):
     drawn = []
     render = sharing.render
     monkeypatch.setattr(sharing, "render", lambda card: drawn.append(card) or render(card))
     url = reverse("share:creator-image", kwargs={"handle": "joelbervell"})
-    with override_settings(CACHES=IN_MEMORY):
-        first = client.get(url).content
-        assert client.get(url).content == first
-        assert len(drawn) == 1
-        Creator.objects.filter(pk=joel.pk).update(display_name="Joel B.")
-        assert client.get(url).content != first
-        assert len(drawn) == 2
+    first = client.get(url).content
+    assert client.get(url).content == first
+    assert len(drawn) == 1
+    Creator.objects.filter(pk=joel.pk).update(display_name="Joel B.")
+    assert client.get(url).content != first
+    assert len(drawn) == 2
 
 
 def test_the_image_draws_only_the_fields_the_creator_shows(joel):

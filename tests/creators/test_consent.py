@@ -7,11 +7,9 @@ import datetime as dt
 import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
-from django.test import override_settings
 from django.urls import reverse
 
 from changemakers.backoffice.selectors import program_totals
-from changemakers.core import page_cache
 from changemakers.core.models import AuditEvent
 from creators import services
 from creators.models import ChangeMakersList, Creator, ProfileConsent, PublicField
@@ -389,23 +387,14 @@ def test_only_staff_who_run_the_lists_may_remind():
 
 # --- The page cache ----------------------------------------------------------------------------
 
-IN_MEMORY = {
-    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
-    "pages": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "pages"},
-}
-
 
 def test_a_consent_change_retires_the_cached_list_at_once(
-    client, django_capture_on_commit_callbacks
+    pages, client, django_capture_on_commit_callbacks
 ):
-    with override_settings(CACHES=IN_MEMORY):
-        page_cache._pages().clear()
-        creator = CreatorFactory(user=UserFactory(), country="KE")
-        ListEntryFactory(change_makers_list=published(), creator=creator, position=1)
-        url = reverse("creators:list-year", args=[2026])
-        assert "Kenya" in client.get(url).content.decode().split('id="results"')[1]
-        with django_capture_on_commit_callbacks(execute=True):
-            services.creator_consent_confirm(
-                creator=creator, actor=creator.user, public_fields=["bio"]
-            )
-        assert "Kenya" not in client.get(url).content.decode().split('id="results"')[1]
+    creator = CreatorFactory(user=UserFactory(), country="KE")
+    ListEntryFactory(change_makers_list=published(), creator=creator, position=1)
+    url = reverse("creators:list-year", args=[2026])
+    assert "Kenya" in client.get(url).content.decode().split('id="results"')[1]
+    with django_capture_on_commit_callbacks(execute=True):
+        services.creator_consent_confirm(creator=creator, actor=creator.user, public_fields=["bio"])
+    assert "Kenya" not in client.get(url).content.decode().split('id="results"')[1]

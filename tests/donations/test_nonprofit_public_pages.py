@@ -8,7 +8,6 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
@@ -44,11 +43,6 @@ from tests.factories import (
 )
 
 pytestmark = pytest.mark.django_db
-
-IN_MEMORY = {
-    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
-    "pages": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "pages"},
-}
 
 
 @pytest.fixture
@@ -525,30 +519,28 @@ def test_the_list_pages_with_the_kernels_pagination(vetter, staff_user, proposer
 
 @pytest.mark.django_db(transaction=True)
 def test_an_approved_description_and_a_new_payment_show_on_the_next_request(
-    paid_readers, contact, vetter, staff_user, proposer_user, client
+    pages, paid_readers, contact, vetter, staff_user, proposer_user, client
 ):
     """Real commits: each service's commit retires the cached parts (the audit bumps the
     data version on commit), so the next request shows the change."""
-    with override_settings(CACHES=IN_MEMORY):
-        page_cache._pages().clear()
-        url = paid_readers.get_absolute_url()
-        list_url = reverse("nonprofits:nonprofit-list")
-        assert "$25,000.00" in content(client.get(url))
-        assert "$25,000.00" in content(client.get(list_url))
-        # Cached: a change made behind the services' back does not show...
-        Nonprofit.objects.filter(pk=paid_readers.pk).update(description="Sneaked in.")
-        assert "Sneaked in." not in content(client.get(url))
-        # ...one made through them does, at once.
-        nonprofit_description_submit(
-            nonprofit=paid_readers, description="Approved text.", actor=contact.user
-        )
-        assert "Approved text." not in content(client.get(url))
-        nonprofit_description_approve(nonprofit=paid_readers, actor=vetter)
-        assert "Approved text." in content(client.get(url))
-        pay(paid_readers, staff_user, proposer_user, amount="5.00")
-        assert "$25,005.00" in content(client.get(url))
-        assert "$25,005.00" in content(client.get(list_url))
-        page_cache._pages().clear()
+    url = paid_readers.get_absolute_url()
+    list_url = reverse("nonprofits:nonprofit-list")
+    assert "$25,000.00" in content(client.get(url))
+    assert "$25,000.00" in content(client.get(list_url))
+    # Cached: a change made behind the services' back does not show...
+    Nonprofit.objects.filter(pk=paid_readers.pk).update(description="Sneaked in.")
+    assert "Sneaked in." not in content(client.get(url))
+    # ...one made through them does, at once.
+    nonprofit_description_submit(
+        nonprofit=paid_readers, description="Approved text.", actor=contact.user
+    )
+    assert "Approved text." not in content(client.get(url))
+    nonprofit_description_approve(nonprofit=paid_readers, actor=vetter)
+    assert "Approved text." in content(client.get(url))
+    pay(paid_readers, staff_user, proposer_user, amount="5.00")
+    assert "$25,005.00" in content(client.get(url))
+    assert "$25,005.00" in content(client.get(list_url))
+    page_cache._pages().clear()
 
 
 # --- The contact's portal and staff's page ------------------------------------------------------
